@@ -1,0 +1,18 @@
+//! Mingizuk's pure domain: the catalog, the rules of routines, cycles, exp and characters, the
+//! Automerge document schema, and the fold from documents to derived state.
+//!
+//! Nothing here touches a file, a socket, a clock or a random source: every instant, id and
+//! random number is handed in by the caller, so the same rules run the same way on every device
+//! and on the server.
+
+pub mod catalog;
+pub mod error;
+pub mod fold;
+pub mod history;
+pub mod limits;
+pub mod model;
+pub mod rules;
+pub mod schema;
+
+pub use automerge;
+pub use error::RuleError;

@@ -1,0 +1,36 @@
+//! Every number of the product rules, named once. The client, the server and the UI read them
+//! from here; nothing else may repeat them as literals.
+
+/// Routine names: 1–30 Unicode characters.
+pub const ROUTINE_NAME_MAX_CHARS: usize = 30;
+/// A routine holds 1–5 actions.
+pub const ROUTINE_MAX_ACTIONS: usize = 5;
+/// Each action of a routine is repeated 1–99 times.
+pub const ACTION_COUNT_MIN: u8 = 1;
+pub const ACTION_COUNT_MAX: u8 = 99;
+
+/// Exp for one completed action.
+pub const EXP_PER_ACTION: u32 = 100;
+/// Bonus per action of a routine when the whole routine (one cycle) is completed.
+pub const ROUTINE_BONUS_PER_ACTION: u32 = 20;
+/// Exp earned per local calendar day is clamped to this.
+pub const DAILY_EXP_CAP: u32 = 2_000;
+
+/// Exp per character level: level = 1 + exp / EXP_PER_LEVEL.
+pub const EXP_PER_LEVEL: u32 = 10_000;
+pub const MAX_LEVEL: u32 = 10;
+/// A character with this much exp is complete and moves to the collection.
+pub const CHARACTER_COMPLETE_EXP: u32 = 100_000;
+
+/// Nicknames: 1–8 Unicode characters (accounts; used by the server).
+pub const NICKNAME_MAX_CHARS: usize = 8;
+/// Emails: at most 254 characters.
+pub const EMAIL_MAX_CHARS: usize = 254;
+/// Passwords: 8–64 characters.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 64;
+
+/// Seconds the player's timer runs before "complete" is offered.
+pub const PLAYER_TIMER_SECONDS: u32 = 5;
+/// Days in one page of the weekly chart.
+pub const WEEK_DAYS: i64 = 7;

@@ -1,0 +1,266 @@
+//! The rules of every user action on personal data. Each `plan_*` function checks the action
+//! against the merged data and returns the changes to write, or the rule it breaks; it writes
+//! nothing. The caller applies the changes to the documents (`schema`) and to its in-memory
+//! `Personal` (`Personal::apply`), which gives the same result as reading the documents back.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use crate::catalog;
+use crate::error::RuleError;
+use crate::fold::Derived;
+use crate::limits::{ACTION_COUNT_MAX, ACTION_COUNT_MIN, ROUTINE_MAX_ACTIONS, ROUTINE_NAME_MAX_CHARS};
+use crate::model::{
+    ActionCompletion, CompletionKey, CycleStart, Draw, Entry, EntryId, Moment, Personal, Routine, RoutineCompletion,
+    RoutineId,
+};
+
+/// One change to personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    CreateRoutine(Routine),
+    EditRoutine { id: RoutineId, name: String, entries: Vec<Entry> },
+    DeleteRoutine(RoutineId),
+    SetMain(Option<RoutineId>),
+    StartCycle { routine: RoutineId, cycle: u32, start: CycleStart },
+    CompleteAction(ActionCompletion),
+    CompleteRoutine(RoutineCompletion),
+    Draw(Draw),
+}
+
+/// A routine's action as the user picks it: a catalog action id and a count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ActionPick {
+    pub action: String,
+    pub count: u8,
+}
+
+/// Trims and checks a routine name: 1–30 characters, unique among live routines (presets
+/// included) other than `except`.
+pub fn check_routine_name(personal: &Personal, name: &str, except: Option<RoutineId>) -> Result<String, RuleError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(RuleError::NameEmpty);
+    }
+    if name.chars().count() > ROUTINE_NAME_MAX_CHARS {
+        return Err(RuleError::NameTooLong { max: ROUTINE_NAME_MAX_CHARS });
+    }
+    if personal.live_routines().any(|r| Some(r.id) != except && r.name == name) {
+        return Err(RuleError::NameTaken(name.to_owned()));
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a routine's actions: 1–5 distinct catalog actions, each counted 1–99.
+pub fn check_picks(picks: &[ActionPick]) -> Result<(), RuleError> {
+    if picks.is_empty() {
+        return Err(RuleError::NoActions);
+    }
+    if picks.len() > ROUTINE_MAX_ACTIONS {
+        return Err(RuleError::TooManyActions { max: ROUTINE_MAX_ACTIONS });
+    }
+    let mut seen = HashSet::new();
+    for pick in picks {
+        if catalog::action(&pick.action).is_none() {
+            return Err(RuleError::UnknownAction(pick.action.clone()));
+        }
+        if !(ACTION_COUNT_MIN..=ACTION_COUNT_MAX).contains(&pick.count) {
+            return Err(RuleError::CountOutOfRange { min: ACTION_COUNT_MIN, max: ACTION_COUNT_MAX });
+        }
+        if !seen.insert(pick.action.as_str()) {
+            return Err(RuleError::DuplicateAction(pick.action.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn live_routine(personal: &Personal, id: RoutineId) -> Result<&Routine, RuleError> {
+    let routine = personal.routines.get(&id).ok_or(RuleError::RoutineNotFound)?;
+    if routine.deleted {
+        return Err(RuleError::RoutineDeleted);
+    }
+    Ok(routine)
+}
+
+fn editable_routine(personal: &Personal, id: RoutineId) -> Result<&Routine, RuleError> {
+    let routine = live_routine(personal, id)?;
+    if routine.preset {
+        return Err(RuleError::PresetReadOnly);
+    }
+    Ok(routine)
+}
+
+pub fn plan_create_routine(
+    personal: &Personal,
+    id: RoutineId,
+    name: &str,
+    picks: &[ActionPick],
+    new_id: &mut dyn FnMut() -> Uuid,
+    now_ms: i64,
+) -> Result<Vec<Change>, RuleError> {
+    let name = check_routine_name(personal, name, None)?;
+    check_picks(picks)?;
+    let entries = picks.iter().map(|p| Entry { id: new_id(), action: p.action.clone(), count: p.count }).collect();
+    Ok(vec![Change::CreateRoutine(Routine {
+        id,
+        name,
+        preset: false,
+        entries,
+        created_at_ms: now_ms,
+        deleted: false,
+        cycles: Default::default(),
+    })])
+}
+
+/// Edits a routine. An entry whose action and count stay the same keeps its id (and so its
+/// completion in the current cycle); any other entry is new and inherits nothing. The new list
+/// applies to the current cycle at once. A cycle that was complete is recorded first, so that
+/// adding an action never takes back a bonus already earned.
+pub fn plan_edit_routine(
+    personal: &Personal,
+    id: RoutineId,
+    name: &str,
+    picks: &[ActionPick],
+    new_id: &mut dyn FnMut() -> Uuid,
+) -> Result<Vec<Change>, RuleError> {
+    let routine = editable_routine(personal, id)?;
+    let name = check_routine_name(personal, name, Some(id))?;
+    check_picks(picks)?;
+    let mut unused: Vec<&Entry> = routine.entries.iter().collect();
+    let entries = picks
+        .iter()
+        .map(|p| match unused.iter().position(|e| e.action == p.action && e.count == p.count) {
+            Some(i) => unused.remove(i).clone(),
+            None => Entry { id: new_id(), action: p.action.clone(), count: p.count },
+        })
+        .collect();
+    let mut changes: Vec<Change> = personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
+    changes.push(Change::EditRoutine { id, name, entries });
+    Ok(changes)
+}
+
+pub fn plan_delete_routine(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, RuleError> {
+    editable_routine(personal, id)?;
+    let mut changes = vec![Change::DeleteRoutine(id)];
+    if personal.account.main_routine == Some(id) {
+        changes.push(Change::SetMain(None));
+    }
+    Ok(changes)
+}
+
+pub fn plan_set_main(personal: &Personal, id: Option<RoutineId>) -> Result<Vec<Change>, RuleError> {
+    if let Some(id) = id {
+        live_routine(personal, id)?;
+    }
+    Ok(vec![Change::SetMain(id)])
+}
+
+/// Completes one action of a routine's current cycle. A character must be growing (unless the
+/// collection is complete), and each entry is done once per cycle. When this is the last
+/// action of the cycle, the routine completion is recorded too.
+pub fn plan_complete_action(
+    personal: &Personal,
+    derived: &Derived,
+    routine: RoutineId,
+    entry: EntryId,
+    moment: Moment,
+) -> Result<Vec<Change>, RuleError> {
+    let routine = live_routine(personal, routine)?;
+    if derived.growing.is_none() && !derived.drawable().is_empty() {
+        return Err(RuleError::NeedCharacter);
+    }
+    let entry = routine.entry(entry).ok_or(RuleError::EntryNotInRoutine)?;
+    let cycle = routine.current_cycle();
+    let key = CompletionKey { routine: routine.id, cycle, entry: entry.id };
+    if personal.actions.contains_key(&key) || personal.cycle_complete(routine, cycle) {
+        return Err(RuleError::AlreadyCompleted);
+    }
+    let completion = ActionCompletion { key, action: entry.action.clone(), count: entry.count, moment };
+    let mut changes = vec![Change::CompleteAction(completion)];
+    let remaining = routine.entries.iter().filter(|e| e.id != entry.id).all(|e| {
+        personal.actions.contains_key(&CompletionKey { routine: routine.id, cycle, entry: e.id })
+    });
+    if remaining {
+        changes.push(Change::CompleteRoutine(RoutineCompletion {
+            key: crate::model::CycleKey { routine: routine.id, cycle },
+            actions: routine.entries.len().min(usize::from(u8::MAX)) as u8,
+            moment,
+        }));
+    }
+    Ok(changes)
+}
+
+/// Starts the next cycle; allowed only when the current one is complete.
+pub fn plan_restart(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, RuleError> {
+    let routine = live_routine(personal, id)?;
+    let cycle = routine.current_cycle();
+    if !personal.cycle_complete(routine, cycle) {
+        return Err(RuleError::CycleNotComplete);
+    }
+    let mut changes: Vec<Change> = personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
+    changes.push(Change::StartCycle { routine: id, cycle: cycle + 1, start: CycleStart::Restart });
+    Ok(changes)
+}
+
+/// Clears the current cycle: a fresh cycle starts; what was done stays in the history. A cycle
+/// with nothing done needs no reset.
+pub fn plan_reset(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, RuleError> {
+    let routine = live_routine(personal, id)?;
+    let cycle = routine.current_cycle();
+    if personal.done_in_cycle(routine, cycle).is_empty() && !personal.cycle_complete(routine, cycle) {
+        return Ok(Vec::new());
+    }
+    let mut changes: Vec<Change> = personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
+    changes.push(Change::StartCycle { routine: id, cycle: cycle + 1, start: CycleStart::Reset });
+    Ok(changes)
+}
+
+/// Draws a character at random among those not collected. `roll` is a random number the caller
+/// supplies (the core has no randomness of its own).
+pub fn plan_draw(derived: &Derived, id: Uuid, at_ms: i64, roll: u32) -> Result<Vec<Change>, RuleError> {
+    if derived.growing.is_some() {
+        return Err(RuleError::CharacterGrowing);
+    }
+    let drawable = derived.drawable();
+    if drawable.is_empty() {
+        return Err(RuleError::CollectionComplete);
+    }
+    let character = drawable[roll as usize % drawable.len()];
+    Ok(vec![Change::Draw(Draw { id, character, at_ms })])
+}
+
+impl Personal {
+    /// Applies changes to the in-memory data exactly as writing them to the documents and
+    /// reading them back would.
+    pub fn apply(&mut self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::CreateRoutine(r) => {
+                    self.routines.insert(r.id, r.clone());
+                }
+                Change::EditRoutine { id, name, entries } => {
+                    if let Some(r) = self.routines.get_mut(id) {
+                        r.name = name.clone();
+                        r.entries = entries.clone();
+                    }
+                }
+                Change::DeleteRoutine(id) => {
+                    if let Some(r) = self.routines.get_mut(id) {
+                        r.deleted = true;
+                    }
+                }
+                Change::SetMain(id) => self.account.main_routine = *id,
+                Change::StartCycle { routine, cycle, start } => {
+                    if let Some(r) = self.routines.get_mut(routine) {
+                        let slot = r.cycles.entry(*cycle).or_insert(*start);
+                        *slot = (*slot).min(*start);
+                    }
+                }
+                Change::CompleteAction(c) => self.absorb(&crate::model::Log { actions: vec![c.clone()], routines: vec![] }),
+                Change::CompleteRoutine(c) => self.absorb(&crate::model::Log { actions: vec![], routines: vec![c.clone()] }),
+                Change::Draw(d) => self.account.draws.push(*d),
+            }
+        }
+    }
+}
