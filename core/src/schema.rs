@@ -259,6 +259,20 @@ pub fn register_doc(root: &mut AutoCommit, root_id: Uuid, kind: DocKind) -> Resu
     Ok(())
 }
 
+/// Moves the account root's record of a document from the ids of account `old` to those of
+/// account `new` (a device joining an account).
+pub fn move_doc(root: &mut AutoCommit, old: Uuid, new: Uuid, kind: DocKind) -> Result<(), RuleError> {
+    let docs = map_at(root, &ROOT, "docs")?;
+    let old_key = kind.id_in(old).to_string();
+    if root.get(&docs, old_key.as_str()).map_err(am)?.is_some() {
+        root.delete(&docs, old_key.as_str()).map_err(am)?;
+    }
+    if kind != DocKind::Account {
+        register_doc(root, new, kind)?;
+    }
+    Ok(())
+}
+
 /// Records the local date on which a device first opened the app.
 pub fn record_start(root: &mut AutoCommit, device: &str, date: NaiveDate) -> Result<(), RuleError> {
     let started = map_at(root, &ROOT, "started")?;

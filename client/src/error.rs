@@ -1,0 +1,39 @@
+//! Errors of the engine, each with a stable code for the app and the UI.
+
+use mingizuk_core::RuleError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// The action breaks a product rule; nothing was changed.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The device's database failed; nothing was changed.
+    #[error("storage failed: {0}")]
+    Storage(#[from] sqlx::Error),
+    #[error("could not prepare the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored or received document cannot be used.
+    #[error("document {id} is unusable: {reason}")]
+    Corrupt { id: String, reason: String },
+    /// An argument outside what the call accepts.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ClientError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::Rule(e) => e.code(),
+            ClientError::Storage(_) | ClientError::Migrate(_) => "storage_failed",
+            ClientError::Corrupt { .. } => "corrupt_document",
+            ClientError::Invalid(_) => "invalid_input",
+        }
+    }
+
+    pub(crate) fn corrupt(id: impl ToString, reason: impl ToString) -> ClientError {
+        ClientError::Corrupt { id: id.to_string(), reason: reason.to_string() }
+    }
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

@@ -1,0 +1,16 @@
+//! Mingizuk's local-first engine: the headless heart of the app. It keeps the user's Automerge
+//! documents and a projection of the derived state in a SQLite file, offers a call for every
+//! user action and query, and merges documents from the user's other devices.
+//!
+//! It owns no UI and no network: the Tauri shell calls it, and the sync layer hands it documents.
+
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod store;
+pub mod views;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use engine::{Completed, DocumentBytes, Engine};
+pub use error::{ClientError, Result};
+pub use mingizuk_core as core;
