@@ -22,8 +22,11 @@ use crate::clock::Clock;
 use crate::error::{ClientError, Result};
 use crate::store::{Batch, Chunk, LogEntry, Store};
 
-/// Incremental chunks a document may gather before they are compacted into one snapshot.
-const COMPACT_AFTER_CHUNKS: usize = 256;
+/// Chunks a document may gather before a write compacts it on the spot. Compaction otherwise
+/// happens at open and in `Engine::maintain`, off the hot path of a completion.
+const COMPACT_INLINE_CHUNKS: usize = 1024;
+/// Chunks that make a document worth compacting when the app is idle.
+const COMPACT_IDLE_CHUNKS: usize = 64;
 
 /// A whole document as exchanged between replicas (the sync server carries the same bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +99,7 @@ impl Engine {
         }
         state.load_personal().await?;
         state.sync_projection().await?;
+        state.compact(&[DocKind::Account, DocKind::Routines], COMPACT_IDLE_CHUNKS).await?;
         Ok(Engine { clock, state: Mutex::new(state), device })
     }
 
@@ -220,6 +224,14 @@ impl Engine {
     pub async fn adopt_account(&self, root: Uuid) -> Result<()> {
         let mut state = self.state.lock().await;
         state.adopt(root, self.clock.now_ms()).await
+    }
+
+    /// Housekeeping for idle moments (the app calls it when nothing happens for a while):
+    /// compacts the documents in memory that gathered many chunks.
+    pub async fn maintain(&self) -> Result<()> {
+        let mut state = self.state.lock().await;
+        let kinds: Vec<DocKind> = state.docs.keys().copied().collect();
+        state.compact(&kinds, COMPACT_IDLE_CHUNKS).await
     }
 
     /// Closes the database cleanly.
@@ -428,7 +440,7 @@ impl State {
         }
         self.derived = derived;
         self.mark_saved(pending);
-        self.compact(&targets).await
+        self.compact(&targets, COMPACT_INLINE_CHUNKS).await
     }
 
     async fn write_docs(
@@ -523,10 +535,10 @@ impl State {
 
     /// Folds a document's chunks into one snapshot once it has gathered many. The snapshot is
     /// stored first and only the chunks it covers are deleted, in the same transaction.
-    async fn compact(&mut self, kinds: &[DocKind]) -> Result<()> {
+    async fn compact(&mut self, kinds: &[DocKind], threshold: usize) -> Result<()> {
         for kind in kinds {
             let Some(loaded) = self.docs.get_mut(kind) else { continue };
-            if loaded.chunks.len() < COMPACT_AFTER_CHUNKS {
+            if loaded.chunks.len() < threshold {
                 continue;
             }
             let id = kind.id_in(self.root);
@@ -620,7 +632,7 @@ impl State {
         self.logs = logs;
         self.personal = personal;
         self.derived = derived;
-        self.compact(&kinds).await
+        self.compact(&kinds, COMPACT_INLINE_CHUNKS).await
     }
 }
 

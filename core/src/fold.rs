@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::catalog::Character;
 use crate::limits::{
@@ -74,7 +75,8 @@ pub struct EventOrder {
     at_ms: i64,
     /// Draws first, then actions, then the routine bonus their last action earned.
     rank: u8,
-    key: String,
+    /// The event's own key: (draw id | routine, cycle, entry).
+    key: (Uuid, u32, Uuid),
 }
 
 /// One input of the fold.
@@ -88,9 +90,9 @@ pub enum Event<'a> {
 impl Event<'_> {
     pub fn order(&self) -> EventOrder {
         match self {
-            Event::Draw(d) => EventOrder { at_ms: d.at_ms, rank: 0, key: d.id.to_string() },
-            Event::Action(a) => EventOrder { at_ms: a.moment.at_ms, rank: 1, key: a.key.encode() },
-            Event::Routine(r) => EventOrder { at_ms: r.moment.at_ms, rank: 2, key: r.key.encode() },
+            Event::Draw(d) => EventOrder { at_ms: d.at_ms, rank: 0, key: (d.id, 0, Uuid::nil()) },
+            Event::Action(a) => EventOrder { at_ms: a.moment.at_ms, rank: 1, key: (a.key.routine, a.key.cycle, a.key.entry) },
+            Event::Routine(r) => EventOrder { at_ms: r.moment.at_ms, rank: 2, key: (r.key.routine, r.key.cycle, Uuid::nil()) },
         }
     }
 }
@@ -125,7 +127,7 @@ impl Derived {
             .chain(personal.routine_records.values().map(Event::Routine))
             .chain(implied.iter().map(Event::Routine))
             .collect();
-        events.sort_by_cached_key(Event::order);
+        events.sort_by_key(Event::order);
         let mut derived = Derived::default();
         for event in &events {
             derived.apply(event);

@@ -259,7 +259,14 @@ impl Personal {
                 }
                 Change::CompleteAction(c) => self.absorb(&crate::model::Log { actions: vec![c.clone()], routines: vec![] }),
                 Change::CompleteRoutine(c) => self.absorb(&crate::model::Log { actions: vec![], routines: vec![c.clone()] }),
-                Change::Draw(d) => self.account.draws.push(*d),
+                Change::Draw(d) => {
+                    // Kept in the order the documents are read in (instant, then id): a draw may
+                    // be dated before one already known, from a device whose clock runs ahead.
+                    let draws = &mut self.account.draws;
+                    draws.retain(|x| x.id != d.id);
+                    let at = draws.partition_point(|x| (x.at_ms, x.id) < (d.at_ms, d.id));
+                    draws.insert(at, *d);
+                }
             }
         }
     }

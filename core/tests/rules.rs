@@ -418,7 +418,8 @@ fn no_draw_while_a_character_grows() {
 /// `try_append` (which must accept every in-order step). Returns the last completion's changes.
 fn play_until(user: &mut User, derived: &mut Derived, day: NaiveDate, stop: impl Fn(&Derived) -> bool) -> Vec<Change> {
     let mut last = Vec::new();
-    let mut minute = 0;
+    // One completion a minute from 06:00, after those already played that day.
+    let mut minute = derived.days.get(&day).map_or(0, |t| t.actions);
     while !stop(derived) {
         let at = local(day, 6 + minute / 60, minute % 60, KST);
         minute += 1;

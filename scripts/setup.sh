@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what Mingizuk needs on a Debian/Ubuntu machine, only what is missing; safe to run
+# again. Sourced by scripts/run.sh and scripts/test.sh.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=""
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing ${missing[*]}"
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# A C toolchain for the bundled SQLite and other -sys crates.
+apt_install build-essential pkg-config ca-certificates curl
+
+# Rust: the workspace uses edition 2024 (Rust >= 1.90). Use rustup's toolchain when present;
+# otherwise try Debian's packages and check the version.
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  apt_install cargo rustc
+fi
+rust_minor=$(rustc --version | sed -E 's/rustc 1\.([0-9]+).*/\1/')
+if [ "${rust_minor:-0}" -lt 90 ]; then
+  echo "setup: Rust $(rustc --version) is too old; Mingizuk needs Rust 1.90 or newer (rustup)." >&2
+  exit 1
+fi
+
+# MariaDB for the server's MySQL backend tests: install it if missing, start it if stopped.
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  apt_install mariadb-server
+fi
+if ! (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+  echo "setup: starting MariaDB"
+  as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  for _ in $(seq 1 30); do (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null && break; sleep 1; done
+fi
