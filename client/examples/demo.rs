@@ -70,7 +70,10 @@ async fn main() -> anyhow::Result<()> {
             f64::from(c.gauge_permille) / 10.0
         );
     }
-    println!("today: {} / {} exp; streak {} (best {})", home.today_exp, home.daily_exp_cap, home.streaks.current, home.streaks.best);
+    println!(
+        "today: {} / {} exp; streak {} (best {})",
+        home.today_exp, home.daily_exp_cap, home.streaks.current, home.streaks.best
+    );
     println!("\n이번달 해빗 트래커 {}-{:02}", home.tracker.year, home.tracker.month);
     println!(" 일 월 화 수 목 금 토");
     let mut line = "   ".repeat(home.tracker.first_weekday as usize);

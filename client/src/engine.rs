@@ -81,7 +81,8 @@ impl Engine {
         let actor = ActorId::from(device.as_bytes().as_slice());
         let mut known = BTreeMap::new();
         for (id, label) in store.documents().await? {
-            let kind = DocKind::parse(&label).ok_or_else(|| ClientError::corrupt(id, format!("unknown kind {label}")))?;
+            let kind =
+                DocKind::parse(&label).ok_or_else(|| ClientError::corrupt(id, format!("unknown kind {label}")))?;
             known.insert(kind, id);
         }
         let mut state = State {
@@ -190,7 +191,10 @@ impl Engine {
         state.write_account(self.clock.now_ms(), |doc| schema::set_reminder(doc, minutes)).await
     }
 
-    async fn apply(&self, plan: impl FnOnce(&Personal, &Derived) -> Result<Vec<Change>, mingizuk_core::RuleError>) -> Result<()> {
+    async fn apply(
+        &self,
+        plan: impl FnOnce(&Personal, &Derived) -> Result<Vec<Change>, mingizuk_core::RuleError>,
+    ) -> Result<()> {
         let mut state = self.state.lock().await;
         let changes = plan(&state.personal, &state.derived)?;
         state.write(&changes, self.clock.now_ms()).await
@@ -324,8 +328,11 @@ impl State {
         let account = schema::read_account(&account.doc)?;
         let routines = self.load_cached(DocKind::Routines).await?;
         let routines = schema::read_routines(&routines.doc)?;
-        let months: HashMap<Uuid, Month> =
-            self.known.iter().filter_map(|(k, id)| if let DocKind::Log(m) = k { Some((*id, *m)) } else { None }).collect();
+        let months: HashMap<Uuid, Month> = self
+            .known
+            .iter()
+            .filter_map(|(k, id)| if let DocKind::Log(m) = k { Some((*id, *m)) } else { None })
+            .collect();
         let mut logs: BTreeMap<Month, Log> = BTreeMap::new();
         for (doc_id, entry) in self.store.log_entries().await? {
             let month = *months.get(&doc_id).ok_or_else(|| ClientError::corrupt(doc_id, "log entry of no log"))?;
@@ -429,8 +436,12 @@ impl State {
         }
         for change in changes {
             match change {
-                Change::CompleteAction(c) => self.logs.entry(Month::of(c.moment.date)).or_default().actions.push(c.clone()),
-                Change::CompleteRoutine(c) => self.logs.entry(Month::of(c.moment.date)).or_default().routines.push(c.clone()),
+                Change::CompleteAction(c) => {
+                    self.logs.entry(Month::of(c.moment.date)).or_default().actions.push(c.clone())
+                }
+                Change::CompleteRoutine(c) => {
+                    self.logs.entry(Month::of(c.moment.date)).or_default().routines.push(c.clone())
+                }
                 _ => {}
             }
         }
@@ -570,7 +581,11 @@ impl State {
                 None => match self.docs.get(&doc.kind) {
                     Some(l) => Loaded { doc: l.doc.clone(), saved: l.saved.clone(), chunks: l.chunks.clone() },
                     None if self.known.contains_key(&doc.kind) => self.load(doc.kind).await?,
-                    None => Loaded { doc: AutoCommit::new().with_actor(self.actor.clone()), saved: Vec::new(), chunks: Vec::new() },
+                    None => Loaded {
+                        doc: AutoCommit::new().with_actor(self.actor.clone()),
+                        saved: Vec::new(),
+                        chunks: Vec::new(),
+                    },
                 },
             };
             // A strict load first: a document that does not parse whole is refused whole.

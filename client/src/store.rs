@@ -95,10 +95,11 @@ impl Store {
     }
 
     pub async fn chunks(&mut self, doc_id: Uuid) -> Result<Vec<Chunk>> {
-        let rows = sqlx::query("SELECT hash, snapshot, bytes FROM chunks WHERE doc_id = ? ORDER BY snapshot DESC, hash")
-            .bind(doc_id.to_string())
-            .fetch_all(&mut self.conn)
-            .await?;
+        let rows =
+            sqlx::query("SELECT hash, snapshot, bytes FROM chunks WHERE doc_id = ? ORDER BY snapshot DESC, hash")
+                .bind(doc_id.to_string())
+                .fetch_all(&mut self.conn)
+                .await?;
         Ok(rows
             .into_iter()
             .map(|r| Chunk { doc_id, hash: r.get(0), snapshot: r.get::<i64, _>(1) != 0, bytes: r.get(2) })
@@ -124,11 +125,12 @@ impl Store {
 
     /// Projected totals of the days in `from..=to`.
     pub async fn day_totals(&mut self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(NaiveDate, DayTotals)>> {
-        let rows = sqlx::query("SELECT date, actions, routines, exp FROM day_totals WHERE date BETWEEN ? AND ? ORDER BY date")
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch_all(&mut self.conn)
-            .await?;
+        let rows =
+            sqlx::query("SELECT date, actions, routines, exp FROM day_totals WHERE date BETWEEN ? AND ? ORDER BY date")
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_all(&mut self.conn)
+                .await?;
         rows.into_iter()
             .map(|r| {
                 let date: String = r.get(0);
@@ -143,7 +145,11 @@ impl Store {
     }
 
     pub async fn all_day_totals(&mut self) -> Result<Vec<(NaiveDate, DayTotals)>> {
-        self.day_totals(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default()).await
+        self.day_totals(
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default(),
+        )
+        .await
     }
 
     /// Commits a batch in one transaction; on error nothing of it is stored.
@@ -155,7 +161,9 @@ impl Store {
                 .bind(kind)
                 .execute(&mut *tx)
                 .await?;
-            for sql in ["UPDATE chunks SET doc_id = ? WHERE doc_id = ?", "UPDATE log_entries SET doc_id = ? WHERE doc_id = ?"] {
+            for sql in
+                ["UPDATE chunks SET doc_id = ? WHERE doc_id = ?", "UPDATE log_entries SET doc_id = ? WHERE doc_id = ?"]
+            {
                 sqlx::query(sql).bind(new.to_string()).bind(old.to_string()).execute(&mut *tx).await?;
             }
             sqlx::query("DELETE FROM documents WHERE doc_id = ?").bind(old.to_string()).execute(&mut *tx).await?;
@@ -203,7 +211,12 @@ impl Store {
                         .execute(&mut *tx)
                         .await?
                 }
-                None => sqlx::query("DELETE FROM day_totals WHERE date = ?").bind(date.to_string()).execute(&mut *tx).await?,
+                None => {
+                    sqlx::query("DELETE FROM day_totals WHERE date = ?")
+                        .bind(date.to_string())
+                        .execute(&mut *tx)
+                        .await?
+                }
             };
         }
         for (key, value) in &batch.meta {

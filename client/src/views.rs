@@ -58,7 +58,14 @@ pub struct CharacterView {
 impl CharacterView {
     fn of(character: Character, exp: u32) -> CharacterView {
         let level = fold::level(exp);
-        CharacterView { character, exp, level, max_level: MAX_LEVEL, look: fold::look(level), gauge_permille: fold::gauge_permille(exp) }
+        CharacterView {
+            character,
+            exp,
+            level,
+            max_level: MAX_LEVEL,
+            look: fold::look(level),
+            gauge_permille: fold::gauge_permille(exp),
+        }
     }
 }
 
@@ -146,7 +153,8 @@ impl Engine {
 
     pub async fn routine(&self, id: RoutineId) -> Result<RoutineView> {
         let state = self.state.lock().await;
-        let routine = state.personal.routines.get(&id).filter(|r| !r.deleted).ok_or(mingizuk_core::RuleError::RoutineNotFound)?;
+        let routine =
+            state.personal.routines.get(&id).filter(|r| !r.deleted).ok_or(mingizuk_core::RuleError::RoutineNotFound)?;
         Ok(routine_view(&state.personal, &state.derived, routine))
     }
 
@@ -170,7 +178,8 @@ impl Engine {
     /// The habit tracker of a month.
     pub async fn tracker_month(&self, year: i32, month: u32) -> Result<MonthGrid> {
         let state = self.state.lock().await;
-        history::month_grid(&state.derived, year, month).ok_or_else(|| ClientError::Invalid(format!("no month {year}-{month}")))
+        history::month_grid(&state.derived, year, month)
+            .ok_or_else(|| ClientError::Invalid(format!("no month {year}-{month}")))
     }
 
     /// A page of the weekly chart; `week` None means the current week.

@@ -111,7 +111,10 @@ async fn custom_routines_are_created_edited_and_deleted_within_the_limits() {
     let six = ["squat", "lunge", "plank", "push_up", "sky_bike", "neck_roll"].map(|a| pick(a, 10));
     assert_eq!(engine.create_routine("too many", &six).await.unwrap_err().code(), "routine_too_many_actions");
     assert_eq!(engine.create_routine("", &six[..1]).await.unwrap_err().code(), "routine_name_empty");
-    assert_eq!(engine.create_routine("zero", &[pick("squat", 0)]).await.unwrap_err().code(), "action_count_out_of_range");
+    assert_eq!(
+        engine.create_routine("zero", &[pick("squat", 0)]).await.unwrap_err().code(),
+        "action_count_out_of_range"
+    );
     assert_eq!(engine.create_routine("moon", &[pick("moonwalk", 3)]).await.unwrap_err().code(), "unknown_action");
     let id = engine.create_routine("아침 스트레칭", &[pick("neck_roll", 10), pick("squat", 15)]).await.unwrap();
     assert_eq!(engine.create_routine("아침 스트레칭", &six[..1]).await.unwrap_err().code(), "routine_name_taken");
@@ -120,7 +123,10 @@ async fn custom_routines_are_created_edited_and_deleted_within_the_limits() {
     engine.edit_routine(id, "저녁 스트레칭", &[pick("neck_roll", 10), pick("plank", 30)]).await.unwrap();
     let view = engine.routine(id).await.unwrap();
     assert_eq!(view.name, "저녁 스트레칭");
-    assert_eq!(view.entries.iter().map(|e| (e.action.as_str(), e.count)).collect::<Vec<_>>(), [("neck_roll", 10), ("plank", 30)]);
+    assert_eq!(
+        view.entries.iter().map(|e| (e.action.as_str(), e.count)).collect::<Vec<_>>(),
+        [("neck_roll", 10), ("plank", 30)]
+    );
     assert_eq!(engine.edit_routine(PRESETS[1].id, "mine", &six[..1]).await.unwrap_err().code(), "preset_read_only");
 
     engine.set_main(Some(id)).await.unwrap();
