@@ -30,37 +30,135 @@ pub struct Action {
 
 macro_rules! action {
     ($id:literal, $kind:ident, $ko:literal, $en:literal, $hko:literal, $hen:literal) => {
-        Action {
-            id: $id,
-            kind: ActionKind::$kind,
-            name_ko: $ko,
-            name_en: $en,
-            hint_ko: $hko,
-            hint_en: $hen,
-        }
+        Action { id: $id, kind: ActionKind::$kind, name_ko: $ko, name_en: $en, hint_ko: $hko, hint_en: $hen }
     };
 }
 
 /// The 18 actions: 13 stretches, then 5 body exercises, in the original's order.
 pub const ACTIONS: [Action; 18] = [
-    action!("sit_stand", Stretching, "앉았다 일어나기", "Sit and stand", "의자에서 천천히 일어났다 앉아요", "Rise slowly from your chair and sit back down"),
-    action!("neck_roll", Stretching, "목 돌리기", "Neck rolls", "목을 천천히 크게 돌려요", "Roll your neck in slow, wide circles"),
-    action!("shoulder_roll", Stretching, "어깨 돌리기", "Shoulder rolls", "어깨를 앞뒤로 크게 돌려요", "Circle your shoulders forward and back"),
-    action!("waist_roll", Stretching, "허리 돌리기", "Waist circles", "손을 허리에 얹고 골반을 돌려요", "Hands on hips, circle your hips"),
-    action!("arm_circle", Stretching, "팔 돌리기", "Arm circles", "팔을 쭉 펴고 크게 돌려요", "Stretch your arms out and draw big circles"),
-    action!("wrist_ankle_roll", Stretching, "손목·발목 돌리기", "Wrist and ankle rolls", "손목과 발목을 함께 돌려요", "Roll your wrists and ankles together"),
-    action!("knee_roll", Stretching, "무릎 돌리기", "Knee circles", "무릎을 모으고 살살 돌려요", "Knees together, circle them gently"),
-    action!("cat_pose", Stretching, "고양이 자세하기", "Cat pose", "등을 둥글게 말았다 펴요", "Round your back, then arch it"),
-    action!("overhead_reach", Stretching, "머리 위로 손 뻗기", "Overhead reach", "깍지 끼고 머리 위로 쭉 뻗어요", "Interlace your fingers and reach up high"),
-    action!("forward_bend", Stretching, "허리 굽히기", "Forward bend", "무릎을 펴고 천천히 숙여요", "Keep your knees straight and fold forward slowly"),
-    action!("breathing", Stretching, "숨고르기", "Deep breaths", "코로 들이쉬고 입으로 내쉬어요", "In through the nose, out through the mouth"),
-    action!("neck_stretch", Stretching, "목 늘리기", "Neck stretch", "손으로 머리를 살짝 당겨요", "Gently pull your head to the side"),
-    action!("lying_reach", Stretching, "누워서 팔다리 위로 뻗기", "Lying limb reach", "누워서 팔다리를 위로 쭉 뻗어요", "Lie down and reach your arms and legs up"),
+    action!(
+        "sit_stand",
+        Stretching,
+        "앉았다 일어나기",
+        "Sit and stand",
+        "의자에서 천천히 일어났다 앉아요",
+        "Rise slowly from your chair and sit back down"
+    ),
+    action!(
+        "neck_roll",
+        Stretching,
+        "목 돌리기",
+        "Neck rolls",
+        "목을 천천히 크게 돌려요",
+        "Roll your neck in slow, wide circles"
+    ),
+    action!(
+        "shoulder_roll",
+        Stretching,
+        "어깨 돌리기",
+        "Shoulder rolls",
+        "어깨를 앞뒤로 크게 돌려요",
+        "Circle your shoulders forward and back"
+    ),
+    action!(
+        "waist_roll",
+        Stretching,
+        "허리 돌리기",
+        "Waist circles",
+        "손을 허리에 얹고 골반을 돌려요",
+        "Hands on hips, circle your hips"
+    ),
+    action!(
+        "arm_circle",
+        Stretching,
+        "팔 돌리기",
+        "Arm circles",
+        "팔을 쭉 펴고 크게 돌려요",
+        "Stretch your arms out and draw big circles"
+    ),
+    action!(
+        "wrist_ankle_roll",
+        Stretching,
+        "손목·발목 돌리기",
+        "Wrist and ankle rolls",
+        "손목과 발목을 함께 돌려요",
+        "Roll your wrists and ankles together"
+    ),
+    action!(
+        "knee_roll",
+        Stretching,
+        "무릎 돌리기",
+        "Knee circles",
+        "무릎을 모으고 살살 돌려요",
+        "Knees together, circle them gently"
+    ),
+    action!(
+        "cat_pose",
+        Stretching,
+        "고양이 자세하기",
+        "Cat pose",
+        "등을 둥글게 말았다 펴요",
+        "Round your back, then arch it"
+    ),
+    action!(
+        "overhead_reach",
+        Stretching,
+        "머리 위로 손 뻗기",
+        "Overhead reach",
+        "깍지 끼고 머리 위로 쭉 뻗어요",
+        "Interlace your fingers and reach up high"
+    ),
+    action!(
+        "forward_bend",
+        Stretching,
+        "허리 굽히기",
+        "Forward bend",
+        "무릎을 펴고 천천히 숙여요",
+        "Keep your knees straight and fold forward slowly"
+    ),
+    action!(
+        "breathing",
+        Stretching,
+        "숨고르기",
+        "Deep breaths",
+        "코로 들이쉬고 입으로 내쉬어요",
+        "In through the nose, out through the mouth"
+    ),
+    action!(
+        "neck_stretch",
+        Stretching,
+        "목 늘리기",
+        "Neck stretch",
+        "손으로 머리를 살짝 당겨요",
+        "Gently pull your head to the side"
+    ),
+    action!(
+        "lying_reach",
+        Stretching,
+        "누워서 팔다리 위로 뻗기",
+        "Lying limb reach",
+        "누워서 팔다리를 위로 쭉 뻗어요",
+        "Lie down and reach your arms and legs up"
+    ),
     action!("squat", Body, "스쿼트", "Squat", "엉덩이를 뒤로 빼며 앉아요", "Push your hips back as you sit down"),
     action!("lunge", Body, "런지", "Lunge", "한 발 앞으로 내딛고 무릎을 굽혀요", "Step forward and bend both knees"),
     action!("plank", Body, "플랭크", "Plank", "몸을 일자로 곧게 버텨요", "Hold your body in one straight line"),
-    action!("push_up", Body, "푸쉬업", "Push-up", "가슴이 바닥에 닿을 듯 내려가요", "Lower your chest close to the floor"),
-    action!("sky_bike", Body, "하늘 자전거", "Sky bicycle", "누워서 다리로 자전거를 타요", "Lie back and pedal in the air"),
+    action!(
+        "push_up",
+        Body,
+        "푸쉬업",
+        "Push-up",
+        "가슴이 바닥에 닿을 듯 내려가요",
+        "Lower your chest close to the floor"
+    ),
+    action!(
+        "sky_bike",
+        Body,
+        "하늘 자전거",
+        "Sky bicycle",
+        "누워서 다리로 자전거를 타요",
+        "Lie back and pedal in the air"
+    ),
 ];
 
 /// The action with this id, if the catalog has it.
@@ -168,10 +266,7 @@ mod tests {
     #[test]
     fn presets_are_the_two_routines_of_the_original_each_times_ten() {
         let basic: Vec<_> = PRESETS[0].entries.iter().map(|e| action(e.1).map(|a| a.name_ko)).collect();
-        assert_eq!(
-            basic,
-            ["앉았다 일어나기", "목 돌리기", "어깨 돌리기", "허리 돌리기", "무릎 돌리기"].map(Some)
-        );
+        assert_eq!(basic, ["앉았다 일어나기", "목 돌리기", "어깨 돌리기", "허리 돌리기", "무릎 돌리기"].map(Some));
         let workout: Vec<_> = PRESETS[1].entries.iter().map(|e| action(e.1).map(|a| a.name_ko)).collect();
         assert_eq!(workout, ["스쿼트", "런지", "플랭크", "푸쉬업"].map(Some));
         assert!(PRESETS.iter().flat_map(|p| p.entries).all(|e| e.2 == 10));

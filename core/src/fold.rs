@@ -91,8 +91,12 @@ impl Event<'_> {
     pub fn order(&self) -> EventOrder {
         match self {
             Event::Draw(d) => EventOrder { at_ms: d.at_ms, rank: 0, key: (d.id, 0, Uuid::nil()) },
-            Event::Action(a) => EventOrder { at_ms: a.moment.at_ms, rank: 1, key: (a.key.routine, a.key.cycle, a.key.entry) },
-            Event::Routine(r) => EventOrder { at_ms: r.moment.at_ms, rank: 2, key: (r.key.routine, r.key.cycle, Uuid::nil()) },
+            Event::Action(a) => {
+                EventOrder { at_ms: a.moment.at_ms, rank: 1, key: (a.key.routine, a.key.cycle, a.key.entry) }
+            }
+            Event::Routine(r) => {
+                EventOrder { at_ms: r.moment.at_ms, rank: 2, key: (r.key.routine, r.key.cycle, Uuid::nil()) }
+            }
         }
     }
 }

@@ -135,7 +135,8 @@ pub fn plan_edit_routine(
             None => Entry { id: new_id(), action: p.action.clone(), count: p.count },
         })
         .collect();
-    let mut changes: Vec<Change> = personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
+    let mut changes: Vec<Change> =
+        personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
     changes.push(Change::EditRoutine { id, name, entries });
     Ok(changes)
 }
@@ -178,9 +179,11 @@ pub fn plan_complete_action(
     }
     let completion = ActionCompletion { key, action: entry.action.clone(), count: entry.count, moment };
     let mut changes = vec![Change::CompleteAction(completion)];
-    let remaining = routine.entries.iter().filter(|e| e.id != entry.id).all(|e| {
-        personal.actions.contains_key(&CompletionKey { routine: routine.id, cycle, entry: e.id })
-    });
+    let remaining = routine
+        .entries
+        .iter()
+        .filter(|e| e.id != entry.id)
+        .all(|e| personal.actions.contains_key(&CompletionKey { routine: routine.id, cycle, entry: e.id }));
     if remaining {
         changes.push(Change::CompleteRoutine(RoutineCompletion {
             key: crate::model::CycleKey { routine: routine.id, cycle },
@@ -198,7 +201,8 @@ pub fn plan_restart(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, R
     if !personal.cycle_complete(routine, cycle) {
         return Err(RuleError::CycleNotComplete);
     }
-    let mut changes: Vec<Change> = personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
+    let mut changes: Vec<Change> =
+        personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
     changes.push(Change::StartCycle { routine: id, cycle: cycle + 1, start: CycleStart::Restart });
     Ok(changes)
 }
@@ -211,7 +215,8 @@ pub fn plan_reset(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, Rul
     if personal.done_in_cycle(routine, cycle).is_empty() && !personal.cycle_complete(routine, cycle) {
         return Ok(Vec::new());
     }
-    let mut changes: Vec<Change> = personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
+    let mut changes: Vec<Change> =
+        personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
     changes.push(Change::StartCycle { routine: id, cycle: cycle + 1, start: CycleStart::Reset });
     Ok(changes)
 }
@@ -257,8 +262,12 @@ impl Personal {
                         *slot = (*slot).min(*start);
                     }
                 }
-                Change::CompleteAction(c) => self.absorb(&crate::model::Log { actions: vec![c.clone()], routines: vec![] }),
-                Change::CompleteRoutine(c) => self.absorb(&crate::model::Log { actions: vec![], routines: vec![c.clone()] }),
+                Change::CompleteAction(c) => {
+                    self.absorb(&crate::model::Log { actions: vec![c.clone()], routines: vec![] })
+                }
+                Change::CompleteRoutine(c) => {
+                    self.absorb(&crate::model::Log { actions: vec![], routines: vec![c.clone()] })
+                }
                 Change::Draw(d) => {
                     // Kept in the order the documents are read in (instant, then id): a draw may
                     // be dated before one already known, from a device whose clock runs ahead.

@@ -137,7 +137,12 @@ fn build_genesis(doc: &mut AutoCommit, kind: DocKind) -> Result<(), automerge::A
     Ok(())
 }
 
-fn write_entry(doc: &mut AutoCommit, list: &ObjId, index: usize, entry: &Entry) -> Result<(), automerge::AutomergeError> {
+fn write_entry(
+    doc: &mut AutoCommit,
+    list: &ObjId,
+    index: usize,
+    entry: &Entry,
+) -> Result<(), automerge::AutomergeError> {
     let obj = doc.insert_object(list, index, ObjType::Map)?;
     doc.put(&obj, "id", entry.id.to_string())?;
     doc.put(&obj, "action", entry.action.as_str())?;
@@ -148,9 +153,10 @@ fn write_entry(doc: &mut AutoCommit, list: &ObjId, index: usize, entry: &Entry) 
 /// Which document a change is written to.
 pub fn target(change: &Change) -> DocKind {
     match change {
-        Change::CreateRoutine(_) | Change::EditRoutine { .. } | Change::DeleteRoutine(_) | Change::StartCycle { .. } => {
-            DocKind::Routines
-        }
+        Change::CreateRoutine(_)
+        | Change::EditRoutine { .. }
+        | Change::DeleteRoutine(_)
+        | Change::StartCycle { .. } => DocKind::Routines,
         Change::SetMain(_) | Change::Draw(_) => DocKind::Account,
         Change::CompleteAction(c) => DocKind::Log(Month::of(c.moment.date)),
         Change::CompleteRoutine(c) => DocKind::Log(Month::of(c.moment.date)),
@@ -363,10 +369,7 @@ pub fn read_account(doc: &AutoCommit) -> Result<Account, RuleError> {
 /// The documents the account root lists, by id.
 pub fn read_doc_list(doc: &AutoCommit) -> Result<BTreeMap<Uuid, DocKind>, RuleError> {
     let docs = map_at(doc, &ROOT, "docs")?;
-    Ok(doc
-        .keys(&docs)
-        .filter_map(|k| Some((k.parse().ok()?, DocKind::parse(&str_of(doc, &docs, &k)?)?)))
-        .collect())
+    Ok(doc.keys(&docs).filter_map(|k| Some((k.parse().ok()?, DocKind::parse(&str_of(doc, &docs, &k)?)?))).collect())
 }
 
 pub fn read_routines(doc: &AutoCommit) -> Result<BTreeMap<RoutineId, Routine>, RuleError> {

@@ -9,7 +9,8 @@ use mingizuk_core::catalog::{self, Character, PRESETS};
 use mingizuk_core::fold::{self, Derived, Event};
 use mingizuk_core::history::{self, ChartMode};
 use mingizuk_core::limits::{
-    ACTION_COUNT_MAX, CHARACTER_COMPLETE_EXP, DAILY_EXP_CAP, EXP_PER_ACTION, ROUTINE_MAX_ACTIONS, ROUTINE_NAME_MAX_CHARS,
+    ACTION_COUNT_MAX, CHARACTER_COMPLETE_EXP, DAILY_EXP_CAP, EXP_PER_ACTION, ROUTINE_MAX_ACTIONS,
+    ROUTINE_NAME_MAX_CHARS,
 };
 use mingizuk_core::model::{CompletionKey, CycleStart, EntryId, Moment, Personal, RoutineCompletion, RoutineId};
 use mingizuk_core::rules::{self, ActionPick, Change};
@@ -35,8 +36,7 @@ fn date(s: &str) -> NaiveDate {
 
 /// The moment a device at UTC `offset` minutes shows `hour:minute` on `day`.
 fn local(day: NaiveDate, hour: u32, minute: u32, offset: i32) -> Moment {
-    let utc_ms =
-        day.and_hms_opt(hour, minute, 0).unwrap().and_utc().timestamp_millis() - i64::from(offset) * 60_000;
+    let utc_ms = day.and_hms_opt(hour, minute, 0).unwrap().and_utc().timestamp_millis() - i64::from(offset) * 60_000;
     let moment = Moment::new(utc_ms, offset).unwrap();
     assert_eq!(moment.date, day);
     moment
@@ -526,7 +526,10 @@ fn with_every_character_collected_there_is_nothing_to_draw_and_exercise_still_co
     assert_eq!(derived, Derived::of(&user.personal));
     let collected: Vec<_> = derived.collection.iter().map(|c| c.character).collect();
     assert_eq!(collected, Character::ALL);
-    assert_eq!(rules::plan_draw(&derived, Uuid::from_u128(5), local(day, 5, 0, KST).at_ms, 0), Err(RuleError::CollectionComplete));
+    assert_eq!(
+        rules::plan_draw(&derived, Uuid::from_u128(5), local(day, 5, 0, KST).at_ms, 0),
+        Err(RuleError::CollectionComplete)
+    );
     assert_eq!(derived.total_exp, 300_000);
 
     user.next_action(basic(), local(day, 9, 0, KST));
@@ -546,10 +549,7 @@ fn a_routine_name_has_1_to_30_characters_counted_as_unicode_characters() {
     assert_eq!(ROUTINE_NAME_MAX_CHARS, 30);
     user.create(&thirty, &[("squat", 10)]);
     let thirty_one = "나".repeat(31);
-    assert_eq!(
-        user.try_create(&thirty_one, &[("squat", 10)]),
-        Err(RuleError::NameTooLong { max: 30 })
-    );
+    assert_eq!(user.try_create(&thirty_one, &[("squat", 10)]), Err(RuleError::NameTooLong { max: 30 }));
     assert_eq!(user.try_create("", &[("squat", 10)]), Err(RuleError::NameEmpty));
     assert_eq!(user.try_create(" \t ", &[("squat", 10)]), Err(RuleError::NameEmpty));
     let a = user.create("a", &[("squat", 10)]);
@@ -993,13 +993,8 @@ fn weekly_pages_are_numbered_from_the_start_date() {
 
 #[test]
 fn streaks_count_marked_days_and_an_open_today_does_not_break_them() {
-    let user = history_of(&[
-        ("2025-03-01", 1),
-        ("2025-03-02", 1),
-        ("2025-03-03", 1),
-        ("2025-03-05", 2),
-        ("2025-03-06", 1),
-    ]);
+    let user =
+        history_of(&[("2025-03-01", 1), ("2025-03-02", 1), ("2025-03-03", 1), ("2025-03-05", 2), ("2025-03-06", 1)]);
     let derived = user.derived();
     let at = |d: &str| history::streaks(&derived, date(d));
     assert_eq!((at("2025-03-06").current, at("2025-03-06").best), (2, 3));
