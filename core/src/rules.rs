@@ -46,7 +46,10 @@ pub fn check_routine_name(personal: &Personal, name: &str, except: Option<Routin
     if name.chars().count() > ROUTINE_NAME_MAX_CHARS {
         return Err(RuleError::NameTooLong { max: ROUTINE_NAME_MAX_CHARS });
     }
-    if personal.live_routines().any(|r| Some(r.id) != except && r.name == name) {
+    // A routine keeping its own name is never refused: two devices may have created the same
+    // name concurrently, and that must not lock either routine against edits.
+    let unchanged = except.and_then(|id| personal.routines.get(&id)).is_some_and(|r| r.name == name);
+    if !unchanged && personal.live_routines().any(|r| Some(r.id) != except && r.name == name) {
         return Err(RuleError::NameTaken(name.to_owned()));
     }
     Ok(name.to_owned())

@@ -128,8 +128,10 @@ fn build_genesis(doc: &mut AutoCommit, kind: DocKind) -> Result<(), automerge::A
                 }
             }
         }
-        DocKind::Log(_) => {
+        DocKind::Log(month) => {
             doc.put(ROOT, "kind", "log")?;
+            // The month is part of the genesis, so a log can never pass for another month's.
+            doc.put(ROOT, "month", month.to_string())?;
             doc.put_object(ROOT, "actions", ObjType::Map)?;
             doc.put_object(ROOT, "routines", ObjType::Map)?;
         }
@@ -485,7 +487,14 @@ pub fn check_kind(doc: &AutoCommit, expected: DocKind) -> Result<(), RuleError> 
         DocKind::Log(_) => "log",
     };
     match str_of(doc, &ROOT, "kind") {
-        Some(k) if k == want => Ok(()),
-        other => Err(bad(format!("expected a {want} document, found {other:?}"))),
+        Some(k) if k == want => {}
+        other => return Err(bad(format!("expected a {want} document, found {other:?}"))),
     }
+    if let DocKind::Log(month) = expected {
+        let found = str_of(doc, &ROOT, "month");
+        if found.as_deref() != Some(month.to_string().as_str()) {
+            return Err(bad(format!("expected the log of {month}, found {found:?}")));
+        }
+    }
+    Ok(())
 }

@@ -1221,3 +1221,29 @@ fn a_draw_dated_before_an_existing_draw_reads_back_as_applied() {
     both_ways(&mut replicas);
     check_invariants("merged", &replicas[0].personal);
 }
+
+#[test]
+fn routines_given_the_same_name_on_two_devices_stay_editable_after_merging() {
+    let mut replicas = pair(KST);
+    let a = replicas[0].create("아침", &[pick("squat", 10)]).unwrap();
+    let b = replicas[1].create("아침", &[pick("lunge", 10)]).unwrap();
+    both_ways(&mut replicas);
+    // Both keep their name; each can still be edited without renaming.
+    replicas[0].edit(a, "아침", &[pick("squat", 20)]).unwrap();
+    replicas[1].edit(b, " 아침 ", &[pick("lunge", 20)]).unwrap();
+    // Renaming one to a name in use is still refused.
+    assert_eq!(
+        replicas[0].edit(a, PRESETS[0].name_ko, &[pick("squat", 20)]),
+        Err(RuleError::NameTaken(PRESETS[0].name_ko.into()))
+    );
+}
+
+#[test]
+fn a_log_cannot_pass_for_another_months_log() {
+    let actor = ActorId::random();
+    let november = Month { year: 2026, month: 11 };
+    let december = Month { year: 2026, month: 12 };
+    let doc = schema::genesis(DocKind::Log(november), &actor);
+    assert!(schema::check_kind(&doc, DocKind::Log(november)).is_ok());
+    assert!(schema::check_kind(&doc, DocKind::Log(december)).is_err());
+}
