@@ -38,6 +38,14 @@ impl Chunk {
     }
 }
 
+/// What the device's database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StorageStats {
+    pub documents: u64,
+    pub chunks: u64,
+    pub snapshots: u64,
+}
+
 /// One version of a completion as stored in a log document.
 #[derive(Debug, Clone)]
 pub enum LogEntry {
@@ -228,6 +236,17 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// How many documents and chunks (of which snapshots) are stored.
+    pub async fn stats(&mut self) -> Result<StorageStats> {
+        let (documents, chunks, snapshots): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM chunks), \
+             (SELECT COUNT(*) FROM chunks WHERE snapshot = 1)",
+        )
+        .fetch_one(&mut self.conn)
+        .await?;
+        Ok(StorageStats { documents: documents as u64, chunks: chunks as u64, snapshots: snapshots as u64 })
     }
 
     pub async fn close(self) -> Result<()> {

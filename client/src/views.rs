@@ -223,6 +223,11 @@ impl Engine {
         self.state.lock().await.personal.clone()
     }
 
+    /// What the device's database holds (documents, chunks, snapshots).
+    pub async fn storage_stats(&self) -> Result<crate::store::StorageStats> {
+        self.state.lock().await.store.stats().await
+    }
+
     /// The per-day projection as stored in SQLite (it must always equal the derived days).
     pub async fn stored_day_totals(&self) -> Result<Vec<(NaiveDate, fold::DayTotals)>> {
         self.state.lock().await.store.all_day_totals().await

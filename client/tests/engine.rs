@@ -246,3 +246,35 @@ fn clock_now(clock: &ManualClock) -> i64 {
     use mingizuk_client::Clock;
     clock.now_ms()
 }
+
+#[tokio::test]
+async fn idle_maintenance_compacts_documents_without_losing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(MONDAY_9AM_KST, KST));
+    let engine = device(dir.path(), "phone", &clock).await;
+    engine.draw_character().await.unwrap();
+    let basic = PRESETS[0].id;
+    for _ in 0..16 {
+        play(&engine, basic, &clock).await;
+        engine.restart(basic).await.unwrap();
+    }
+    let before = engine.storage_stats().await.unwrap();
+    assert_eq!(before.snapshots, 0);
+    assert!(before.chunks > 80, "one chunk per change: {before:?}");
+    let derived = engine.derived().await;
+
+    engine.maintain().await.unwrap();
+    let after = engine.storage_stats().await.unwrap();
+    assert!(after.snapshots >= 1, "{after:?}");
+    assert!(after.chunks < before.chunks / 4, "{before:?} → {after:?}");
+    assert_eq!(engine.derived().await, derived);
+    // Writing goes on after compaction, and everything reads back the same after a reopen.
+    clock.advance(24 * HOUR);
+    play(&engine, basic, &clock).await;
+    assert_eq!(engine.derived().await.total_exp, derived.total_exp + 600);
+    let (derived, personal) = (engine.derived().await, engine.personal().await);
+    engine.close().await.unwrap();
+    let reopened = device(dir.path(), "phone", &clock).await;
+    assert_eq!(reopened.derived().await, derived);
+    assert_eq!(reopened.personal().await, personal);
+}
