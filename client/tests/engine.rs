@@ -278,3 +278,38 @@ async fn idle_maintenance_compacts_documents_without_losing_anything() {
     assert_eq!(reopened.derived().await, derived);
     assert_eq!(reopened.personal().await, personal);
 }
+
+#[tokio::test]
+async fn a_storage_failure_is_reported_and_leaves_nothing_half_written() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(MONDAY_9AM_KST, KST));
+    let engine = device(dir.path(), "phone", &clock).await;
+    engine.draw_character().await.unwrap();
+    let basic = PRESETS[0].id;
+    let entries = engine.routine(basic).await.unwrap().entries;
+    engine.complete_action(basic, entries[0].id).await.unwrap();
+    let (personal, derived) = (engine.personal().await, engine.derived().await);
+
+    // Another process breaks the projection table: the next completion cannot commit.
+    let url = format!("sqlite://{}", dir.path().join("phone.sqlite").display());
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("ALTER TABLE day_totals RENAME TO day_totals_away").execute(&mut other).await.unwrap();
+    clock.advance(60_000);
+    let err = engine.complete_action(basic, entries[1].id).await.unwrap_err();
+    assert_eq!(err.code(), "storage_failed");
+    assert_eq!(engine.personal().await, personal, "nothing of the failed write is in memory");
+    assert_eq!(engine.derived().await, derived);
+
+    // Once the database is whole again, the same action succeeds, once.
+    sqlx::query("ALTER TABLE day_totals_away RENAME TO day_totals").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    engine.complete_action(basic, entries[1].id).await.unwrap();
+    let (personal, derived) = (engine.personal().await, engine.derived().await);
+    assert_eq!(derived.total_exp, 200);
+    engine.close().await.unwrap();
+    let reopened = device(dir.path(), "phone", &clock).await;
+    assert_eq!(reopened.personal().await, personal);
+    assert_eq!(reopened.derived().await, derived);
+    assert_eq!(reopened.export_documents().await.unwrap().len(), 3);
+}
