@@ -1,4 +1,16 @@
-//! Mingizuk's sync server (issue 3): accounts, document sync and chat over the same
-//! `mingizuk-core` rules the devices use. Until then this crate only pins that dependency.
+//! Mingizuk's sync server (issue 3). This first slice holds the HTTP skeleton (`http::app`, the
+//! error format, `/healthz`, `/openapi.json`), layered configuration and the storage interface with
+//! its SQLite and MySQL backends. Accounts, social login and document sync build on these.
+//! `main.rs` is glue: it loads the configuration, opens storage and calls [`server::serve`].
 
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod server;
+pub mod storage;
+
+pub use config::Config;
+pub use error::{ApiError, Json};
+pub use http::{AppState, app};
 pub use mingizuk_core::schema::SCHEMA_VERSION;

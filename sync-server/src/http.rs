@@ -1,0 +1,116 @@
+//! The HTTP surface: `app` builds the router with its middleware (request ids, tracing, security
+//! headers, body limit, panic catching) and mounts the routes. Handlers only parse, call one
+//! function and map the result; the work lives in storage and, later, the auth and sync modules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::error::{ApiError, Json};
+use crate::openapi;
+use crate::storage::Storage;
+
+/// How long `/healthz` waits for the database before calling it down.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub storage: Arc<dyn Storage>,
+}
+
+impl AppState {
+    pub fn new(config: Config, storage: Arc<dyn Storage>) -> Self {
+        Self { config: Arc::new(config), storage }
+    }
+}
+
+/// The whole HTTP application, ready for `axum::serve` or `tower::ServiceExt::oneshot`.
+pub fn app(state: AppState) -> Router {
+    routes(Router::new(), state)
+}
+
+/// Mounts the API's routes and middleware on `extra`, so tests can add a probe route that goes
+/// through the same layers; production calls [`app`].
+pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
+    let strict_transport = state.config.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+    let security_headers = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            strict_transport.then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains")),
+        ));
+    let max_body_bytes = state.config.max_body_bytes;
+    extra
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi_document))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Extractors refuse longer bodies; our `Json` turns that into `payload_too_large`.
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::custom(panicked))
+                .layer(security_headers),
+        )
+        .with_state(state)
+}
+
+/// The span every request's logs belong to. The path only: query strings may carry one-time tickets.
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+fn panicked(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("a handler panicked").into_response()
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    match tokio::time::timeout(HEALTH_TIMEOUT, state.storage.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ok" }))),
+        Ok(Err(e)) => Err(ApiError::unavailable(e)),
+        Err(_elapsed) => Err(ApiError::unavailable("the database did not answer in time")),
+    }
+}
+
+async fn openapi_document(State(state): State<AppState>) -> Json<Value> {
+    Json(openapi::document(&state.config))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

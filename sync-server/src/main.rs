@@ -1,0 +1,25 @@
+//! The `mingizuk-server` binary: configuration in, storage opened, server run until SIGTERM or
+//! Ctrl-C. Everything it calls lives in the library.
+
+use anyhow::Context;
+use mingizuk_server::{AppState, Config, server, storage};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let config = Config::load().context("loading the configuration")?;
+    tracing::info!(?config, "starting mingizuk-server");
+    let storage = storage::open(config.database_url.expose())
+        .await
+        .with_context(|| format!("opening the database {}", config.database_url.redacted()))?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let result = server::serve(listener, AppState::new(config, storage.clone()), server::shutdown_signal()).await;
+    storage.close().await;
+    tracing::info!("stopped");
+    result.context("serving")
+}

@@ -1,0 +1,106 @@
+//! The server's storage interface: document ownership, append-only document chunks and user
+//! accounts, with one implementation per backend (SQLite through sqlx, MySQL/MariaDB through
+//! mysql_async). Everything above this module talks to `dyn Storage` only; the conformance suite in
+//! `tests/storage.rs` holds both backends to the same behaviour. No HTTP, protocol or auth rules
+//! live here: the caller decides who may do what, storage only keeps it consistent.
+
+mod migrate;
+mod mysql;
+mod sqlite;
+mod types;
+
+use async_trait::async_trait;
+
+pub use mysql::MySqlStorage;
+pub use sqlite::SqliteStorage;
+pub use types::{Chunk, ChunkKey, Claim, ContentHash, DocumentId, InvalidDocumentId, NewUser, User, UserId};
+
+/// What can go wrong in storage. Conflicts the caller must handle are their own variants; every
+/// other failure keeps its cause for the log and is never turned into an empty result.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("the email address is already registered")]
+    EmailTaken,
+    #[error("the nickname is already taken")]
+    NicknameTaken,
+    #[error("no such user")]
+    UnknownUser,
+    #[error("no such document: it must be claimed before chunks are stored")]
+    UnknownDocument,
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error("migration {version} ({name}) was changed after it was applied")]
+    MigrationEdited { version: i64, name: String },
+    #[error("the database has migration {0}, which this server does not know; is it older than the database?")]
+    UnknownMigration(i64),
+    #[error("another server instance held the migration lock too long")]
+    MigrationLockTimeout,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[source] sqlx::Error),
+    #[error("MySQL: {0}")]
+    MySql(#[source] mysql_async::Error),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The storage interface both backends implement. Object-safe, so the server holds an
+/// `Arc<dyn Storage>` chosen at start from the database URL.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// A cheap round trip to the database, for health checks.
+    async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Gives `doc_id` to `user` unless someone already has it. Claiming one's own document again
+    /// is `Owned`. Concurrent claims of one new document produce exactly one owner.
+    async fn claim_document(&self, doc_id: &DocumentId, user: UserId) -> Result<Claim, StorageError>;
+
+    /// The owner of `doc_id`, if anyone stored it.
+    async fn document_owner(&self, doc_id: &DocumentId) -> Result<Option<UserId>, StorageError>;
+
+    /// Stores one chunk of a claimed document. Storing the same key twice is a no-op: chunks are
+    /// keyed by their content, so the same key means the same bytes.
+    async fn put_chunk(&self, doc_id: &DocumentId, key: ChunkKey, bytes: &[u8]) -> Result<(), StorageError>;
+
+    /// Every chunk of `doc_id`, snapshots first. Unknown documents have none.
+    async fn load_chunks(&self, doc_id: &DocumentId) -> Result<Vec<Chunk>, StorageError>;
+
+    /// In one transaction: stores the snapshot and deletes exactly the chunks in `replaced` (the
+    /// ones the caller read and folded into the snapshot). Chunks written meanwhile survive. The
+    /// snapshot's own key is never deleted even if listed.
+    async fn compact(
+        &self,
+        doc_id: &DocumentId,
+        snapshot: ContentHash,
+        snapshot_bytes: &[u8],
+        replaced: &[ChunkKey],
+    ) -> Result<(), StorageError>;
+
+    /// Creates an account. `EmailTaken` / `NicknameTaken` when either is in use (including by an
+    /// account in its deletion grace period). The caller normalises the email first.
+    async fn create_user(&self, new: &NewUser) -> Result<User, StorageError>;
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError>;
+
+    /// Closes the connection pool; later calls fail.
+    async fn close(&self);
+}
+
+/// Opens the backend a database URL names: `mysql://…` selects MySQL/MariaDB, anything else
+/// (`sqlite://path`, `sqlite:path` or a bare path) a SQLite file, created if missing. Runs the
+/// migrations before returning.
+pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Storage>, StorageError> {
+    if database_url.starts_with("mysql://") {
+        Ok(std::sync::Arc::new(MySqlStorage::connect(database_url).await?))
+    } else {
+        Ok(std::sync::Arc::new(SqliteStorage::open(database_url).await?))
+    }
+}
+
+/// The current time as stored: Unix milliseconds, UTC.
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

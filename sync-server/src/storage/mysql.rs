@@ -1,0 +1,303 @@
+//! The MySQL / MariaDB backend (mysql_async), for production and for several server instances on
+//! one database. Every write is a single INSERT or DELETE keyed by content, or one short
+//! transaction of them, so concurrent instances never overwrite each other. InnoDB may still pick a
+//! write as a deadlock victim; such writes are retried a few times, never reported as done.
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Opts, Pool, TxOpts};
+
+use super::types::time_from_db;
+use super::{
+    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewUser, Storage, StorageError, User, UserId, migrate, now_millis,
+};
+
+const ER_DUP_ENTRY: u16 = 1062;
+const ER_NO_REFERENCED_ROW_2: u16 = 1452;
+const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+const ER_LOCK_DEADLOCK: u16 = 1213;
+/// Tries of a write InnoDB keeps choosing as a deadlock victim.
+const WRITE_ATTEMPTS: usize = 5;
+/// Seconds one instance waits for another to finish migrating.
+const MIGRATION_LOCK_SECONDS: u32 = 120;
+
+pub struct MySqlStorage {
+    pool: Pool,
+}
+
+fn backend(e: mysql_async::Error) -> StorageError {
+    StorageError::MySql(e)
+}
+
+fn server_code(e: &mysql_async::Error) -> Option<u16> {
+    match e {
+        mysql_async::Error::Server(server) => Some(server.code),
+        _ => None,
+    }
+}
+
+/// Runs `write` again while InnoDB reports a deadlock or a lock wait timeout.
+async fn retrying<T, F, Fut>(mut write: F) -> Result<T, mysql_async::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, mysql_async::Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(e)
+                if attempt < WRITE_ATTEMPTS
+                    && matches!(server_code(&e), Some(ER_LOCK_DEADLOCK | ER_LOCK_WAIT_TIMEOUT)) =>
+            {
+                tracing::debug!(attempt, error = %e, "MySQL write retried");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+type UserRow = (String, String, String, Option<String>, i64, Option<i64>);
+
+fn user_from_row((id, email, nickname, password_hash, created_at, deleted_at): UserRow) -> Result<User, StorageError> {
+    Ok(User {
+        id: UserId::from_db(&id)?,
+        email,
+        nickname,
+        password_hash,
+        created_at: time_from_db(created_at)?,
+        deleted_at: deleted_at.map(time_from_db).transpose()?,
+    })
+}
+
+const INSERT_CHUNK: &str = "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?)
+     ON DUPLICATE KEY UPDATE doc_id = doc_id";
+
+impl MySqlStorage {
+    /// Connects to the database a `mysql://user:password@host:port/database` URL names (it must
+    /// exist) and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let opts = Opts::from_url(url).map_err(|e| StorageError::InvalidUrl(e.to_string()))?;
+        let storage = Self { pool: Pool::new(opts) };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    /// Applies pending migrations under a named lock, so instances starting together take turns.
+    /// MySQL commits DDL implicitly: a file that fails halfway leaves its first statements applied
+    /// and is not recorded, which is why each file should be one step that is safe to finish by hand.
+    async fn migrate(&self) -> Result<(), StorageError> {
+        let mut conn = self.pool.get_conn().await.map_err(backend)?;
+        let locked: Option<Option<i64>> = conn
+            .exec_first("SELECT GET_LOCK('mingizuk_schema_migrations', ?)", (MIGRATION_LOCK_SECONDS,))
+            .await
+            .map_err(backend)?;
+        if locked.flatten() != Some(1) {
+            return Err(StorageError::MigrationLockTimeout);
+        }
+        let result = async {
+            conn.query_drop(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT NOT NULL PRIMARY KEY,
+                    name VARCHAR(255) NOT NULL,
+                    checksum CHAR(64) NOT NULL,
+                    applied_at BIGINT NOT NULL
+                ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+            )
+            .await?;
+            let applied: Vec<(i64, String)> = conn.query("SELECT version, checksum FROM schema_migrations").await?;
+            Ok::<_, mysql_async::Error>(applied)
+        }
+        .await
+        .map_err(backend);
+        let result = match result {
+            Ok(applied) => self.apply(&mut conn, &applied).await,
+            Err(e) => Err(e),
+        };
+        conn.query_drop("DO RELEASE_LOCK('mingizuk_schema_migrations')").await.map_err(backend)?;
+        result
+    }
+
+    async fn apply(&self, conn: &mut mysql_async::Conn, applied: &[(i64, String)]) -> Result<(), StorageError> {
+        for migration in migrate::pending(migrate::MYSQL, applied)? {
+            conn.query_drop(migration.sql).await.map_err(backend)?;
+            conn.exec_drop(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+                (migration.version, migration.name, migration.checksum(), now_millis()),
+            )
+            .await
+            .map_err(backend)?;
+            tracing::info!(version = migration.version, name = migration.name, "applied MySQL migration");
+        }
+        Ok(())
+    }
+
+    async fn conn(&self) -> Result<mysql_async::Conn, StorageError> {
+        self.pool.get_conn().await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl Storage for MySqlStorage {
+    async fn ping(&self) -> Result<(), StorageError> {
+        let mut conn = self.conn().await?;
+        conn.query_drop("SELECT 1").await.map_err(backend)
+    }
+
+    async fn claim_document(&self, doc_id: &DocumentId, user: UserId) -> Result<Claim, StorageError> {
+        // The primary key decides: of concurrent inserts exactly one creates the row, the others
+        // find it. The owner is then read back rather than inferred from an affected-row count.
+        let pool = &self.pool;
+        retrying(|| async move {
+            pool.get_conn()
+                .await?
+                .exec_drop(
+                    "INSERT INTO documents (doc_id, owner_user_id, created_at) VALUES (?, ?, ?)
+                     ON DUPLICATE KEY UPDATE doc_id = doc_id",
+                    (doc_id.as_str(), user.to_db(), now_millis()),
+                )
+                .await
+        })
+        .await
+        .map_err(|e| match server_code(&e) {
+            Some(ER_NO_REFERENCED_ROW_2) => StorageError::UnknownUser,
+            _ => backend(e),
+        })?;
+        match self.document_owner(doc_id).await? {
+            Some(owner) if owner == user => Ok(Claim::Owned),
+            Some(_) => Ok(Claim::OwnedByOther),
+            None => Err(StorageError::Corrupt(format!("document {doc_id} neither inserted nor found"))),
+        }
+    }
+
+    async fn document_owner(&self, doc_id: &DocumentId) -> Result<Option<UserId>, StorageError> {
+        let mut conn = self.conn().await?;
+        let owner: Option<String> = conn
+            .exec_first("SELECT owner_user_id FROM documents WHERE doc_id = ?", (doc_id.as_str(),))
+            .await
+            .map_err(backend)?;
+        owner.as_deref().map(UserId::from_db).transpose()
+    }
+
+    async fn put_chunk(&self, doc_id: &DocumentId, key: ChunkKey, bytes: &[u8]) -> Result<(), StorageError> {
+        let pool = &self.pool;
+        retrying(|| async move {
+            pool.get_conn()
+                .await?
+                .exec_drop(INSERT_CHUNK, (doc_id.as_str(), key.kind_code(), key.hash().0.to_vec(), bytes.to_vec()))
+                .await
+        })
+        .await
+        .map_err(|e| match server_code(&e) {
+            Some(ER_NO_REFERENCED_ROW_2) => StorageError::UnknownDocument,
+            _ => backend(e),
+        })
+    }
+
+    async fn load_chunks(&self, doc_id: &DocumentId) -> Result<Vec<Chunk>, StorageError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = conn
+            .exec("SELECT kind, hash, bytes FROM chunks WHERE doc_id = ? ORDER BY kind, hash", (doc_id.as_str(),))
+            .await
+            .map_err(backend)?;
+        rows.into_iter().map(|(kind, hash, bytes)| Ok(Chunk { key: ChunkKey::from_db(kind, &hash)?, bytes })).collect()
+    }
+
+    async fn compact(
+        &self,
+        doc_id: &DocumentId,
+        snapshot: ContentHash,
+        snapshot_bytes: &[u8],
+        replaced: &[ChunkKey],
+    ) -> Result<(), StorageError> {
+        let snapshot_key = ChunkKey::Snapshot(snapshot);
+        let pool = &self.pool;
+        retrying(|| async move {
+            let mut conn = pool.get_conn().await?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            tx.exec_drop(
+                INSERT_CHUNK,
+                (doc_id.as_str(), snapshot_key.kind_code(), snapshot.0.to_vec(), snapshot_bytes.to_vec()),
+            )
+            .await?;
+            for key in replaced.iter().filter(|key| **key != snapshot_key) {
+                tx.exec_drop(
+                    "DELETE FROM chunks WHERE doc_id = ? AND kind = ? AND hash = ?",
+                    (doc_id.as_str(), key.kind_code(), key.hash().0.to_vec()),
+                )
+                .await?;
+            }
+            tx.commit().await
+        })
+        .await
+        .map_err(|e| match server_code(&e) {
+            Some(ER_NO_REFERENCED_ROW_2) => StorageError::UnknownDocument,
+            _ => backend(e),
+        })
+    }
+
+    async fn create_user(&self, new: &NewUser) -> Result<User, StorageError> {
+        let created_at = now_millis();
+        let mut conn = self.conn().await?;
+        conn.exec_drop(
+            "INSERT INTO users (id, email, nickname, password_hash, created_at, deleted_at)
+             VALUES (?, ?, ?, ?, ?, NULL)",
+            (new.id.to_db(), &new.email, &new.nickname, new.password_hash.as_deref(), created_at),
+        )
+        .await
+        .map_err(|e| match &e {
+            // "Duplicate entry '…' for key 'users_email_key'": the key name ends the message.
+            mysql_async::Error::Server(server) if server.code == ER_DUP_ENTRY => {
+                let key = server.message.rsplit("for key").next().unwrap_or_default();
+                if key.contains("users_email_key") {
+                    StorageError::EmailTaken
+                } else if key.contains("users_nickname_key") {
+                    StorageError::NicknameTaken
+                } else {
+                    backend(e)
+                }
+            }
+            _ => backend(e),
+        })?;
+        Ok(User {
+            id: new.id,
+            email: new.email.clone(),
+            nickname: new.nickname.clone(),
+            password_hash: new.password_hash.clone(),
+            created_at: time_from_db(created_at)?,
+            deleted_at: None,
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = conn
+            .exec_first(
+                "SELECT id, email, nickname, password_hash, created_at, deleted_at FROM users WHERE email = ?",
+                (email,),
+            )
+            .await
+            .map_err(backend)?;
+        row.map(user_from_row).transpose()
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = conn
+            .exec_first(
+                "SELECT id, email, nickname, password_hash, created_at, deleted_at FROM users WHERE id = ?",
+                (id.to_db(),),
+            )
+            .await
+            .map_err(backend)?;
+        row.map(user_from_row).transpose()
+    }
+
+    async fn close(&self) {
+        if let Err(e) = self.pool.clone().disconnect().await {
+            tracing::warn!(error = %e, "closing the MySQL pool");
+        }
+    }
+}

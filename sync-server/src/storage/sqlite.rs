@@ -1,0 +1,272 @@
+//! The SQLite backend (sqlx): the embedded default, one file in the data folder. WAL journal with
+//! `synchronous = FULL`, so a committed write survives the process and the machine going down.
+//! Writes that need more than one statement take the write lock up front (`BEGIN IMMEDIATE`) so two
+//! connections never deadlock upgrading a read lock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::error::ErrorKind;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use super::types::time_from_db;
+use super::{
+    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewUser, Storage, StorageError, User, UserId, migrate, now_millis,
+};
+
+/// How long a connection waits for another connection's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+const MAX_CONNECTIONS: u32 = 8;
+
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+fn backend(e: sqlx::Error) -> StorageError {
+    StorageError::Sqlite(e)
+}
+
+type UserRow = (String, String, String, Option<String>, i64, Option<i64>);
+
+fn user_from_row((id, email, nickname, password_hash, created_at, deleted_at): UserRow) -> Result<User, StorageError> {
+    Ok(User {
+        id: UserId::from_db(&id)?,
+        email,
+        nickname,
+        password_hash,
+        created_at: time_from_db(created_at)?,
+        deleted_at: deleted_at.map(time_from_db).transpose()?,
+    })
+}
+
+impl SqliteStorage {
+    /// Opens (creating if missing) the database file `url` names — `sqlite://path`, `sqlite:path`
+    /// or a bare path — and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        let options = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url).map_err(|e| StorageError::InvalidUrl(e.to_string()))?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let pool =
+            SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
+        let storage = Self { pool };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    async fn migrate(&self) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER NOT NULL PRIMARY KEY,
+                name TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                applied_at INTEGER NOT NULL
+            )",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let applied: Vec<(i64, String)> = sqlx::query_as("SELECT version, checksum FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        // SQLite DDL is transactional: each file and its record commit together or not at all.
+        for migration in migrate::pending(migrate::SQLITE, &applied)? {
+            sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(backend)?;
+            sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)")
+                .bind(migration.version)
+                .bind(migration.name)
+                .bind(migration.checksum())
+                .bind(now_millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tracing::info!(version = migration.version, name = migration.name, "applied SQLite migration");
+        }
+        tx.commit().await.map_err(backend)
+    }
+}
+
+/// The database error kind, if `e` is one.
+fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
+    match e {
+        sqlx::Error::Database(db) => Some(db.kind()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn claim_document(&self, doc_id: &DocumentId, user: UserId) -> Result<Claim, StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO documents (doc_id, owner_user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (doc_id) DO NOTHING",
+        )
+        .bind(doc_id.as_str())
+        .bind(user.to_db())
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match kind(&e) {
+            Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownUser,
+            _ => backend(e),
+        })?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Claim::Owned);
+        }
+        match self.document_owner(doc_id).await? {
+            Some(owner) if owner == user => Ok(Claim::Owned),
+            Some(_) => Ok(Claim::OwnedByOther),
+            None => Err(StorageError::Corrupt(format!("document {doc_id} neither inserted nor found"))),
+        }
+    }
+
+    async fn document_owner(&self, doc_id: &DocumentId) -> Result<Option<UserId>, StorageError> {
+        let owner: Option<(String,)> = sqlx::query_as("SELECT owner_user_id FROM documents WHERE doc_id = ?")
+            .bind(doc_id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        owner.map(|(id,)| UserId::from_db(&id)).transpose()
+    }
+
+    async fn put_chunk(&self, doc_id: &DocumentId, key: ChunkKey, bytes: &[u8]) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?)
+             ON CONFLICT (doc_id, kind, hash) DO NOTHING",
+        )
+        .bind(doc_id.as_str())
+        .bind(key.kind_code())
+        .bind(key.hash().0.as_slice())
+        .bind(bytes)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match kind(&e) {
+            Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownDocument,
+            _ => backend(e),
+        })?;
+        Ok(())
+    }
+
+    async fn load_chunks(&self, doc_id: &DocumentId) -> Result<Vec<Chunk>, StorageError> {
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT kind, hash, bytes FROM chunks WHERE doc_id = ? ORDER BY kind, hash")
+                .bind(doc_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.into_iter().map(|(kind, hash, bytes)| Ok(Chunk { key: ChunkKey::from_db(kind, &hash)?, bytes })).collect()
+    }
+
+    async fn compact(
+        &self,
+        doc_id: &DocumentId,
+        snapshot: ContentHash,
+        snapshot_bytes: &[u8],
+        replaced: &[ChunkKey],
+    ) -> Result<(), StorageError> {
+        let snapshot_key = ChunkKey::Snapshot(snapshot);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?)
+             ON CONFLICT (doc_id, kind, hash) DO NOTHING",
+        )
+        .bind(doc_id.as_str())
+        .bind(snapshot_key.kind_code())
+        .bind(snapshot.0.as_slice())
+        .bind(snapshot_bytes)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match kind(&e) {
+            Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownDocument,
+            _ => backend(e),
+        })?;
+        for key in replaced.iter().filter(|key| **key != snapshot_key) {
+            sqlx::query("DELETE FROM chunks WHERE doc_id = ? AND kind = ? AND hash = ?")
+                .bind(doc_id.as_str())
+                .bind(key.kind_code())
+                .bind(key.hash().0.as_slice())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn create_user(&self, new: &NewUser) -> Result<User, StorageError> {
+        let created_at = now_millis();
+        sqlx::query(
+            "INSERT INTO users (id, email, nickname, password_hash, created_at, deleted_at)
+             VALUES (?, ?, ?, ?, ?, NULL)",
+        )
+        .bind(new.id.to_db())
+        .bind(&new.email)
+        .bind(&new.nickname)
+        .bind(new.password_hash.as_deref())
+        .bind(created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            // SQLite names the column: "UNIQUE constraint failed: users.email".
+            sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => {
+                if db.message().contains("users.email") {
+                    StorageError::EmailTaken
+                } else if db.message().contains("users.nickname") {
+                    StorageError::NicknameTaken
+                } else {
+                    backend(e)
+                }
+            }
+            _ => backend(e),
+        })?;
+        Ok(User {
+            id: new.id,
+            email: new.email.clone(),
+            nickname: new.nickname.clone(),
+            password_hash: new.password_hash.clone(),
+            created_at: time_from_db(created_at)?,
+            deleted_at: None,
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, email, nickname, password_hash, created_at, deleted_at FROM users WHERE email = ?",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(user_from_row).transpose()
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {
+        let row: Option<UserRow> =
+            sqlx::query_as("SELECT id, email, nickname, password_hash, created_at, deleted_at FROM users WHERE id = ?")
+                .bind(id.to_db())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        row.map(user_from_row).transpose()
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
