@@ -5,28 +5,21 @@
 //! One `Engine` owns one database file. Calls are serialized by an internal lock, so the app
 //! can share the engine between tasks.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use mingizuk_core::automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
-use mingizuk_core::fold::{Derived, Event};
-use mingizuk_core::model::{Account, Log, Moment, Personal, Routine, RoutineId};
+use mingizuk_core::fold::Derived;
+use mingizuk_core::model::{Moment, Personal, RoutineId};
 use mingizuk_core::rules::{self, ActionPick, Change};
-use mingizuk_core::schema::{self, DocKind, Month};
+use mingizuk_core::schema;
+use mingizuk_core::schema::DocKind;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::documents::State;
 use crate::error::{ClientError, Result};
-use crate::store::{Batch, Chunk, LogEntry, Store};
-
-/// Chunks a document may gather before a write compacts it on the spot. Compaction otherwise
-/// happens at open and in `Engine::maintain`, off the hot path of a completion.
-const COMPACT_INLINE_CHUNKS: usize = 1024;
-/// Chunks that make a document worth compacting when the app is idle.
-const COMPACT_IDLE_CHUNKS: usize = 64;
 
 /// A whole document as exchanged between replicas (the sync server carries the same bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,29 +27,6 @@ pub struct DocumentBytes {
     pub id: Uuid,
     pub kind: DocKind,
     pub bytes: Vec<u8>,
-}
-
-/// A document held in memory, with what of it is already stored.
-struct Loaded {
-    doc: AutoCommit,
-    /// Heads covered by the stored chunks.
-    saved: Vec<ChangeHash>,
-    /// Hashes of the stored chunks (what compaction may delete).
-    chunks: Vec<String>,
-}
-
-pub(crate) struct State {
-    pub(crate) store: Store,
-    actor: ActorId,
-    pub(crate) root: Uuid,
-    /// Documents loaded in memory; old months stay on disk until a merge or export needs them.
-    docs: HashMap<DocKind, Loaded>,
-    /// Documents held on this device.
-    known: BTreeMap<DocKind, Uuid>,
-    /// Every completion version read from each month's log.
-    logs: BTreeMap<Month, Log>,
-    pub(crate) personal: Personal,
-    pub(crate) derived: Derived,
 }
 
 pub struct Engine {
@@ -69,38 +39,7 @@ impl Engine {
     /// Opens (or creates, on first launch) the engine's database at `path`. A new device is
     /// usable at once: presets are there and no account is needed.
     pub async fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Engine> {
-        let mut store = Store::open(path).await?;
-        let device = match store.meta("device_id").await? {
-            Some(id) => id.parse().map_err(|e| ClientError::corrupt("meta.device_id", e))?,
-            None => Uuid::new_v4(),
-        };
-        let root = match store.meta("root").await? {
-            Some(id) => id.parse().map_err(|e| ClientError::corrupt("meta.root", e))?,
-            None => Uuid::new_v4(),
-        };
-        let actor = ActorId::from(device.as_bytes().as_slice());
-        let mut known = BTreeMap::new();
-        for (id, label) in store.documents().await? {
-            let kind =
-                DocKind::parse(&label).ok_or_else(|| ClientError::corrupt(id, format!("unknown kind {label}")))?;
-            known.insert(kind, id);
-        }
-        let mut state = State {
-            store,
-            actor,
-            root,
-            docs: HashMap::new(),
-            known,
-            logs: BTreeMap::new(),
-            personal: Personal::default(),
-            derived: Derived::default(),
-        };
-        if state.known.is_empty() {
-            state.first_launch(device, clock.as_ref()).await?;
-        }
-        state.load_personal().await?;
-        state.sync_projection().await?;
-        state.compact(&[DocKind::Account, DocKind::Routines], COMPACT_IDLE_CHUNKS).await?;
+        let (state, device) = State::open(path, clock.as_ref()).await?;
         Ok(Engine { clock, state: Mutex::new(state), device })
     }
 
@@ -202,17 +141,7 @@ impl Engine {
 
     /// Every document of this device, whole: what another replica needs to catch up.
     pub async fn export_documents(&self) -> Result<Vec<DocumentBytes>> {
-        let mut state = self.state.lock().await;
-        let kinds: Vec<(DocKind, Uuid)> = state.known.iter().map(|(k, v)| (*k, *v)).collect();
-        let mut out = Vec::with_capacity(kinds.len());
-        for (kind, id) in kinds {
-            let bytes = match state.docs.get_mut(&kind) {
-                Some(loaded) => loaded.doc.save(),
-                None => state.load(kind).await?.doc.save(),
-            };
-            out.push(DocumentBytes { id, kind, bytes });
-        }
-        Ok(out)
+        self.state.lock().await.export().await
     }
 
     /// Merges documents of another replica of this account into this device's. Documents of
@@ -233,9 +162,7 @@ impl Engine {
     /// Housekeeping for idle moments (the app calls it when nothing happens for a while):
     /// compacts the documents in memory that gathered many chunks.
     pub async fn maintain(&self) -> Result<()> {
-        let mut state = self.state.lock().await;
-        let kinds: Vec<DocKind> = state.docs.keys().copied().collect();
-        state.compact(&kinds, COMPACT_IDLE_CHUNKS).await
+        self.state.lock().await.maintain().await
     }
 
     /// Closes the database cleanly.
@@ -251,436 +178,4 @@ pub struct Completed {
     pub exp_gained: u32,
     /// This was the last action of the cycle: the routine is complete.
     pub routine_completed: bool,
-}
-
-fn commit_options(now_ms: i64) -> CommitOptions {
-    CommitOptions::default().with_time(now_ms / 1000)
-}
-
-impl State {
-    async fn adopt(&mut self, root: Uuid, now_ms: i64) -> Result<()> {
-        if root == self.root {
-            return Ok(());
-        }
-        let old = self.root;
-        let kinds: Vec<DocKind> = self.known.keys().copied().collect();
-        let account = self.load_cached(DocKind::Account).await?;
-        for kind in &kinds {
-            schema::move_doc(&mut account.doc, old, root, *kind)?;
-        }
-        account.doc.commit_with(commit_options(now_ms));
-        let new_id = DocKind::Account.id_in(root);
-        let pending: Vec<Pending> = account.unsaved(DocKind::Account, new_id).into_iter().collect();
-        let batch = Batch {
-            renames: kinds.iter().map(|k| (k.id_in(old), k.id_in(root), k.label())).collect(),
-            chunks: pending.iter().map(|p| p.chunk.clone()).collect(),
-            meta: vec![("root", root.to_string())],
-            ..Batch::default()
-        };
-        if let Err(e) = self.store.commit(&batch).await {
-            self.forget(&[]);
-            return Err(e);
-        }
-        self.root = root;
-        for kind in kinds {
-            self.known.insert(kind, kind.id_in(root));
-        }
-        self.mark_saved(pending);
-        Ok(())
-    }
-
-    async fn first_launch(&mut self, device: Uuid, clock: &dyn Clock) -> Result<()> {
-        let now = clock.now_ms();
-        let today = Moment::new(now, clock.offset_minutes(now))
-            .ok_or_else(|| ClientError::Invalid(format!("the clock is out of range: {now}")))?
-            .date;
-        let mut batch = Batch::default();
-        let mut account = schema::genesis(DocKind::Account, &self.actor);
-        schema::record_start(&mut account, &device.to_string(), today)?;
-        schema::register_doc(&mut account, self.root, DocKind::Routines)?;
-        account.commit_with(commit_options(now));
-        let routines = schema::genesis(DocKind::Routines, &self.actor);
-        for (kind, doc) in [(DocKind::Account, account), (DocKind::Routines, routines)] {
-            let id = kind.id_in(self.root);
-            let mut loaded = Loaded { doc, saved: Vec::new(), chunks: Vec::new() };
-            batch.new_docs.push((id, kind.label()));
-            if let Some(p) = loaded.unsaved(kind, id) {
-                batch.chunks.push(p.chunk);
-                loaded.saved = p.heads;
-                loaded.chunks.push(batch.chunks.last().map(|c| c.hash.clone()).unwrap_or_default());
-            }
-            self.docs.insert(kind, loaded);
-            self.known.insert(kind, id);
-        }
-        batch.meta.push(("device_id", device.to_string()));
-        batch.meta.push(("root", self.root.to_string()));
-        if let Err(e) = self.store.commit(&batch).await {
-            self.docs.clear();
-            self.known.clear();
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    /// Reads the account and routines documents and the stored completions into memory.
-    async fn load_personal(&mut self) -> Result<()> {
-        let account = self.load_cached(DocKind::Account).await?;
-        let account = schema::read_account(&account.doc)?;
-        let routines = self.load_cached(DocKind::Routines).await?;
-        let routines = schema::read_routines(&routines.doc)?;
-        let months: HashMap<Uuid, Month> = self
-            .known
-            .iter()
-            .filter_map(|(k, id)| if let DocKind::Log(m) = k { Some((*id, *m)) } else { None })
-            .collect();
-        let mut logs: BTreeMap<Month, Log> = BTreeMap::new();
-        for (doc_id, entry) in self.store.log_entries().await? {
-            let month = *months.get(&doc_id).ok_or_else(|| ClientError::corrupt(doc_id, "log entry of no log"))?;
-            let log = logs.entry(month).or_default();
-            match entry {
-                LogEntry::Action(c) => log.actions.push(c),
-                LogEntry::Routine(c) => log.routines.push(c),
-            }
-        }
-        self.logs = logs;
-        self.personal = personal_of(account, routines, &self.logs);
-        self.derived = Derived::of(&self.personal);
-        Ok(())
-    }
-
-    /// Rewrites the per-day projection where it differs from the derived state (after an
-    /// upgrade or an interrupted run).
-    async fn sync_projection(&mut self) -> Result<()> {
-        let stored: BTreeMap<_, _> = self.store.all_day_totals().await?.into_iter().collect();
-        let days = day_diff(&stored, &self.derived.days);
-        if !days.is_empty() {
-            self.store.commit(&Batch { days, ..Batch::default() }).await?;
-        }
-        Ok(())
-    }
-
-    /// Loads a document from its stored chunks (or makes a new one) without caching it.
-    async fn load(&mut self, kind: DocKind) -> Result<Loaded> {
-        let Some(id) = self.known.get(&kind).copied() else {
-            return Ok(Loaded { doc: schema::genesis(kind, &self.actor), saved: Vec::new(), chunks: Vec::new() });
-        };
-        let chunks = self.store.chunks(id).await?;
-        let mut doc = AutoCommit::new();
-        for chunk in &chunks {
-            doc.load_incremental(&chunk.bytes).map_err(|e| ClientError::corrupt(id, e))?;
-        }
-        schema::check_kind(&doc, kind).map_err(|e| ClientError::corrupt(id, e))?;
-        doc.set_actor(self.actor.clone());
-        let saved = doc.get_heads();
-        Ok(Loaded { doc, saved, chunks: chunks.into_iter().map(|c| c.hash).collect() })
-    }
-
-    async fn load_cached(&mut self, kind: DocKind) -> Result<&mut Loaded> {
-        if !self.docs.contains_key(&kind) {
-            let loaded = self.load(kind).await?;
-            self.docs.insert(kind, loaded);
-        }
-        self.docs.get_mut(&kind).ok_or_else(|| ClientError::corrupt(kind.label(), "not loaded"))
-    }
-
-    /// Writes changes to their documents and stores them with the projection, in one
-    /// transaction. On failure memory is reset to what is stored and the error returned.
-    async fn write(&mut self, changes: &[Change], now_ms: i64) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let mut targets: Vec<DocKind> = changes.iter().map(schema::target).collect();
-        targets.sort();
-        targets.dedup();
-        let new_kinds: Vec<DocKind> = targets.iter().filter(|k| !self.known.contains_key(k)).copied().collect();
-        let mut batch = Batch::default();
-        let pending = match self.write_docs(changes, &targets, &new_kinds, now_ms, &mut batch).await {
-            Ok(p) => p,
-            Err(e) => {
-                self.forget(&targets);
-                return Err(e);
-            }
-        };
-        // The derived state: appended on the usual path, folded again when an edit, a cycle or
-        // a completion in the past may change what was derived.
-        let incremental = changes
-            .iter()
-            .all(|c| matches!(c, Change::CompleteAction(_) | Change::CompleteRoutine(_) | Change::Draw(_)));
-        let mut personal = None;
-        let mut derived = self.derived.clone();
-        let appended = incremental && {
-            let events: Vec<Event<'_>> = changes
-                .iter()
-                .filter_map(|c| match c {
-                    Change::CompleteAction(a) => Some(Event::Action(a)),
-                    Change::CompleteRoutine(r) => Some(Event::Routine(r)),
-                    Change::Draw(d) => Some(Event::Draw(d)),
-                    _ => None,
-                })
-                .collect();
-            derived.try_append(&events)
-        };
-        if !appended {
-            let mut next = self.personal.clone();
-            next.apply(changes);
-            derived = Derived::of(&next);
-            personal = Some(next);
-        }
-        batch.days = day_diff(&self.derived.days, &derived.days);
-        if let Err(e) = self.store.commit(&batch).await {
-            self.forget(&targets);
-            return Err(e);
-        }
-        for kind in &new_kinds {
-            self.known.insert(*kind, kind.id_in(self.root));
-        }
-        for change in changes {
-            match change {
-                Change::CompleteAction(c) => {
-                    self.logs.entry(Month::of(c.moment.date)).or_default().actions.push(c.clone())
-                }
-                Change::CompleteRoutine(c) => {
-                    self.logs.entry(Month::of(c.moment.date)).or_default().routines.push(c.clone())
-                }
-                _ => {}
-            }
-        }
-        match personal {
-            Some(p) => self.personal = p,
-            None => self.personal.apply(changes),
-        }
-        self.derived = derived;
-        self.mark_saved(pending);
-        self.compact(&targets, COMPACT_INLINE_CHUNKS).await
-    }
-
-    async fn write_docs(
-        &mut self,
-        changes: &[Change],
-        targets: &[DocKind],
-        new_kinds: &[DocKind],
-        now_ms: i64,
-        batch: &mut Batch,
-    ) -> Result<Vec<Pending>> {
-        let root = self.root;
-        for kind in targets {
-            let loaded = self.load_cached(*kind).await?;
-            for change in changes.iter().filter(|c| schema::target(c) == *kind) {
-                schema::write(&mut loaded.doc, change)?;
-            }
-            loaded.doc.commit_with(commit_options(now_ms));
-        }
-        let mut touched = targets.to_vec();
-        if !new_kinds.is_empty() {
-            let account = self.load_cached(DocKind::Account).await?;
-            for kind in new_kinds {
-                schema::register_doc(&mut account.doc, root, *kind)?;
-            }
-            account.doc.commit_with(commit_options(now_ms));
-            if !touched.contains(&DocKind::Account) {
-                touched.push(DocKind::Account);
-            }
-        }
-        for kind in new_kinds {
-            batch.new_docs.push((kind.id_in(root), kind.label()));
-        }
-        let mut pending = Vec::new();
-        for kind in touched {
-            if let Some(p) = self.docs.get_mut(&kind).and_then(|l| l.unsaved(kind, kind.id_in(root))) {
-                batch.chunks.push(p.chunk.clone());
-                pending.push(p);
-            }
-        }
-        for change in changes {
-            match change {
-                Change::CompleteAction(c) => batch
-                    .added_entries
-                    .push((DocKind::Log(Month::of(c.moment.date)).id_in(root), LogEntry::Action(c.clone()))),
-                Change::CompleteRoutine(c) => batch
-                    .added_entries
-                    .push((DocKind::Log(Month::of(c.moment.date)).id_in(root), LogEntry::Routine(c.clone()))),
-                _ => {}
-            }
-        }
-        Ok(pending)
-    }
-
-    /// Writes a settings change to the account root.
-    async fn write_account(
-        &mut self,
-        now_ms: i64,
-        edit: impl FnOnce(&mut AutoCommit) -> Result<(), mingizuk_core::RuleError>,
-    ) -> Result<()> {
-        let id = DocKind::Account.id_in(self.root);
-        let loaded = self.load_cached(DocKind::Account).await?;
-        edit(&mut loaded.doc)?;
-        loaded.doc.commit_with(commit_options(now_ms));
-        let account = schema::read_account(&loaded.doc)?;
-        let pending: Vec<Pending> = loaded.unsaved(DocKind::Account, id).into_iter().collect();
-        let batch = Batch { chunks: pending.iter().map(|p| p.chunk.clone()).collect(), ..Batch::default() };
-        if let Err(e) = self.store.commit(&batch).await {
-            self.forget(&[DocKind::Account]);
-            return Err(e);
-        }
-        self.mark_saved(pending);
-        self.personal.account = account;
-        Ok(())
-    }
-
-    /// Drops documents from memory so that the next use reloads what is stored.
-    fn forget(&mut self, kinds: &[DocKind]) {
-        for kind in kinds.iter().chain([DocKind::Account].iter()) {
-            self.docs.remove(kind);
-        }
-    }
-
-    /// Records that chunks were committed.
-    fn mark_saved(&mut self, pending: Vec<Pending>) {
-        for p in pending {
-            if let Some(loaded) = self.docs.get_mut(&p.kind) {
-                loaded.saved = p.heads;
-                loaded.chunks.push(p.chunk.hash);
-            }
-        }
-    }
-
-    /// Folds a document's chunks into one snapshot once it has gathered many. The snapshot is
-    /// stored first and only the chunks it covers are deleted, in the same transaction.
-    async fn compact(&mut self, kinds: &[DocKind], threshold: usize) -> Result<()> {
-        for kind in kinds {
-            let Some(loaded) = self.docs.get_mut(kind) else { continue };
-            if loaded.chunks.len() < threshold {
-                continue;
-            }
-            let id = kind.id_in(self.root);
-            let heads = loaded.doc.get_heads();
-            let snapshot = Chunk::snapshot(id, loaded.doc.save());
-            let batch = Batch {
-                compacted: loaded.chunks.iter().filter(|h| **h != snapshot.hash).map(|h| (id, h.clone())).collect(),
-                chunks: vec![snapshot.clone()],
-                ..Batch::default()
-            };
-            self.store.commit(&batch).await?;
-            loaded.saved = heads;
-            loaded.chunks = vec![snapshot.hash];
-        }
-        Ok(())
-    }
-
-    /// Merges another replica's documents: all of them are checked and merged in memory, then
-    /// stored in one transaction, then the personal data is read again and folded.
-    async fn merge(&mut self, incoming: &[DocumentBytes]) -> Result<()> {
-        let root = self.root;
-        let mut merged: BTreeMap<DocKind, Loaded> = BTreeMap::new();
-        for doc in incoming {
-            if doc.kind.id_in(root) != doc.id {
-                return Err(ClientError::Invalid(format!("document {} is not part of this account", doc.id)));
-            }
-            let mut target = match merged.remove(&doc.kind) {
-                Some(l) => l,
-                None => match self.docs.get(&doc.kind) {
-                    Some(l) => Loaded { doc: l.doc.clone(), saved: l.saved.clone(), chunks: l.chunks.clone() },
-                    None if self.known.contains_key(&doc.kind) => self.load(doc.kind).await?,
-                    None => Loaded {
-                        doc: AutoCommit::new().with_actor(self.actor.clone()),
-                        saved: Vec::new(),
-                        chunks: Vec::new(),
-                    },
-                },
-            };
-            // A strict load first: a document that does not parse whole is refused whole.
-            let mut theirs = AutoCommit::load(&doc.bytes).map_err(|e| ClientError::corrupt(doc.id, e))?;
-            schema::check_kind(&theirs, doc.kind).map_err(|e| ClientError::corrupt(doc.id, e))?;
-            target.doc.merge(&mut theirs).map_err(|e| ClientError::corrupt(doc.id, e))?;
-            merged.insert(doc.kind, target);
-        }
-        let mut batch = Batch::default();
-        let mut pending = Vec::new();
-        let mut logs = self.logs.clone();
-        for (kind, loaded) in merged.iter_mut() {
-            let id = kind.id_in(root);
-            let Some(p) = loaded.unsaved(*kind, id) else { continue };
-            if !self.known.contains_key(kind) {
-                batch.new_docs.push((id, kind.label()));
-            }
-            if let DocKind::Log(month) = kind {
-                let log = schema::read_log(&loaded.doc).map_err(|e| ClientError::corrupt(id, e))?;
-                let entries = log
-                    .actions
-                    .iter()
-                    .cloned()
-                    .map(LogEntry::Action)
-                    .chain(log.routines.iter().cloned().map(LogEntry::Routine))
-                    .collect();
-                batch.replaced_logs.push((id, entries));
-                logs.insert(*month, log);
-            }
-            batch.chunks.push(p.chunk.clone());
-            pending.push(p);
-        }
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let account = match merged.get(&DocKind::Account) {
-            Some(l) => schema::read_account(&l.doc),
-            None => Ok(self.personal.account.clone()),
-        }
-        .map_err(|e| ClientError::corrupt(DocKind::Account.id_in(root), e))?;
-        let routines = match merged.get(&DocKind::Routines) {
-            Some(l) => schema::read_routines(&l.doc),
-            None => Ok(self.personal.routines.clone()),
-        }
-        .map_err(|e| ClientError::corrupt(DocKind::Routines.id_in(root), e))?;
-        let personal = personal_of(account, routines, &logs);
-        let derived = Derived::of(&personal);
-        batch.days = day_diff(&self.derived.days, &derived.days);
-        self.store.commit(&batch).await?;
-        let kinds: Vec<DocKind> = merged.keys().copied().collect();
-        for (kind, loaded) in merged {
-            self.known.insert(kind, kind.id_in(root));
-            // Old months merged in need not stay in memory; the current ones do.
-            if self.docs.contains_key(&kind) || matches!(kind, DocKind::Account | DocKind::Routines) {
-                self.docs.insert(kind, loaded);
-            }
-        }
-        self.mark_saved(pending);
-        self.logs = logs;
-        self.personal = personal;
-        self.derived = derived;
-        self.compact(&kinds, COMPACT_INLINE_CHUNKS).await
-    }
-}
-
-/// A chunk written to the store but not yet known to be committed.
-struct Pending {
-    kind: DocKind,
-    heads: Vec<ChangeHash>,
-    chunk: Chunk,
-}
-
-impl Loaded {
-    /// What of the document is not stored yet, as a chunk, with the heads it brings us to.
-    fn unsaved(&mut self, kind: DocKind, id: Uuid) -> Option<Pending> {
-        let bytes = self.doc.save_after(&self.saved);
-        (!bytes.is_empty()).then(|| Pending { kind, heads: self.doc.get_heads(), chunk: Chunk::incremental(id, bytes) })
-    }
-}
-
-/// The merged personal data from the account, the routines and every month's log.
-fn personal_of(account: Account, routines: BTreeMap<RoutineId, Routine>, logs: &BTreeMap<Month, Log>) -> Personal {
-    let mut personal = Personal { account, routines, ..Personal::default() };
-    for log in logs.values() {
-        personal.absorb(log);
-    }
-    personal
-}
-
-/// The projection rows to write to go from `old` to `new`.
-fn day_diff(
-    old: &BTreeMap<chrono::NaiveDate, mingizuk_core::fold::DayTotals>,
-    new: &BTreeMap<chrono::NaiveDate, mingizuk_core::fold::DayTotals>,
-) -> Vec<(chrono::NaiveDate, Option<mingizuk_core::fold::DayTotals>)> {
-    let mut out: Vec<_> = new.iter().filter(|(d, t)| old.get(d) != Some(t)).map(|(d, t)| (*d, Some(*t))).collect();
-    out.extend(old.keys().filter(|d| !new.contains_key(d)).map(|d| (*d, None)));
-    out
 }

@@ -5,6 +5,7 @@
 //! It owns no UI and no network: the Tauri shell calls it, and the sync layer hands it documents.
 
 pub mod clock;
+mod documents;
 pub mod engine;
 pub mod error;
 pub mod store;

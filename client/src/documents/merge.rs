@@ -1,0 +1,129 @@
+//! Merging another replica's documents and re-keying this device's documents to an account.
+
+use std::collections::BTreeMap;
+
+use mingizuk_core::automerge::AutoCommit;
+use mingizuk_core::fold::Derived;
+use mingizuk_core::schema::{self, DocKind};
+use uuid::Uuid;
+
+use super::{COMPACT_INLINE_CHUNKS, Loaded, Pending, State, commit_options, day_diff, personal_of};
+use crate::engine::DocumentBytes;
+use crate::error::{ClientError, Result};
+use crate::store::{Batch, LogEntry};
+
+impl State {
+    pub(crate) async fn adopt(&mut self, root: Uuid, now_ms: i64) -> Result<()> {
+        if root == self.root {
+            return Ok(());
+        }
+        let old = self.root;
+        let kinds: Vec<DocKind> = self.known.keys().copied().collect();
+        let account = self.load_cached(DocKind::Account).await?;
+        for kind in &kinds {
+            schema::move_doc(&mut account.doc, old, root, *kind)?;
+        }
+        account.doc.commit_with(commit_options(now_ms));
+        let new_id = DocKind::Account.id_in(root);
+        let pending: Vec<Pending> = account.unsaved(DocKind::Account, new_id).into_iter().collect();
+        let batch = Batch {
+            renames: kinds.iter().map(|k| (k.id_in(old), k.id_in(root), k.label())).collect(),
+            chunks: pending.iter().map(|p| p.chunk.clone()).collect(),
+            meta: vec![("root", root.to_string())],
+            ..Batch::default()
+        };
+        if let Err(e) = self.store.commit(&batch).await {
+            self.forget(&[]);
+            return Err(e);
+        }
+        self.root = root;
+        for kind in kinds {
+            self.known.insert(kind, kind.id_in(root));
+        }
+        self.mark_saved(pending);
+        Ok(())
+    }
+
+    /// Merges another replica's documents: all of them are checked and merged in memory, then
+    /// stored in one transaction, then the personal data is read again and folded.
+    pub(crate) async fn merge(&mut self, incoming: &[DocumentBytes]) -> Result<()> {
+        let root = self.root;
+        let mut merged: BTreeMap<DocKind, Loaded> = BTreeMap::new();
+        for doc in incoming {
+            if doc.kind.id_in(root) != doc.id {
+                return Err(ClientError::Invalid(format!("document {} is not part of this account", doc.id)));
+            }
+            let mut target = match merged.remove(&doc.kind) {
+                Some(l) => l,
+                None => match self.docs.get(&doc.kind) {
+                    Some(l) => Loaded { doc: l.doc.clone(), saved: l.saved.clone(), chunks: l.chunks.clone() },
+                    None if self.known.contains_key(&doc.kind) => self.load(doc.kind).await?,
+                    None => Loaded {
+                        doc: AutoCommit::new().with_actor(self.actor.clone()),
+                        saved: Vec::new(),
+                        chunks: Vec::new(),
+                    },
+                },
+            };
+            // A strict load first: a document that does not parse whole is refused whole.
+            let mut theirs = AutoCommit::load(&doc.bytes).map_err(|e| ClientError::corrupt(doc.id, e))?;
+            schema::check_kind(&theirs, doc.kind).map_err(|e| ClientError::corrupt(doc.id, e))?;
+            target.doc.merge(&mut theirs).map_err(|e| ClientError::corrupt(doc.id, e))?;
+            merged.insert(doc.kind, target);
+        }
+        let mut batch = Batch::default();
+        let mut pending = Vec::new();
+        let mut logs = self.logs.clone();
+        for (kind, loaded) in merged.iter_mut() {
+            let id = kind.id_in(root);
+            let Some(p) = loaded.unsaved(*kind, id) else { continue };
+            if !self.known.contains_key(kind) {
+                batch.new_docs.push((id, kind.label()));
+            }
+            if let DocKind::Log(month) = kind {
+                let log = schema::read_log(&loaded.doc).map_err(|e| ClientError::corrupt(id, e))?;
+                let entries = log
+                    .actions
+                    .iter()
+                    .cloned()
+                    .map(LogEntry::Action)
+                    .chain(log.routines.iter().cloned().map(LogEntry::Routine))
+                    .collect();
+                batch.replaced_logs.push((id, entries));
+                logs.insert(*month, log);
+            }
+            batch.chunks.push(p.chunk.clone());
+            pending.push(p);
+        }
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let account = match merged.get(&DocKind::Account) {
+            Some(l) => schema::read_account(&l.doc),
+            None => Ok(self.personal.account.clone()),
+        }
+        .map_err(|e| ClientError::corrupt(DocKind::Account.id_in(root), e))?;
+        let routines = match merged.get(&DocKind::Routines) {
+            Some(l) => schema::read_routines(&l.doc),
+            None => Ok(self.personal.routines.clone()),
+        }
+        .map_err(|e| ClientError::corrupt(DocKind::Routines.id_in(root), e))?;
+        let personal = personal_of(account, routines, &logs);
+        let derived = Derived::of(&personal);
+        batch.days = day_diff(&self.derived.days, &derived.days);
+        self.store.commit(&batch).await?;
+        let kinds: Vec<DocKind> = merged.keys().copied().collect();
+        for (kind, loaded) in merged {
+            self.known.insert(kind, kind.id_in(root));
+            // Old months merged in need not stay in memory; the current ones do.
+            if self.docs.contains_key(&kind) || matches!(kind, DocKind::Account | DocKind::Routines) {
+                self.docs.insert(kind, loaded);
+            }
+        }
+        self.mark_saved(pending);
+        self.logs = logs;
+        self.personal = personal;
+        self.derived = derived;
+        self.compact(&kinds, COMPACT_INLINE_CHUNKS).await
+    }
+}
