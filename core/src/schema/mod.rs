@@ -8,20 +8,18 @@
 //! keyed by UUIDs (no conflict) or read with all their conflicting values and resolved by a
 //! deterministic rule (earliest completion, restart over reset, earliest draw).
 
-use std::collections::BTreeMap;
-
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
-use crate::catalog::{self, Character};
+use crate::catalog;
 use crate::error::RuleError;
-use crate::model::{
-    Account, ActionCompletion, CompletionKey, CycleKey, CycleStart, Draw, Entry, Language, Log, Moment, Routine,
-    RoutineCompletion, RoutineId,
-};
+use crate::model::{CycleStart, Entry, Language, Moment};
 use crate::rules::Change;
+
+mod read;
+pub use read::{check_kind, read_account, read_doc_list, read_log, read_routines};
 
 /// Version of the document layout, stored in every genesis.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -301,200 +299,4 @@ pub fn set_language(root: &mut AutoCommit, language: Language) -> Result<(), Rul
 /// The daily reminder time in minutes after midnight, or none.
 pub fn set_reminder(root: &mut AutoCommit, minutes: Option<u16>) -> Result<(), RuleError> {
     root.put(ROOT, "reminder", minutes.map(i64::from).unwrap_or(-1)).map_err(am)
-}
-
-// ---- reading ----
-
-fn str_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => s.as_str().map(str::to_owned),
-        _ => None,
-    }
-}
-
-fn int_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => s.as_i64(),
-        _ => None,
-    }
-}
-
-fn bool_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<bool> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => s.as_bool(),
-        _ => None,
-    }
-}
-
-/// Every map stored under `key` of `obj`, conflicting values included.
-fn all_maps(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<ObjId> {
-    doc.get_all(obj, key)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
-        .collect()
-}
-
-/// Reads the account root. Unknown or malformed entries are skipped, never fatal: a document
-/// written by a newer app must still open.
-pub fn read_account(doc: &AutoCommit) -> Result<Account, RuleError> {
-    let mut account = Account {
-        main_routine: str_of(doc, &ROOT, "main_routine").and_then(|s| s.parse().ok()),
-        language: match str_of(doc, &ROOT, "language").as_deref() {
-            Some("en") => Language::En,
-            _ => Language::Ko,
-        },
-        reminder_minutes: int_of(doc, &ROOT, "reminder").and_then(|m| u16::try_from(m).ok()).filter(|m| *m < 24 * 60),
-        ..Account::default()
-    };
-    let draws = map_at(doc, &ROOT, "draws")?;
-    for key in doc.keys(&draws) {
-        let Ok(id) = key.parse::<Uuid>() else { continue };
-        for obj in all_maps(doc, &draws, &key) {
-            let character = str_of(doc, &obj, "character").and_then(|c| Character::from_id(&c));
-            if let (Some(character), Some(at_ms)) = (character, int_of(doc, &obj, "at")) {
-                account.draws.push(Draw { id, character, at_ms });
-            }
-        }
-    }
-    account.draws.sort_by_key(|d| (d.at_ms, d.id));
-    account.draws.dedup_by_key(|d| d.id);
-    let started = map_at(doc, &ROOT, "started")?;
-    for key in doc.keys(&started) {
-        if let Some(date) = str_of(doc, &started, &key).and_then(|d| d.parse().ok()) {
-            account.started.insert(key, date);
-        }
-    }
-    Ok(account)
-}
-
-/// The documents the account root lists, by id.
-pub fn read_doc_list(doc: &AutoCommit) -> Result<BTreeMap<Uuid, DocKind>, RuleError> {
-    let docs = map_at(doc, &ROOT, "docs")?;
-    Ok(doc.keys(&docs).filter_map(|k| Some((k.parse().ok()?, DocKind::parse(&str_of(doc, &docs, &k)?)?))).collect())
-}
-
-pub fn read_routines(doc: &AutoCommit) -> Result<BTreeMap<RoutineId, Routine>, RuleError> {
-    let routines = map_at(doc, &ROOT, "routines")?;
-    let mut out = BTreeMap::new();
-    for key in doc.keys(&routines) {
-        let Ok(id) = key.parse::<Uuid>() else { continue };
-        let Ok(obj) = map_at(doc, &routines, &key) else { continue };
-        let entries = match doc.get(&obj, "entries").map_err(am)? {
-            Some((Value::Object(ObjType::List), list)) => (0..doc.length(&list))
-                .filter_map(|i| match doc.get(&list, i).ok()?? {
-                    (Value::Object(ObjType::Map), e) => Some(Entry {
-                        id: str_of(doc, &e, "id")?.parse().ok()?,
-                        action: str_of(doc, &e, "action")?,
-                        count: u8::try_from(int_of(doc, &e, "count")?).ok()?,
-                    }),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut cycles = BTreeMap::new();
-        if let Ok(cycle_map) = map_at(doc, &obj, "cycles") {
-            for key in doc.keys(&cycle_map) {
-                let Ok(n) = key.parse::<u32>() else { continue };
-                // Concurrent restart and reset of one cycle: restart wins, it keeps more.
-                let starts = doc.get_all(&cycle_map, key.as_str()).unwrap_or_default();
-                let start = starts
-                    .iter()
-                    .filter_map(|(v, _)| match v.as_str() {
-                        Some("restart") => Some(CycleStart::Restart),
-                        Some("reset") => Some(CycleStart::Reset),
-                        _ => None,
-                    })
-                    .min();
-                if let Some(start) = start {
-                    cycles.insert(n, start);
-                }
-            }
-        }
-        out.insert(
-            id,
-            Routine {
-                id,
-                name: str_of(doc, &obj, "name").unwrap_or_default(),
-                preset: bool_of(doc, &obj, "preset").unwrap_or(false),
-                entries,
-                created_at_ms: int_of(doc, &obj, "created_at").unwrap_or(0),
-                deleted: bool_of(doc, &obj, "deleted").unwrap_or(false),
-                cycles,
-            },
-        );
-    }
-    Ok(out)
-}
-
-fn read_moment(doc: &AutoCommit, obj: &ObjId) -> Option<Moment> {
-    let m = Moment::new(int_of(doc, obj, "at")?, i32::try_from(int_of(doc, obj, "offset")?).ok()?)?;
-    // The stored date must be the one the instant and offset give; anything else is corrupt.
-    (str_of(doc, obj, "date")?.parse::<NaiveDate>().ok()? == m.date).then_some(m)
-}
-
-/// Reads a month's log: every version of every completion, conflicts included.
-pub fn read_log(doc: &AutoCommit) -> Result<Log, RuleError> {
-    let mut log = Log::default();
-    let actions = map_at(doc, &ROOT, "actions")?;
-    for key in doc.keys(&actions) {
-        for obj in all_maps(doc, &actions, &key) {
-            let parsed = (|| {
-                let key = CompletionKey {
-                    routine: str_of(doc, &obj, "routine")?.parse().ok()?,
-                    cycle: u32::try_from(int_of(doc, &obj, "cycle")?).ok()?,
-                    entry: str_of(doc, &obj, "entry")?.parse().ok()?,
-                };
-                Some(ActionCompletion {
-                    key,
-                    action: str_of(doc, &obj, "action")?,
-                    count: u8::try_from(int_of(doc, &obj, "count")?).ok()?,
-                    moment: read_moment(doc, &obj)?,
-                })
-            })();
-            if let Some(c) = parsed.filter(|c| c.key.encode() == key) {
-                log.actions.push(c);
-            }
-        }
-    }
-    let routines = map_at(doc, &ROOT, "routines")?;
-    for key in doc.keys(&routines) {
-        for obj in all_maps(doc, &routines, &key) {
-            let parsed = (|| {
-                Some(RoutineCompletion {
-                    key: CycleKey {
-                        routine: str_of(doc, &obj, "routine")?.parse().ok()?,
-                        cycle: u32::try_from(int_of(doc, &obj, "cycle")?).ok()?,
-                    },
-                    actions: u8::try_from(int_of(doc, &obj, "actions")?).ok()?,
-                    moment: read_moment(doc, &obj)?,
-                })
-            })();
-            if let Some(c) = parsed.filter(|c| c.key.encode() == key) {
-                log.routines.push(c);
-            }
-        }
-    }
-    Ok(log)
-}
-
-/// The kind a document says it is, checked against the kind expected.
-pub fn check_kind(doc: &AutoCommit, expected: DocKind) -> Result<(), RuleError> {
-    let want = match expected {
-        DocKind::Account => "account",
-        DocKind::Routines => "routines",
-        DocKind::Log(_) => "log",
-    };
-    match str_of(doc, &ROOT, "kind") {
-        Some(k) if k == want => {}
-        other => return Err(bad(format!("expected a {want} document, found {other:?}"))),
-    }
-    if let DocKind::Log(month) = expected {
-        let found = str_of(doc, &ROOT, "month");
-        if found.as_deref() != Some(month.to_string().as_str()) {
-            return Err(bad(format!("expected the log of {month}, found {found:?}")));
-        }
-    }
-    Ok(())
 }
