@@ -157,7 +157,7 @@ impl Config {
             .database_url
             .or(file_layer.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join(SQLITE_FILE_NAME).display()));
-        let max_body_bytes = env_layer.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let max_body_bytes = env_layer.max_body_bytes.or(file_layer.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES);
         if max_body_bytes == 0 {
             return Err(ConfigError::Invalid { key: "max_body_bytes", message: "must be above 0".into() });
         }

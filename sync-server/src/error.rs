@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::auth::AuthError;
 use crate::storage::StorageError;
 
 type Cause = Box<dyn StdError + Send + Sync>;
@@ -41,6 +42,9 @@ pub enum ApiError {
     NicknameTaken,
     #[error("too many requests; try again later")]
     Throttled,
+    /// An account or token refusal, with its own code (`invalid_credentials`, `token_expired`, …).
+    #[error(transparent)]
+    Auth(AuthError),
     #[error("the service is unavailable")]
     Unavailable(#[source] Cause),
     #[error("internal error")]
@@ -59,6 +63,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::EmailTaken | Self::NicknameTaken => StatusCode::CONFLICT,
             Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Self::Auth(e) => e.status(),
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,6 +84,7 @@ impl ApiError {
             Self::EmailTaken => "email_taken",
             Self::NicknameTaken => "nickname_taken",
             Self::Throttled => "throttled",
+            Self::Auth(e) => e.code(),
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -99,6 +105,16 @@ impl From<StorageError> for ApiError {
             StorageError::EmailTaken => Self::EmailTaken,
             StorageError::NicknameTaken => Self::NicknameTaken,
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            // Server-side failures keep their text for the log only.
+            AuthError::Hashing(_) | AuthError::Signing(_) => Self::internal(e),
+            other => Self::Auth(other),
         }
     }
 }
@@ -181,6 +197,8 @@ mod tests {
             ApiError::EmailTaken,
             ApiError::NicknameTaken,
             ApiError::Throttled,
+            ApiError::Auth(AuthError::InvalidCredentials),
+            ApiError::Auth(AuthError::RefreshTokenReused),
             ApiError::unavailable("x"),
             error,
         ];

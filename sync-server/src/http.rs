@@ -18,6 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::auth::{self, Auth, TokenKeys};
 use crate::config::Config;
 use crate::error::{ApiError, Json};
 use crate::openapi;
@@ -32,11 +33,22 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Arc<dyn Storage>,
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {
+    /// Access tokens are signed with the configured `jwt_secret`. Without one, a random key is made
+    /// for this process: fine for one local server (clients refresh after a restart), wrong for
+    /// several instances, which is why `main` refuses MySQL without a secret.
     pub fn new(config: Config, storage: Arc<dyn Storage>) -> Self {
-        Self { config: Arc::new(config), storage }
+        let keys = match &config.jwt_secret {
+            Some(secret) => TokenKeys::from_secret(secret.expose().as_bytes()),
+            None => {
+                tracing::warn!("no jwt_secret configured: access tokens are signed with a per-process key");
+                TokenKeys::ephemeral()
+            }
+        };
+        Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)) }
     }
 }
 
@@ -66,6 +78,7 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
     extra
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_document))
+        .merge(auth::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Extractors refuse longer bodies; our `Json` turns that into `payload_too_large`.

@@ -1,8 +1,9 @@
-//! Mingizuk's sync server (issue 3). This first slice holds the HTTP skeleton (`http::app`, the
-//! error format, `/healthz`, `/openapi.json`), layered configuration and the storage interface with
-//! its SQLite and MySQL backends. Accounts, social login and document sync build on these.
+//! Mingizuk's sync server (issue 3): the HTTP skeleton (`http::app`, the error format, `/healthz`,
+//! `/openapi.json`), layered configuration, the storage interface with its SQLite and MySQL
+//! backends, and local accounts with tokens (`auth`). Social login and document sync build on these.
 //! `main.rs` is glue: it loads the configuration, opens storage and calls [`server::serve`].
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;

@@ -6,6 +6,9 @@ use mingizuk_server::{AppState, Config, server, storage};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+/// The shortest signing key accepted for HS256.
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -13,6 +16,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = Config::load().context("loading the configuration")?;
     tracing::info!(?config, "starting mingizuk-server");
+    match &config.jwt_secret {
+        Some(secret) if secret.expose().len() < MIN_JWT_SECRET_BYTES => {
+            anyhow::bail!("jwt_secret must be at least {MIN_JWT_SECRET_BYTES} bytes (use 32 random bytes, base64)")
+        }
+        // Several instances on one MySQL must share a key, or each refuses the others' tokens.
+        None if config.database_url.is_mysql() => anyhow::bail!("a MySQL deployment needs MINGIZUK_JWT_SECRET"),
+        _ => {}
+    }
     let storage = storage::open(config.database_url.expose())
         .await
         .with_context(|| format!("opening the database {}", config.database_url.redacted()))?;

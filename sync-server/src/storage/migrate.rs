@@ -20,11 +20,15 @@ impl Migration {
     }
 }
 
-pub(crate) const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../../migrations/sqlite/0001_initial.sql") }];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../../migrations/sqlite/0001_initial.sql") },
+    Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/sqlite/0002_accounts.sql") },
+];
 
-pub(crate) const MYSQL: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../../migrations/mysql/0001_initial.sql") }];
+pub(crate) const MYSQL: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../../migrations/mysql/0001_initial.sql") },
+    Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/mysql/0002_accounts.sql") },
+];
 
 /// Given the (version, checksum) rows already in `schema_migrations`, the migrations still to
 /// apply, in order. Refuses a database that recorded an edited file or a version it does not know.
@@ -66,7 +70,7 @@ mod tests {
         assert!(matches!(pending(SQLITE, &edited), Err(StorageError::MigrationEdited { version: 1, .. })));
         let unknown = vec![(999, String::new())];
         assert!(matches!(pending(SQLITE, &unknown), Err(StorageError::UnknownMigration(999))));
-        let done = vec![(1, SQLITE[0].checksum())];
+        let done: Vec<_> = SQLITE.iter().map(|m| (m.version, m.checksum())).collect();
         assert!(pending(SQLITE, &done).map(|todo| todo.is_empty()).unwrap_or(false));
         assert_eq!(pending(SQLITE, &[]).map(|todo| todo.len()).unwrap_or(0), SQLITE.len());
     }

@@ -1,5 +1,5 @@
-//! The server's storage interface: document ownership, append-only document chunks and user
-//! accounts, with one implementation per backend (SQLite through sqlx, MySQL/MariaDB through
+//! The server's storage interface: document ownership, append-only document chunks, user accounts
+//! and their refresh tokens, with one implementation per backend (SQLite through sqlx, MySQL/MariaDB through
 //! mysql_async). Everything above this module talks to `dyn Storage` only; the conformance suite in
 //! `tests/storage.rs` holds both backends to the same behaviour. No HTTP, protocol or auth rules
 //! live here: the caller decides who may do what, storage only keeps it consistent.
@@ -13,7 +13,10 @@ use async_trait::async_trait;
 
 pub use mysql::MySqlStorage;
 pub use sqlite::SqliteStorage;
-pub use types::{Chunk, ChunkKey, Claim, ContentHash, DocumentId, InvalidDocumentId, NewUser, User, UserId};
+pub use types::{
+    Chunk, ChunkKey, Claim, ContentHash, DocumentId, InvalidDocumentId, NewRefreshToken, NewUser, Rotation,
+    TokenFamily, TokenHash, User, UserId,
+};
 
 /// What can go wrong in storage. Conflicts the caller must handle are their own variants; every
 /// other failure keeps its cause for the log and is never turned into an empty result.
@@ -84,6 +87,39 @@ pub trait Storage: Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError>;
+
+    /// Changes a user's nickname: `NicknameTaken` if another account has it, `UnknownUser` if no
+    /// such account.
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> Result<(), StorageError>;
+
+    /// Replaces a user's password hash (`UnknownUser` if no such account).
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StorageError>;
+
+    /// In one transaction: marks the account deleted now (unless it already is) and revokes every
+    /// refresh token it holds. `UnknownUser` if no such account.
+    async fn soft_delete_user(&self, id: UserId) -> Result<(), StorageError>;
+
+    /// Clears the deletion mark of an account in its grace period. `UnknownUser` if no such account.
+    async fn restore_user(&self, id: UserId) -> Result<(), StorageError>;
+
+    /// Stores a refresh token (by its hash). `UnknownUser` if the user does not exist.
+    async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StorageError>;
+
+    /// Spends the live token `old` and, in the same transaction, stores `next` (a hash and an
+    /// expiry) in its family. Atomic: of concurrent rotations of one token exactly one is
+    /// `Rotated`; the others see `Reused`. Nothing is revoked here; the caller decides.
+    async fn rotate_refresh_token(
+        &self,
+        old: TokenHash,
+        next: TokenHash,
+        next_expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Rotation, StorageError>;
+
+    /// Revokes every token of a family; returns how many were still unrevoked.
+    async fn revoke_token_family(&self, family: TokenFamily) -> Result<u64, StorageError>;
+
+    /// The family a token belongs to, whatever its state (for logout).
+    async fn token_family(&self, token: TokenHash) -> Result<Option<TokenFamily>, StorageError>;
 
     /// Closes the connection pool; later calls fail.
     async fn close(&self);

@@ -11,7 +11,8 @@ use mysql_async::{Opts, Pool, TxOpts};
 
 use super::types::time_from_db;
 use super::{
-    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewUser, Storage, StorageError, User, UserId, migrate, now_millis,
+    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, Rotation, Storage, StorageError,
+    TokenFamily, TokenHash, User, UserId, migrate, now_millis,
 };
 
 const ER_DUP_ENTRY: u16 = 1062;
@@ -138,6 +139,8 @@ impl MySqlStorage {
         self.pool.get_conn().await.map_err(backend)
     }
 }
+
+mod tokens;
 
 #[async_trait]
 impl Storage for MySqlStorage {
@@ -293,6 +296,66 @@ impl Storage for MySqlStorage {
             .await
             .map_err(backend)?;
         row.map(user_from_row).transpose()
+    }
+
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> Result<(), StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop("UPDATE users SET nickname = ? WHERE id = ?", (nickname, id.to_db())).await.map_err(|e| {
+            match server_code(&e) {
+                Some(ER_DUP_ENTRY) => StorageError::NicknameTaken,
+                _ => backend(e),
+            }
+        })?;
+        // MySQL counts changed rows: an unchanged nickname affects none, so ask whether the user exists.
+        if conn.affected_rows() == 0 && self.user_by_id(id).await?.is_none() {
+            return Err(StorageError::UnknownUser);
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, id.to_db()))
+            .await
+            .map_err(backend)?;
+        if conn.affected_rows() == 0 && self.user_by_id(id).await?.is_none() {
+            return Err(StorageError::UnknownUser);
+        }
+        Ok(())
+    }
+
+    async fn soft_delete_user(&self, id: UserId) -> Result<(), StorageError> {
+        self.soft_delete(id).await
+    }
+
+    async fn restore_user(&self, id: UserId) -> Result<(), StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop("UPDATE users SET deleted_at = NULL WHERE id = ?", (id.to_db(),)).await.map_err(backend)?;
+        if conn.affected_rows() == 0 && self.user_by_id(id).await?.is_none() {
+            return Err(StorageError::UnknownUser);
+        }
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StorageError> {
+        self.insert_token(token).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old: TokenHash,
+        next: TokenHash,
+        next_expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Rotation, StorageError> {
+        self.rotate_token(old, next, next_expires_at).await
+    }
+
+    async fn revoke_token_family(&self, family: TokenFamily) -> Result<u64, StorageError> {
+        self.revoke_family(family).await
+    }
+
+    async fn token_family(&self, token: TokenHash) -> Result<Option<TokenFamily>, StorageError> {
+        self.family_of(token).await
     }
 
     async fn close(&self) {

@@ -12,7 +12,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use super::types::time_from_db;
 use super::{
-    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewUser, Storage, StorageError, User, UserId, migrate, now_millis,
+    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, Rotation, Storage, StorageError,
+    TokenFamily, TokenHash, User, UserId, migrate, now_millis,
 };
 
 /// How long a connection waits for another connection's write lock before failing.
@@ -106,6 +107,8 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
         _ => None,
     }
 }
+
+mod tokens;
 
 #[async_trait]
 impl Storage for SqliteStorage {
@@ -264,6 +267,63 @@ impl Storage for SqliteStorage {
                 .await
                 .map_err(backend)?;
         row.map(user_from_row).transpose()
+    }
+
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> Result<(), StorageError> {
+        let updated = sqlx::query("UPDATE users SET nickname = ? WHERE id = ?")
+            .bind(nickname)
+            .bind(id.to_db())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match kind(&e) {
+                Some(ErrorKind::UniqueViolation) => StorageError::NicknameTaken,
+                _ => backend(e),
+            })?;
+        if updated.rows_affected() == 0 { Err(StorageError::UnknownUser) } else { Ok(()) }
+    }
+
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StorageError> {
+        let updated = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(id.to_db())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if updated.rows_affected() == 0 { Err(StorageError::UnknownUser) } else { Ok(()) }
+    }
+
+    async fn soft_delete_user(&self, id: UserId) -> Result<(), StorageError> {
+        self.soft_delete(id).await
+    }
+
+    async fn restore_user(&self, id: UserId) -> Result<(), StorageError> {
+        let updated = sqlx::query("UPDATE users SET deleted_at = NULL WHERE id = ?")
+            .bind(id.to_db())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if updated.rows_affected() == 0 { Err(StorageError::UnknownUser) } else { Ok(()) }
+    }
+
+    async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StorageError> {
+        self.insert_token(token).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old: TokenHash,
+        next: TokenHash,
+        next_expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Rotation, StorageError> {
+        self.rotate_token(old, next, next_expires_at).await
+    }
+
+    async fn revoke_token_family(&self, family: TokenFamily) -> Result<u64, StorageError> {
+        self.revoke_family(family).await
+    }
+
+    async fn token_family(&self, token: TokenHash) -> Result<Option<TokenFamily>, StorageError> {
+        self.family_of(token).await
     }
 
     async fn close(&self) {

@@ -205,3 +205,96 @@ impl fmt::Debug for User {
 pub(crate) fn time_from_db(millis: i64) -> Result<DateTime<Utc>, StorageError> {
     DateTime::from_timestamp_millis(millis).ok_or_else(|| StorageError::Corrupt(format!("timestamp {millis}")))
 }
+
+/// The SHA-256 of a refresh token: all the database ever holds of one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl TokenHash {
+    pub fn of(token: &[u8]) -> Self {
+        Self(Sha256::digest(token).into())
+    }
+}
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenHash({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
+/// The family of refresh tokens one login produces through rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenFamily(pub Uuid);
+
+impl TokenFamily {
+    pub fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    pub(crate) fn to_db(self) -> String {
+        self.0.hyphenated().to_string()
+    }
+
+    pub(crate) fn from_db(text: &str) -> Result<Self, StorageError> {
+        Uuid::parse_str(text).map(Self).map_err(|e| StorageError::Corrupt(format!("token family {text:?}: {e}")))
+    }
+}
+
+/// A refresh token to store: the first of a new family (login) or the next of one (rotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    pub hash: TokenHash,
+    pub user_id: UserId,
+    pub family: TokenFamily,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token for rotation found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was live: it is now spent and its successor stored in the same family.
+    Rotated { user_id: UserId, family: TokenFamily },
+    /// The token was already spent: someone holds a copy. The caller revokes the family.
+    Reused { user_id: UserId, family: TokenFamily },
+    /// The token's family was revoked (logout, reuse, account deletion).
+    Revoked,
+    /// The token outlived its expiry.
+    Expired,
+    /// No such token.
+    Unknown,
+}
+
+/// A stored refresh token's owner, family and state, as rotation reads it back.
+pub(crate) struct TokenState {
+    pub user_id: UserId,
+    pub family: TokenFamily,
+    pub used: bool,
+    pub revoked: bool,
+}
+
+impl TokenState {
+    pub(crate) fn from_db(
+        user_id: &str,
+        family: &str,
+        used_at: Option<i64>,
+        revoked_at: Option<i64>,
+    ) -> Result<Self, StorageError> {
+        Ok(Self {
+            user_id: UserId::from_db(user_id)?,
+            family: TokenFamily::from_db(family)?,
+            used: used_at.is_some(),
+            revoked: revoked_at.is_some(),
+        })
+    }
+}
+
+/// What a token that could not be rotated is, in the order the checks apply: the atomic update
+/// refuses only unknown, revoked, spent or expired tokens.
+pub(crate) fn classify_unrotated(state: Option<TokenState>) -> Rotation {
+    match state {
+        None => Rotation::Unknown,
+        Some(TokenState { revoked: true, .. }) => Rotation::Revoked,
+        Some(TokenState { used: true, user_id, family, .. }) => Rotation::Reused { user_id, family },
+        Some(_) => Rotation::Expired,
+    }
+}

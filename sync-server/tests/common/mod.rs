@@ -22,6 +22,7 @@ fn mysql_admin_url() -> String {
 
 /// One test's database: the storage opened on it and the URL to open it again.
 #[derive(Clone)]
+#[allow(dead_code)] // Each test binary compiles this module; not all of them reopen a database.
 pub struct TestDb {
     storage: Arc<dyn Storage>,
     url: String,
@@ -36,6 +37,7 @@ impl TestDb {
         Arc::clone(&self.storage)
     }
 
+    #[allow(dead_code)]
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -1,0 +1,99 @@
+//! Local accounts and tokens (PRODUCT.md §2, DESIGN.md "Auth"): sign-up, login with throttling,
+//! refresh-token rotation with reuse detection, logout, profile edit and soft deletion with restore
+//! on sign-in. `accounts` holds the flows, `routes` the HTTP handlers and the bearer extractor;
+//! `rules`, `password`, `tokens` and `throttle` one concern each. Social login and the purge job
+//! are not here yet. Storage keeps the data consistent; the decisions are made here.
+
+mod accounts;
+mod password;
+mod routes;
+mod rules;
+mod throttle;
+mod tokens;
+
+use axum::http::StatusCode;
+
+pub use accounts::{ACCOUNT_RESTORE_DAYS, Auth, ProfileChange, Session, SignUp};
+pub use password::{ARGON2_ITERATIONS, ARGON2_MEMORY_KIB, ARGON2_PARALLELISM};
+pub use routes::{Authenticated, ClientIp, router};
+pub use rules::{check_password, normalize_email, normalize_nickname};
+pub use throttle::{ACCOUNT_FAILURES_PER_HOUR, IP_FAILURES_PER_MINUTE, LoginThrottle};
+pub use tokens::{
+    ACCESS_TOKEN_LIFETIME, ACCESS_TYPE, AUDIENCE, AccessClaims, ISSUER, REFRESH_TOKEN_LIFETIME, TokenKeys,
+};
+
+/// Why an account or token request was refused. Each variant has a stable code; the two internal
+/// ones become `ApiError::Internal` so their text stays in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the email address is not valid")]
+    InvalidEmail,
+    #[error("the password must be at least 8 characters")]
+    PasswordTooShort,
+    #[error("the password must be at most 64 characters")]
+    PasswordTooLong,
+    #[error("this password is too common; choose another")]
+    PasswordTooCommon,
+    #[error("the nickname must be 1 to 8 characters")]
+    InvalidNickname,
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again later")]
+    TooManyAttempts,
+    #[error("the token has expired")]
+    TokenExpired,
+    #[error("the token is not valid")]
+    InvalidToken,
+    #[error("this refresh token was already used; the login it belongs to has been signed out")]
+    RefreshTokenReused,
+    #[error("changing the password needs the current password")]
+    CurrentPasswordRequired,
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    #[error("nothing to change: send a nickname, or a password with the current password")]
+    NothingToChange,
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error("token signing failed: {0}")]
+    Signing(String),
+}
+
+impl AuthError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidEmail
+            | Self::PasswordTooShort
+            | Self::PasswordTooLong
+            | Self::PasswordTooCommon
+            | Self::InvalidNickname
+            | Self::CurrentPasswordRequired
+            | Self::NothingToChange => StatusCode::BAD_REQUEST,
+            Self::InvalidCredentials | Self::TokenExpired | Self::InvalidToken | Self::RefreshTokenReused => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::WrongCurrentPassword => StatusCode::FORBIDDEN,
+            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::Hashing(_) | Self::Signing(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients switch on. Never rename one; add a variant instead.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidEmail => "invalid_email",
+            Self::PasswordTooShort => "password_too_short",
+            Self::PasswordTooLong => "password_too_long",
+            Self::PasswordTooCommon => "password_too_common",
+            Self::InvalidNickname => "invalid_nickname",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::TokenExpired => "token_expired",
+            Self::InvalidToken => "invalid_token",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::CurrentPasswordRequired => "current_password_required",
+            Self::WrongCurrentPassword => "wrong_current_password",
+            Self::NothingToChange => "nothing_to_change",
+            Self::Hashing(_) | Self::Signing(_) => "internal",
+        }
+    }
+}

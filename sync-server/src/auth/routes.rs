@@ -1,0 +1,191 @@
+//! The account routes and the extractors protected routes use. Handlers parse, call one `Auth`
+//! flow and shape the answer; `Authenticated` turns an `Authorization: Bearer` header into a user
+//! id or a 401 (`unauthenticated`, `token_expired`, `invalid_token`).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::AuthError;
+use super::accounts::{ProfileChange, Session, SignUp};
+use crate::error::{ApiError, Json};
+use crate::http::AppState;
+use crate::storage::{User, UserId};
+
+/// The account routes, mounted by `http::routes`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/auth/signup", post(sign_up))
+        .route("/v1/auth/login", post(log_in))
+        .route("/v1/auth/refresh", post(refresh))
+        .route("/v1/auth/logout", post(log_out))
+        .route("/v1/me", get(me).patch(change_profile).delete(delete_account))
+}
+
+/// The user a valid access token speaks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated(pub UserId);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(ApiError::Unauthenticated);
+        };
+        let value = value.to_str().map_err(|_| AuthError::InvalidToken)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::InvalidToken)?;
+        Ok(Self(state.auth.keys.verify_access(token)?))
+    }
+}
+
+/// The client's address as the listener saw it. Behind a reverse proxy this is the proxy; trusting
+/// `X-Forwarded-For` needs a configured list of proxies and is not done yet. Without connection
+/// info (in-process tests) every request counts as `0.0.0.0`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(Self(ip))
+    }
+}
+
+#[derive(Deserialize)]
+struct SignUpBody {
+    email: String,
+    password: String,
+    nickname: String,
+}
+
+#[derive(Deserialize)]
+struct LogInBody {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileBody {
+    nickname: Option<String>,
+    password: Option<String>,
+    current_password: Option<String>,
+}
+
+/// A user as clients see it: never the password hash.
+#[derive(Serialize)]
+pub struct UserView {
+    id: String,
+    email: String,
+    nickname: String,
+    /// How the account signs in: `local` (email and password); social providers come later.
+    provider: &'static str,
+    created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email,
+            nickname: user.nickname,
+            provider: if user.password_hash.is_some() { "local" } else { "social" },
+            created_at: user.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SessionView {
+    user: UserView,
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+impl From<Session> for SessionView {
+    fn from(session: Session) -> Self {
+        Self {
+            user: session.user.into(),
+            access_token: session.access_token,
+            refresh_token: session.refresh_token,
+            token_type: "Bearer",
+            expires_in: session.expires_in,
+        }
+    }
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    Json(body): Json<SignUpBody>,
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
+    let form = SignUp { email: body.email, password: body.password, nickname: body.nickname };
+    let session = state.auth.sign_up(&*state.storage, form).await?;
+    Ok((StatusCode::CREATED, Json(session.into())))
+}
+
+async fn log_in(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<LogInBody>,
+) -> Result<Json<SessionView>, ApiError> {
+    let session = state.auth.log_in(&*state.storage, ip, &body.email, body.password).await?;
+    Ok(Json(session.into()))
+}
+
+async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Json<SessionView>, ApiError> {
+    let session = state.auth.refresh(&*state.storage, &body.refresh_token).await?;
+    Ok(Json(session.into()))
+}
+
+async fn log_out(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<StatusCode, ApiError> {
+    state.auth.log_out(&*state.storage, &body.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, Authenticated(id): Authenticated) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(state.auth.current_user(&*state.storage, id).await?.into()))
+}
+
+async fn change_profile(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Authenticated(id): Authenticated,
+    Json(body): Json<ProfileBody>,
+) -> Result<Json<UserView>, ApiError> {
+    let change =
+        ProfileChange { nickname: body.nickname, password: body.password, current_password: body.current_password };
+    Ok(Json(state.auth.change_profile(&*state.storage, ip, id, change).await?.into()))
+}
+
+async fn delete_account(
+    State(state): State<AppState>,
+    Authenticated(id): Authenticated,
+) -> Result<StatusCode, ApiError> {
+    state.auth.delete_account(&*state.storage, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
