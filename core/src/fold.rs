@@ -101,6 +101,27 @@ impl Event<'_> {
     }
 }
 
+/// The routine completions the data implies but no document records: current cycles whose
+/// every action is done (on several devices, say).
+pub fn implied_completions(personal: &Personal) -> Vec<RoutineCompletion> {
+    personal.routines.values().filter_map(|r| personal.implied_routine_completion(r)).collect()
+}
+
+/// Every event of the fold, in the fold's order.
+pub fn sorted_events<'a>(personal: &'a Personal, implied: &'a [RoutineCompletion]) -> Vec<Event<'a>> {
+    let mut events: Vec<Event<'a>> = personal
+        .account
+        .draws
+        .iter()
+        .map(Event::Draw)
+        .chain(personal.actions.values().map(Event::Action))
+        .chain(personal.routine_records.values().map(Event::Routine))
+        .chain(implied.iter().map(Event::Routine))
+        .collect();
+    events.sort_by_key(Event::order);
+    events
+}
+
 /// Everything derived from the personal documents.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Derived {
@@ -120,18 +141,8 @@ pub struct Derived {
 impl Derived {
     /// Folds all of the user's data from scratch.
     pub fn of(personal: &Personal) -> Derived {
-        let implied: Vec<RoutineCompletion> =
-            personal.routines.values().filter_map(|r| personal.implied_routine_completion(r)).collect();
-        let mut events: Vec<Event<'_>> = personal
-            .account
-            .draws
-            .iter()
-            .map(Event::Draw)
-            .chain(personal.actions.values().map(Event::Action))
-            .chain(personal.routine_records.values().map(Event::Routine))
-            .chain(implied.iter().map(Event::Routine))
-            .collect();
-        events.sort_by_key(Event::order);
+        let implied = implied_completions(personal);
+        let events = sorted_events(personal, &implied);
         let mut derived = Derived::default();
         for event in &events {
             derived.apply(event);

@@ -12,7 +12,7 @@ use mingizuk_core::limits::{
     ACTION_COUNT_MAX, CHARACTER_COMPLETE_EXP, DAILY_EXP_CAP, EXP_PER_ACTION, ROUTINE_MAX_ACTIONS,
     ROUTINE_NAME_MAX_CHARS,
 };
-use mingizuk_core::model::{CompletionKey, CycleStart, EntryId, Moment, Personal, RoutineCompletion, RoutineId};
+use mingizuk_core::model::{CompletionKey, CycleStart, EntryId, Moment, Personal, RoutineId};
 use mingizuk_core::rules::{self, ActionPick, Change};
 use mingizuk_core::schema::{self, DocKind};
 use uuid::Uuid;
@@ -1011,21 +1011,6 @@ fn streaks_count_marked_days_and_an_open_today_does_not_break_them() {
 
 // ---- the fold ----
 
-/// Every event of the fold, in its order, with the routine completions the data implies.
-fn sorted_events<'a>(personal: &'a Personal, implied: &'a [RoutineCompletion]) -> Vec<Event<'a>> {
-    let mut events: Vec<Event<'a>> = personal
-        .account
-        .draws
-        .iter()
-        .map(Event::Draw)
-        .chain(personal.actions.values().map(Event::Action))
-        .chain(personal.routine_records.values().map(Event::Routine))
-        .chain(implied.iter().map(Event::Routine))
-        .collect();
-    events.sort_by_key(Event::order);
-    events
-}
-
 #[test]
 fn appending_later_events_gives_the_same_result_as_folding_everything() {
     let mut user = history_of(&[("2025-02-27", 5), ("2025-02-28", 21), ("2025-03-01", 3)]);
@@ -1036,10 +1021,9 @@ fn appending_later_events_gives_the_same_result_as_folding_everything() {
     let whole = user.derived();
     assert_eq!(day_exp(&whole, date("2025-02-28")), 2000);
 
-    let implied: Vec<RoutineCompletion> =
-        user.personal.routines.values().filter_map(|r| user.personal.implied_routine_completion(r)).collect();
+    let implied = fold::implied_completions(&user.personal);
     assert_eq!(implied.len(), 1);
-    let events = sorted_events(&user.personal, &implied);
+    let events = fold::sorted_events(&user.personal, &implied);
     for split in 0..=events.len() {
         let mut derived = Derived::default();
         assert!(derived.try_append(&events[..split]));
