@@ -3,6 +3,7 @@
 //! dropped after it, or on the server `MINGIZUK_TEST_MYSQL_URL` names). Both backends must behave
 //! the same; a backend-specific test does not belong here.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -13,28 +14,6 @@ use mingizuk_server::storage::{
     self, ChunkKey, Claim, ContentHash, DocumentId, NewUser, Storage, StorageError, UserId,
 };
 use rand::RngCore;
-
-/// Instantiates each listed conformance test for both backends.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::common::run(crate::common::Backend::Sqlite, super::$name).await;
-                }
-            )*
-        }
-        mod mysql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::common::run(crate::common::Backend::MySql, super::$name).await;
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     the_first_user_to_store_a_document_owns_it,

@@ -3,6 +3,7 @@
 //! visible, family revocation must reach every token of a login, and deleting an account revokes
 //! its tokens in the same step.
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -13,27 +14,6 @@ use mingizuk_server::storage::{
     NewRefreshToken, NewUser, Rotation, Storage, StorageError, TokenFamily, TokenHash, UserId,
 };
 use rand::RngCore;
-
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::common::run(crate::common::Backend::Sqlite, super::$name).await;
-                }
-            )*
-        }
-        mod mysql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::common::run(crate::common::Backend::MySql, super::$name).await;
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     a_refresh_token_rotates_once_and_its_successor_joins_the_family,

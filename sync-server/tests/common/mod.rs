@@ -92,3 +92,25 @@ fn finish(outcome: Result<(), tokio::task::JoinError>) {
         }
     }
 }
+
+/// Instantiates each listed conformance test for both backends.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::common::run(crate::common::Backend::Sqlite, super::$name).await;
+                }
+            )*
+        }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::common::run(crate::common::Backend::MySql, super::$name).await;
+                }
+            )*
+        }
+    };
+}
