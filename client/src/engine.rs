@@ -33,6 +33,7 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) state: Mutex<State>,
     device: Uuid,
+    pub(crate) local_writes: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Engine {
@@ -40,7 +41,8 @@ impl Engine {
     /// usable at once: presets are there and no account is needed.
     pub async fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Engine> {
         let (state, device) = State::open(path, clock.as_ref()).await?;
-        Ok(Engine { clock, state: Mutex::new(state), device })
+        let local_writes = state.local_writes.subscribe();
+        Ok(Engine { clock, state: Mutex::new(state), device, local_writes })
     }
 
     /// This device's id (also its Automerge actor).

@@ -19,15 +19,27 @@ pub enum ClientError {
     /// An argument outside what the call accepts.
     #[error("{0}")]
     Invalid(String),
+    /// The server could not be reached, or the connection broke.
+    #[error("network: {0}")]
+    Network(String),
+    /// The server refused, with its stable code (`invalid_credentials`, `token_expired`, …).
+    #[error("{message}")]
+    Server { status: u16, code: String, message: String },
+    /// Signing in or syncing needs an account, and this device is signed out.
+    #[error("sign in first")]
+    SignedOut,
 }
 
 impl ClientError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             ClientError::Rule(e) => e.code(),
             ClientError::Storage(_) | ClientError::Migrate(_) => "storage_failed",
             ClientError::Corrupt { .. } => "corrupt_document",
             ClientError::Invalid(_) => "invalid_input",
+            ClientError::Network(_) => "network_failed",
+            ClientError::Server { code, .. } => code,
+            ClientError::SignedOut => "signed_out",
         }
     }
 

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod model;
 pub mod rules;
 pub mod schema;
+pub mod wire;
 
 pub use automerge;
 pub use error::RuleError;

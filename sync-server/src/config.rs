@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod social;
+
+pub use social::{DEFAULT_DEEP_LINK, Provider, ProviderConfig, SocialConfig};
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const SQLITE_FILE_NAME: &str = "mingizuk.sqlite";
@@ -83,6 +87,14 @@ pub struct Config {
     /// The key that signs access tokens; the auth slice refuses to start without it.
     pub jwt_secret: Option<Secret>,
     pub max_body_bytes: usize,
+    /// The social-login providers that are on, with their endpoints.
+    pub social: SocialConfig,
+    /// The app's deep link (`scheme://host`): with loopback `http://127.0.0.1:<port>/…` addresses,
+    /// the only places a social login may send the app's one-time code.
+    pub deep_link: String,
+    /// Web origins (`scheme://host[:port]`) allowed to open WebSockets and call the API from a
+    /// browser. Requests without an `Origin` header (native apps) are not affected.
+    pub allowed_origins: Vec<String>,
 }
 
 /// One layer as written in the TOML file: every key optional, unknown keys refused.
@@ -95,6 +107,9 @@ struct Layer {
     public_url: Option<String>,
     jwt_secret: Option<Secret>,
     max_body_bytes: Option<usize>,
+    allowed_origins: Option<Vec<String>>,
+    deep_link: Option<String>,
+    oauth: Option<social::SocialLayer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +160,10 @@ impl Config {
             public_url: var("MINGIZUK_PUBLIC_URL"),
             jwt_secret: var("MINGIZUK_JWT_SECRET").map(Secret),
             max_body_bytes,
+            deep_link: var("MINGIZUK_DEEP_LINK"),
+            oauth: None,
+            allowed_origins: var("MINGIZUK_ALLOWED_ORIGINS")
+                .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()),
         };
 
         let listen = env_layer.listen.or(file_layer.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
@@ -168,6 +187,9 @@ impl Config {
             public_url: env_layer.public_url.or(file_layer.public_url),
             jwt_secret: env_layer.jwt_secret.or(file_layer.jwt_secret),
             max_body_bytes,
+            social: social::resolve(file_layer.oauth.as_ref(), env)?,
+            deep_link: env_layer.deep_link.or(file_layer.deep_link).unwrap_or_else(|| DEFAULT_DEEP_LINK.to_owned()),
+            allowed_origins: env_layer.allowed_origins.or(file_layer.allowed_origins).unwrap_or_default(),
         })
     }
 }

@@ -42,6 +42,10 @@ pub enum ApiError {
     NicknameTaken,
     #[error("too many requests; try again later")]
     Throttled,
+    #[error("this origin may not call the API")]
+    OriginNotAllowed,
+    #[error("this endpoint speaks WebSocket: send an upgrade request")]
+    UpgradeRequired,
     /// An account or token refusal, with its own code (`invalid_credentials`, `token_expired`, …).
     #[error(transparent)]
     Auth(AuthError),
@@ -63,6 +67,8 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::EmailTaken | Self::NicknameTaken => StatusCode::CONFLICT,
             Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Self::OriginNotAllowed => StatusCode::FORBIDDEN,
+            Self::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
             Self::Auth(e) => e.status(),
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,6 +90,8 @@ impl ApiError {
             Self::EmailTaken => "email_taken",
             Self::NicknameTaken => "nickname_taken",
             Self::Throttled => "throttled",
+            Self::OriginNotAllowed => "origin_not_allowed",
+            Self::UpgradeRequired => "upgrade_required",
             Self::Auth(e) => e.code(),
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -197,6 +205,8 @@ mod tests {
             ApiError::EmailTaken,
             ApiError::NicknameTaken,
             ApiError::Throttled,
+            ApiError::OriginNotAllowed,
+            ApiError::UpgradeRequired,
             ApiError::Auth(AuthError::InvalidCredentials),
             ApiError::Auth(AuthError::RefreshTokenReused),
             ApiError::unavailable("x"),

@@ -34,6 +34,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Arc<dyn Storage>,
     pub auth: Arc<Auth>,
+    pub sync: Arc<crate::sync::Sync>,
 }
 
 impl AppState {
@@ -48,7 +49,8 @@ impl AppState {
                 TokenKeys::ephemeral()
             }
         };
-        Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)) }
+        let sync = Arc::new(crate::sync::Sync::new(storage.clone(), crate::sync::Limits::default()));
+        Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)), sync }
     }
 }
 
@@ -79,6 +81,7 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_document))
         .merge(auth::router())
+        .merge(crate::sync::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Extractors refuse longer bodies; our `Json` turns that into `payload_too_large`.

@@ -10,6 +10,7 @@ pub mod http;
 pub mod openapi;
 pub mod server;
 pub mod storage;
+pub mod sync;
 
 pub use config::Config;
 pub use error::{ApiError, Json};

@@ -2,7 +2,7 @@
 //! Ctrl-C. Everything it calls lives in the library.
 
 use anyhow::Context;
-use mingizuk_server::{AppState, Config, server, storage};
+use mingizuk_server::{AppState, Config, auth, server, storage};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -27,9 +27,12 @@ async fn main() -> anyhow::Result<()> {
     let storage = storage::open(config.database_url.expose())
         .await
         .with_context(|| format!("opening the database {}", config.database_url.redacted()))?;
+    // Runs at start and then daily; ended with the server.
+    let purge = tokio::spawn(auth::run_daily_purge(storage.clone()));
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let result = server::serve(listener, AppState::new(config, storage.clone()), server::shutdown_signal()).await;
+    purge.abort();
     storage.close().await;
     tracing::info!("stopped");
     result.context("serving")

@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
+mod social;
+
 use crate::config::Config;
 
 fn error_response(description: &str) -> Value {
@@ -212,6 +214,7 @@ pub fn document(config: &Config) -> Value {
     });
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         paths.extend(account_paths());
+        paths.extend(social::paths());
     }
     document
 }

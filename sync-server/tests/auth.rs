@@ -127,7 +127,14 @@ async fn signing_up_returns_a_session_and_me_shows_the_normalised_account() {
     assert!(session["user"].get("password_hash").is_none());
     let (status, me) = call(Method::GET, "/v1/me").bearer(text(&session["access_token"])).send(&server).await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!(me, session["user"]);
+    // `/v1/me` is the user plus the root id their synced documents are named after, the same on
+    // every call.
+    let mut user = me.clone();
+    let root = user.as_object_mut().and_then(|o| o.remove("account_root")).expect("an account root");
+    assert_eq!(user, session["user"]);
+    assert!(uuid::Uuid::parse_str(root.as_str().unwrap_or_default()).is_ok(), "{root}");
+    let (_, again) = call(Method::GET, "/v1/me").bearer(text(&session["access_token"])).send(&server).await;
+    assert_eq!(again["account_root"], root);
 }
 
 #[tokio::test]

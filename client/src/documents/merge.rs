@@ -41,6 +41,7 @@ impl State {
             self.known.insert(kind, kind.id_in(root));
         }
         self.mark_saved(pending);
+        self.local_writes.send_modify(|n| *n += 1);
         Ok(())
     }
 
@@ -71,6 +72,14 @@ impl State {
             target.doc.merge(&mut theirs).map_err(|e| ClientError::corrupt(doc.id, e))?;
             merged.insert(doc.kind, target);
         }
+        self.absorb(merged).await.map(|_| ())
+    }
+
+    /// Stores documents that took in another replica's changes (in memory, not yet stored),
+    /// reads the personal data again and folds it, all or nothing. Returns whether anything was
+    /// new.
+    pub(super) async fn absorb(&mut self, mut merged: BTreeMap<DocKind, Loaded>) -> Result<bool> {
+        let root = self.root;
         let mut batch = Batch::default();
         let mut pending = Vec::new();
         let mut logs = self.logs.clone();
@@ -96,7 +105,7 @@ impl State {
             pending.push(p);
         }
         if pending.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let account = match merged.get(&DocKind::Account) {
             Some(l) => schema::read_account(&l.doc),
@@ -124,6 +133,7 @@ impl State {
         self.logs = logs;
         self.personal = personal;
         self.derived = derived;
-        self.compact(&kinds, COMPACT_INLINE_CHUNKS).await
+        self.compact(&kinds, COMPACT_INLINE_CHUNKS).await?;
+        Ok(true)
     }
 }

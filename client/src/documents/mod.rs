@@ -18,6 +18,7 @@ use crate::error::{ClientError, Result};
 use crate::store::{Batch, Chunk, LogEntry, Store};
 
 mod merge;
+mod sync;
 
 /// Chunks a document may gather before a write compacts it on the spot. Compaction otherwise
 /// happens at open and in `Engine::maintain`, off the hot path of a completion.
@@ -46,6 +47,8 @@ pub(crate) struct State {
     logs: BTreeMap<Month, Log>,
     pub(crate) personal: Personal,
     pub(crate) derived: Derived,
+    /// Counts writes made on this device, so the sync task knows when there is news to send.
+    pub(crate) local_writes: tokio::sync::watch::Sender<u64>,
 }
 
 pub(crate) fn commit_options(now_ms: i64) -> CommitOptions {
@@ -81,6 +84,7 @@ impl State {
             logs: BTreeMap::new(),
             personal: Personal::default(),
             derived: Derived::default(),
+            local_writes: tokio::sync::watch::Sender::new(0),
         };
         if state.known.is_empty() {
             state.first_launch(device, clock).await?;
@@ -273,6 +277,7 @@ impl State {
         }
         self.derived = derived;
         self.mark_saved(pending);
+        self.local_writes.send_modify(|n| *n += 1);
         self.compact(&targets, COMPACT_INLINE_CHUNKS).await
     }
 
@@ -346,6 +351,7 @@ impl State {
         }
         self.mark_saved(pending);
         self.personal.account = account;
+        self.local_writes.send_modify(|n| *n += 1);
         Ok(())
     }
 

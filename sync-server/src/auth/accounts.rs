@@ -181,7 +181,7 @@ impl Auth {
         Ok(())
     }
 
-    async fn start_session(&self, storage: &dyn Storage, user: User) -> Result<Session, ApiError> {
+    pub(super) async fn start_session(&self, storage: &dyn Storage, user: User) -> Result<Session, ApiError> {
         let now = Utc::now();
         let (refresh_token, hash) = new_refresh_token();
         storage
@@ -198,6 +198,6 @@ impl Auth {
 }
 
 /// Live, or deleted recently enough to be restored.
-fn within_grace(user: &User) -> bool {
+pub(super) fn within_grace(user: &User) -> bool {
     user.deleted_at.is_none_or(|deleted_at| Utc::now() - deleted_at < Duration::days(ACCOUNT_RESTORE_DAYS))
 }

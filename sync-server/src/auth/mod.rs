@@ -1,13 +1,16 @@
 //! Local accounts and tokens (PRODUCT.md §2, DESIGN.md "Auth"): sign-up, login with throttling,
 //! refresh-token rotation with reuse detection, logout, profile edit and soft deletion with restore
 //! on sign-in. `accounts` holds the flows, `routes` the HTTP handlers and the bearer extractor;
-//! `rules`, `password`, `tokens` and `throttle` one concern each. Social login and the purge job
-//! are not here yet. Storage keeps the data consistent; the decisions are made here.
+//! `rules`, `password`, `tokens` and `throttle` one concern each; `social` is sign-in through
+//! Google, Kakao and Naver, `purge` the daily removal of accounts deleted over 30 days ago. Storage
+//! keeps the data consistent; the decisions are made here.
 
 mod accounts;
 mod password;
+mod purge;
 mod routes;
 mod rules;
+mod social;
 mod throttle;
 mod tokens;
 
@@ -15,8 +18,10 @@ use axum::http::StatusCode;
 
 pub use accounts::{ACCOUNT_RESTORE_DAYS, Auth, ProfileChange, Session, SignUp};
 pub use password::{ARGON2_ITERATIONS, ARGON2_MEMORY_KIB, ARGON2_PARALLELISM};
+pub use purge::{PURGE_INTERVAL, Purged, purge_deleted_accounts, run_daily_purge};
 pub use routes::{Authenticated, ClientIp, router};
 pub use rules::{check_password, normalize_email, normalize_nickname};
+pub use social::{APP_CODE_LIFETIME, OAUTH_STATE_LIFETIME};
 pub use throttle::{ACCOUNT_FAILURES_PER_HOUR, IP_FAILURES_PER_MINUTE, LoginThrottle};
 pub use tokens::{
     ACCESS_TOKEN_LIFETIME, ACCESS_TYPE, AUDIENCE, AccessClaims, ISSUER, REFRESH_TOKEN_LIFETIME, TokenKeys,
@@ -44,6 +49,8 @@ pub enum AuthError {
     TokenExpired,
     #[error("the token is not valid")]
     InvalidToken,
+    #[error("the WebSocket ticket is unknown, spent or expired")]
+    InvalidTicket,
     #[error("this refresh token was already used; the login it belongs to has been signed out")]
     RefreshTokenReused,
     #[error("changing the password needs the current password")]
@@ -52,6 +59,22 @@ pub enum AuthError {
     WrongCurrentPassword,
     #[error("nothing to change: send a nickname, or a password with the current password")]
     NothingToChange,
+    #[error("this sign-in provider is not configured on this server")]
+    ProviderNotConfigured,
+    #[error("redirect_uri must be a loopback http://127.0.0.1:<port>/ address or the app's deep link")]
+    RedirectUriNotAllowed,
+    #[error("code_challenge must be an S256 PKCE challenge (43 base64url characters)")]
+    InvalidCodeChallenge,
+    #[error("the sign-in attempt is unknown, already finished or expired; start again")]
+    InvalidState,
+    #[error("the sign-in was cancelled or refused at the provider")]
+    ProviderDenied,
+    #[error("the sign-in provider could not complete the sign-in")]
+    ProviderFailed,
+    #[error("the provider's id_token is not valid for this sign-in")]
+    InvalidIdToken,
+    #[error("the one-time code is unknown, spent, expired or does not match the code_verifier")]
+    InvalidGrant,
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("token signing failed: {0}")]
@@ -67,10 +90,20 @@ impl AuthError {
             | Self::PasswordTooCommon
             | Self::InvalidNickname
             | Self::CurrentPasswordRequired
-            | Self::NothingToChange => StatusCode::BAD_REQUEST,
-            Self::InvalidCredentials | Self::TokenExpired | Self::InvalidToken | Self::RefreshTokenReused => {
-                StatusCode::UNAUTHORIZED
-            }
+            | Self::NothingToChange
+            | Self::RedirectUriNotAllowed
+            | Self::InvalidCodeChallenge
+            | Self::InvalidState
+            | Self::ProviderDenied
+            | Self::InvalidGrant => StatusCode::BAD_REQUEST,
+            Self::InvalidIdToken => StatusCode::UNAUTHORIZED,
+            Self::ProviderNotConfigured => StatusCode::NOT_FOUND,
+            Self::ProviderFailed => StatusCode::BAD_GATEWAY,
+            Self::InvalidCredentials
+            | Self::TokenExpired
+            | Self::InvalidToken
+            | Self::InvalidTicket
+            | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
             Self::WrongCurrentPassword => StatusCode::FORBIDDEN,
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::Hashing(_) | Self::Signing(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -89,10 +122,19 @@ impl AuthError {
             Self::TooManyAttempts => "too_many_attempts",
             Self::TokenExpired => "token_expired",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidTicket => "invalid_ticket",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::CurrentPasswordRequired => "current_password_required",
             Self::WrongCurrentPassword => "wrong_current_password",
             Self::NothingToChange => "nothing_to_change",
+            Self::ProviderNotConfigured => "provider_not_configured",
+            Self::RedirectUriNotAllowed => "redirect_uri_not_allowed",
+            Self::InvalidCodeChallenge => "invalid_code_challenge",
+            Self::InvalidState => "invalid_state",
+            Self::ProviderDenied => "provider_denied",
+            Self::ProviderFailed => "provider_error",
+            Self::InvalidIdToken => "invalid_id_token",
+            Self::InvalidGrant => "invalid_grant",
             Self::Hashing(_) | Self::Signing(_) => "internal",
         }
     }

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/auth/login", post(log_in))
         .route("/v1/auth/refresh", post(refresh))
         .route("/v1/auth/logout", post(log_out))
+        .merge(super::social::router())
         .route("/v1/me", get(me).patch(change_profile).delete(delete_account))
 }
 
@@ -167,8 +168,19 @@ async fn log_out(State(state): State<AppState>, Json(body): Json<RefreshBody>) -
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(state): State<AppState>, Authenticated(id): Authenticated) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(state.auth.current_user(&*state.storage, id).await?.into()))
+/// The signed-in user, with the root id their synced documents are named after (chosen on first
+/// ask; only the account's own devices ever learn it).
+#[derive(Serialize)]
+struct MeView {
+    #[serde(flatten)]
+    user: UserView,
+    account_root: uuid::Uuid,
+}
+
+async fn me(State(state): State<AppState>, Authenticated(id): Authenticated) -> Result<Json<MeView>, ApiError> {
+    let user = state.auth.current_user(&*state.storage, id).await?.into();
+    let account_root = state.storage.account_root(id).await?;
+    Ok(Json(MeView { user, account_root }))
 }
 
 async fn change_profile(

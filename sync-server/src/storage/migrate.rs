@@ -23,11 +23,15 @@ impl Migration {
 pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../../migrations/sqlite/0001_initial.sql") },
     Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/sqlite/0002_accounts.sql") },
+    Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/sqlite/0003_social_login.sql") },
+    Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/sqlite/0004_account_root.sql") },
 ];
 
 pub(crate) const MYSQL: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../../migrations/mysql/0001_initial.sql") },
     Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/mysql/0002_accounts.sql") },
+    Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/mysql/0003_social_login.sql") },
+    Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/mysql/0004_account_root.sql") },
 ];
 
 /// Given the (version, checksum) rows already in `schema_migrations`, the migrations still to

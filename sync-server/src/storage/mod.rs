@@ -1,17 +1,21 @@
 //! The server's storage interface: document ownership, append-only document chunks, user accounts
-//! and their refresh tokens, with one implementation per backend (SQLite through sqlx, MySQL/MariaDB through
-//! mysql_async). Everything above this module talks to `dyn Storage` only; the conformance suite in
-//! `tests/storage.rs` holds both backends to the same behaviour. No HTTP, protocol or auth rules
-//! live here: the caller decides who may do what, storage only keeps it consistent.
+//! and their refresh tokens, social identities and the single-use rows of a social login, with one
+//! implementation per backend (SQLite through sqlx, MySQL/MariaDB through mysql_async). Everything
+//! above this module talks to `dyn Storage` only; the conformance suite in `tests/storage.rs` holds
+//! both backends to the same behaviour. No HTTP, protocol or auth rules live here: the caller
+//! decides who may do what, storage only keeps it consistent.
 
 mod migrate;
 mod mysql;
+mod social;
 mod sqlite;
 mod types;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 pub use mysql::MySqlStorage;
+pub use social::{AuthCode, CodeChallenge, OAuthState};
 pub use sqlite::SqliteStorage;
 pub use types::{
     Chunk, ChunkKey, Claim, ContentHash, DocumentId, InvalidDocumentId, NewRefreshToken, NewUser, Rotation,
@@ -28,6 +32,8 @@ pub enum StorageError {
     NicknameTaken,
     #[error("no such user")]
     UnknownUser,
+    #[error("this provider identity is already linked to an account")]
+    IdentityTaken,
     #[error("no such document: it must be claimed before chunks are stored")]
     UnknownDocument,
     #[error("invalid database URL: {0}")]
@@ -65,6 +71,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Stores one chunk of a claimed document. Storing the same key twice is a no-op: chunks are
     /// keyed by their content, so the same key means the same bytes.
     async fn put_chunk(&self, doc_id: &DocumentId, key: ChunkKey, bytes: &[u8]) -> Result<(), StorageError>;
+
+    /// The account's root document id: chosen at random and stored the first time it is asked
+    /// for, the same ever after (concurrent first calls agree). `UnknownUser` if no such account.
+    async fn account_root(&self, user: UserId) -> Result<uuid::Uuid, StorageError>;
 
     /// Every chunk of `doc_id`, snapshots first. Unknown documents have none.
     async fn load_chunks(&self, doc_id: &DocumentId) -> Result<Vec<Chunk>, StorageError>;
@@ -120,6 +130,41 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The family a token belongs to, whatever its state (for logout).
     async fn token_family(&self, token: TokenHash) -> Result<Option<TokenFamily>, StorageError>;
+
+    /// The account a provider's subject is linked to, whatever its deletion state.
+    async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>, StorageError>;
+
+    /// In one transaction: creates the account and links (`provider`, `subject`) to it. Errors as
+    /// `create_user`, plus `IdentityTaken` when the pair is already linked (a concurrent first
+    /// login won); then nothing is created.
+    async fn create_user_with_identity(
+        &self,
+        new: &NewUser,
+        provider: &str,
+        subject: &str,
+    ) -> Result<User, StorageError>;
+
+    /// Stores a started social login until its callback.
+    async fn insert_oauth_state(&self, state: &OAuthState) -> Result<(), StorageError>;
+
+    /// Removes and returns the started login `state` names, expired or not (the caller judges).
+    /// `None` if unknown or already taken: of concurrent takes exactly one gets it.
+    async fn take_oauth_state(&self, state: TokenHash) -> Result<Option<OAuthState>, StorageError>;
+
+    /// Stores a one-time code for the app. `UnknownUser` if the user does not exist.
+    async fn insert_auth_code(&self, code: &AuthCode) -> Result<(), StorageError>;
+
+    /// Removes and returns a one-time code, expired or not; `None` if unknown or already taken. Of
+    /// concurrent takes exactly one gets it.
+    async fn take_auth_code(&self, code: TokenHash) -> Result<Option<AuthCode>, StorageError>;
+
+    /// Hard-deletes the accounts marked deleted before `deleted_before`, and with them everything
+    /// they own (documents and their chunks, refresh tokens, identities, one-time codes). Returns
+    /// how many accounts went.
+    async fn purge_deleted_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError>;
+
+    /// Deletes started logins and one-time codes that expired before `now`; returns how many.
+    async fn purge_expired_logins(&self, now: DateTime<Utc>) -> Result<u64, StorageError>;
 
     /// Closes the connection pool; later calls fail.
     async fn close(&self);

@@ -6,13 +6,14 @@
 use std::future::Future;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Opts, Pool, TxOpts};
 
 use super::types::time_from_db;
 use super::{
-    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, Rotation, Storage, StorageError,
-    TokenFamily, TokenHash, User, UserId, migrate, now_millis,
+    AuthCode, Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, OAuthState, Rotation, Storage,
+    StorageError, TokenFamily, TokenHash, User, UserId, migrate, now_millis,
 };
 
 const ER_DUP_ENTRY: u16 = 1062;
@@ -70,6 +71,36 @@ fn user_from_row((id, email, nickname, password_hash, created_at, deleted_at): U
         password_hash,
         created_at: time_from_db(created_at)?,
         deleted_at: deleted_at.map(time_from_db).transpose()?,
+    })
+}
+
+/// A failed insert into `users`: a taken email or nickname is the caller's to handle.
+fn user_insert_error(e: mysql_async::Error) -> StorageError {
+    match &e {
+        // "Duplicate entry '…' for key 'users_email_key'": the key name ends the message.
+        mysql_async::Error::Server(server) if server.code == ER_DUP_ENTRY => {
+            let key = server.message.rsplit("for key").next().unwrap_or_default();
+            if key.contains("users_email_key") {
+                StorageError::EmailTaken
+            } else if key.contains("users_nickname_key") {
+                StorageError::NicknameTaken
+            } else {
+                backend(e)
+            }
+        }
+        _ => backend(e),
+    }
+}
+
+/// The account just inserted from `new` at `created_at` (Unix milliseconds).
+fn new_user_row(new: &NewUser, created_at: i64) -> Result<User, StorageError> {
+    Ok(User {
+        id: new.id,
+        email: new.email.clone(),
+        nickname: new.nickname.clone(),
+        password_hash: new.password_hash.clone(),
+        created_at: time_from_db(created_at)?,
+        deleted_at: None,
     })
 }
 
@@ -140,6 +171,8 @@ impl MySqlStorage {
     }
 }
 
+mod documents;
+mod social;
 mod tokens;
 
 #[async_trait]
@@ -199,6 +232,10 @@ impl Storage for MySqlStorage {
         })
     }
 
+    async fn account_root(&self, user: UserId) -> Result<uuid::Uuid, StorageError> {
+        self.account_root_of(user).await
+    }
+
     async fn load_chunks(&self, doc_id: &DocumentId) -> Result<Vec<Chunk>, StorageError> {
         let mut conn = self.conn().await?;
         let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = conn
@@ -250,28 +287,8 @@ impl Storage for MySqlStorage {
             (new.id.to_db(), &new.email, &new.nickname, new.password_hash.as_deref(), created_at),
         )
         .await
-        .map_err(|e| match &e {
-            // "Duplicate entry '…' for key 'users_email_key'": the key name ends the message.
-            mysql_async::Error::Server(server) if server.code == ER_DUP_ENTRY => {
-                let key = server.message.rsplit("for key").next().unwrap_or_default();
-                if key.contains("users_email_key") {
-                    StorageError::EmailTaken
-                } else if key.contains("users_nickname_key") {
-                    StorageError::NicknameTaken
-                } else {
-                    backend(e)
-                }
-            }
-            _ => backend(e),
-        })?;
-        Ok(User {
-            id: new.id,
-            email: new.email.clone(),
-            nickname: new.nickname.clone(),
-            password_hash: new.password_hash.clone(),
-            created_at: time_from_db(created_at)?,
-            deleted_at: None,
-        })
+        .map_err(user_insert_error)?;
+        new_user_row(new, created_at)
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
@@ -356,6 +373,43 @@ impl Storage for MySqlStorage {
 
     async fn token_family(&self, token: TokenHash) -> Result<Option<TokenFamily>, StorageError> {
         self.family_of(token).await
+    }
+
+    async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>, StorageError> {
+        self.identity_user(provider, subject).await
+    }
+
+    async fn create_user_with_identity(
+        &self,
+        new: &NewUser,
+        provider: &str,
+        subject: &str,
+    ) -> Result<User, StorageError> {
+        self.create_linked_user(new, provider, subject).await
+    }
+
+    async fn insert_oauth_state(&self, state: &OAuthState) -> Result<(), StorageError> {
+        self.insert_state(state).await
+    }
+
+    async fn take_oauth_state(&self, state: TokenHash) -> Result<Option<OAuthState>, StorageError> {
+        self.take_state(state).await
+    }
+
+    async fn insert_auth_code(&self, code: &AuthCode) -> Result<(), StorageError> {
+        self.insert_code(code).await
+    }
+
+    async fn take_auth_code(&self, code: TokenHash) -> Result<Option<AuthCode>, StorageError> {
+        self.take_code(code).await
+    }
+
+    async fn purge_deleted_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError> {
+        self.purge_users(deleted_before).await
+    }
+
+    async fn purge_expired_logins(&self, now: DateTime<Utc>) -> Result<u64, StorageError> {
+        self.purge_logins(now).await
     }
 
     async fn close(&self) {

@@ -7,13 +7,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::types::time_from_db;
 use super::{
-    Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, Rotation, Storage, StorageError,
-    TokenFamily, TokenHash, User, UserId, migrate, now_millis,
+    AuthCode, Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, OAuthState, Rotation, Storage,
+    StorageError, TokenFamily, TokenHash, User, UserId, migrate, now_millis,
 };
 
 /// How long a connection waits for another connection's write lock before failing.
@@ -100,6 +101,35 @@ impl SqliteStorage {
     }
 }
 
+/// A failed insert into `users`: a taken email or nickname is the caller's to handle.
+fn user_insert_error(e: sqlx::Error) -> StorageError {
+    match &e {
+        // SQLite names the column: "UNIQUE constraint failed: users.email".
+        sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => {
+            if db.message().contains("users.email") {
+                StorageError::EmailTaken
+            } else if db.message().contains("users.nickname") {
+                StorageError::NicknameTaken
+            } else {
+                backend(e)
+            }
+        }
+        _ => backend(e),
+    }
+}
+
+/// The account just inserted from `new` at `created_at` (Unix milliseconds).
+fn new_user_row(new: &NewUser, created_at: i64) -> Result<User, StorageError> {
+    Ok(User {
+        id: new.id,
+        email: new.email.clone(),
+        nickname: new.nickname.clone(),
+        password_hash: new.password_hash.clone(),
+        created_at: time_from_db(created_at)?,
+        deleted_at: None,
+    })
+}
+
 /// The database error kind, if `e` is one.
 fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
     match e {
@@ -108,6 +138,8 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
     }
 }
 
+mod documents;
+mod social;
 mod tokens;
 
 #[async_trait]
@@ -165,6 +197,10 @@ impl Storage for SqliteStorage {
             _ => backend(e),
         })?;
         Ok(())
+    }
+
+    async fn account_root(&self, user: UserId) -> Result<uuid::Uuid, StorageError> {
+        self.account_root_of(user).await
     }
 
     async fn load_chunks(&self, doc_id: &DocumentId) -> Result<Vec<Chunk>, StorageError> {
@@ -225,27 +261,8 @@ impl Storage for SqliteStorage {
         .bind(created_at)
         .execute(&self.pool)
         .await
-        .map_err(|e| match &e {
-            // SQLite names the column: "UNIQUE constraint failed: users.email".
-            sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => {
-                if db.message().contains("users.email") {
-                    StorageError::EmailTaken
-                } else if db.message().contains("users.nickname") {
-                    StorageError::NicknameTaken
-                } else {
-                    backend(e)
-                }
-            }
-            _ => backend(e),
-        })?;
-        Ok(User {
-            id: new.id,
-            email: new.email.clone(),
-            nickname: new.nickname.clone(),
-            password_hash: new.password_hash.clone(),
-            created_at: time_from_db(created_at)?,
-            deleted_at: None,
-        })
+        .map_err(user_insert_error)?;
+        new_user_row(new, created_at)
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
@@ -324,6 +341,43 @@ impl Storage for SqliteStorage {
 
     async fn token_family(&self, token: TokenHash) -> Result<Option<TokenFamily>, StorageError> {
         self.family_of(token).await
+    }
+
+    async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>, StorageError> {
+        self.identity_user(provider, subject).await
+    }
+
+    async fn create_user_with_identity(
+        &self,
+        new: &NewUser,
+        provider: &str,
+        subject: &str,
+    ) -> Result<User, StorageError> {
+        self.create_linked_user(new, provider, subject).await
+    }
+
+    async fn insert_oauth_state(&self, state: &OAuthState) -> Result<(), StorageError> {
+        self.insert_state(state).await
+    }
+
+    async fn take_oauth_state(&self, state: TokenHash) -> Result<Option<OAuthState>, StorageError> {
+        self.take_state(state).await
+    }
+
+    async fn insert_auth_code(&self, code: &AuthCode) -> Result<(), StorageError> {
+        self.insert_code(code).await
+    }
+
+    async fn take_auth_code(&self, code: TokenHash) -> Result<Option<AuthCode>, StorageError> {
+        self.take_code(code).await
+    }
+
+    async fn purge_deleted_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError> {
+        self.purge_users(deleted_before).await
+    }
+
+    async fn purge_expired_logins(&self, now: DateTime<Utc>) -> Result<u64, StorageError> {
+        self.purge_logins(now).await
     }
 
     async fn close(&self) {

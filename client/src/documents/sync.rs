@@ -1,0 +1,66 @@
+//! The document side of sync: which documents the account has, one Automerge sync message out,
+//! one in (stored with the projection in one transaction, like a merge), and whether a peer is
+//! known to hold exactly what this device holds. The connection itself lives in `crate::sync`.
+
+use std::collections::BTreeMap;
+
+use mingizuk_core::automerge::sync::{self, SyncDoc};
+use mingizuk_core::schema::{self, DocKind};
+use uuid::Uuid;
+
+use super::{Loaded, State};
+use crate::error::{ClientError, Result};
+
+impl State {
+    /// Every document of the account: those this device holds and those the account document
+    /// lists (written by other devices, perhaps not here yet).
+    pub(crate) async fn sync_targets(&mut self) -> Result<Vec<(DocKind, Uuid)>> {
+        let root = self.root;
+        let mut targets = self.known.clone();
+        let account = self.load_cached(DocKind::Account).await?;
+        let listed = schema::read_doc_list(&account.doc).map_err(|e| ClientError::corrupt(root, e))?;
+        for (id, kind) in listed {
+            // Only ids of this account: a stale entry from before adoption names nothing to sync.
+            if kind.id_in(root) == id {
+                targets.insert(kind, id);
+            }
+        }
+        Ok(targets.into_iter().collect())
+    }
+
+    /// Whether this device holds the document (rather than just knowing its name).
+    pub(crate) fn holds(&self, kind: DocKind) -> bool {
+        self.known.contains_key(&kind)
+    }
+
+    /// The next sync message for `kind` to the peer whose state is `peer`, if one is due.
+    pub(crate) async fn generate_sync(&mut self, kind: DocKind, peer: &mut sync::State) -> Result<Option<Vec<u8>>> {
+        let loaded = self.load_cached(kind).await?;
+        Ok(loaded.doc.sync().generate_sync_message(peer).map(sync::Message::encode))
+    }
+
+    /// Applies a peer's sync message for `kind`. What it brings is checked, stored and folded
+    /// all or nothing; returns whether anything was new.
+    pub(crate) async fn receive_sync(&mut self, kind: DocKind, peer: &mut sync::State, bytes: &[u8]) -> Result<bool> {
+        let id = kind.id_in(self.root);
+        let message = sync::Message::decode(bytes).map_err(|e| ClientError::corrupt(id, e))?;
+        let current = self.load_cached(kind).await?;
+        let mut target =
+            Loaded { doc: current.doc.clone(), saved: current.saved.clone(), chunks: current.chunks.clone() };
+        let before = target.doc.get_heads();
+        target.doc.sync().receive_sync_message(peer, message).map_err(|e| ClientError::corrupt(id, e))?;
+        if target.doc.get_heads() == before {
+            return Ok(false);
+        }
+        schema::check_kind(&target.doc, kind).map_err(|e| ClientError::corrupt(id, e))?;
+        self.absorb(BTreeMap::from([(kind, target)])).await
+    }
+
+    /// Whether the peer, as of its last message, holds exactly this device's heads of `kind`.
+    pub(crate) async fn in_sync(&mut self, kind: DocKind, peer: &sync::State) -> Result<bool> {
+        let Some(theirs) = peer.their_heads.clone() else { return Ok(false) };
+        let loaded = self.load_cached(kind).await?;
+        let ours = loaded.doc.get_heads();
+        Ok(ours.iter().all(|h| theirs.contains(h)) && theirs.iter().all(|h| loaded.doc.get_change_by_hash(h).is_some()))
+    }
+}

@@ -1,0 +1,161 @@
+//! Accounts and sync on the client (issue 3): signing up or in against the server, attaching
+//! this device's documents to the account, keeping the session, and the background task that
+//! syncs every document of the account. [`Cloud`] is the face the app uses.
+
+mod api;
+mod session;
+mod task;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use mingizuk_core::automerge::sync as am_sync;
+use mingizuk_core::schema::DocKind;
+use tokio::sync::{Mutex, watch};
+use uuid::Uuid;
+
+pub use api::{ServerApi, TokenPair, UserInfo};
+pub use session::{Credentials, Session, TokenStore};
+pub use task::{SyncHandle, SyncPhase, SyncStatus};
+
+use crate::engine::Engine;
+use crate::error::{ClientError, Result};
+
+/// The document operations the sync task needs from the engine; each takes the engine's lock
+/// once.
+impl Engine {
+    pub(crate) fn local_writes(&self) -> watch::Receiver<u64> {
+        self.local_writes.clone()
+    }
+
+    pub(crate) async fn sync_targets(&self) -> Result<Vec<(DocKind, Uuid)>> {
+        self.state.lock().await.sync_targets().await
+    }
+
+    pub(crate) async fn holds(&self, kind: DocKind) -> bool {
+        self.state.lock().await.holds(kind)
+    }
+
+    pub(crate) async fn generate_sync(&self, kind: DocKind, peer: &mut am_sync::State) -> Result<Option<Vec<u8>>> {
+        self.state.lock().await.generate_sync(kind, peer).await
+    }
+
+    pub(crate) async fn receive_sync(&self, kind: DocKind, peer: &mut am_sync::State, bytes: &[u8]) -> Result<bool> {
+        self.state.lock().await.receive_sync(kind, peer, bytes).await
+    }
+
+    pub(crate) async fn in_sync(&self, kind: DocKind, peer: &am_sync::State) -> Result<bool> {
+        self.state.lock().await.in_sync(kind, peer).await
+    }
+}
+
+/// The device's link to its account on one server: sign-up, sign-in, sign-out and the sync task.
+pub struct Cloud {
+    engine: Arc<Engine>,
+    credentials: Arc<Credentials>,
+    task: Mutex<Option<SyncHandle>>,
+    status: watch::Sender<SyncStatus>,
+}
+
+impl Cloud {
+    /// A link to the server at `server_url`, keeping the session in `data_dir`. A session saved
+    /// there by an earlier run is picked up (call [`Cloud::resume`] to start syncing with it).
+    pub fn new(engine: Arc<Engine>, server_url: &str, data_dir: &Path) -> Result<Self> {
+        let credentials = Arc::new(Credentials::new(ServerApi::new(server_url)?, TokenStore::in_dir(data_dir))?);
+        let (status, _) =
+            watch::channel(SyncStatus { phase: SyncPhase::Offline, changes_waiting: true, last_error: None });
+        Ok(Self { engine, credentials, task: Mutex::new(None), status })
+    }
+
+    /// The signed-in user, if any.
+    pub async fn user(&self) -> Option<UserInfo> {
+        self.credentials.session().await.map(|s| s.user)
+    }
+
+    /// Creates an account, attaches this device's data to it and starts syncing.
+    pub async fn sign_up(&self, email: &str, password: &str, nickname: &str) -> Result<UserInfo> {
+        let pair = self.credentials.api.sign_up(email, password, nickname).await?;
+        self.attach(pair).await
+    }
+
+    /// Signs in, attaches this device's data to the account (merging with what the account
+    /// already has) and starts syncing.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<UserInfo> {
+        let pair = self.credentials.api.log_in(email, password).await?;
+        self.attach(pair).await
+    }
+
+    /// Finishes a social login: trades the one-time code the server handed the app for tokens.
+    pub async fn sign_in_with_code(&self, code: &str, code_verifier: &str) -> Result<UserInfo> {
+        let pair = self.credentials.api.exchange(code, code_verifier).await?;
+        self.attach(pair).await
+    }
+
+    async fn attach(&self, pair: TokenPair) -> Result<UserInfo> {
+        let (user, root) = self.credentials.api.me(&pair.access_token).await?;
+        self.engine.adopt_account(root).await?;
+        let session = Session::from_pair(self.credentials.api.base(), pair, root);
+        self.credentials.set(session).await?;
+        self.start().await;
+        Ok(user)
+    }
+
+    /// Starts syncing with a saved session (at app start). Signed out: `SignedOut`.
+    pub async fn resume(&self) -> Result<()> {
+        let session = self.credentials.session().await.ok_or(ClientError::SignedOut)?;
+        self.engine.adopt_account(session.account_root).await?;
+        self.start().await;
+        Ok(())
+    }
+
+    async fn start(&self) {
+        let mut task = self.task.lock().await;
+        if let Some(old) = task.take() {
+            old.stop().await;
+        }
+        let handle = task::start(self.engine.clone(), self.credentials.clone());
+        let mut from_task = handle.status();
+        let to_app = self.status.clone();
+        tokio::spawn(async move {
+            loop {
+                to_app.send_replace(from_task.borrow_and_update().clone());
+                if from_task.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        *task = Some(handle);
+    }
+
+    /// The sync status, as it changes.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    /// Waits until the server holds everything this device has (or `timeout` passes).
+    pub async fn wait_up_to_date(&self, timeout: std::time::Duration) -> bool {
+        let mut status = self.status.subscribe();
+        tokio::time::timeout(timeout, status.wait_for(|s| s.phase == SyncPhase::UpToDate && !s.changes_waiting))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Stops syncing (the session stays; [`Cloud::resume`] starts again).
+    pub async fn pause(&self) {
+        if let Some(task) = self.task.lock().await.take() {
+            task.stop().await;
+        }
+    }
+
+    /// Signs out: stops syncing, revokes the session on the server (best effort: offline, the
+    /// tokens are forgotten here all the same) and forgets it. The device's data stays.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.pause().await;
+        if let Some(session) = self.credentials.clear().await?
+            && let Err(e) = self.credentials.api.log_out(&session.refresh_token).await
+        {
+            tracing::warn!(error = %e, "could not revoke the session on the server");
+        }
+        Ok(())
+    }
+}

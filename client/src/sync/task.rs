@@ -1,0 +1,328 @@
+//! The background sync task: connects to the server's `/v1/sync` with the session's access token,
+//! speaks the automerge-repo protocol for every document of the account on that one connection,
+//! and reconnects with backoff when the network or the server goes away. Its status says whether
+//! the server is known to hold everything this device has ("up to date" is only reported after
+//! the server answered with heads covering ours, and the server answers only after storing).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use mingizuk_core::automerge::sync;
+use mingizuk_core::schema::DocKind;
+use mingizuk_core::wire::{self, Message};
+use serde::Serialize;
+use tokio::sync::{Notify, watch};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message as Frame};
+
+use super::session::Credentials;
+use crate::engine::Engine;
+use crate::error::{ClientError, Result};
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long the server may take to answer `join`.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest message accepted from the server (a fresh device pulls whole months at once).
+const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where sync stands, for the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPhase {
+    /// Not connected (no network, server down, or signed out).
+    Offline,
+    /// Connected, documents being exchanged.
+    Syncing,
+    /// Connected, and the server holds exactly what this device holds.
+    UpToDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub phase: SyncPhase,
+    /// Changes made on this device that the server has not confirmed yet.
+    pub changes_waiting: bool,
+    /// Why the last connection ended, as a stable code (`network_failed`, `signed_out`, …).
+    pub last_error: Option<String>,
+}
+
+impl SyncStatus {
+    fn offline(changes_waiting: bool, last_error: Option<String>) -> Self {
+        Self { phase: SyncPhase::Offline, changes_waiting, last_error }
+    }
+}
+
+/// A running sync task; dropping the handle does not stop it, [`SyncHandle::stop`] does.
+pub struct SyncHandle {
+    status: watch::Receiver<SyncStatus>,
+    stop: Arc<Notify>,
+    join: tokio::task::JoinHandle<()>,
+}
+
+impl SyncHandle {
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    /// Stops the task and waits for it to end.
+    pub async fn stop(self) {
+        self.stop.notify_one();
+        let _ = self.join.await;
+    }
+
+    /// Waits until the status is up to date with nothing waiting, or `timeout` passes.
+    pub async fn wait_up_to_date(&self, timeout: Duration) -> bool {
+        let mut status = self.status.clone();
+        tokio::time::timeout(timeout, status.wait_for(|s| s.phase == SyncPhase::UpToDate && !s.changes_waiting))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// Starts syncing `engine`'s documents with the server `credentials` speak to.
+pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
+    let (status_tx, status) = watch::channel(SyncStatus::offline(true, None));
+    let stop = Arc::new(Notify::new());
+    let stopping = stop.clone();
+    let join = tokio::spawn(async move {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let run = Session::run(&engine, &credentials, &status_tx);
+            let ended = tokio::select! {
+                ended = run => ended,
+                () = stopping.notified() => break,
+            };
+            let waiting = status_tx.borrow().changes_waiting;
+            let error = match ended {
+                Ok(()) => None,
+                Err(ClientError::SignedOut) => {
+                    status_tx.send_replace(SyncStatus::offline(waiting, Some("signed_out".into())));
+                    break;
+                }
+                Err(e) => Some(e.code().to_owned()),
+            };
+            if status_tx.borrow().phase == SyncPhase::UpToDate {
+                backoff = FIRST_BACKOFF;
+            }
+            status_tx.send_replace(SyncStatus::offline(waiting, error));
+            // Jitter so that many devices do not come back in step after a server restart.
+            let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
+            tokio::select! {
+                () = tokio::time::sleep(backoff + jitter) => {}
+                () = stopping.notified() => break,
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+        let waiting = status_tx.borrow().changes_waiting;
+        status_tx.send_replace(SyncStatus::offline(waiting, None));
+    });
+    SyncHandle { status, stop, join }
+}
+
+struct DocSync {
+    kind: DocKind,
+    state: sync::State,
+    /// The server said it has no such document (and this device has nothing of it either).
+    unavailable: bool,
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One connection's worth of syncing.
+struct Session<'a> {
+    engine: &'a Engine,
+    socket: Socket,
+    peer_id: String,
+    server_peer: String,
+    docs: HashMap<String, DocSync>,
+}
+
+impl<'a> Session<'a> {
+    async fn run(engine: &'a Engine, credentials: &Credentials, status: &watch::Sender<SyncStatus>) -> Result<()> {
+        let mut socket = match connect(credentials, false).await {
+            Err(ClientError::Server { status: 401, code, .. }) if code == "token_expired" => {
+                connect(credentials, true).await?
+            }
+            other => other?,
+        };
+        let peer_id = format!("mingizuk-{}", engine.device_id().simple());
+        let (server_peer, socket) = {
+            let join = Message::Join {
+                sender_id: peer_id.clone(),
+                supported_protocol_versions: vec![wire::PROTOCOL_VERSION.to_owned()],
+                peer_metadata: None,
+            };
+            socket.send(Frame::Binary(join.encode().into())).await.map_err(network)?;
+            let server_peer = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+                while let Some(frame) = socket.next().await {
+                    if let Frame::Binary(bytes) = frame.map_err(network)? {
+                        return match Message::decode(&bytes) {
+                            Ok(Message::Peer { sender_id, .. }) => Ok(sender_id),
+                            Ok(Message::Error { message, .. }) => Err(ClientError::Network(message)),
+                            _ => Err(ClientError::Network("the server did not answer join".into())),
+                        };
+                    }
+                }
+                Err(ClientError::Network("the server closed the connection".into()))
+            })
+            .await
+            .map_err(|_| ClientError::Network("the server did not answer join in time".into()))??;
+            (server_peer, socket)
+        };
+        let mut session = Session { engine, socket, peer_id, server_peer, docs: HashMap::new() };
+        session.serve(status).await
+    }
+
+    async fn serve(&mut self, status: &watch::Sender<SyncStatus>) -> Result<()> {
+        let mut local = self.engine.local_writes();
+        let mut confirmed = *local.borrow_and_update();
+        status.send_replace(SyncStatus { phase: SyncPhase::Syncing, changes_waiting: true, last_error: None });
+        self.add_targets().await?;
+        loop {
+            let latest = *local.borrow();
+            self.report(status, &mut confirmed, latest).await?;
+            tokio::select! {
+                frame = self.socket.next() => {
+                    let Some(frame) = frame else { return Err(ClientError::Network("the server closed the connection".into())) };
+                    match frame.map_err(network)? {
+                        Frame::Binary(bytes) => self.handle(&bytes).await?,
+                        Frame::Close(close) => {
+                            let reason = close.map(|c| c.reason.to_string()).unwrap_or_default();
+                            return Err(ClientError::Network(format!("the server closed the connection: {reason}")));
+                        }
+                        _ => {}
+                    }
+                }
+                changed = local.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    status.send_modify(|s| { s.phase = SyncPhase::Syncing; s.changes_waiting = true; });
+                    self.add_targets().await?;
+                    let ids: Vec<String> = self.docs.keys().cloned().collect();
+                    for id in ids {
+                        self.send_next(&id).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts syncing documents of the account not synced on this connection yet.
+    async fn add_targets(&mut self) -> Result<()> {
+        for (kind, id) in self.engine.sync_targets().await? {
+            let id = wire::document_id(id);
+            if self.docs.contains_key(&id) {
+                continue;
+            }
+            self.docs.insert(id.clone(), DocSync { kind, state: sync::State::new(), unavailable: false });
+            self.send_next(&id).await?;
+        }
+        Ok(())
+    }
+
+    async fn send_next(&mut self, id: &str) -> Result<()> {
+        let Some(doc) = self.docs.get_mut(id) else { return Ok(()) };
+        if doc.unavailable {
+            return Ok(());
+        }
+        let Some(data) = self.engine.generate_sync(doc.kind, &mut doc.state).await? else { return Ok(()) };
+        let (sender_id, target_id, document_id) = (self.peer_id.clone(), self.server_peer.clone(), id.to_owned());
+        let message = if self.engine.holds(doc.kind).await {
+            Message::Sync { sender_id, target_id, document_id, data }
+        } else {
+            Message::Request { sender_id, target_id, document_id, data }
+        };
+        self.socket.send(Frame::Binary(message.encode().into())).await.map_err(network)
+    }
+
+    async fn handle(&mut self, bytes: &[u8]) -> Result<()> {
+        let message = Message::decode(bytes).map_err(|e| ClientError::Network(format!("bad message: {e}")))?;
+        match message {
+            Message::Sync { document_id, data, .. } => {
+                let Some(doc) = self.docs.get_mut(&document_id) else { return Ok(()) };
+                doc.unavailable = false;
+                let kind = doc.kind;
+                let changed = self.engine.receive_sync(kind, &mut doc.state, &data).await?;
+                self.send_next(&document_id).await?;
+                if changed && kind == DocKind::Account {
+                    self.add_targets().await?;
+                }
+                Ok(())
+            }
+            Message::DocUnavailable { document_id, .. } => {
+                if let Some(doc) = self.docs.get_mut(&document_id) {
+                    if self.engine.holds(doc.kind).await {
+                        // Ours, yet refused: another account holds a document with this id.
+                        return Err(ClientError::Server {
+                            status: 403,
+                            code: "document_unavailable".into(),
+                            message: format!("the server refused document {document_id}"),
+                        });
+                    }
+                    doc.unavailable = true;
+                }
+                Ok(())
+            }
+            Message::Error { message, .. } => Err(ClientError::Network(format!("the server gave up: {message}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Recomputes the status: up to date when the server's last heads cover every document's.
+    async fn report(&mut self, status: &watch::Sender<SyncStatus>, confirmed: &mut u64, latest: u64) -> Result<()> {
+        let mut all = true;
+        for doc in self.docs.values() {
+            if !(doc.unavailable || self.engine.in_sync(doc.kind, &doc.state).await?) {
+                all = false;
+                break;
+            }
+        }
+        if all {
+            *confirmed = latest;
+        }
+        let next = SyncStatus {
+            phase: if all { SyncPhase::UpToDate } else { SyncPhase::Syncing },
+            changes_waiting: *confirmed < latest || !all,
+            last_error: None,
+        };
+        status.send_if_modified(|s| {
+            let modified = *s != next;
+            *s = next.clone();
+            modified
+        });
+        Ok(())
+    }
+}
+
+async fn connect(credentials: &Credentials, force_refresh: bool) -> Result<Socket> {
+    let token = credentials.access_token(force_refresh).await?;
+    let mut request =
+        credentials.api.sync_url().into_client_request().map_err(|e| ClientError::Invalid(e.to_string()))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| ClientError::Invalid(e.to_string()))?;
+    request.headers_mut().insert("authorization", bearer);
+    let config = tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES));
+    match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
+        Ok((socket, _response)) => Ok(socket),
+        Err(tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            let body = response.body().as_deref().unwrap_or_default();
+            let code = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unexpected_response".into());
+            Err(ClientError::Server { status, code, message: format!("the server refused the connection ({status})") })
+        }
+        Err(e) => Err(network(e)),
+    }
+}
+
+fn network(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Network(e.to_string())
+}

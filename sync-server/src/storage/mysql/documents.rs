@@ -1,0 +1,29 @@
+//! MySQL: the account root that names a user's documents.
+
+use mysql_async::prelude::Queryable;
+use uuid::Uuid;
+
+use super::{MySqlStorage, backend};
+use crate::storage::{StorageError, UserId};
+
+impl MySqlStorage {
+    pub(super) async fn account_root_of(&self, user: UserId) -> Result<Uuid, StorageError> {
+        let mut conn = self.conn().await?;
+        // Set once: of concurrent first calls one update wins and every caller reads its value.
+        conn.exec_drop(
+            "UPDATE users SET account_root = ? WHERE id = ? AND account_root IS NULL",
+            (Uuid::new_v4().hyphenated().to_string(), user.to_db()),
+        )
+        .await
+        .map_err(backend)?;
+        let root: Option<Option<String>> =
+            conn.exec_first("SELECT account_root FROM users WHERE id = ?", (user.to_db(),)).await.map_err(backend)?;
+        match root {
+            None => Err(StorageError::UnknownUser),
+            Some(None) => Err(StorageError::Corrupt(format!("user {user} has no account root after setting it"))),
+            Some(Some(text)) => {
+                Uuid::parse_str(&text).map_err(|e| StorageError::Corrupt(format!("account root {text:?}: {e}")))
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! One WebSocket speaking the automerge-repo protocol for one authenticated user: the `join` /
+//! `peer` handshake, then sync messages per document through the [`Hub`], with the connection's
+//! limits (message size, rate, idle time, number of documents) enforced here. The peer id the
+//! client names itself is echoed back as `targetId` and never used to decide anything.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use automerge::sync;
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
+use mingizuk_core::wire::{self, Message};
+
+use super::hub::{DocEntry, DocError, Hub, Signal};
+use crate::storage::{DocumentId, UserId};
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+/// The limits one connection lives under.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The largest message accepted; a larger one closes the connection (1009).
+    pub max_message_bytes: usize,
+    /// Sustained messages per second, and the burst allowed above it.
+    pub messages_per_second: f64,
+    pub burst: f64,
+    /// A connection that sends nothing (not even a pong) this long is closed.
+    pub idle_timeout: Duration,
+    /// How often the server pings.
+    pub ping_interval: Duration,
+    /// Documents one connection may sync at once.
+    pub max_documents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 16 * 1024 * 1024,
+            messages_per_second: 2_000.0,
+            burst: 10_000.0,
+            idle_timeout: Duration::from_secs(120),
+            ping_interval: Duration::from_secs(30),
+            max_documents: 10_000,
+        }
+    }
+}
+
+/// Close codes (RFC 6455) with the stable reason each carries.
+const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_PROTOCOL: u16 = 1002;
+const CLOSE_UNSUPPORTED: u16 = 1003;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_INTERNAL: u16 = 1011;
+
+struct PeerDoc {
+    entry: Arc<DocEntry>,
+    state: sync::State,
+}
+
+struct Connection {
+    id: u64,
+    hub: Arc<Hub>,
+    signal: Arc<Signal>,
+    server_peer: String,
+    client_peer: String,
+    limits: Limits,
+    docs: HashMap<DocumentId, PeerDoc>,
+    tokens: f64,
+    refilled: Instant,
+}
+
+/// Why a connection ends: a close code and a stable reason.
+struct Close(u16, &'static str);
+
+/// Runs a connection until it closes. Everything the peer was syncing is released at the end.
+pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_peer: String, limits: Limits) {
+    let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    let close = match handshake(&mut socket, &server_peer, &limits).await {
+        Ok(client_peer) => {
+            tracing::info!(conn = id, user = %user, peer = %client_peer, "sync peer joined");
+            let mut conn = Connection {
+                id,
+                hub,
+                signal: Signal::new(user),
+                server_peer,
+                client_peer,
+                tokens: limits.burst,
+                refilled: Instant::now(),
+                limits,
+                docs: HashMap::new(),
+            };
+            let close = conn.run(&mut socket).await;
+            conn.release().await;
+            close
+        }
+        Err(close) => close,
+    };
+    tracing::info!(conn = id, code = close.0, reason = close.1, "sync connection closed");
+    let frame = CloseFrame { code: close.0, reason: close.1.into() };
+    let _ = socket.send(Frame::Close(Some(frame))).await;
+}
+
+/// Waits for `join` and answers `peer`; returns the client's peer id.
+async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -> Result<String, Close> {
+    let first = match tokio::time::timeout(limits.idle_timeout, socket.recv()).await {
+        Err(_) => return Err(Close(CLOSE_NORMAL, "idle_timeout")),
+        Ok(None | Some(Err(_))) => return Err(Close(CLOSE_NORMAL, "closed")),
+        Ok(Some(Ok(frame))) => frame,
+    };
+    let Frame::Binary(bytes) = first else { return Err(Close(CLOSE_UNSUPPORTED, "binary_frames_only")) };
+    if bytes.len() > limits.max_message_bytes {
+        return Err(Close(CLOSE_TOO_BIG, "message_too_large"));
+    }
+    let Ok(Message::Join { sender_id, supported_protocol_versions, .. }) = Message::decode(&bytes) else {
+        return Err(Close(CLOSE_PROTOCOL, "join_expected"));
+    };
+    let supported = supported_protocol_versions.is_empty()
+        || supported_protocol_versions.iter().any(|v| v == wire::PROTOCOL_VERSION);
+    if !supported {
+        let error = Message::Error {
+            sender_id: Some(server_peer.to_owned()),
+            target_id: Some(sender_id),
+            message: "unsupported protocol version".into(),
+        };
+        let _ = socket.send(Frame::Binary(error.encode().into())).await;
+        return Err(Close(CLOSE_PROTOCOL, "unsupported_protocol_version"));
+    }
+    let peer = Message::Peer {
+        sender_id: server_peer.to_owned(),
+        target_id: sender_id.clone(),
+        selected_protocol_version: wire::PROTOCOL_VERSION.to_owned(),
+        peer_metadata: None,
+    };
+    socket.send(Frame::Binary(peer.encode().into())).await.map_err(|_| Close(CLOSE_NORMAL, "closed"))?;
+    Ok(sender_id)
+}
+
+impl Connection {
+    async fn run(&mut self, socket: &mut WebSocket) -> Close {
+        let mut ping = tokio::time::interval(self.limits.ping_interval);
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        loop {
+            tokio::select! {
+                frame = socket.recv() => {
+                    last_heard = Instant::now();
+                    let frame = match frame {
+                        None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => return Close(CLOSE_NORMAL, "closed"),
+                        Some(Ok(frame)) => frame,
+                    };
+                    let bytes = match frame {
+                        Frame::Binary(bytes) => bytes,
+                        Frame::Ping(_) | Frame::Pong(_) => continue,
+                        Frame::Text(_) | Frame::Close(_) => return Close(CLOSE_UNSUPPORTED, "binary_frames_only"),
+                    };
+                    if bytes.len() > self.limits.max_message_bytes {
+                        return Close(CLOSE_TOO_BIG, "message_too_large");
+                    }
+                    if !self.take_token() {
+                        let _ = self.send(socket, self.error("rate_limited")).await;
+                        return Close(CLOSE_POLICY, "rate_limited");
+                    }
+                    if let Err(close) = self.handle(socket, &bytes).await {
+                        return close;
+                    }
+                }
+                changed = self.signal.changed() => {
+                    for doc in changed {
+                        if let Err(close) = self.push(socket, &doc).await {
+                            return close;
+                        }
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > self.limits.idle_timeout {
+                        return Close(CLOSE_NORMAL, "idle_timeout");
+                    }
+                    if socket.send(Frame::Ping(Vec::new().into())).await.is_err() {
+                        return Close(CLOSE_NORMAL, "closed");
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_token(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        self.tokens = (self.tokens + elapsed * self.limits.messages_per_second).min(self.limits.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    async fn handle(&mut self, socket: &mut WebSocket, bytes: &[u8]) -> Result<(), Close> {
+        let message = match Message::decode(bytes) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::debug!(conn = self.id, error = %e, "undecodable message");
+                let _ = self.send(socket, self.error("invalid_message")).await;
+                return Err(Close(CLOSE_PROTOCOL, "invalid_message"));
+            }
+        };
+        let (document_id, data, request) = match message {
+            Message::Request { document_id, data, .. } => (document_id, data, true),
+            Message::Sync { document_id, data, .. } => (document_id, data, false),
+            Message::Leave { .. } => return Err(Close(CLOSE_NORMAL, "left")),
+            Message::Error { .. } => return Err(Close(CLOSE_NORMAL, "peer_error")),
+            // Ephemeral messages are not relayed yet; the rest needs no answer from a server.
+            _ => return Ok(()),
+        };
+        let Ok(doc) = DocumentId::new(document_id.clone()) else {
+            return self.send(socket, self.unavailable(document_id)).await;
+        };
+        if !self.docs.contains_key(&doc) {
+            if self.docs.len() >= self.limits.max_documents {
+                let _ = self.send(socket, self.error("too_many_documents")).await;
+                return Err(Close(CLOSE_POLICY, "too_many_documents"));
+            }
+            let entry = self.hub.entry(&doc);
+            self.docs.insert(doc.clone(), PeerDoc { entry, state: sync::State::new() });
+        }
+        let Some(peer) = self.docs.get_mut(&doc) else { return Ok(()) };
+        let result = self.hub.receive(&peer.entry, self.id, &self.signal, &mut peer.state, &data, request).await;
+        match result {
+            Ok(applied) => match applied.reply {
+                Some(data) => self.send(socket, self.sync(&doc, data)).await,
+                None => Ok(()),
+            },
+            Err(DocError::Unavailable) => {
+                self.forget(&doc).await;
+                self.send(socket, self.unavailable(document_id)).await
+            }
+            Err(DocError::InvalidMessage(e)) => {
+                tracing::debug!(conn = self.id, doc = %doc, error = %e, "invalid sync message");
+                self.forget(&doc).await;
+                let _ = self.send(socket, self.error("invalid_sync_message")).await;
+                Err(Close(CLOSE_PROTOCOL, "invalid_sync_message"))
+            }
+            Err(DocError::Storage(e)) => {
+                tracing::error!(conn = self.id, doc = %doc, error = %e, "storing a document failed");
+                self.forget(&doc).await;
+                let _ = self.send(socket, self.error("storage_failed")).await;
+                Err(Close(CLOSE_INTERNAL, "storage_failed"))
+            }
+        }
+    }
+
+    /// Sends what another connection's change means for this peer.
+    async fn push(&mut self, socket: &mut WebSocket, doc: &DocumentId) -> Result<(), Close> {
+        let Some(peer) = self.docs.get_mut(doc) else { return Ok(()) };
+        match self.hub.generate(&peer.entry, self.signal.user, &mut peer.state).await {
+            Ok(Some(data)) => self.send(socket, self.sync(doc, data)).await,
+            Ok(None) => Ok(()),
+            Err(DocError::Storage(e)) => {
+                tracing::error!(conn = self.id, doc = %doc, error = %e, "loading a document failed");
+                let _ = self.send(socket, self.error("storage_failed")).await;
+                Err(Close(CLOSE_INTERNAL, "storage_failed"))
+            }
+            Err(_) => {
+                self.forget(doc).await;
+                self.send(socket, self.unavailable(doc.as_str().to_owned())).await
+            }
+        }
+    }
+
+    async fn forget(&mut self, doc: &DocumentId) {
+        if let Some(peer) = self.docs.remove(doc) {
+            self.hub.unsubscribe(&peer.entry, self.id).await;
+            drop(peer);
+            self.hub.release(doc);
+        }
+    }
+
+    async fn release(&mut self) {
+        let docs: Vec<DocumentId> = self.docs.keys().cloned().collect();
+        for doc in docs {
+            self.forget(&doc).await;
+        }
+    }
+
+    fn sync(&self, doc: &DocumentId, data: Vec<u8>) -> Message {
+        Message::Sync {
+            sender_id: self.server_peer.clone(),
+            target_id: self.client_peer.clone(),
+            document_id: doc.as_str().to_owned(),
+            data,
+        }
+    }
+
+    fn unavailable(&self, document_id: String) -> Message {
+        Message::DocUnavailable {
+            sender_id: self.server_peer.clone(),
+            target_id: self.client_peer.clone(),
+            document_id,
+        }
+    }
+
+    fn error(&self, code: &str) -> Message {
+        Message::Error {
+            sender_id: Some(self.server_peer.clone()),
+            target_id: Some(self.client_peer.clone()),
+            message: code.to_owned(),
+        }
+    }
+
+    async fn send(&self, socket: &mut WebSocket, message: Message) -> Result<(), Close> {
+        socket.send(Frame::Binary(message.encode().into())).await.map_err(|_| Close(CLOSE_NORMAL, "closed"))
+    }
+}

@@ -1,0 +1,251 @@
+//! The documents the server holds in memory while peers sync them, and the one rule that makes
+//! "up to date" trustworthy: a document's changes are committed to storage before any sync
+//! message whose heads include them can be generated. Every read or write of a document happens
+//! under its lock; the lock is held across the storage write, and a failed write drops the
+//! document from memory (the next use reloads what storage has), so no peer is ever told about a
+//! change the database does not hold.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex as StdMutex};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{Automerge, ChangeHash};
+use tokio::sync::{Mutex, Notify};
+
+use crate::storage::{ChunkKey, Claim, ContentHash, DocumentId, Storage, StorageError, UserId};
+
+/// Incremental chunks a document gathers on the server before it is compacted into a snapshot.
+pub const COMPACT_AFTER_CHUNKS: usize = 256;
+
+/// Why a peer's message about a document was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// Unknown, or someone else's: the peer is told `doc-unavailable`, nothing more.
+    #[error("the document is unavailable")]
+    Unavailable,
+    /// The sync message does not decode or its changes do not apply.
+    #[error("invalid sync message: {0}")]
+    InvalidMessage(String),
+    /// The database refused or failed: the peer must not believe anything was kept.
+    #[error("storage failed: {0}")]
+    Storage(#[from] StorageError),
+}
+
+/// A connection's mailbox for "documents changed since you last looked".
+pub struct Signal {
+    pub user: UserId,
+    dirty: StdMutex<HashSet<DocumentId>>,
+    notify: Notify,
+}
+
+impl Signal {
+    pub fn new(user: UserId) -> Arc<Self> {
+        Arc::new(Self { user, dirty: StdMutex::new(HashSet::new()), notify: Notify::new() })
+    }
+
+    fn mark(&self, doc: &DocumentId) {
+        if let Ok(mut dirty) = self.dirty.lock() {
+            dirty.insert(doc.clone());
+        }
+        self.notify.notify_one();
+    }
+
+    /// Waits until some document changed, then returns which.
+    pub async fn changed(&self) -> Vec<DocumentId> {
+        loop {
+            let taken: Vec<DocumentId> = match self.dirty.lock() {
+                Ok(mut dirty) => dirty.drain().collect(),
+                Err(_) => Vec::new(),
+            };
+            if !taken.is_empty() {
+                return taken;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// One document in memory.
+pub struct DocEntry {
+    pub id: DocumentId,
+    state: Mutex<DocState>,
+}
+
+#[derive(Default)]
+struct DocState {
+    /// `None` until first used, and again after a storage failure.
+    loaded: Option<Loaded>,
+    /// Connections syncing this document, by connection id.
+    subscribers: HashMap<u64, Arc<Signal>>,
+}
+
+struct Loaded {
+    doc: Automerge,
+    owner: Option<UserId>,
+    chunks: Vec<ChunkKey>,
+}
+
+/// What one incoming sync message led to.
+pub struct Applied {
+    /// The reply for the sender, if the protocol calls for one.
+    pub reply: Option<Vec<u8>>,
+}
+
+/// The documents in memory, shared by every connection.
+pub struct Hub {
+    storage: Arc<dyn Storage>,
+    docs: StdMutex<HashMap<DocumentId, Arc<DocEntry>>>,
+}
+
+impl Hub {
+    pub fn new(storage: Arc<dyn Storage>) -> Self {
+        Self { storage, docs: StdMutex::new(HashMap::new()) }
+    }
+
+    /// How many documents are in memory.
+    pub fn resident(&self) -> usize {
+        self.docs.lock().map(|d| d.len()).unwrap_or(0)
+    }
+
+    /// The document's entry, made if it is not in memory. Callers keep the `Arc` while they use
+    /// it and call [`Hub::release`] after dropping it.
+    pub fn entry(&self, id: &DocumentId) -> Arc<DocEntry> {
+        let mut docs = match self.docs.lock() {
+            Ok(docs) => docs,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        docs.entry(id.clone())
+            .or_insert_with(|| Arc::new(DocEntry { id: id.clone(), state: Mutex::new(DocState::default()) }))
+            .clone()
+    }
+
+    /// Evicts a document nobody holds any more.
+    pub fn release(&self, id: &DocumentId) {
+        let mut docs = match self.docs.lock() {
+            Ok(docs) => docs,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if docs.get(id).is_some_and(|e| Arc::strong_count(e) == 1) {
+            docs.remove(id);
+        }
+    }
+
+    /// Applies one sync message from `signal.user`'s connection `conn` (whose sync state for the
+    /// document is `peer`), stores what it brought, wakes the other connections syncing the
+    /// document and returns the reply. `request` is the protocol's "I do not have it" opening:
+    /// a document nobody stored is then unavailable.
+    pub async fn receive(
+        &self,
+        entry: &DocEntry,
+        conn: u64,
+        signal: &Arc<Signal>,
+        peer: &mut sync::State,
+        data: &[u8],
+        request: bool,
+    ) -> Result<Applied, DocError> {
+        let user = signal.user;
+        let message = sync::Message::decode(data).map_err(|e| DocError::InvalidMessage(e.to_string()))?;
+        let mut state = entry.state.lock().await;
+        let DocState { loaded: slot, subscribers } = &mut *state;
+        let loaded = self.loaded(&entry.id, slot).await?;
+        if loaded.owner.is_some_and(|owner| owner != user) {
+            subscribers.remove(&conn);
+            return Err(DocError::Unavailable);
+        }
+        if request && loaded.owner.is_none() && loaded.doc.get_heads().is_empty() {
+            return Err(DocError::Unavailable);
+        }
+        let before = loaded.doc.get_heads();
+        if let Err(e) = loaded.doc.receive_sync_message(peer, message) {
+            // Changes may have been applied before the failure: memory must match storage again.
+            *slot = None;
+            return Err(DocError::InvalidMessage(e.to_string()));
+        }
+        if loaded.doc.get_heads() != before {
+            if let Err(e) = self.commit(&entry.id, user, loaded, &before).await {
+                *slot = None;
+                subscribers.remove(&conn);
+                return Err(e);
+            }
+            for (other, subscriber) in subscribers.iter() {
+                if *other != conn {
+                    subscriber.mark(&entry.id);
+                }
+            }
+        }
+        subscribers.insert(conn, signal.clone());
+        Ok(Applied { reply: loaded.doc.generate_sync_message(peer).map(sync::Message::encode) })
+    }
+
+    /// The next message for a connection after the document changed, if it needs one.
+    pub async fn generate(
+        &self,
+        entry: &DocEntry,
+        user: UserId,
+        peer: &mut sync::State,
+    ) -> Result<Option<Vec<u8>>, DocError> {
+        let mut state = entry.state.lock().await;
+        let loaded = self.loaded(&entry.id, &mut state.loaded).await?;
+        if loaded.owner.is_some_and(|owner| owner != user) {
+            return Err(DocError::Unavailable);
+        }
+        Ok(loaded.doc.generate_sync_message(peer).map(sync::Message::encode))
+    }
+
+    /// Forgets a connection (it closed or gave the document up).
+    pub async fn unsubscribe(&self, entry: &DocEntry, conn: u64) {
+        entry.state.lock().await.subscribers.remove(&conn);
+    }
+
+    async fn loaded<'a>(&self, id: &DocumentId, slot: &'a mut Option<Loaded>) -> Result<&'a mut Loaded, DocError> {
+        if slot.is_none() {
+            *slot = Some(self.load(id).await?);
+        }
+        slot.as_mut().ok_or(DocError::Unavailable)
+    }
+
+    async fn load(&self, id: &DocumentId) -> Result<Loaded, DocError> {
+        let owner = self.storage.document_owner(id).await?;
+        let mut doc = Automerge::new();
+        let mut keys = Vec::new();
+        if owner.is_some() {
+            for chunk in self.storage.load_chunks(id).await? {
+                doc.load_incremental(&chunk.bytes)
+                    .map_err(|e| StorageError::Corrupt(format!("document {id}, chunk {:?}: {e}", chunk.key)))?;
+                keys.push(chunk.key);
+            }
+        }
+        Ok(Loaded { doc, owner, chunks: keys })
+    }
+
+    /// Stores what changed since `before`, claiming the document for `user` if nobody has.
+    async fn commit(
+        &self,
+        id: &DocumentId,
+        user: UserId,
+        loaded: &mut Loaded,
+        before: &[ChangeHash],
+    ) -> Result<(), DocError> {
+        if loaded.owner.is_none() {
+            match self.storage.claim_document(id, user).await? {
+                Claim::Owned => loaded.owner = Some(user),
+                Claim::OwnedByOther => return Err(DocError::Unavailable),
+            }
+        }
+        let bytes = loaded.doc.save_after(before);
+        let key = ChunkKey::Incremental(ContentHash::of(&bytes));
+        self.storage.put_chunk(id, key, &bytes).await?;
+        loaded.chunks.push(key);
+        if loaded.chunks.len() >= COMPACT_AFTER_CHUNKS {
+            let heads = loaded.doc.get_heads();
+            let snapshot = ContentHash::of_heads(heads.iter().map(|h| h.0.as_slice()));
+            let bytes = loaded.doc.save();
+            // A failed compaction loses nothing: the chunks it would replace are still there.
+            match self.storage.compact(id, snapshot, &bytes, &loaded.chunks).await {
+                Ok(()) => loaded.chunks = vec![ChunkKey::Snapshot(snapshot)],
+                Err(e) => tracing::warn!(doc = %id, error = %e, "compaction failed; will retry later"),
+            }
+        }
+        Ok(())
+    }
+}

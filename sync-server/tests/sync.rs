@@ -1,0 +1,326 @@
+//! Document sync seen from a raw WebSocket client on 127.0.0.1: who may open `/v1/sync` (bearer
+//! token, single-use ticket, allowed origins), what a connection may do (its own documents only,
+//! size and rate limits, the join handshake), and that a storage failure is reported, never
+//! swallowed, so a peer is never told about a change the database does not hold.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use automerge::sync::SyncDoc;
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT, ReadDoc};
+use futures_util::{SinkExt, StreamExt};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use mingizuk_core::wire::{self, Message};
+use mingizuk_server::auth::{AUDIENCE, ISSUER, SignUp};
+use mingizuk_server::storage;
+use mingizuk_server::sync::{Limits, Sync};
+use mingizuk_server::{AppState, Config};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::{self, Message as Frame};
+
+const SECRET: &str = "sync-test-secret-of-at-least-32-bytes";
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Server {
+    address: SocketAddr,
+    state: AppState,
+    _dir: TempDir,
+}
+
+async fn server_with(limits: Limits) -> Server {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let env: HashMap<String, String> = [
+        ("MINGIZUK_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("MINGIZUK_JWT_SECRET".to_owned(), SECRET.to_owned()),
+        ("MINGIZUK_ALLOWED_ORIGINS".to_owned(), "https://app.mingizuk.example".to_owned()),
+    ]
+    .into();
+    let config = Config::from_sources(None, &env).expect("configuration");
+    let storage = storage::open(config.database_url.expose()).await.expect("open SQLite");
+    let mut state = AppState::new(config, storage.clone());
+    state.sync = Arc::new(Sync::new(storage, limits));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let serving = state.clone();
+    tokio::spawn(async move {
+        let _ = mingizuk_server::server::serve(listener, serving, std::future::pending()).await;
+    });
+    Server { address, state, _dir: dir }
+}
+
+async fn server() -> Server {
+    server_with(Limits::default()).await
+}
+
+impl Server {
+    async fn user(&self, name: &str) -> String {
+        let form = SignUp {
+            email: format!("{name}@example.com"),
+            password: "tiny daily squats".into(),
+            nickname: name.into(),
+        };
+        self.state.auth.sign_up(&*self.state.storage, form).await.expect("sign up").access_token
+    }
+
+    fn url(&self, query: &str) -> String {
+        format!("ws://{}/v1/sync{query}", self.address)
+    }
+
+    /// Opens `/v1/sync` with the given headers; the HTTP refusal's status and error code if any.
+    async fn open(&self, query: &str, headers: &[(&str, String)]) -> Result<Socket, (u16, String)> {
+        let mut request = self.url(query).into_client_request().expect("request");
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("header name");
+            request.headers_mut().insert(name, HeaderValue::from_str(value).expect("header"));
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(socket),
+            Err(tungstenite::Error::Http(response)) => {
+                let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or_default())
+                    .expect("the refusal is in the API's error format");
+                Err((response.status().as_u16(), body["error"]["code"].as_str().unwrap_or_default().to_owned()))
+            }
+            Err(e) => panic!("connect: {e}"),
+        }
+    }
+
+    async fn connect(&self, token: &str) -> Socket {
+        let mut socket = self.open("", &[("authorization", format!("Bearer {token}"))]).await.expect("upgrade");
+        send(&mut socket, join()).await;
+        match next(&mut socket).await {
+            Some(Message::Peer { selected_protocol_version, .. }) => assert_eq!(selected_protocol_version, "1"),
+            other => panic!("expected peer, got {other:?}"),
+        }
+        socket
+    }
+}
+
+fn join() -> Message {
+    Message::Join { sender_id: "test-peer".into(), supported_protocol_versions: vec!["1".into()], peer_metadata: None }
+}
+
+async fn send(socket: &mut Socket, message: Message) {
+    socket.send(Frame::Binary(message.encode().into())).await.expect("send");
+}
+
+/// The next protocol message, or `None` once the server closed.
+async fn next(socket: &mut Socket) -> Option<Message> {
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.expect("answer in time")? {
+            Ok(Frame::Binary(bytes)) => return Some(Message::decode(&bytes).expect("a protocol message")),
+            Ok(Frame::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// Reads until the server closes; returns the close code and reason.
+async fn close_of(socket: &mut Socket) -> (u16, String) {
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.expect("close in time") {
+            Some(Ok(Frame::Close(Some(frame)))) => return (frame.code.into(), frame.reason.to_string()),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+fn document() -> (String, AutoCommit) {
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "title", "squats").expect("put");
+    doc.commit();
+    (wire::document_id(uuid::Uuid::new_v4()), doc)
+}
+
+fn sync_message(document_id: &str, data: Vec<u8>) -> Message {
+    Message::Sync { sender_id: "test-peer".into(), target_id: "server".into(), document_id: document_id.into(), data }
+}
+
+/// Syncs `doc` to the server until it confirms heads covering the document's; returns the
+/// messages the server sent.
+async fn push(socket: &mut Socket, id: &str, doc: &mut AutoCommit) -> Vec<Message> {
+    let mut state = automerge::sync::State::new();
+    let mut seen = Vec::new();
+    if let Some(m) = doc.sync().generate_sync_message(&mut state) {
+        send(socket, sync_message(id, m.encode())).await;
+    }
+    while state.their_heads.as_ref() != Some(&doc.get_heads()) {
+        let Some(message) = next(socket).await else { break };
+        seen.push(message.clone());
+        let Message::Sync { data, .. } = message else { break };
+        let m = automerge::sync::Message::decode(&data).expect("sync message");
+        doc.sync().receive_sync_message(&mut state, m).expect("receive");
+        if let Some(m) = doc.sync().generate_sync_message(&mut state) {
+            send(socket, sync_message(id, m.encode())).await;
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_connection_needs_a_valid_token_or_ticket() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    assert_eq!(server.open("", &[]).await.err(), Some((401, "unauthenticated".into())));
+    let bearer = |t: &str| vec![("authorization", format!("Bearer {t}"))];
+    assert_eq!(server.open("", &bearer("not-a-jwt")).await.err(), Some((401, "invalid_token".into())));
+
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64, aud: &str| json!({ "sub": uuid::Uuid::new_v4().to_string(), "exp": exp, "iat": now - 10, "iss": ISSUER, "aud": aud, "typ": "access" });
+    let sign = |claims: &Value, secret: &str| {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes()))
+            .expect("sign")
+    };
+    let forged = sign(&claims(now + 600, AUDIENCE), "some-other-secret-of-enough-length!!");
+    assert_eq!(server.open("", &bearer(&forged)).await.err(), Some((401, "invalid_token".into())));
+    let expired = sign(&claims(now - 600, AUDIENCE), SECRET);
+    assert_eq!(server.open("", &bearer(&expired)).await.err(), Some((401, "token_expired".into())));
+    let other_audience = sign(&claims(now + 600, "somebody-else"), SECRET);
+    assert_eq!(server.open("", &bearer(&other_audience)).await.err(), Some((401, "invalid_token".into())));
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let unsigned =
+        format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims(now + 600, AUDIENCE).to_string()));
+    assert_eq!(server.open("", &bearer(&unsigned)).await.err(), Some((401, "invalid_token".into())));
+
+    // A ticket opens exactly one connection.
+    let ticket = server.state.sync.tickets.issue(server.state.auth.keys.verify_access(&token).expect("valid"));
+    let mut socket = server.open(&format!("?ticket={ticket}"), &[]).await.expect("a fresh ticket opens");
+    send(&mut socket, join()).await;
+    assert!(matches!(next(&mut socket).await, Some(Message::Peer { .. })));
+    assert_eq!(server.open(&format!("?ticket={ticket}"), &[]).await.err(), Some((401, "invalid_ticket".into())));
+    assert_eq!(server.open("?ticket=made-up", &[]).await.err(), Some((401, "invalid_ticket".into())));
+}
+
+#[tokio::test]
+async fn web_pages_must_come_from_an_allowed_origin() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let with_origin = |origin: &str| vec![("authorization", format!("Bearer {token}")), ("origin", origin.to_owned())];
+    assert_eq!(
+        server.open("", &with_origin("https://evil.example")).await.err(),
+        Some((403, "origin_not_allowed".into()))
+    );
+    assert!(server.open("", &with_origin("https://app.mingizuk.example")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_user_reaches_only_their_own_documents() {
+    let server = server().await;
+    let mingi = server.user("mingi").await;
+    let muneo = server.user("muneo").await;
+    let (id, mut doc) = document();
+    let mut socket = server.connect(&mingi).await;
+    push(&mut socket, &id, &mut doc).await;
+
+    // Muneo asks for it, and offers changes to it: both look like a document that does not exist.
+    let mut other = server.connect(&muneo).await;
+    let mut empty = AutoCommit::new();
+    let mut state = automerge::sync::State::new();
+    let request = empty.sync().generate_sync_message(&mut state).expect("first message").encode();
+    send(
+        &mut other,
+        Message::Request { sender_id: "x".into(), target_id: "s".into(), document_id: id.clone(), data: request },
+    )
+    .await;
+    assert!(matches!(next(&mut other).await, Some(Message::DocUnavailable { document_id, .. }) if document_id == id));
+    let (_, mut intruder) = document();
+    let seen = push(&mut other, &id, &mut intruder).await;
+    assert!(matches!(seen.last(), Some(Message::DocUnavailable { .. })), "{seen:?}");
+    // An id nobody stored is unavailable to a request the same way.
+    let unknown = wire::document_id(uuid::Uuid::new_v4());
+    let request = AutoCommit::new().sync().generate_sync_message(&mut automerge::sync::State::new());
+    let data = request.expect("first message").encode();
+    send(&mut other, Message::Request { sender_id: "x".into(), target_id: "s".into(), document_id: unknown, data })
+        .await;
+    assert!(matches!(next(&mut other).await, Some(Message::DocUnavailable { .. })));
+
+    // Mingi's document is untouched and still theirs.
+    let mut again = server.connect(&mingi).await;
+    let mut fresh = AutoCommit::new();
+    push(&mut again, &id, &mut fresh).await;
+    assert_eq!(fresh.get_heads(), doc.get_heads());
+}
+
+#[tokio::test]
+async fn a_connection_starts_with_join_and_speaks_binary_frames() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let bearer = vec![("authorization", format!("Bearer {token}"))];
+    let mut socket = server.open("", &bearer).await.expect("upgrade");
+    let (id, _) = document();
+    send(&mut socket, sync_message(&id, vec![0x42])).await;
+    assert_eq!(close_of(&mut socket).await, (1002, "join_expected".into()));
+
+    let mut socket = server.open("", &bearer).await.expect("upgrade");
+    socket.send(Frame::Text("{\"type\":\"join\"}".into())).await.expect("send");
+    assert_eq!(close_of(&mut socket).await, (1003, "binary_frames_only".into()));
+
+    let mut socket = server.connect(&token).await;
+    socket.send(Frame::Binary(vec![0xff, 0x00, 0x13].into())).await.expect("send");
+    assert!(matches!(next(&mut socket).await, Some(Message::Error { message, .. }) if message == "invalid_message"));
+}
+
+#[tokio::test]
+async fn oversized_messages_and_floods_close_the_connection() {
+    let limits = Limits { max_message_bytes: 4096, messages_per_second: 5.0, burst: 20.0, ..Limits::default() };
+    let server = server_with(limits).await;
+    let token = server.user("mingi").await;
+    let mut socket = server.connect(&token).await;
+    let (id, _) = document();
+    send(&mut socket, sync_message(&id, vec![0; 6000])).await;
+    assert_eq!(close_of(&mut socket).await, (1009, "message_too_large".into()));
+
+    let mut socket = server.connect(&token).await;
+    for _ in 0..40 {
+        if socket.send(Frame::Binary(Message::Other { kind: "noop".into() }.encode().into())).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(close_of(&mut socket).await, (1008, "rate_limited".into()));
+}
+
+#[tokio::test]
+async fn a_storage_failure_is_reported_and_never_acknowledged() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let (id, mut doc) = document();
+    let mut socket = server.connect(&token).await;
+    push(&mut socket, &id, &mut doc).await;
+
+    // The disk refuses writes to chunks from now on (a trigger, set through a second connection).
+    let database = sqlx::SqlitePool::connect(server.state.config.database_url.expose()).await.expect("open");
+    sqlx::query("CREATE TRIGGER refuse BEFORE INSERT ON chunks BEGIN SELECT RAISE(FAIL, 'disk full'); END")
+        .execute(&database)
+        .await
+        .expect("trigger");
+    doc.put(ROOT, "reps", 12).expect("put");
+    doc.commit();
+    let new_head = doc.get_heads();
+    let seen = push(&mut socket, &id, &mut doc).await;
+    for message in &seen {
+        if let Message::Sync { data, .. } = message {
+            let heads = automerge::sync::Message::decode(data).expect("sync message").heads;
+            assert!(
+                new_head.iter().all(|h| !heads.contains(h)),
+                "no sync message may claim a change the server could not store"
+            );
+        }
+    }
+    assert!(matches!(seen.last(), Some(Message::Error { message, .. }) if message == "storage_failed"), "{seen:?}");
+    assert_eq!(close_of(&mut socket).await, (1011, "storage_failed".into()));
+
+    // Another device of the account sees only what was stored.
+    sqlx::query("DROP TRIGGER refuse").execute(&database).await.expect("drop trigger");
+    let mut reader = server.connect(&token).await;
+    let mut fresh = AutoCommit::new();
+    push(&mut reader, &id, &mut fresh).await;
+    assert!(fresh.get(ROOT, "reps").expect("read").is_none(), "the failed change must not be served");
+    assert_eq!(fresh.get(ROOT, "title").expect("read").map(|(v, _)| v.to_string()), Some("\"squats\"".into()));
+}

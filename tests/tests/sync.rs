@@ -1,0 +1,114 @@
+//! Devices that logged offline sign in to one account and sync through a real server on
+//! 127.0.0.1: they end with identical documents and identical derived state, on both storage
+//! backends.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use mingizuk_tests::{Backend, CONVERGE, DAY, Device, START_MS, TestDb, TestServer, converge};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn two_devices_logged_offline_converge(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = TestServer::start(&db).await;
+    let phone = Device::new(&server.url, START_MS).await;
+    let laptop = Device::new(&server.url, START_MS + 3 * DAY).await;
+    phone.work_out(9).await;
+    laptop.work_out(5).await;
+    laptop.engine.create_routine("evening", &[]).await.ok();
+
+    phone.cloud.sign_up("mingi@example.com", PASSWORD, "mingi").await.unwrap();
+    assert!(phone.cloud.wait_up_to_date(CONVERGE).await, "the phone reaches up to date");
+    laptop.cloud.sign_in("mingi@example.com", PASSWORD).await.unwrap();
+    assert!(laptop.cloud.wait_up_to_date(CONVERGE).await, "the laptop reaches up to date");
+    converge(&[&phone, &laptop]).await;
+    let total = phone.engine.derived().await.total_exp;
+    assert!(total > 0);
+
+    // Changes made while connected reach the other device without reconnecting.
+    laptop.work_out(3).await;
+    assert!(laptop.cloud.wait_up_to_date(CONVERGE).await);
+    converge(&[&phone, &laptop]).await;
+    assert!(phone.engine.derived().await.total_exp > total);
+
+    // A fresh device that never connected pulls the whole account.
+    let tablet = Device::new(&server.url, START_MS + 4 * DAY).await;
+    tablet.cloud.sign_in("mingi@example.com", PASSWORD).await.unwrap();
+    assert!(tablet.cloud.wait_up_to_date(CONVERGE).await);
+    converge(&[&phone, &laptop, &tablet]).await;
+
+    for device in [&phone, &laptop, &tablet] {
+        device.cloud.pause().await;
+    }
+    server.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_logged_offline_converge_on_sqlite() {
+    two_devices_logged_offline_converge(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_logged_offline_converge_on_mysql() {
+    two_devices_logged_offline_converge(Backend::MySql).await;
+}
+
+/// A device offline for a month, logging every day, catches up in one connection; so does the
+/// device that was waiting for it.
+async fn a_month_offline_catches_up(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = TestServer::start(&db).await;
+    let home = Device::new(&server.url, START_MS).await;
+    home.cloud.sign_up("muneo@example.com", PASSWORD, "muneo").await.unwrap();
+    assert!(home.cloud.wait_up_to_date(CONVERGE).await);
+    let travel = Device::new(&server.url, START_MS).await;
+    travel.cloud.sign_in("muneo@example.com", PASSWORD).await.unwrap();
+    assert!(travel.cloud.wait_up_to_date(CONVERGE).await);
+    travel.cloud.pause().await;
+    for _ in 0..35 {
+        travel.clock.advance(DAY);
+        travel.work_out(4).await;
+    }
+    home.work_out(2).await;
+    travel.cloud.resume().await.unwrap();
+    assert!(travel.cloud.wait_up_to_date(CONVERGE).await);
+    converge(&[&home, &travel]).await;
+    assert!(home.engine.derived().await.days.len() >= 30, "a month of days arrived");
+    for device in [&home, &travel] {
+        device.cloud.pause().await;
+    }
+    server.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_offline_catches_up_on_sqlite() {
+    a_month_offline_catches_up(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_offline_catches_up_on_mysql() {
+    a_month_offline_catches_up(Backend::MySql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_leaves_the_device_signed_out_and_its_data_alone() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = TestServer::start(&db).await;
+    let first = Device::new(&server.url, START_MS).await;
+    first.cloud.sign_up("mongsil@example.com", PASSWORD, "mongsil").await.unwrap();
+    let other = Device::new(&server.url, START_MS).await;
+    other.work_out(2).await;
+    let before = other.visible().await;
+    let root = other.engine.root_id().await;
+    let error = other.cloud.sign_in("mongsil@example.com", "not the password").await.unwrap_err();
+    assert_eq!(error.code(), "invalid_credentials");
+    assert!(other.cloud.user().await.is_none());
+    assert_eq!(other.engine.root_id().await, root, "the device's data stays its own");
+    assert_eq!(other.visible().await, before);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    first.cloud.pause().await;
+    server.stop().await;
+}
