@@ -44,3 +44,13 @@ if ! (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null; then
   as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
   for _ in $(seq 1 30); do (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null && break; sleep 1; done
 fi
+
+# Node.js and the JavaScript automerge-repo packages: the interop test syncs the JavaScript client
+# through our server, and the sync benchmark runs the reference automerge-repo server beside ours.
+if ! command -v node >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.json -nt interop/node_modules/.package-lock.json ]; then
+  echo "setup: installing the JavaScript automerge-repo packages (interop/)"
+  (cd interop && npm ci --no-audit --no-fund --loglevel=error)
+fi

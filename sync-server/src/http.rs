@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -77,6 +78,7 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
             strict_transport.then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains")),
         ));
     let max_body_bytes = state.config.max_body_bytes;
+    let cors = cors(&state.config.allowed_origins);
     extra
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_document))
@@ -96,9 +98,23 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(panicked))
+                .layer(cors)
                 .layer(security_headers),
         )
         .with_state(state)
+}
+
+/// Browsers may call the API only from the configured origins (none by default: the apps are
+/// native and send no `Origin`). Credentials travel in the `Authorization` header, never in
+/// cookies, so none are allowed.
+fn cors(allowed: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = allowed.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(600))
 }
 
 /// The span every request's logs belong to. The path only: query strings may carry one-time tickets.

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 mod social;
+mod sync;
 
 use crate::config::Config;
 
@@ -91,9 +92,20 @@ fn account_paths() -> Map<String, Value> {
         "/v1/me": {
             "get": {
                 "operationId": "me",
-                "summary": "The signed-in account",
+                "summary": "The signed-in account, with the root id its synced documents are named after",
                 "security": bearer,
-                "responses": { "200": user(), "401": unauthorized() }
+                "responses": {
+                    "200": json_response("The account", json!({
+                        "allOf": [
+                            { "$ref": "#/components/schemas/User" },
+                            {
+                                "type": "object", "required": ["account_root"],
+                                "properties": { "account_root": { "type": "string", "format": "uuid" } }
+                            }
+                        ]
+                    })),
+                    "401": unauthorized()
+                }
             },
             "patch": {
                 "operationId": "changeProfile",
@@ -170,7 +182,8 @@ pub fn document(config: &Config) -> Value {
         },
         "components": {
             "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" }
+                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+                "ticket": { "type": "apiKey", "in": "query", "name": "ticket" }
             },
             "schemas": {
                 "User": {
@@ -215,6 +228,7 @@ pub fn document(config: &Config) -> Value {
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         paths.extend(account_paths());
         paths.extend(social::paths());
+        paths.extend(sync::paths());
     }
     document
 }

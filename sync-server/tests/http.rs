@@ -182,3 +182,25 @@ async fn a_real_listener_serves_health_and_shuts_down_gracefully() {
     let served = tokio::time::timeout(std::time::Duration::from_secs(5), running).await;
     assert!(matches!(served, Ok(Ok(Ok(())))), "the server stops cleanly: {served:?}");
 }
+
+#[tokio::test]
+async fn browsers_may_call_the_api_only_from_allowed_origins() {
+    let (state, _storage, _dir) = state_with(&[("MINGIZUK_ALLOWED_ORIGINS", "https://app.mingizuk.example")]).await;
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/v1/auth/login")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (_, headers, _) = send(app(state.clone()), preflight("https://app.mingizuk.example")).await;
+    assert_eq!(
+        headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).and_then(|v| v.to_str().ok()),
+        Some("https://app.mingizuk.example")
+    );
+    let (_, headers, _) = send(app(state), preflight("https://evil.example")).await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "a foreign origin gets no CORS grant");
+}
