@@ -32,7 +32,8 @@ pub struct DocumentBytes {
 pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) state: Mutex<State>,
-    device: Uuid,
+    /// This device's id; a new one after [`Engine::wipe`].
+    device: std::sync::Mutex<Uuid>,
     pub(crate) local_writes: tokio::sync::watch::Receiver<u64>,
 }
 
@@ -42,12 +43,12 @@ impl Engine {
     pub async fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Engine> {
         let (state, device) = State::open(path, clock.as_ref()).await?;
         let local_writes = state.local_writes.subscribe();
-        Ok(Engine { clock, state: Mutex::new(state), device, local_writes })
+        Ok(Engine { clock, state: Mutex::new(state), device: std::sync::Mutex::new(device), local_writes })
     }
 
     /// This device's id (also its Automerge actor).
     pub fn device_id(&self) -> Uuid {
-        self.device
+        *self.device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub async fn root_id(&self) -> Uuid {
@@ -159,6 +160,18 @@ impl Engine {
     pub async fn adopt_account(&self, root: Uuid) -> Result<()> {
         let mut state = self.state.lock().await;
         state.adopt(root, self.clock.now_ms()).await
+    }
+
+    /// Removes everything this device holds and starts over as on first launch: presets, no
+    /// history, a new local root and a new device id. Used when signing out with "remove data".
+    /// (A new id, because the old one's Automerge actor already wrote changes that live on in
+    /// the account: writing again from sequence number one would clash with them.)
+    pub async fn wipe(&self) -> Result<()> {
+        let mut state = self.state.lock().await;
+        let device = Uuid::new_v4();
+        state.wipe(device, self.clock.as_ref()).await?;
+        *self.device.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = device;
+        Ok(())
     }
 
     /// Housekeeping for idle moments (the app calls it when nothing happens for a while):

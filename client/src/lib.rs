@@ -17,4 +17,4 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Completed, DocumentBytes, Engine};
 pub use error::{ClientError, Result};
 pub use mingizuk_core as core;
-pub use sync::{Cloud, SyncPhase, SyncStatus};
+pub use sync::{Cloud, LocalData, SyncPhase, SyncStatus};

@@ -238,6 +238,23 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes every document, completion and projection row and the meta data (device id,
+    /// account root), in one transaction.
+    pub async fn wipe(&mut self) -> Result<()> {
+        let mut tx = self.conn.begin().await?;
+        for sql in [
+            "DELETE FROM day_totals",
+            "DELETE FROM log_entries",
+            "DELETE FROM chunks",
+            "DELETE FROM documents",
+            "DELETE FROM meta",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How many documents and chunks (of which snapshots) are stored.
     pub async fn stats(&mut self) -> Result<StorageStats> {
         let (documents, chunks, snapshots): (i64, i64, i64) = sqlx::query_as(

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use mingizuk_client::LocalData;
 use mingizuk_tests::{Backend, CONVERGE, DAY, Device, START_MS, TestDb, TestServer, converge};
 
 const PASSWORD: &str = "correct horse battery";
@@ -110,5 +111,35 @@ async fn a_wrong_password_leaves_the_device_signed_out_and_its_data_alone() {
     assert_eq!(other.visible().await, before);
     tokio::time::sleep(Duration::from_millis(10)).await;
     first.cloud.pause().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_keeps_or_removes_this_devices_data_and_the_account_keeps_it_all() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = TestServer::start(&db).await;
+    let phone = Device::new(&server.url, START_MS).await;
+    phone.work_out(4).await;
+    phone.cloud.sign_up("mingi@example.com", PASSWORD, "mingi").await.unwrap();
+    assert!(phone.cloud.wait_up_to_date(CONVERGE).await);
+    let history = phone.visible().await;
+
+    phone.cloud.sign_out(LocalData::Keep).await.unwrap();
+    assert!(phone.cloud.user().await.is_none());
+    assert_eq!(phone.visible().await, history, "kept: the device still shows its history");
+    assert!(!phone.dir.path().join("session.json").exists(), "the session is forgotten");
+
+    phone.cloud.sign_in("mingi@example.com", PASSWORD).await.unwrap();
+    assert!(phone.cloud.wait_up_to_date(CONVERGE).await);
+    phone.cloud.sign_out(LocalData::Remove).await.unwrap();
+    assert!(phone.engine.personal().await.actions.is_empty(), "removed: no history on the device");
+    assert_eq!(phone.engine.derived().await.total_exp, 0);
+
+    // The account still has everything: signing in again brings it back.
+    phone.cloud.sign_in("mingi@example.com", PASSWORD).await.unwrap();
+    let synced = phone.cloud.wait_up_to_date(CONVERGE).await;
+    assert!(synced, "{:?}", phone.cloud.status().borrow().clone());
+    assert_eq!(phone.visible().await, history);
+    phone.cloud.pause().await;
     server.stop().await;
 }

@@ -109,6 +109,21 @@ impl State {
         Ok(out)
     }
 
+    /// Forgets everything this device holds and starts again as on first launch, as the new
+    /// device `device` (signing out with "remove this device's data").
+    pub(crate) async fn wipe(&mut self, device: Uuid, clock: &dyn Clock) -> Result<()> {
+        self.store.wipe().await?;
+        self.actor = ActorId::from(device.as_bytes().as_slice());
+        self.root = Uuid::new_v4();
+        self.docs.clear();
+        self.known.clear();
+        self.logs.clear();
+        self.first_launch(device, clock).await?;
+        self.load_personal().await?;
+        self.local_writes.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
     /// Compacts the documents in memory that gathered many chunks.
     pub(crate) async fn maintain(&mut self) -> Result<()> {
         let kinds: Vec<DocKind> = self.docs.keys().copied().collect();

@@ -49,6 +49,16 @@ impl Engine {
     }
 }
 
+/// What signing out does with the data on this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalData {
+    /// Keep the device's history (it stays usable offline, unsynced).
+    Keep,
+    /// Remove it: the device starts over as on first launch.
+    Remove,
+}
+
 /// The device's link to its account on one server: sign-up, sign-in, sign-out and the sync task.
 pub struct Cloud {
     engine: Arc<Engine>,
@@ -148,9 +158,13 @@ impl Cloud {
     }
 
     /// Signs out: stops syncing, revokes the session on the server (best effort: offline, the
-    /// tokens are forgotten here all the same) and forgets it. The device's data stays.
-    pub async fn sign_out(&self) -> Result<()> {
+    /// tokens are forgotten here all the same) and forgets it. The device's data stays, or with
+    /// [`LocalData::Remove`] is removed (what was synced stays in the account).
+    pub async fn sign_out(&self, local: LocalData) -> Result<()> {
         self.pause().await;
+        if local == LocalData::Remove {
+            self.engine.wipe().await?;
+        }
         if let Some(session) = self.credentials.clear().await?
             && let Err(e) = self.credentials.api.log_out(&session.refresh_token).await
         {

@@ -103,7 +103,10 @@ pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
                     status_tx.send_replace(SyncStatus::offline(waiting, Some("signed_out".into())));
                     break;
                 }
-                Err(e) => Some(e.code().to_owned()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the sync connection ended");
+                    Some(e.code().to_owned())
+                }
             };
             if status_tx.borrow().phase == SyncPhase::UpToDate {
                 backoff = FIRST_BACKOFF;
