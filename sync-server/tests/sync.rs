@@ -324,3 +324,38 @@ async fn a_storage_failure_is_reported_and_never_acknowledged() {
     assert!(fresh.get(ROOT, "reps").expect("read").is_none(), "the failed change must not be served");
     assert_eq!(fresh.get(ROOT, "title").expect("read").map(|(v, _)| v.to_string()), Some("\"squats\"".into()));
 }
+
+#[tokio::test]
+async fn silent_connections_time_out_and_idle_documents_leave_memory() {
+    let limits = Limits {
+        idle_timeout: std::time::Duration::from_millis(300),
+        ping_interval: std::time::Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let server = server_with(limits).await;
+    let token = server.user("mingi").await;
+    let (id, mut doc) = document();
+    let mut socket = server.connect(&token).await;
+    push(&mut socket, &id, &mut doc).await;
+    assert_eq!(server.state.sync.hub.resident(), 1, "a document being synced is in memory");
+
+    // Not reading means not answering pings: the server gives up on the connection.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), socket.next()).await.expect("closed in time") {
+            Some(Ok(Frame::Close(Some(frame)))) => {
+                assert_eq!(frame.reason.as_str(), "idle_timeout");
+                break;
+            }
+            Some(Ok(Frame::Close(None))) => break,
+            Some(Ok(_)) => continue,
+            // The server may be gone before our late pong goes out: closed all the same.
+            Some(Err(_)) | None => break,
+        }
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while server.state.sync.hub.resident() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the idle document stays in memory");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
