@@ -359,3 +359,13 @@ async fn silent_connections_time_out_and_idle_documents_leave_memory() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn a_deleted_account_cannot_sync_with_a_token_it_still_holds() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let user = server.state.auth.keys.verify_access(&token).expect("valid");
+    server.state.auth.delete_account(&*server.state.storage, user).await.expect("delete");
+    let bearer = vec![("authorization", format!("Bearer {token}"))];
+    assert_eq!(server.open("", &bearer).await.err(), Some((401, "invalid_token".into())));
+}

@@ -88,6 +88,12 @@ async fn open_sync(
         },
         (None, None) => return ApiError::Unauthenticated.into_response(),
     };
+    // An access token outlives the deletion of its account by up to its lifetime; sync does not.
+    match state.storage.user_by_id(user).await {
+        Ok(Some(account)) if account.deleted_at.is_none() => {}
+        Ok(_) => return ApiError::from(AuthError::InvalidToken).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(_) => return ApiError::UpgradeRequired.into_response(),
