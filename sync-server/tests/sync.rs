@@ -369,3 +369,42 @@ async fn a_deleted_account_cannot_sync_with_a_token_it_still_holds() {
     let bearer = vec![("authorization", format!("Bearer {token}"))];
     assert_eq!(server.open("", &bearer).await.err(), Some((401, "invalid_token".into())));
 }
+
+#[tokio::test]
+async fn ephemeral_messages_reach_the_users_other_connections_on_the_document() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let (id, mut doc) = document();
+    let mut phone = server.connect(&token).await;
+    push(&mut phone, &id, &mut doc).await;
+    let mut laptop = server.connect(&token).await;
+    let mut copy = AutoCommit::new();
+    push(&mut laptop, &id, &mut copy).await;
+
+    let presence = |document_id: &str| Message::Ephemeral {
+        sender_id: "someone-else".into(),
+        target_id: "server".into(),
+        document_id: document_id.into(),
+        session_id: "session-1".into(),
+        count: 7,
+        data: b"{\"cursor\":3}".to_vec(),
+    };
+    send(&mut phone, presence(&id)).await;
+    match next(&mut laptop).await {
+        Some(Message::Ephemeral { sender_id, target_id, document_id, session_id, count, data }) => {
+            assert_eq!(sender_id, "test-peer", "the sender is who joined, not who the message names");
+            assert_eq!(target_id, "test-peer");
+            assert_eq!((document_id, session_id, count), (id.clone(), "session-1".to_owned(), 7));
+            assert_eq!(data, b"{\"cursor\":3}".to_vec());
+        }
+        other => panic!("expected the ephemeral message, got {other:?}"),
+    }
+
+    // A connection that does not sync the document cannot speak on it.
+    let mut stranger = server.connect(&server.user("muneo").await).await;
+    send(&mut stranger, presence(&id)).await;
+    let (other, _) = document();
+    send(&mut phone, presence(&other)).await;
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), laptop.next()).await;
+    assert!(quiet.is_err(), "nothing else reaches the laptop: {quiet:?}");
+}

@@ -12,7 +12,7 @@ use automerge::sync;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use mingizuk_core::wire::{self, Message};
 
-use super::hub::{DocEntry, DocError, Hub, Signal};
+use super::hub::{DocEntry, DocError, Ephemeral, Hub, Signal};
 use crate::storage::{DocumentId, UserId};
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
@@ -166,9 +166,22 @@ impl Connection {
                         return close;
                     }
                 }
-                changed = self.signal.changed() => {
-                    for doc in changed {
+                wake = self.signal.changed() => {
+                    for doc in wake.changed {
                         if let Err(close) = self.push(socket, &doc).await {
+                            return close;
+                        }
+                    }
+                    for message in wake.ephemeral {
+                        let message = Message::Ephemeral {
+                            sender_id: message.sender_id,
+                            target_id: self.client_peer.clone(),
+                            document_id: message.document.as_str().to_owned(),
+                            session_id: message.session_id,
+                            count: message.count,
+                            data: message.data,
+                        };
+                        if let Err(close) = self.send(socket, message).await {
                             return close;
                         }
                     }
@@ -212,7 +225,18 @@ impl Connection {
             Message::Sync { document_id, data, .. } => (document_id, data, false),
             Message::Leave { .. } => return Err(Close(CLOSE_NORMAL, "left")),
             Message::Error { .. } => return Err(Close(CLOSE_NORMAL, "peer_error")),
-            // Ephemeral messages are not relayed yet; the rest needs no answer from a server.
+            Message::Ephemeral { document_id, session_id, count, data, .. } => {
+                // Passed on to the user's other connections on the document; the sender id is
+                // the one this connection joined with, whatever the message says.
+                let Ok(doc) = DocumentId::new(document_id) else { return Ok(()) };
+                if let Some(peer) = self.docs.get(&doc) {
+                    let message =
+                        Ephemeral { document: doc, sender_id: self.client_peer.clone(), session_id, count, data };
+                    self.hub.relay(&peer.entry, self.id, message).await;
+                }
+                return Ok(());
+            }
+            // The rest needs no answer from a server.
             _ => return Ok(()),
         };
         let Ok(doc) = DocumentId::new(document_id.clone()) else {

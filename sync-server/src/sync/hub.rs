@@ -31,34 +31,74 @@ pub enum DocError {
     Storage(#[from] StorageError),
 }
 
-/// A connection's mailbox for "documents changed since you last looked".
+/// Ephemeral messages waiting for one connection beyond this are dropped, oldest first: they are
+/// presence-like and never stored, so a slow peer loses some rather than holding memory.
+pub const EPHEMERAL_QUEUE: usize = 256;
+
+/// An ephemeral message from another connection of the same user, to pass on as it came.
+#[derive(Debug, Clone)]
+pub struct Ephemeral {
+    pub document: DocumentId,
+    pub sender_id: String,
+    pub session_id: String,
+    pub count: u64,
+    pub data: Vec<u8>,
+}
+
+/// What woke a connection: documents changed since it last looked, and ephemeral messages.
+#[derive(Default)]
+pub struct Wake {
+    pub changed: Vec<DocumentId>,
+    pub ephemeral: Vec<Ephemeral>,
+}
+
+#[derive(Default)]
+struct Mailbox {
+    dirty: HashSet<DocumentId>,
+    ephemeral: std::collections::VecDeque<Ephemeral>,
+}
+
+/// A connection's mailbox for "documents changed since you last looked" and relayed ephemeral
+/// messages.
 pub struct Signal {
     pub user: UserId,
-    dirty: StdMutex<HashSet<DocumentId>>,
+    mailbox: StdMutex<Mailbox>,
     notify: Notify,
 }
 
 impl Signal {
     pub fn new(user: UserId) -> Arc<Self> {
-        Arc::new(Self { user, dirty: StdMutex::new(HashSet::new()), notify: Notify::new() })
+        Arc::new(Self { user, mailbox: StdMutex::new(Mailbox::default()), notify: Notify::new() })
     }
 
     fn mark(&self, doc: &DocumentId) {
-        if let Ok(mut dirty) = self.dirty.lock() {
-            dirty.insert(doc.clone());
+        if let Ok(mut mailbox) = self.mailbox.lock() {
+            mailbox.dirty.insert(doc.clone());
         }
         self.notify.notify_one();
     }
 
-    /// Waits until some document changed, then returns which.
-    pub async fn changed(&self) -> Vec<DocumentId> {
+    fn post(&self, message: Ephemeral) {
+        if let Ok(mut mailbox) = self.mailbox.lock() {
+            if mailbox.ephemeral.len() >= EPHEMERAL_QUEUE {
+                mailbox.ephemeral.pop_front();
+            }
+            mailbox.ephemeral.push_back(message);
+        }
+        self.notify.notify_one();
+    }
+
+    /// Waits until something arrived, then takes it all.
+    pub async fn changed(&self) -> Wake {
         loop {
-            let taken: Vec<DocumentId> = match self.dirty.lock() {
-                Ok(mut dirty) => dirty.drain().collect(),
-                Err(_) => Vec::new(),
+            let wake = match self.mailbox.lock() {
+                Ok(mut mailbox) => {
+                    Wake { changed: mailbox.dirty.drain().collect(), ephemeral: mailbox.ephemeral.drain(..).collect() }
+                }
+                Err(_) => Wake::default(),
             };
-            if !taken.is_empty() {
-                return taken;
+            if !wake.changed.is_empty() || !wake.ephemeral.is_empty() {
+                return wake;
             }
             self.notify.notified().await;
         }
@@ -190,6 +230,22 @@ impl Hub {
             return Err(DocError::Unavailable);
         }
         Ok(loaded.doc.generate_sync_message(peer).map(sync::Message::encode))
+    }
+
+    /// Passes an ephemeral message from connection `conn` to the other connections syncing the
+    /// document. Only a connection already syncing the document (so allowed to) may send one;
+    /// returns whether it was.
+    pub async fn relay(&self, entry: &DocEntry, conn: u64, message: Ephemeral) -> bool {
+        let state = entry.state.lock().await;
+        if !state.subscribers.contains_key(&conn) {
+            return false;
+        }
+        for (other, subscriber) in &state.subscribers {
+            if *other != conn {
+                subscriber.post(message.clone());
+            }
+        }
+        true
     }
 
     /// Forgets a connection (it closed or gave the document up).
