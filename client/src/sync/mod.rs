@@ -4,6 +4,7 @@
 
 mod api;
 mod session;
+mod social;
 mod task;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 pub use api::{ServerApi, TokenPair, UserInfo};
 pub use session::{Credentials, Session, TokenStore};
+pub use social::{PROVIDERS, SocialSignIn};
 pub use task::{SyncHandle, SyncPhase, SyncStatus};
 
 use crate::engine::Engine;
@@ -99,6 +101,19 @@ impl Cloud {
     pub async fn sign_in_with_code(&self, code: &str, code_verifier: &str) -> Result<UserInfo> {
         let pair = self.credentials.api.exchange(code, code_verifier).await?;
         self.attach(pair).await
+    }
+
+    /// Starts a social sign-in with `provider` (`google`, `kakao` or `naver`): open the returned
+    /// `browser_url` in the system browser, then call [`Cloud::finish_social_sign_in`].
+    pub async fn begin_social_sign_in(&self, provider: &str) -> Result<SocialSignIn> {
+        SocialSignIn::begin(self.credentials.api.base(), provider).await
+    }
+
+    /// Waits (up to `timeout`) for the browser to come back with the one-time code, trades it for
+    /// a session, attaches this device's data to the account and starts syncing.
+    pub async fn finish_social_sign_in(&self, pending: SocialSignIn, timeout: std::time::Duration) -> Result<UserInfo> {
+        let code = pending.code(timeout).await?;
+        self.sign_in_with_code(&code, &pending.verifier).await
     }
 
     async fn attach(&self, pair: TokenPair) -> Result<UserInfo> {
