@@ -84,13 +84,21 @@ pub struct TestServer {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The signing key test servers use unless a test picks another.
+pub const JWT_SECRET: &str = "end-to-end-test-secret-of-enough-length";
+
 impl TestServer {
     pub async fn start(db: &TestDb) -> TestServer {
-        let env = [("MINGIZUK_JWT_SECRET".to_owned(), "end-to-end-test-secret-of-enough-length".to_owned())];
+        Self::start_at(db, JWT_SECRET, "127.0.0.1:0").await
+    }
+
+    /// A server on a given address (to come back where a stopped one was) with a given key.
+    pub async fn start_at(db: &TestDb, jwt_secret: &str, address: &str) -> TestServer {
+        let env = [("MINGIZUK_JWT_SECRET".to_owned(), jwt_secret.to_owned())];
         let config = Config::from_sources(None, &env.into_iter().collect()).unwrap();
         let storage = storage::open(&db.url).await.unwrap();
         let state = AppState::new(config, storage.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

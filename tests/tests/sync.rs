@@ -143,3 +143,24 @@ async fn signing_out_keeps_or_removes_this_devices_data_and_the_account_keeps_it
     phone.cloud.pause().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_a_new_signing_key_makes_devices_refresh_not_stall() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = TestServer::start(&db).await;
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let phone = Device::new(&server.url, START_MS).await;
+    phone.cloud.sign_up("mingi@example.com", PASSWORD, "mingi").await.unwrap();
+    assert!(phone.cloud.wait_up_to_date(CONVERGE).await);
+    server.stop().await;
+
+    // Offline work, then the server comes back signing with another key: the access token the
+    // device holds is now refused, its refresh token (in the database) is not.
+    phone.work_out(2).await;
+    let server = TestServer::start_at(&db, "a-rotated-signing-key-of-enough-length", &address).await;
+    let synced = phone.cloud.wait_up_to_date(CONVERGE).await;
+    assert!(synced, "{:?}", phone.cloud.status().borrow().clone());
+    assert!(phone.cloud.user().await.is_some(), "still signed in");
+    phone.cloud.pause().await;
+    server.stop().await;
+}

@@ -146,8 +146,12 @@ struct Session<'a> {
 
 impl<'a> Session<'a> {
     async fn run(engine: &'a Engine, credentials: &Credentials, status: &watch::Sender<SyncStatus>) -> Result<()> {
+        // A refused access token (expired, or signed with a key the server no longer has) is
+        // refreshed once; a refused refresh signs the device out.
         let mut socket = match connect(credentials, false).await {
-            Err(ClientError::Server { status: 401, code, .. }) if code == "token_expired" => {
+            Err(ClientError::Server { status: 401, code, .. })
+                if code == "token_expired" || code == "invalid_token" =>
+            {
                 connect(credentials, true).await?
             }
             other => other?,
