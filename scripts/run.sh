@@ -25,7 +25,7 @@ if (echo > "/dev/tcp/${listen%:*}/${listen##*:}") 2>/dev/null; then
   echo "run: something already listens on $listen; using it as the sync server"
 else
   MINGIZUK_LISTEN="$listen" MINGIZUK_DATA_DIR="$data/server" MINGIZUK_JWT_SECRET="$(cat "$secret_file")" \
-    RUST_LOG="${RUST_LOG:-warn}" "$target/debug/mingizuk-server" &
+    MIMALLOC_PURGE_DELAY="${MIMALLOC_PURGE_DELAY:-0}" RUST_LOG="${RUST_LOG:-warn}" "$target/debug/mingizuk-server" &
   server_pid=$!
   trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

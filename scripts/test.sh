@@ -16,3 +16,4 @@ echo "== cargo test"
 cargo test --workspace --locked
 echo "== benchmark smoke run (figures from a debug build are not measurements; see README)"
 cargo run --locked -q -p mingizuk-bench --bin engine -- --completions 300 --days 20
+cargo run --locked -q -p mingizuk-bench --bin sync -- --clients 8 --seconds 1 --days 3 --docs 10 --repeat 1 --with-node --js-clients 4

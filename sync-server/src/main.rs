@@ -6,6 +6,11 @@ use mingizuk_server::{AppState, Config, auth, server, storage};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's malloc: with glibc each thread's arena kept what it once held, and an
+/// idle server that had served a burst sat above 200 MB while its live heap was ~22 MB.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The shortest signing key accepted for HS256.
 const MIN_JWT_SECRET_BYTES: usize = 32;
 

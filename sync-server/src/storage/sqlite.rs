@@ -1,7 +1,8 @@
 //! The SQLite backend (sqlx): the embedded default, one file in the data folder. WAL journal with
 //! `synchronous = FULL`, so a committed write survives the process and the machine going down.
 //! Writes that need more than one statement take the write lock up front (`BEGIN IMMEDIATE`) so two
-//! connections never deadlock upgrading a read lock.
+//! connections never deadlock upgrading a read lock. Document chunks are written by one writer
+//! task that commits concurrent writes together (group commit, `sqlite/chunks.rs`).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +24,7 @@ const MAX_CONNECTIONS: u32 = 8;
 
 pub struct SqliteStorage {
     pool: SqlitePool,
+    chunks: chunks::ChunkWriter,
 }
 
 fn backend(e: sqlx::Error) -> StorageError {
@@ -62,7 +64,7 @@ impl SqliteStorage {
         }
         let pool =
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
-        let storage = Self { pool };
+        let storage = Self { chunks: chunks::ChunkWriter::start(pool.clone()), pool };
         storage.migrate().await?;
         Ok(storage)
     }
@@ -138,6 +140,7 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
     }
 }
 
+mod chunks;
 mod documents;
 mod social;
 mod tokens;
@@ -182,21 +185,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn put_chunk(&self, doc_id: &DocumentId, key: ChunkKey, bytes: &[u8]) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?)
-             ON CONFLICT (doc_id, kind, hash) DO NOTHING",
-        )
-        .bind(doc_id.as_str())
-        .bind(key.kind_code())
-        .bind(key.hash().0.as_slice())
-        .bind(bytes)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match kind(&e) {
-            Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownDocument,
-            _ => backend(e),
-        })?;
-        Ok(())
+        self.chunks.put(doc_id, key, bytes).await
     }
 
     async fn account_root(&self, user: UserId) -> Result<uuid::Uuid, StorageError> {
