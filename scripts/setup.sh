@@ -52,5 +52,7 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.json -nt interop/node_modules/.package-lock.json ]; then
   echo "setup: installing the JavaScript automerge-repo packages (interop/)"
-  (cd interop && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm install` (not `npm ci`): it keeps the locked versions, and npm 11's `npm ci` refuses this
+  # lock file over cbor-extract's platform packages, which npm leaves out of it.
+  (cd interop && npm install --no-audit --no-fund --loglevel=error)
 fi
