@@ -74,8 +74,7 @@ impl Cloud {
     /// there by an earlier run is picked up (call [`Cloud::resume`] to start syncing with it).
     pub fn new(engine: Arc<Engine>, server_url: &str, data_dir: &Path) -> Result<Self> {
         let credentials = Arc::new(Credentials::new(ServerApi::new(server_url)?, TokenStore::in_dir(data_dir))?);
-        let (status, _) =
-            watch::channel(SyncStatus { phase: SyncPhase::Offline, changes_waiting: true, last_error: None });
+        let (status, _) = watch::channel(SyncStatus::initial());
         Ok(Self { engine, credentials, task: Mutex::new(None), status })
     }
 
@@ -159,10 +158,10 @@ impl Cloud {
 
     /// Waits until the server holds everything this device has (or `timeout` passes).
     pub async fn wait_up_to_date(&self, timeout: std::time::Duration) -> bool {
+        // Counted now: a write just made must be among what the server confirms.
+        let writes = *self.engine.local_writes.borrow();
         let mut status = self.status.subscribe();
-        tokio::time::timeout(timeout, status.wait_for(|s| s.phase == SyncPhase::UpToDate && !s.changes_waiting))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, status.wait_for(|s| s.holds(writes))).await.is_ok_and(|r| r.is_ok())
     }
 
     /// Stops syncing (the session stays; [`Cloud::resume`] starts again).

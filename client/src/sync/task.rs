@@ -48,12 +48,28 @@ pub struct SyncStatus {
     pub changes_waiting: bool,
     /// Why the last connection ended, as a stable code (`network_failed`, `signed_out`, …).
     pub last_error: Option<String>,
+    /// How many of this device's writes (the engine counts them) the server is known to hold.
+    /// A status read just after a write can predate it; this number cannot claim it.
+    pub confirmed_writes: u64,
 }
 
 impl SyncStatus {
-    fn offline(changes_waiting: bool, last_error: Option<String>) -> Self {
-        Self { phase: SyncPhase::Offline, changes_waiting, last_error }
+    pub(crate) fn initial() -> Self {
+        Self { phase: SyncPhase::Offline, changes_waiting: true, last_error: None, confirmed_writes: 0 }
     }
+
+    /// Whether the server is known to hold everything up to the device's `writes`-th write.
+    pub fn holds(&self, writes: u64) -> bool {
+        self.phase == SyncPhase::UpToDate && !self.changes_waiting && self.confirmed_writes >= writes
+    }
+}
+
+/// The status after a connection ended, keeping what was confirmed.
+fn gone_offline(status: &watch::Sender<SyncStatus>, last_error: Option<String>) {
+    status.send_modify(|s| {
+        s.phase = SyncPhase::Offline;
+        s.last_error = last_error;
+    });
 }
 
 /// A running sync task; dropping the handle does not stop it, [`SyncHandle::stop`] does.
@@ -73,19 +89,11 @@ impl SyncHandle {
         self.stop.notify_one();
         let _ = self.join.await;
     }
-
-    /// Waits until the status is up to date with nothing waiting, or `timeout` passes.
-    pub async fn wait_up_to_date(&self, timeout: Duration) -> bool {
-        let mut status = self.status.clone();
-        tokio::time::timeout(timeout, status.wait_for(|s| s.phase == SyncPhase::UpToDate && !s.changes_waiting))
-            .await
-            .is_ok_and(|r| r.is_ok())
-    }
 }
 
 /// Starts syncing `engine`'s documents with the server `credentials` speak to.
 pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
-    let (status_tx, status) = watch::channel(SyncStatus::offline(true, None));
+    let (status_tx, status) = watch::channel(SyncStatus::initial());
     let stop = Arc::new(Notify::new());
     let stopping = stop.clone();
     let join = tokio::spawn(async move {
@@ -96,11 +104,10 @@ pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
                 ended = run => ended,
                 () = stopping.notified() => break,
             };
-            let waiting = status_tx.borrow().changes_waiting;
             let error = match ended {
                 Ok(()) => None,
                 Err(ClientError::SignedOut) => {
-                    status_tx.send_replace(SyncStatus::offline(waiting, Some("signed_out".into())));
+                    gone_offline(&status_tx, Some("signed_out".into()));
                     break;
                 }
                 Err(e) => {
@@ -111,7 +118,7 @@ pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
             if status_tx.borrow().phase == SyncPhase::UpToDate {
                 backoff = FIRST_BACKOFF;
             }
-            status_tx.send_replace(SyncStatus::offline(waiting, error));
+            gone_offline(&status_tx, error);
             // Jitter so that many devices do not come back in step after a server restart.
             let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
             tokio::select! {
@@ -120,8 +127,7 @@ pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-        let waiting = status_tx.borrow().changes_waiting;
-        status_tx.send_replace(SyncStatus::offline(waiting, None));
+        gone_offline(&status_tx, None);
     });
     SyncHandle { status, stop, join }
 }
@@ -186,8 +192,13 @@ impl<'a> Session<'a> {
 
     async fn serve(&mut self, status: &watch::Sender<SyncStatus>) -> Result<()> {
         let mut local = self.engine.local_writes();
-        let mut confirmed = *local.borrow_and_update();
-        status.send_replace(SyncStatus { phase: SyncPhase::Syncing, changes_waiting: true, last_error: None });
+        local.borrow_and_update();
+        let mut confirmed = status.borrow().confirmed_writes;
+        status.send_modify(|s| {
+            s.phase = SyncPhase::Syncing;
+            s.changes_waiting = true;
+            s.last_error = None;
+        });
         self.add_targets().await?;
         loop {
             let latest = *local.borrow();
@@ -296,6 +307,7 @@ impl<'a> Session<'a> {
             phase: if all { SyncPhase::UpToDate } else { SyncPhase::Syncing },
             changes_waiting: *confirmed < latest || !all,
             last_error: None,
+            confirmed_writes: *confirmed,
         };
         status.send_if_modified(|s| {
             let modified = *s != next;
