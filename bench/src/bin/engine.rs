@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use mingizuk_client::core::rules::ActionPick;
+use mingizuk_bench::{arg, heavy_user};
 use mingizuk_client::{Engine, ManualClock};
 
 /// 2025-11-03 00:00 UTC.
@@ -20,26 +20,8 @@ const START_MS: i64 = 1_762_128_000_000;
 const DAY_MS: i64 = 86_400_000;
 const KST: i32 = 9 * 60;
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// Four 5-action routines; completing one action at a time and restarting when complete.
-async fn heavy_user(engine: &Engine) -> Result<Vec<uuid::Uuid>> {
-    engine.draw_character().await?;
-    let actions = ["squat", "lunge", "plank", "push_up", "sky_bike", "neck_roll", "shoulder_roll", "waist_roll"];
-    let mut routines = Vec::new();
-    for i in 0..4 {
-        let picks: Vec<ActionPick> =
-            (0..5).map(|j| ActionPick { action: actions[(i + j) % actions.len()].into(), count: 10 }).collect();
-        routines.push(engine.create_routine(&format!("루틴 {i}"), &picks).await?);
-    }
-    Ok(routines)
 }
 
 /// Completes the next undone action of the routine (restarting a complete one first).

@@ -40,15 +40,19 @@ impl FromRequestParts<AppState> for Authenticated {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(ApiError::Unauthenticated);
         };
-        let value = value.to_str().map_err(|_| AuthError::InvalidToken)?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(AuthError::InvalidToken)?;
-        Ok(Self(state.auth.keys.verify_access(token)?))
+        Ok(Self(state.auth.keys.verify_access(bearer_token(value)?)?))
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer_token(value: &axum::http::HeaderValue) -> Result<&str, AuthError> {
+    let value = value.to_str().map_err(|_| AuthError::InvalidToken)?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::InvalidToken)
 }
 
 /// The client's address as the listener saw it. Behind a reverse proxy this is the proxy; trusting

@@ -25,7 +25,7 @@ pub use connection::Limits;
 pub use hub::{COMPACT_AFTER_CHUNKS, Hub};
 pub use tickets::{TICKET_LIFETIME, Tickets};
 
-use crate::auth::{AuthError, Authenticated};
+use crate::auth::{AuthError, Authenticated, bearer_token};
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
 
@@ -75,13 +75,10 @@ async fn open_sync(
         return e.into_response();
     }
     let user = match (headers.get(header::AUTHORIZATION), query.ticket) {
-        (Some(value), _) => {
-            let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
-            match state.auth.keys.verify_access(token) {
-                Ok(user) => user,
-                Err(e) => return ApiError::from(e).into_response(),
-            }
-        }
+        (Some(value), _) => match bearer_token(value).and_then(|token| state.auth.keys.verify_access(token)) {
+            Ok(user) => user,
+            Err(e) => return ApiError::from(e).into_response(),
+        },
         (None, Some(ticket)) => match state.sync.tickets.redeem(&ticket) {
             Some(user) => user,
             None => return ApiError::from(AuthError::InvalidTicket).into_response(),

@@ -27,6 +27,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use mingizuk_bench::arg;
 use peer::Target;
 use server::ServerProcess;
 use workload::Throughput;
@@ -34,11 +35,6 @@ use workload::Throughput;
 const PASSWORD: &str = "correct horse battery";
 /// Accounts the throughput clients are spread over (a client is one device's connection).
 const CLIENTS_PER_USER: usize = 10;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use mingizuk_client::core::rules::ActionPick;
+use mingizuk_bench::heavy_user;
 use mingizuk_client::{Cloud, Engine, ManualClock};
 
 /// 2025-11-03 00:00 UTC.
@@ -16,19 +16,6 @@ const DAY_MS: i64 = 86_400_000;
 const KST: i32 = 9 * 60;
 const WAIT: Duration = Duration::from_secs(600);
 const EMAIL: &str = "heavy@example.com";
-
-/// Four 5-action routines, as in the engine benchmark.
-async fn heavy_user(engine: &Engine) -> Result<Vec<uuid::Uuid>> {
-    engine.draw_character().await?;
-    let actions = ["squat", "lunge", "plank", "push_up", "sky_bike", "neck_roll", "shoulder_roll", "waist_roll"];
-    let mut routines = Vec::new();
-    for i in 0..4 {
-        let picks: Vec<ActionPick> =
-            (0..5).map(|j| ActionPick { action: actions[(i + j) % actions.len()].into(), count: 10 }).collect();
-        routines.push(engine.create_routine(&format!("루틴 {i}"), &picks).await?);
-    }
-    Ok(routines)
-}
 
 /// Completes the next undone action of the routine (restarting a complete one first, drawing the
 /// next character when the growing one is complete).
