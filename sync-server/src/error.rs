@@ -46,6 +46,10 @@ pub enum ApiError {
     OriginNotAllowed,
     #[error("this endpoint speaks WebSocket: send an upgrade request")]
     UpgradeRequired,
+    /// A product rule refused the request (`meetup_full`, `meetup_ended`, …): its own status
+    /// (409 conflict or 422 rule broken) and stable code, with a message for people.
+    #[error("{message}")]
+    Rule { status: StatusCode, code: &'static str, message: String },
     /// An account or token refusal, with its own code (`invalid_credentials`, `token_expired`, …).
     #[error(transparent)]
     Auth(AuthError),
@@ -69,6 +73,7 @@ impl ApiError {
             Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
             Self::OriginNotAllowed => StatusCode::FORBIDDEN,
             Self::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
+            Self::Rule { status, .. } => *status,
             Self::Auth(e) => e.status(),
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,10 +97,21 @@ impl ApiError {
             Self::Throttled => "throttled",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::UpgradeRequired => "upgrade_required",
+            Self::Rule { code, .. } => code,
             Self::Auth(e) => e.code(),
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
+    }
+
+    /// A broken product rule: 422 with `code`.
+    pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Rule { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
+    }
+
+    /// A conflict with the current state: 409 with `code`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Rule { status: StatusCode::CONFLICT, code, message: message.into() }
     }
 
     pub fn internal(cause: impl Into<Cause>) -> Self {
@@ -112,6 +128,7 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::EmailTaken => Self::EmailTaken,
             StorageError::NicknameTaken => Self::NicknameTaken,
+            StorageError::UnknownMeetup => Self::NotFound,
             other => Self::internal(other),
         }
     }
@@ -207,6 +224,8 @@ mod tests {
             ApiError::Throttled,
             ApiError::OriginNotAllowed,
             ApiError::UpgradeRequired,
+            ApiError::rule("meetup_full", "x"),
+            ApiError::conflict("already_member", "x"),
             ApiError::Auth(AuthError::InvalidCredentials),
             ApiError::Auth(AuthError::RefreshTokenReused),
             ApiError::unavailable("x"),

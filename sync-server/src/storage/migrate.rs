@@ -25,6 +25,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/sqlite/0002_accounts.sql") },
     Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/sqlite/0003_social_login.sql") },
     Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/sqlite/0004_account_root.sql") },
+    Migration { version: 5, name: "meetups", sql: include_str!("../../migrations/sqlite/0005_meetups.sql") },
 ];
 
 pub(crate) const MYSQL: &[Migration] = &[
@@ -32,6 +33,7 @@ pub(crate) const MYSQL: &[Migration] = &[
     Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/mysql/0002_accounts.sql") },
     Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/mysql/0003_social_login.sql") },
     Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/mysql/0004_account_root.sql") },
+    Migration { version: 5, name: "meetups", sql: include_str!("../../migrations/mysql/0005_meetups.sql") },
 ];
 
 /// Given the (version, checksum) rows already in `schema_migrations`, the migrations still to

@@ -1,10 +1,12 @@
 //! The server's storage interface: document ownership, append-only document chunks, user accounts
-//! and their refresh tokens, social identities and the single-use rows of a social login, with one
-//! implementation per backend (SQLite through sqlx, MySQL/MariaDB through mysql_async). Everything
+//! and their refresh tokens, social identities and the single-use rows of a social login, meetups
+//! with their members and chat rooms (`meetups`, `chat`), with one implementation per backend (SQLite through sqlx, MySQL/MariaDB through mysql_async). Everything
 //! above this module talks to `dyn Storage` only; the conformance suite in `tests/storage.rs` holds
 //! both backends to the same behaviour. No HTTP, protocol or auth rules live here: the caller
 //! decides who may do what, storage only keeps it consistent.
 
+pub mod chat;
+pub mod meetups;
 mod migrate;
 mod mysql;
 mod social;
@@ -34,6 +36,8 @@ pub enum StorageError {
     UnknownUser,
     #[error("this provider identity is already linked to an account")]
     IdentityTaken,
+    #[error("no such meetup")]
+    UnknownMeetup,
     #[error("no such document: it must be claimed before chunks are stored")]
     UnknownDocument,
     #[error("invalid database URL: {0}")]
@@ -57,7 +61,7 @@ pub enum StorageError {
 /// The storage interface both backends implement. Object-safe, so the server holds an
 /// `Arc<dyn Storage>` chosen at start from the database URL.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: chat::ChatStore + meetups::MeetupStore + Send + Sync + 'static {
     /// A cheap round trip to the database, for health checks.
     async fn ping(&self) -> Result<(), StorageError>;
 
@@ -159,7 +163,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn take_auth_code(&self, code: TokenHash) -> Result<Option<AuthCode>, StorageError>;
 
     /// Hard-deletes the accounts marked deleted before `deleted_before`, and with them everything
-    /// they own (documents and their chunks, refresh tokens, identities, one-time codes). Returns
+    /// they own (documents and their chunks, refresh tokens, identities, one-time codes, the meetups
+    /// they host with everything in them; their messages in other rooms stay, without a sender). Returns
     /// how many accounts went.
     async fn purge_deleted_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError>;
 

@@ -171,7 +171,9 @@ impl MySqlStorage {
     }
 }
 
+mod chat;
 mod documents;
+mod meetups;
 mod social;
 mod tokens;
 

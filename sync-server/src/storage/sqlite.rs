@@ -147,8 +147,10 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
     }
 }
 
+mod chat;
 mod chunks;
 mod documents;
+mod meetups;
 mod social;
 mod tokens;
 

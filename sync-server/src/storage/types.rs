@@ -47,7 +47,8 @@ impl fmt::Display for DocumentId {
 }
 
 /// An account's id: a random UUID chosen by the server, stored hyphenated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct UserId(pub Uuid);
 
 impl UserId {

@@ -1,0 +1,142 @@
+//! Chat storage: the messages of a meetup's room, numbered per meetup from 1 without gaps, and the
+//! one call both the chat relay and the meetup writes (join and leave post system messages in the
+//! same transaction) use to append one. Owned by the chat module; the trait grows with it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::types::time_from_db;
+use super::{StorageError, UserId};
+
+/// A meetup's id (an auto-increment key: the newest meetup has the highest).
+pub type MeetupId = i64;
+
+/// What a chat message is: typed by a member, or the system's note of a join or a leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    Join,
+    Leave,
+}
+
+impl MessageKind {
+    pub(crate) fn to_db(self) -> i64 {
+        match self {
+            Self::Text => 0,
+            Self::Join => 1,
+            Self::Leave => 2,
+        }
+    }
+
+    pub(crate) fn from_db(value: i64) -> Result<Self, StorageError> {
+        match value {
+            0 => Ok(Self::Text),
+            1 => Ok(Self::Join),
+            2 => Ok(Self::Leave),
+            other => Err(StorageError::Corrupt(format!("chat message kind {other}"))),
+        }
+    }
+}
+
+/// Who sent a message, as the room shows it. `None` on a stored message whose sender's account is gone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sender {
+    pub id: UserId,
+    pub nickname: String,
+}
+
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub meetup_id: MeetupId,
+    pub seq: i64,
+    pub kind: MessageKind,
+    pub client_id: Option<Uuid>,
+    pub sender: Option<Sender>,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A message to append: `seq` and `id` are given by storage.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub meetup_id: MeetupId,
+    pub kind: MessageKind,
+    pub sender: &'a Sender,
+    pub client_id: Option<Uuid>,
+    pub text: &'a str,
+}
+
+/// A stored message joined with its sender's nickname, as both backends select it: id, meetup,
+/// seq, kind, client id, sender id, text, time, nickname.
+pub(crate) type MessageRow = (i64, i64, i64, i64, Option<String>, Option<String>, String, i64, Option<String>);
+
+pub(crate) fn message_from_row(
+    (id, meetup_id, seq, kind, client_id, sender, text, created_at, nickname): MessageRow,
+) -> Result<ChatMessage, StorageError> {
+    let client_id = client_id
+        .map(|c| Uuid::parse_str(&c).map_err(|e| StorageError::Corrupt(format!("client id {c:?}: {e}"))))
+        .transpose()?;
+    let sender = match (sender, nickname) {
+        (Some(id), Some(nickname)) => Some(Sender { id: UserId::from_db(&id)?, nickname }),
+        _ => None,
+    };
+    Ok(ChatMessage {
+        id,
+        meetup_id,
+        seq,
+        kind: MessageKind::from_db(kind)?,
+        client_id,
+        sender,
+        text,
+        at: time_from_db(created_at)?,
+    })
+}
+
+/// A meetup's notice (one per room).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Notice {
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What a user may do in a meetup's room, read in one query before a subscribe or a send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomAccess {
+    /// The user is a member (the host is always one).
+    pub member: bool,
+    pub host: bool,
+    /// When the meetup ends: after it the room is read-only.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// The chat module's storage calls. Both backends implement it; the conformance suite checks them.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    /// The user's standing in the meetup's room; `None` if the meetup does not exist.
+    async fn room_access(&self, meetup: MeetupId, user: UserId) -> Result<Option<RoomAccess>, StorageError>;
+
+    /// Appends a message in its own transaction; `true` if stored now, `false` if this (sender,
+    /// client id) was stored before (that message comes back). `UnknownMeetup` if it is gone.
+    /// Membership is the caller's check (`room_access`), made just before.
+    async fn post_message(&self, new: &NewMessage<'_>) -> Result<(ChatMessage, bool), StorageError>;
+
+    /// Up to `limit` messages with `seq > after_seq`, oldest first (catch-up after a reconnect).
+    async fn messages_after(
+        &self,
+        meetup: MeetupId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StorageError>;
+
+    /// Up to `limit` messages with `seq < before_seq` (all when `None`), newest first (history pages).
+    async fn messages_before(
+        &self,
+        meetup: MeetupId,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StorageError>;
+}

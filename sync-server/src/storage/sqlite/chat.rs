@@ -1,0 +1,148 @@
+//! SQLite: chat messages. `insert_message` is shared with the meetup writes (join and leave post
+//! their system message in the same transaction).
+
+use async_trait::async_trait;
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+use super::{SqliteStorage, backend};
+use crate::storage::chat::{ChatMessage, ChatStore, MeetupId, MessageRow, NewMessage, RoomAccess, message_from_row};
+use crate::storage::types::time_from_db;
+use crate::storage::{StorageError, UserId, now_millis};
+
+/// Appends `new` to its meetup's room inside the caller's write transaction (`BEGIN IMMEDIATE`)
+/// and returns it with `true`; a text message whose (sender, client id) is already stored is not
+/// stored again: that one comes back with `false`. `UnknownMeetup` if the meetup is gone.
+pub(super) async fn insert_message(
+    conn: &mut SqliteConnection,
+    new: &NewMessage<'_>,
+) -> Result<(ChatMessage, bool), StorageError> {
+    if let Some(client_id) = new.client_id {
+        let existing: Option<(i64, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, meetup_id, seq, text, created_at FROM chat_messages WHERE sender_user_id = ? AND client_id = ?",
+        )
+        .bind(new.sender.id.to_db())
+        .bind(client_id.hyphenated().to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+        if let Some((id, meetup_id, seq, text, created_at)) = existing {
+            let message = ChatMessage {
+                id,
+                meetup_id,
+                seq,
+                kind: new.kind,
+                client_id: Some(client_id),
+                sender: Some(new.sender.clone()),
+                text,
+                at: time_from_db(created_at)?,
+            };
+            return Ok((message, false));
+        }
+    }
+    let seq: Option<(i64,)> =
+        sqlx::query_as("UPDATE meetups SET chat_seq = chat_seq + 1 WHERE id = ? RETURNING chat_seq")
+            .bind(new.meetup_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+    let Some((seq,)) = seq else { return Err(StorageError::UnknownMeetup) };
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO chat_messages (meetup_id, seq, kind, sender_user_id, client_id, text, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.meetup_id)
+    .bind(seq)
+    .bind(new.kind.to_db())
+    .bind(new.sender.id.to_db())
+    .bind(new.client_id.map(|c: Uuid| c.hyphenated().to_string()))
+    .bind(new.text)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let message = ChatMessage {
+        id,
+        meetup_id: new.meetup_id,
+        seq,
+        kind: new.kind,
+        client_id: new.client_id,
+        sender: Some(new.sender.clone()),
+        text: new.text.to_owned(),
+        at: time_from_db(now)?,
+    };
+    Ok((message, true))
+}
+
+/// The select list and join of a `MessageRow` (a macro, so queries stay string literals).
+macro_rules! select_messages {
+    () => {
+        "SELECT m.id, m.meetup_id, m.seq, m.kind, m.client_id, m.sender_user_id, m.text, m.created_at, u.nickname \
+         FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id "
+    };
+}
+
+#[async_trait]
+impl ChatStore for SqliteStorage {
+    async fn room_access(&self, meetup: MeetupId, user: UserId) -> Result<Option<RoomAccess>, StorageError> {
+        let row: Option<(String, i64, i64)> = sqlx::query_as(
+            "SELECT m.host_user_id, m.ends_at,
+                    EXISTS (SELECT 1 FROM meetup_members mm WHERE mm.meetup_id = m.id AND mm.user_id = ?)
+             FROM meetups m WHERE m.id = ?",
+        )
+        .bind(user.to_db())
+        .bind(meetup)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|(host, ends_at, member)| {
+            let host = host == user.to_db();
+            Ok(RoomAccess { member: member != 0 || host, host, ends_at: time_from_db(ends_at)? })
+        })
+        .transpose()
+    }
+
+    async fn post_message(&self, new: &NewMessage<'_>) -> Result<(ChatMessage, bool), StorageError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        let posted = insert_message(&mut tx, new).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(posted)
+    }
+
+    async fn messages_after(
+        &self,
+        meetup: MeetupId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StorageError> {
+        let rows: Vec<MessageRow> =
+            sqlx::query_as(concat!(select_messages!(), "WHERE m.meetup_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"))
+                .bind(meetup)
+                .bind(after_seq)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.into_iter().map(message_from_row).collect()
+    }
+
+    async fn messages_before(
+        &self,
+        meetup: MeetupId,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StorageError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+            select_messages!(),
+            "WHERE m.meetup_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+        ))
+        .bind(meetup)
+        .bind(before_seq.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter().map(message_from_row).collect()
+    }
+}

@@ -1,0 +1,207 @@
+//! Conformance suite, meetup rooms: membership kept with the join and leave system messages in one
+//! transaction, gapless per-meetup sequence numbers, resends stored once, history pages. Each test
+//! runs against SQLite and against MySQL/MariaDB (see `storage.rs`).
+
+#[macro_use]
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use common::TestDb;
+use mingizuk_server::storage::chat::{MeetupId, MessageKind, NewMessage, Sender};
+use mingizuk_server::storage::meetups::{Join, Leave, NewMeetup};
+use mingizuk_server::storage::{NewUser, Storage, StorageError, UserId};
+
+conformance!(
+    a_new_meetup_has_its_host_as_its_only_member_and_an_empty_room,
+    joining_posts_a_join_message_and_joining_twice_is_refused,
+    a_full_or_ended_meetup_refuses_new_members,
+    the_host_cannot_leave_and_a_member_leaving_posts_a_leave_message,
+    concurrent_posts_get_sequence_numbers_from_one_without_gaps,
+    a_resent_message_is_stored_once_with_its_first_sequence_number,
+    history_pages_go_newest_first_and_catch_up_oldest_first,
+    an_unknown_meetup_is_reported_as_such,
+    purging_an_account_removes_the_meetups_it_hosts_and_leaves_its_messages_elsewhere_without_a_sender,
+);
+
+async fn person(storage: &dyn Storage, name: &str) -> Sender {
+    let new = NewUser {
+        id: UserId::random(),
+        email: format!("{name}@example.com"),
+        nickname: name.to_owned(),
+        password_hash: None,
+    };
+    let user = storage.create_user(&new).await.expect("create user");
+    Sender { id: user.id, nickname: user.nickname }
+}
+
+async fn meetup(storage: &dyn Storage, host: &Sender, member_limit: Option<u32>, ends_in: Duration) -> MeetupId {
+    let now = Utc::now();
+    let new = NewMeetup {
+        host: host.id,
+        title: "한강 러닝".into(),
+        contents: "토요일 아침 5km".into(),
+        starts_at: now + ends_in - Duration::hours(1),
+        ends_at: now + ends_in,
+        member_limit,
+        image_id: None,
+        place_name: "여의나루역".into(),
+        address: "서울특별시 영등포구 여의동로 343".into(),
+        lat: 37.5271,
+        lng: 126.9326,
+        region: "서울특별시 영등포구".into(),
+    };
+    storage.create_meetup(&new).await.expect("create meetup")
+}
+
+fn text<'a>(meetup: MeetupId, sender: &'a Sender, client_id: uuid::Uuid, text: &'a str) -> NewMessage<'a> {
+    NewMessage { meetup_id: meetup, kind: MessageKind::Text, sender, client_id: Some(client_id), text }
+}
+
+async fn a_new_meetup_has_its_host_as_its_only_member_and_an_empty_room(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let other = person(storage, "other").await;
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    let access = storage.room_access(id, host.id).await.expect("access").expect("meetup exists");
+    assert!(access.member && access.host);
+    let access = storage.room_access(id, other.id).await.expect("access").expect("meetup exists");
+    assert!(!access.member && !access.host);
+    assert!(storage.messages_after(id, 0, 50).await.expect("read").is_empty());
+}
+
+async fn joining_posts_a_join_message_and_joining_twice_is_refused(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let ana = person(storage, "ana").await;
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    let Join::Joined(message) = storage.join_meetup(id, &ana, Utc::now()).await.expect("join") else {
+        panic!("ana could not join");
+    };
+    assert_eq!((message.seq, message.kind, message.sender.as_ref()), (1, MessageKind::Join, Some(&ana)));
+    assert!(storage.room_access(id, ana.id).await.expect("access").expect("exists").member);
+    assert_eq!(storage.join_meetup(id, &ana, Utc::now()).await.expect("join again"), Join::AlreadyMember);
+    assert_eq!(storage.join_meetup(id, &host, Utc::now()).await.expect("host joins"), Join::AlreadyMember);
+    assert_eq!(storage.messages_after(id, 0, 50).await.expect("read"), vec![message]);
+}
+
+async fn a_full_or_ended_meetup_refuses_new_members(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let ana = person(storage, "ana").await;
+    let bo = person(storage, "bo").await;
+    // A limit of two: the host and one more.
+    let small = meetup(storage, &host, Some(2), Duration::days(1)).await;
+    assert!(matches!(storage.join_meetup(small, &ana, Utc::now()).await.expect("join"), Join::Joined(_)));
+    assert_eq!(storage.join_meetup(small, &bo, Utc::now()).await.expect("join"), Join::Full);
+    let ended = meetup(storage, &host, None, Duration::days(1)).await;
+    let after_the_end = Utc::now() + Duration::days(2);
+    assert_eq!(storage.join_meetup(ended, &bo, after_the_end).await.expect("join"), Join::Ended);
+    assert!(!storage.room_access(ended, bo.id).await.expect("access").expect("exists").member);
+}
+
+async fn the_host_cannot_leave_and_a_member_leaving_posts_a_leave_message(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let ana = person(storage, "ana").await;
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    assert_eq!(storage.leave_meetup(id, &host).await.expect("leave"), Leave::Host);
+    assert_eq!(storage.leave_meetup(id, &ana).await.expect("leave"), Leave::NotMember);
+    storage.join_meetup(id, &ana, Utc::now()).await.expect("join");
+    let Leave::Left(message) = storage.leave_meetup(id, &ana).await.expect("leave") else {
+        panic!("ana could not leave")
+    };
+    assert_eq!((message.seq, message.kind), (2, MessageKind::Leave));
+    assert!(!storage.room_access(id, ana.id).await.expect("access").expect("exists").member);
+}
+
+async fn concurrent_posts_get_sequence_numbers_from_one_without_gaps(db: TestDb) {
+    let storage = db.shared();
+    let host = person(&*storage, "host").await;
+    let id = meetup(&*storage, &host, None, Duration::days(1)).await;
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let storage = Arc::clone(&storage);
+        let host = host.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..10 {
+                let body = format!("{writer}-{n}");
+                storage.post_message(&text(id, &host, uuid::Uuid::new_v4(), &body)).await.expect("post");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    let messages = storage.messages_after(id, 0, 1000).await.expect("read");
+    let seqs: Vec<i64> = messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=80).collect::<Vec<i64>>());
+    let texts: BTreeSet<&str> = messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts.len(), 80, "every message once");
+}
+
+async fn a_resent_message_is_stored_once_with_its_first_sequence_number(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    let client_id = uuid::Uuid::new_v4();
+    let (first, stored) = storage.post_message(&text(id, &host, client_id, "안녕")).await.expect("post");
+    assert!(stored);
+    storage.post_message(&text(id, &host, uuid::Uuid::new_v4(), "다음")).await.expect("post");
+    let (again, stored) = storage.post_message(&text(id, &host, client_id, "안녕")).await.expect("resend");
+    assert!(!stored);
+    assert_eq!(again, first);
+    assert_eq!(storage.messages_after(id, 0, 50).await.expect("read").len(), 2);
+}
+
+async fn history_pages_go_newest_first_and_catch_up_oldest_first(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    for n in 1..=120 {
+        storage.post_message(&text(id, &host, uuid::Uuid::new_v4(), &n.to_string())).await.expect("post");
+    }
+    let newest = storage.messages_before(id, None, 50).await.expect("page");
+    assert_eq!(newest.iter().map(|m| m.seq).collect::<Vec<_>>(), (71..=120).rev().collect::<Vec<i64>>());
+    let older = storage.messages_before(id, Some(71), 50).await.expect("page");
+    assert_eq!(older.first().map(|m| m.seq), Some(70));
+    let oldest = storage.messages_before(id, Some(21), 50).await.expect("page");
+    assert_eq!(oldest.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..=20).rev().collect::<Vec<i64>>());
+    let missed = storage.messages_after(id, 115, 50).await.expect("catch up");
+    assert_eq!(missed.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![116, 117, 118, 119, 120]);
+    assert_eq!(missed[0].text, "116");
+    assert_eq!(missed[0].sender.as_ref(), Some(&host));
+}
+
+async fn an_unknown_meetup_is_reported_as_such(db: TestDb) {
+    let storage = db.storage();
+    let ana = person(storage, "ana").await;
+    assert_eq!(storage.room_access(9_999, ana.id).await.expect("access"), None);
+    let result = storage.join_meetup(9_999, &ana, Utc::now()).await;
+    assert!(matches!(result, Err(StorageError::UnknownMeetup)), "{result:?}");
+    let result = storage.leave_meetup(9_999, &ana).await;
+    assert!(matches!(result, Err(StorageError::UnknownMeetup)), "{result:?}");
+    let result = storage.post_message(&text(9_999, &ana, uuid::Uuid::new_v4(), "x")).await;
+    assert!(matches!(result, Err(StorageError::UnknownMeetup)), "{result:?}");
+}
+
+async fn purging_an_account_removes_the_meetups_it_hosts_and_leaves_its_messages_elsewhere_without_a_sender(
+    db: TestDb,
+) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let ana = person(storage, "ana").await;
+    let hosted_by_ana = meetup(storage, &ana, None, Duration::days(1)).await;
+    let joined_by_ana = meetup(storage, &host, None, Duration::days(1)).await;
+    storage.join_meetup(joined_by_ana, &ana, Utc::now()).await.expect("join");
+    storage.post_message(&text(joined_by_ana, &ana, uuid::Uuid::new_v4(), "곧 도착")).await.expect("post");
+    storage.soft_delete_user(ana.id).await.expect("delete account");
+    let purged = storage.purge_deleted_users(Utc::now() + Duration::seconds(1)).await.expect("purge");
+    assert_eq!(purged, 1);
+    assert_eq!(storage.room_access(hosted_by_ana, host.id).await.expect("access"), None, "her meetup is gone");
+    let left = storage.messages_after(joined_by_ana, 0, 50).await.expect("read");
+    assert_eq!(left.iter().map(|m| (m.seq, m.sender.is_none())).collect::<Vec<_>>(), vec![(1, true), (2, true)]);
+    assert!(!storage.room_access(joined_by_ana, ana.id).await.expect("access").expect("exists").member);
+}
