@@ -169,6 +169,8 @@ impl Device {
 }
 
 async fn acknowledged_changes_survive_a_kill(mysql: bool) {
+    // The devices' warnings (why a sync connection ended) show with a failure's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_max_level(tracing::Level::WARN).try_init();
     let dir = tempfile::tempdir().unwrap();
     let (url, handle) = database(mysql, dir.path()).await;
     let mut server = ServerProcess::start(url, dir.path().to_owned());
@@ -180,7 +182,11 @@ async fn acknowledged_changes_survive_a_kill(mysql: bool) {
     for round in 0..rounds() {
         writer.complete_one(routine).await;
         let expected = writer.completions().await;
-        assert!(writer.cloud.wait_up_to_date(WAIT).await, "round {round}: the writer reaches up to date");
+        assert!(
+            writer.cloud.wait_up_to_date(WAIT).await,
+            "round {round}: the writer reaches up to date; its status: {:?}",
+            *writer.cloud.status().borrow()
+        );
         server.restart().await;
         let fresh = Device::new(&server.url()).await;
         fresh.cloud.sign_in("mingi@example.com", PASSWORD).await.unwrap();
