@@ -74,6 +74,22 @@ pub struct NewMessage<'a> {
 /// seq, kind, client id, sender id, text, time, nickname.
 pub(crate) type MessageRow = (i64, i64, i64, i64, Option<String>, Option<String>, String, i64, Option<String>);
 
+/// The select list and join of a `MessageRow` (a macro, so the queries below stay literals).
+macro_rules! select_messages {
+    () => {
+        "SELECT m.id, m.meetup_id, m.seq, m.kind, m.client_id, m.sender_user_id, m.text, m.created_at, u.nickname \
+         FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id "
+    };
+}
+
+/// Messages of a meetup after a sequence number, oldest first (binds: meetup, seq, limit).
+pub(crate) const MESSAGES_AFTER: &str =
+    concat!(select_messages!(), "WHERE m.meetup_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+
+/// Messages of a meetup before a sequence number, newest first (binds: meetup, seq, limit).
+pub(crate) const MESSAGES_BEFORE: &str =
+    concat!(select_messages!(), "WHERE m.meetup_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?");
+
 pub(crate) fn message_from_row(
     (id, meetup_id, seq, kind, client_id, sender, text, created_at, nickname): MessageRow,
 ) -> Result<ChatMessage, StorageError> {

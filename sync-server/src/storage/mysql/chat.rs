@@ -6,7 +6,10 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Transaction, TxOpts};
 
 use super::{MySqlStorage, backend, retrying};
-use crate::storage::chat::{ChatMessage, ChatStore, MeetupId, MessageRow, NewMessage, RoomAccess, message_from_row};
+use crate::storage::chat::{
+    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, RoomAccess,
+    message_from_row,
+};
 use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId, now_millis};
 
@@ -84,9 +87,6 @@ pub(super) async fn insert_message(
     }))
 }
 
-const MESSAGE_COLUMNS: &str = "m.id, m.meetup_id, m.seq, m.kind, m.client_id, m.sender_user_id, m.text, m.created_at, \
-     u.nickname FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id";
-
 #[async_trait]
 impl ChatStore for MySqlStorage {
     async fn room_access(&self, meetup: MeetupId, user: UserId) -> Result<Option<RoomAccess>, StorageError> {
@@ -132,13 +132,7 @@ impl ChatStore for MySqlStorage {
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StorageError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<MessageRow> = conn
-            .exec(
-                format!("SELECT {MESSAGE_COLUMNS} WHERE m.meetup_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"),
-                (meetup, after_seq, limit),
-            )
-            .await
-            .map_err(backend)?;
+        let rows: Vec<MessageRow> = conn.exec(MESSAGES_AFTER, (meetup, after_seq, limit)).await.map_err(backend)?;
         rows.into_iter().map(message_from_row).collect()
     }
 
@@ -149,13 +143,8 @@ impl ChatStore for MySqlStorage {
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StorageError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<MessageRow> = conn
-            .exec(
-                format!("SELECT {MESSAGE_COLUMNS} WHERE m.meetup_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"),
-                (meetup, before_seq.unwrap_or(i64::MAX), limit),
-            )
-            .await
-            .map_err(backend)?;
+        let rows: Vec<MessageRow> =
+            conn.exec(MESSAGES_BEFORE, (meetup, before_seq.unwrap_or(i64::MAX), limit)).await.map_err(backend)?;
         rows.into_iter().map(message_from_row).collect()
     }
 }

@@ -6,7 +6,10 @@ use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::{SqliteStorage, backend};
-use crate::storage::chat::{ChatMessage, ChatStore, MeetupId, MessageRow, NewMessage, RoomAccess, message_from_row};
+use crate::storage::chat::{
+    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, RoomAccess,
+    message_from_row,
+};
 use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId, now_millis};
 
@@ -75,14 +78,6 @@ pub(super) async fn insert_message(
     Ok((message, true))
 }
 
-/// The select list and join of a `MessageRow` (a macro, so queries stay string literals).
-macro_rules! select_messages {
-    () => {
-        "SELECT m.id, m.meetup_id, m.seq, m.kind, m.client_id, m.sender_user_id, m.text, m.created_at, u.nickname \
-         FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id "
-    };
-}
-
 #[async_trait]
 impl ChatStore for SqliteStorage {
     async fn room_access(&self, meetup: MeetupId, user: UserId) -> Result<Option<RoomAccess>, StorageError> {
@@ -116,14 +111,13 @@ impl ChatStore for SqliteStorage {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StorageError> {
-        let rows: Vec<MessageRow> =
-            sqlx::query_as(concat!(select_messages!(), "WHERE m.meetup_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"))
-                .bind(meetup)
-                .bind(after_seq)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
+        let rows: Vec<MessageRow> = sqlx::query_as(MESSAGES_AFTER)
+            .bind(meetup)
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
         rows.into_iter().map(message_from_row).collect()
     }
 
@@ -133,16 +127,13 @@ impl ChatStore for SqliteStorage {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StorageError> {
-        let rows: Vec<MessageRow> = sqlx::query_as(concat!(
-            select_messages!(),
-            "WHERE m.meetup_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
-        ))
-        .bind(meetup)
-        .bind(before_seq.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
+        let rows: Vec<MessageRow> = sqlx::query_as(MESSAGES_BEFORE)
+            .bind(meetup)
+            .bind(before_seq.unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
         rows.into_iter().map(message_from_row).collect()
     }
 }
