@@ -265,6 +265,22 @@ pub fn parse_document_id(text: &str) -> Option<Uuid> {
     Uuid::from_slice(&bytes).ok()
 }
 
+/// A short account of an automerge sync message for logs: its heads, what it needs, how many
+/// "have" filters and changes it carries (hashes cut to 8 hex digits).
+pub fn describe_sync(data: &[u8]) -> String {
+    let short = |h: &automerge::ChangeHash| h.to_string().chars().take(8).collect::<String>();
+    match automerge::sync::Message::decode(data) {
+        Ok(m) => format!(
+            "heads={:?} need={:?} have={} changes={}",
+            m.heads.iter().map(short).collect::<Vec<_>>(),
+            m.need.iter().map(short).collect::<Vec<_>>(),
+            m.have.len(),
+            m.changes.len(),
+        ),
+        Err(e) => format!("undecodable ({e})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,7 +57,7 @@ impl ServerProcess {
             .env("MINGIZUK_DATABASE_URL", &self.database_url)
             .env("MINGIZUK_DATA_DIR", &self.data_dir)
             .env("MINGIZUK_JWT_SECRET", "durability-test-secret-of-enough-length")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("DURABILITY_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -170,7 +170,9 @@ impl Device {
 
 async fn acknowledged_changes_survive_a_kill(mysql: bool) {
     // The devices' warnings (why a sync connection ended) show with a failure's output.
-    let _ = tracing_subscriber::fmt().with_test_writer().with_max_level(tracing::Level::WARN).try_init();
+    // `RUST_LOG=mingizuk_client=trace` shows every sync message a device sends and receives.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
     let dir = tempfile::tempdir().unwrap();
     let (url, handle) = database(mysql, dir.path()).await;
     let mut server = ServerProcess::start(url, dir.path().to_owned());

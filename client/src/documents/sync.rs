@@ -50,6 +50,10 @@ impl State {
         let before = target.doc.get_heads();
         target.doc.sync().receive_sync_message(peer, message).map_err(|e| ClientError::corrupt(id, e))?;
         if target.doc.get_heads() == before {
+            // Nothing applied, but changes whose dependencies have not arrived yet wait in the
+            // copy's queue. Keep them: the peer counts them as delivered and will not send them
+            // again, so dropping them would leave this device asking for them forever.
+            self.docs.insert(kind, target);
             return Ok(false);
         }
         schema::check_kind(&target.doc, kind).map_err(|e| ClientError::corrupt(id, e))?;

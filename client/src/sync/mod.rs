@@ -187,3 +187,64 @@ impl Cloud {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use mingizuk_core::automerge::sync::{Message, MessageVersion};
+    use mingizuk_core::automerge::transaction::Transactable;
+    use mingizuk_core::automerge::{AutoCommit, ChangeHash, ROOT};
+
+    use super::*;
+
+    fn changes_message(heads: Vec<ChangeHash>, changes: &[&[u8]]) -> Vec<u8> {
+        Message {
+            heads,
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: changes.iter().map(|c| c.to_vec()).collect::<Vec<_>>().into(),
+            flags: None,
+            version: MessageVersion::V1,
+        }
+        .encode()
+    }
+
+    /// The server can send a change before the one it depends on (its picture of what this device
+    /// has comes from a Bloom filter, which sometimes says yes wrongly). It does not send a change
+    /// twice on one connection, so the device must keep the early one until its dependency comes,
+    /// ask for that dependency, and then hold the server's heads.
+    #[tokio::test]
+    async fn a_change_that_arrives_before_its_dependency_waits_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(crate::ManualClock::new(1_793_577_600_000, 9 * 60));
+        let engine = Engine::open(&dir.path().join("device.sqlite"), clock).await.unwrap();
+        let account =
+            engine.export_documents().await.unwrap().into_iter().find(|d| d.kind == DocKind::Account).unwrap();
+        let mut server = AutoCommit::load(&account.bytes).unwrap();
+        server.put(ROOT, "note", "first").unwrap();
+        let first = server.commit().unwrap();
+        server.put(ROOT, "note", "second").unwrap();
+        let second = server.commit().unwrap();
+        let first_bytes = server.get_change_by_hash(&first).unwrap().raw_bytes().to_vec();
+        let second_bytes = server.get_change_by_hash(&second).unwrap().raw_bytes().to_vec();
+
+        let mut peer = am_sync::State::new();
+        engine.generate_sync(DocKind::Account, &mut peer).await.unwrap().unwrap();
+        let changed = engine
+            .receive_sync(DocKind::Account, &mut peer, &changes_message(vec![second], &[&second_bytes]))
+            .await
+            .unwrap();
+        assert!(!changed, "the second change cannot apply before the first");
+        let ask = engine.generate_sync(DocKind::Account, &mut peer).await.unwrap().unwrap();
+        let ask = Message::decode(&ask).unwrap();
+        assert_eq!(ask.need, vec![first], "the device asks for the missing dependency, not for what it was sent");
+
+        let changed = engine
+            .receive_sync(DocKind::Account, &mut peer, &changes_message(vec![second], &[&first_bytes]))
+            .await
+            .unwrap();
+        assert!(changed);
+        assert!(engine.in_sync(DocKind::Account, &peer).await.unwrap(), "the device holds the server's heads");
+    }
+}

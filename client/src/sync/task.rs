@@ -137,7 +137,14 @@ struct DocSync {
     state: sync::State,
     /// The server said it has no such document (and this device has nothing of it either).
     unavailable: bool,
+    /// Messages received in a row that brought nothing while the document is not in sync.
+    fruitless: u32,
 }
+
+/// A healthy exchange converges in a few round trips; this many fruitless messages in a row means
+/// the two sync states disagree for good (say, a change the server counts as sent was lost
+/// here), and only a new connection, with fresh states on both sides, gets them moving again.
+const STALLED_AFTER: u32 = 64;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -237,7 +244,7 @@ impl<'a> Session<'a> {
             if self.docs.contains_key(&id) {
                 continue;
             }
-            self.docs.insert(id.clone(), DocSync { kind, state: sync::State::new(), unavailable: false });
+            self.docs.insert(id.clone(), DocSync { kind, state: sync::State::new(), unavailable: false, fruitless: 0 });
             self.send_next(&id).await?;
         }
         Ok(())
@@ -248,7 +255,11 @@ impl<'a> Session<'a> {
         if doc.unavailable {
             return Ok(());
         }
-        let Some(data) = self.engine.generate_sync(doc.kind, &mut doc.state).await? else { return Ok(()) };
+        let Some(data) = self.engine.generate_sync(doc.kind, &mut doc.state).await? else {
+            tracing::trace!(peer = %self.peer_id, doc = id, "sync: nothing to send");
+            return Ok(());
+        };
+        tracing::trace!(peer = %self.peer_id, doc = id, message = %wire::describe_sync(&data), "sync: sending");
         let (sender_id, target_id, document_id) = (self.peer_id.clone(), self.server_peer.clone(), id.to_owned());
         let message = if self.engine.holds(doc.kind).await {
             Message::Sync { sender_id, target_id, document_id, data }
@@ -266,6 +277,15 @@ impl<'a> Session<'a> {
                 doc.unavailable = false;
                 let kind = doc.kind;
                 let changed = self.engine.receive_sync(kind, &mut doc.state, &data).await?;
+                tracing::trace!(peer = %self.peer_id, doc = document_id, message = %wire::describe_sync(&data), changed, "sync: received");
+                if changed || self.engine.in_sync(kind, &doc.state).await? {
+                    doc.fruitless = 0;
+                } else {
+                    doc.fruitless += 1;
+                    if doc.fruitless >= STALLED_AFTER {
+                        return Err(ClientError::Network(format!("sync of document {document_id} stalled")));
+                    }
+                }
                 self.send_next(&document_id).await?;
                 if changed && kind == DocKind::Account {
                     self.add_targets().await?;

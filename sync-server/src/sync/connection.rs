@@ -251,11 +251,18 @@ impl Connection {
             self.docs.insert(doc.clone(), PeerDoc { entry, state: sync::State::new() });
         }
         let Some(peer) = self.docs.get_mut(&doc) else { return Ok(()) };
+        tracing::trace!(conn = self.id, doc = %doc, message = %wire::describe_sync(&data), "sync: received");
         let result = self.hub.receive(&peer.entry, self.id, &self.signal, &mut peer.state, &data, request).await;
         match result {
             Ok(applied) => match applied.reply {
-                Some(data) => self.send(socket, self.sync(&doc, data)).await,
-                None => Ok(()),
+                Some(data) => {
+                    tracing::trace!(conn = self.id, doc = %doc, message = %wire::describe_sync(&data), "sync: replying");
+                    self.send(socket, self.sync(&doc, data)).await
+                }
+                None => {
+                    tracing::trace!(conn = self.id, doc = %doc, "sync: no reply due");
+                    Ok(())
+                }
             },
             Err(DocError::Unavailable) => {
                 self.forget(&doc).await;
@@ -280,8 +287,14 @@ impl Connection {
     async fn push(&mut self, socket: &mut WebSocket, doc: &DocumentId) -> Result<(), Close> {
         let Some(peer) = self.docs.get_mut(doc) else { return Ok(()) };
         match self.hub.generate(&peer.entry, self.signal.user, &mut peer.state).await {
-            Ok(Some(data)) => self.send(socket, self.sync(doc, data)).await,
-            Ok(None) => Ok(()),
+            Ok(Some(data)) => {
+                tracing::trace!(conn = self.id, doc = %doc, message = %wire::describe_sync(&data), "sync: pushing");
+                self.send(socket, self.sync(doc, data)).await
+            }
+            Ok(None) => {
+                tracing::trace!(conn = self.id, doc = %doc, "sync: nothing to push");
+                Ok(())
+            }
             Err(DocError::Storage(e)) => {
                 tracing::error!(conn = self.id, doc = %doc, error = %e, "loading a document failed");
                 let _ = self.send(socket, self.error("storage_failed")).await;
