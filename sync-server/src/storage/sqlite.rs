@@ -20,7 +20,13 @@ use super::{
 
 /// How long a connection waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
-const MAX_CONNECTIONS: u32 = 8;
+/// Pooled connections (the chunk writer keeps one more of its own). Each is a thread and a page
+/// cache; readers run concurrently in WAL mode, and two cores gain nothing from more.
+const MAX_CONNECTIONS: u32 = 4;
+/// A pooled connection's page cache (`PRAGMA cache_size`, negative: KiB). SQLite discards a
+/// connection's cache whenever another connection has written since its last transaction, which
+/// under load is every time, so a large one only holds memory (SQLite's default is 2 MiB each).
+const POOL_CACHE_KIB: &str = "-256";
 
 pub struct SqliteStorage {
     pool: SqlitePool,
@@ -58,7 +64,8 @@ impl SqliteStorage {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("cache_size", POOL_CACHE_KIB);
         if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }

@@ -29,6 +29,9 @@ use crate::auth::{AuthError, Authenticated, bearer_token};
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
 
+/// The WebSocket read buffer of a connection.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
 /// What sync needs at run time, kept in `AppState`.
 pub struct Sync {
     pub hub: Arc<Hub>,
@@ -102,6 +105,9 @@ async fn open_sync(
         // The transport's own caps sit above ours, so an oversized message reaches our check and
         // gets its stable close reason instead of a bare transport error.
         .max_message_size(limits.max_message_bytes.saturating_mul(2))
+        // Tungstenite zero-fills this much buffer before every socket read (128 KiB by default):
+        // most messages are a few hundred bytes, and a larger one just takes several reads.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_frame_size(limits.max_message_bytes.saturating_mul(2))
         .on_upgrade(move |socket| connection::serve(socket, hub, user, peer_id, limits))
 }

@@ -8,11 +8,16 @@
 //! unclaimed document's `UnknownDocument` stays that caller's alone. Inserts are idempotent, so
 //! writing a chunk again is harmless. Nothing else is batched here: compaction and the account
 //! writes keep their own transactions.
+//!
+//! The writer keeps one connection of its own (taken out of the pool), with a page cache larger
+//! than the pool's: SQLite keeps a connection's cache across transactions only while no other
+//! connection has written meanwhile, so a writer that moved from pooled connection to pooled
+//! connection found its cache invalidated at every batch and read the same index pages again.
 
 use std::sync::OnceLock;
 
-use sqlx::SqlitePool;
 use sqlx::error::ErrorKind;
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{backend, kind};
@@ -21,6 +26,9 @@ use crate::storage::{ChunkKey, DocumentId, StorageError};
 /// The most chunks, and bytes, one transaction takes; the rest wait for the next round.
 const MAX_BATCH_CHUNKS: usize = 1024;
 const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// The writer connection's page cache (`PRAGMA cache_size`, negative: KiB).
+const WRITER_CACHE: &str = "PRAGMA cache_size = -2048";
 
 struct Put {
     doc_id: String,
@@ -61,6 +69,7 @@ impl ChunkWriter {
 
 async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Put>) {
     let mut batch = Vec::new();
+    let mut writer: Option<SqliteConnection> = None;
     while let Some(first) = queue.recv().await {
         let mut bytes = first.bytes.len();
         batch.push(first);
@@ -73,8 +82,19 @@ async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Put>) {
                 Err(_) => break,
             }
         }
+        let conn = match connection(&pool, &mut writer).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!(error = %message, "no connection for the chunk writer");
+                for put in batch.drain(..) {
+                    let _ = put.done.send(Err(backend(sqlx::Error::Protocol(message.clone()))));
+                }
+                continue;
+            }
+        };
         if batch.len() > 1 {
-            match commit_together(&pool, &batch).await {
+            match commit_together(conn, &batch).await {
                 Ok(()) => {
                     for put in batch.drain(..) {
                         let _ = put.done.send(Ok(()));
@@ -87,14 +107,37 @@ async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Put>) {
             }
         }
         for put in batch.drain(..) {
-            let result = insert_one(&pool, &put).await;
+            let result = insert_one(conn, &put).await;
             let _ = put.done.send(result);
         }
     }
+    if let Some(conn) = writer {
+        let _ = conn.close().await;
+    }
 }
 
-async fn commit_together(pool: &SqlitePool, batch: &[Put]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+/// The writer's own connection, taken from the pool the first time; none once the pool is
+/// closed (the storage was closed: later writes fail as every other call does).
+async fn connection<'a>(
+    pool: &SqlitePool,
+    writer: &'a mut Option<SqliteConnection>,
+) -> Result<&'a mut SqliteConnection, sqlx::Error> {
+    if pool.is_closed() {
+        if let Some(conn) = writer.take() {
+            let _ = conn.close().await;
+        }
+        return Err(sqlx::Error::PoolClosed);
+    }
+    if writer.is_none() {
+        let mut conn = pool.acquire().await?.detach();
+        sqlx::query(WRITER_CACHE).execute(&mut conn).await?;
+        *writer = Some(conn);
+    }
+    writer.as_mut().ok_or(sqlx::Error::PoolClosed)
+}
+
+async fn commit_together(conn: &mut SqliteConnection, batch: &[Put]) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut rest = batch;
     while !rest.is_empty() {
         // Several rows per statement (each statement is a round trip to the connection's thread),
@@ -132,13 +175,13 @@ fn insert_rows(rows: usize) -> &'static str {
 const INSERT_ONE: &str =
     "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (doc_id, kind, hash) DO NOTHING";
 
-async fn insert_one(pool: &SqlitePool, put: &Put) -> Result<(), StorageError> {
+async fn insert_one(conn: &mut SqliteConnection, put: &Put) -> Result<(), StorageError> {
     sqlx::query(INSERT_ONE)
         .bind(&put.doc_id)
         .bind(put.kind)
         .bind(put.hash.as_slice())
         .bind(put.bytes.as_slice())
-        .execute(pool)
+        .execute(conn)
         .await
         .map_err(|e| match kind(&e) {
             Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownDocument,
