@@ -9,6 +9,7 @@ pub mod clock;
 mod documents;
 pub mod engine;
 pub mod error;
+pub mod social;
 pub mod store;
 pub mod sync;
 pub mod views;

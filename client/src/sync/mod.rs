@@ -15,6 +15,7 @@ use mingizuk_core::schema::DocKind;
 use tokio::sync::{Mutex, watch};
 use uuid::Uuid;
 
+pub(crate) use api::server_error;
 pub use api::{ServerApi, TokenPair, UserInfo};
 pub use session::{Credentials, Session, TokenStore};
 pub use social::{PROVIDERS, SocialSignIn};
@@ -76,6 +77,12 @@ impl Cloud {
         let credentials = Arc::new(Credentials::new(ServerApi::new(server_url)?, TokenStore::in_dir(data_dir))?);
         let (status, _) = watch::channel(SyncStatus::initial());
         Ok(Self { engine, credentials, task: Mutex::new(None), status })
+    }
+
+    /// The session this link keeps, for the other parts that speak to the same server (the
+    /// social cache and outbox).
+    pub fn credentials(&self) -> Arc<Credentials> {
+        self.credentials.clone()
     }
 
     /// The signed-in user, if any.

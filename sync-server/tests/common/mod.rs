@@ -2,8 +2,10 @@
 //! the test whether it passed or panicked.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use mingizuk_server::storage::{self, Storage};
 use mysql_async::prelude::Queryable;
 use rand::Rng;
@@ -29,6 +31,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    #[allow(dead_code)]
     pub fn storage(&self) -> &dyn Storage {
         &*self.storage
     }
@@ -48,14 +51,14 @@ impl TestDb {
 pub async fn run<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = ()>,
 {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
             let url = format!("sqlite://{}", dir.path().join("mingizuk-test.sqlite").display());
             let storage = storage::open(&url).await.expect("open SQLite");
-            let outcome = tokio::spawn(test(TestDb { storage: Arc::clone(&storage), url })).await;
+            let outcome = AssertUnwindSafe(test(TestDb { storage: Arc::clone(&storage), url })).catch_unwind().await;
             storage.close().await;
             finish(outcome);
         }
@@ -70,11 +73,12 @@ where
             let url = format!("{admin_url}/{name}");
             let outcome = match storage::open(&url).await {
                 Ok(storage) => {
-                    let outcome = tokio::spawn(test(TestDb { storage: Arc::clone(&storage), url })).await;
+                    let outcome =
+                        AssertUnwindSafe(test(TestDb { storage: Arc::clone(&storage), url })).catch_unwind().await;
                     storage.close().await;
                     outcome
                 }
-                Err(e) => tokio::spawn(async move { panic!("open MySQL: {e}") }).await,
+                Err(e) => Err(Box::new(format!("open MySQL: {e}")) as Box<dyn std::any::Any + Send>),
             };
             conn.query_drop(format!("DROP DATABASE `{name}`")).await.expect("drop the test database");
             drop(conn);
@@ -84,12 +88,9 @@ where
     }
 }
 
-fn finish(outcome: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = outcome {
-        match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => panic!("test task did not finish: {e}"),
-        }
+fn finish(outcome: Result<(), Box<dyn std::any::Any + Send>>) {
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
     }
 }
 

@@ -1,0 +1,263 @@
+//! The social cache and outbox in `social.sqlite`: what the server said (meetups, comments, chat
+//! messages, notices) so it reads offline, and the writes waiting for the server. Messages are
+//! kept once each by id and by (room, seq), so a replay after a reconnect never shows a duplicate.
+
+use std::path::Path;
+
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::{ChatMessage, MeetupId, OutboxItem, Write};
+use crate::error::Result;
+
+#[derive(Clone)]
+pub(crate) struct Cache {
+    pool: SqlitePool,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Cache {
+    pub(crate) async fn open(path: &Path) -> Result<Cache> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // The outbox holds writes the user made: they survive a crash once queued.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await?;
+        sqlx::migrate!("./migrations-social").run(&pool).await?;
+        Ok(Cache { pool })
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // --- meetups and comments -------------------------------------------------------------------
+
+    pub(crate) async fn put_meetup(&self, meetup: &Value) -> Result<()> {
+        let Some(id) = meetup["id"].as_i64() else { return Ok(()) };
+        sqlx::query(
+            "INSERT INTO meetups (id, body, region, like_count, fetched_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, region = excluded.region,
+                 like_count = excluded.like_count, fetched_at = excluded.fetched_at",
+        )
+        .bind(id)
+        .bind(meetup.to_string())
+        .bind(meetup["region"].as_str().unwrap_or(""))
+        .bind(meetup["like_count"].as_i64().unwrap_or(0))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn forget_meetup(&self, id: MeetupId) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for statement in [
+            "DELETE FROM meetups WHERE id = ?",
+            "DELETE FROM comments WHERE meetup_id = ?",
+            "DELETE FROM messages WHERE meetup_id = ?",
+            "DELETE FROM notices WHERE meetup_id = ?",
+        ] {
+            sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn meetup(&self, id: MeetupId) -> Result<Option<Value>> {
+        let row = sqlx::query("SELECT body FROM meetups WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.and_then(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()))
+    }
+
+    /// The cached meetups, newest or most liked first, of a region (or a 시·도's regions).
+    pub(crate) async fn meetups(&self, by_likes: bool, region: Option<&str>) -> Result<Vec<Value>> {
+        let query = if by_likes {
+            "SELECT body FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %'
+             ORDER BY like_count DESC, id DESC"
+        } else {
+            "SELECT body FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %' ORDER BY id DESC"
+        };
+        let rows = sqlx::query(query).bind(region).fetch_all(&self.pool).await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect())
+    }
+
+    pub(crate) async fn put_comments(&self, meetup: MeetupId, comments: &[Value]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for comment in comments {
+            let Some(id) = comment["id"].as_i64() else { continue };
+            sqlx::query(
+                "INSERT INTO comments (id, meetup_id, body) VALUES (?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            )
+            .bind(id)
+            .bind(meetup)
+            .bind(comment.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn comments(&self, meetup: MeetupId) -> Result<Vec<Value>> {
+        let rows = sqlx::query("SELECT body FROM comments WHERE meetup_id = ? ORDER BY id")
+            .bind(meetup)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect())
+    }
+
+    // --- chat -----------------------------------------------------------------------------------
+
+    /// Keeps a message unless it is known already; returns whether it was new.
+    pub(crate) async fn put_message(&self, message: &ChatMessage) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO messages (meetup_id, seq, id, client_id, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(message.meetup_id)
+        .bind(message.seq)
+        .bind(message.id)
+        .bind(message.client_id.as_deref())
+        .bind(serde_json::to_string(message).unwrap_or_default())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The highest sequence number seen in a room (0 for none): where a replay starts.
+    pub(crate) async fn last_seq(&self, meetup: MeetupId) -> Result<i64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE meetup_id = ?")
+            .bind(meetup)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// A room's messages in sequence order.
+    pub(crate) async fn messages(&self, meetup: MeetupId) -> Result<Vec<ChatMessage>> {
+        let rows = sqlx::query("SELECT body FROM messages WHERE meetup_id = ? ORDER BY seq")
+            .bind(meetup)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect())
+    }
+
+    pub(crate) async fn put_notice(&self, meetup: MeetupId, notice: &Value) -> Result<()> {
+        let body = (!notice.is_null()).then(|| notice.to_string());
+        sqlx::query(
+            "INSERT INTO notices (meetup_id, body) VALUES (?, ?) ON CONFLICT (meetup_id) DO UPDATE SET body = excluded.body",
+        )
+        .bind(meetup)
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn notice(&self, meetup: MeetupId) -> Result<Option<Value>> {
+        let row =
+            sqlx::query("SELECT body FROM notices WHERE meetup_id = ?").bind(meetup).fetch_optional(&self.pool).await?;
+        Ok(row.and_then(|r| r.get::<Option<String>, _>(0)).and_then(|b| serde_json::from_str(&b).ok()))
+    }
+
+    // --- outbox ---------------------------------------------------------------------------------
+
+    pub(crate) async fn enqueue(&self, key: &str, write: &Write) -> Result<()> {
+        let (kind, method, path, body, meetup, text) = match write {
+            Write::Http { kind, method, path, body } => {
+                (kind.as_str(), method.as_str(), path.as_str(), body.as_ref().map(Value::to_string), None, None)
+            }
+            Write::Message { meetup_id, text } => ("message", "", "", None, Some(*meetup_id), Some(text.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO outbox (key, kind, method, path, body, meetup_id, text, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key)
+        .bind(kind)
+        .bind(method)
+        .bind(path)
+        .bind(body)
+        .bind(meetup)
+        .bind(text)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every write not confirmed yet, oldest first; refused ones carry their reason.
+    pub(crate) async fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at
+             FROM outbox ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(item_from_row).collect())
+    }
+
+    /// The oldest write still to send.
+    pub(crate) async fn next_pending(&self) -> Result<Option<OutboxItem>> {
+        let row = sqlx::query(
+            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at
+             FROM outbox WHERE refused_code IS NULL ORDER BY seq LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(item_from_row))
+    }
+
+    pub(crate) async fn done(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM outbox WHERE key = ?").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn attempted(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE key = ?").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn refused(&self, key: &str, code: &str, message: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET refused_code = ?, refused_message = ? WHERE key = ?")
+            .bind(code)
+            .bind(message)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> OutboxItem {
+    let kind: String = row.get("kind");
+    let write = match kind.as_str() {
+        "message" => Write::Message {
+            meetup_id: row.get::<Option<i64>, _>("meetup_id").unwrap_or_default(),
+            text: row.get::<Option<String>, _>("text").unwrap_or_default(),
+        },
+        _ => Write::Http {
+            kind,
+            method: row.get("method"),
+            path: row.get("path"),
+            body: row.get::<Option<String>, _>("body").and_then(|b| serde_json::from_str(&b).ok()),
+        },
+    };
+    let refused = row
+        .get::<Option<String>, _>("refused_code")
+        .map(|code| (code, row.get::<Option<String>, _>("refused_message").unwrap_or_default()));
+    OutboxItem {
+        key: row.get("key"),
+        write,
+        attempts: row.get::<i64, _>("attempts").try_into().unwrap_or(0),
+        refused,
+        created_at_ms: row.get("created_at"),
+    }
+}

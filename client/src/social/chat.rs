@@ -1,0 +1,183 @@
+//! The live chat connection (`GET /v1/chat`, JSON text frames, DESIGN.md "Chat"): one WebSocket
+//! for every room this device follows. Each connection subscribes every followed room from the
+//! last sequence number in the cache, so what was missed while offline is replayed; messages are
+//! kept once each (by id and by seq), and acks and refusals go back to the outbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message as Frame};
+
+use super::{Ack, ChatMessage, Inner, MeetupId, SocialEvent};
+use crate::error::{ClientError, Result};
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Refusals of a chat message that are worth sending it again for.
+const TRANSIENT: &[&str] = &["rate_limited", "storage_failed", "internal"];
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Follows `meetup` from now on, subscribing at once if connected.
+pub(super) fn follow(inner: &Inner, meetup: MeetupId) {
+    let added = inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(meetup);
+    if added {
+        // The catch-up point is read by the connection task; ask it to subscribe.
+        inner.link.send(json!({ "type": "_follow", "meetup_id": meetup }));
+    }
+}
+
+pub(super) async fn run(inner: Arc<Inner>) {
+    let mut stop = inner.stop.subscribe();
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let ended = tokio::select! {
+            ended = session(&inner) => ended,
+            _ = stop.changed() => break,
+        };
+        went_offline(&inner);
+        match ended {
+            Err(ClientError::SignedOut) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "the chat connection ended");
+            }
+            Ok(()) => backoff = FIRST_BACKOFF,
+        }
+        let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
+        tokio::select! {
+            () = tokio::time::sleep(backoff + jitter) => {}
+            _ = stop.changed() => break,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+    went_offline(&inner);
+}
+
+fn went_offline(inner: &Inner) {
+    *inner.link.out.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    // Waiting sends learn the connection is gone and are sent again on the next one.
+    inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    if inner.online.send_replace(false) {
+        let _ = inner.events.send(SocialEvent::Online { online: false });
+    }
+}
+
+async fn connect(inner: &Inner, force_refresh: bool) -> Result<Socket> {
+    let token = inner.credentials.access_token(force_refresh).await?;
+    let base = inner.credentials.api.base();
+    let ws = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
+        (Some(rest), _) => format!("wss://{rest}"),
+        (_, Some(rest)) => format!("ws://{rest}"),
+        _ => base.to_owned(),
+    };
+    let mut request = format!("{ws}/v1/chat").into_client_request().map_err(|e| ClientError::Invalid(e.to_string()))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| ClientError::Invalid(e.to_string()))?;
+    request.headers_mut().insert("authorization", bearer);
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            Err(ClientError::Server { status, code: "refused".into(), message: format!("chat refused ({status})") })
+        }
+        Err(e) => Err(ClientError::Network(e.to_string())),
+    }
+}
+
+/// One connection: subscribe every followed room from its last seq, then relay frames both ways.
+async fn session(inner: &Inner) -> Result<()> {
+    let mut socket = match connect(inner, false).await {
+        Err(ClientError::Server { status: 401, .. }) => connect(inner, true).await?,
+        other => other?,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    *inner.link.out.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+    let rooms: Vec<MeetupId> = inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
+    for room in rooms {
+        subscribe(inner, &mut socket, room).await?;
+    }
+    inner.online.send_replace(true);
+    let _ = inner.events.send(SocialEvent::Online { online: true });
+    // Sends queued while offline go now.
+    inner.wake.notify_one();
+    loop {
+        tokio::select! {
+            frame = socket.next() => {
+                let Some(frame) = frame else { return Err(ClientError::Network("the chat connection closed".into())) };
+                match frame.map_err(|e| ClientError::Network(e.to_string()))? {
+                    Frame::Text(text) => received(inner, &text).await?,
+                    Frame::Close(_) => return Err(ClientError::Network("the server closed the chat connection".into())),
+                    _ => {}
+                }
+            }
+            Some(out) = rx.recv() => {
+                let frame: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+                if frame["type"] == "_follow" {
+                    if let Some(room) = frame["meetup_id"].as_i64() {
+                        subscribe(inner, &mut socket, room).await?;
+                    }
+                    continue;
+                }
+                socket.send(Frame::Text(out.into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+            }
+        }
+    }
+}
+
+async fn subscribe(inner: &Inner, socket: &mut Socket, room: MeetupId) -> Result<()> {
+    let since = inner.cache.last_seq(room).await?;
+    let frame = json!({ "type": "subscribe", "meetup_id": room, "since_seq": since });
+    socket.send(Frame::Text(frame.to_string().into())).await.map_err(|e| ClientError::Network(e.to_string()))
+}
+
+async fn received(inner: &Inner, text: &str) -> Result<()> {
+    let Ok(frame) = serde_json::from_str::<Value>(text) else {
+        tracing::debug!("an unreadable chat frame");
+        return Ok(());
+    };
+    match frame["type"].as_str() {
+        Some("message") => {
+            let Ok(message) = serde_json::from_value::<ChatMessage>(frame) else { return Ok(()) };
+            if inner.cache.put_message(&message).await? {
+                let _ = inner.events.send(SocialEvent::Message { message });
+            }
+        }
+        Some("ack") => {
+            if let Some(client_id) = frame["client_id"].as_str() {
+                settle(inner, client_id, Ack::Stored);
+            }
+        }
+        Some("notice") => {
+            if let Some(room) = frame["meetup_id"].as_i64() {
+                inner.cache.put_notice(room, &frame["notice"]).await?;
+                let _ = inner.events.send(SocialEvent::Notice { meetup_id: room, notice: frame["notice"].clone() });
+            }
+        }
+        Some("error") => {
+            let code = frame["code"].as_str().unwrap_or("error").to_owned();
+            let message = frame["message"].as_str().unwrap_or("").to_owned();
+            match frame["client_id"].as_str() {
+                // A transient refusal: drop the waiter, the outbox sends the message again.
+                Some(client_id) if TRANSIENT.contains(&code.as_str()) => {
+                    inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).remove(client_id);
+                }
+                Some(client_id) => settle(inner, client_id, Ack::Refused(code, message)),
+                None => tracing::info!(%code, %message, "the chat server refused a request"),
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn settle(inner: &Inner, client_id: &str, ack: Ack) {
+    if let Some(waiter) = inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).remove(client_id) {
+        let _ = waiter.send(ack);
+    }
+}

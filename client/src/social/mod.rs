@@ -1,0 +1,344 @@
+//! Meetups, comments, likes and chat on the client (issue 4), working offline: reads come from
+//! the server when it answers and from the local cache (`social.sqlite`) when it does not; writes
+//! go into an outbox first and reach the server in order, each exactly once (HTTP writes carry an
+//! `Idempotency-Key`, chat messages a `client_id` the server de-duplicates by), retried with
+//! backoff; a write the server refuses stays in the outbox with its reason for the UI. Live chat
+//! runs on one WebSocket, replays from the last sequence number seen after a reconnect and keeps
+//! each message once.
+
+mod cache;
+mod chat;
+mod http;
+mod outbox;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex as StdMutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use crate::error::{ClientError, Result};
+use crate::sync::Credentials;
+use cache::Cache;
+
+pub type MeetupId = i64;
+
+/// The longest chat message, in characters (PRODUCT.md §7).
+pub const MESSAGE_MAX_CHARS: usize = 250;
+/// The longest comment, in characters (PRODUCT.md §6).
+pub const COMMENT_MAX_CHARS: usize = 50;
+
+/// Who wrote a chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sender {
+    pub id: String,
+    pub nickname: String,
+}
+
+/// A chat message as the server stored it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub meetup_id: MeetupId,
+    pub seq: i64,
+    pub id: i64,
+    pub client_id: Option<String>,
+    /// `text`, `join` or `leave`.
+    pub kind: String,
+    pub sender: Option<Sender>,
+    pub text: String,
+    pub at: String,
+}
+
+/// A write waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Write {
+    /// An HTTP write (`kind` names it for the UI: `create_meetup`, `like`, `comment`, `join`, …).
+    Http { kind: String, method: String, path: String, body: Option<Value> },
+    /// A chat message.
+    Message { meetup_id: MeetupId, text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxItem {
+    /// The write's idempotency key (a chat message's `client_id`).
+    pub key: String,
+    pub write: Write,
+    pub attempts: u32,
+    /// The server's refusal (stable code, message): the write will not be retried.
+    pub refused: Option<(String, String)>,
+    pub created_at_ms: i64,
+}
+
+/// What the app hears about, as it happens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SocialEvent {
+    /// A chat message not seen before (live or replayed).
+    Message { message: ChatMessage },
+    /// A room's notice changed (`null`: removed).
+    Notice { meetup_id: MeetupId, notice: Value },
+    /// The server confirmed a write from the outbox.
+    Sent { key: String },
+    /// The server refused a write from the outbox, for good.
+    Refused { key: String, code: String, message: String },
+    /// The live chat connection came up or went down.
+    Online { online: bool },
+}
+
+/// A page of meetups; `offline` when it came from the cache because the server did not answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listing {
+    pub items: Vec<Value>,
+    pub next_cursor: Option<String>,
+    pub offline: bool,
+}
+
+/// How a list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    New,
+    Likes,
+}
+
+/// How a chat message sent on the live connection ended.
+#[derive(Debug)]
+enum Ack {
+    Stored,
+    Refused(String, String),
+}
+
+/// The live chat connection's parts the rest of the module uses.
+#[derive(Default)]
+struct Link {
+    /// Rooms to follow on every connection.
+    rooms: StdMutex<BTreeSet<MeetupId>>,
+    /// Frames for the current connection, if one is up.
+    out: StdMutex<Option<mpsc::UnboundedSender<String>>>,
+    /// Chat messages sent and waiting for their ack, by client id. Dropped with the connection,
+    /// which tells the outbox to send them again.
+    acks: StdMutex<HashMap<String, oneshot::Sender<Ack>>>,
+}
+
+impl Link {
+    fn send(&self, frame: Value) -> bool {
+        let out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        out.as_ref().is_some_and(|tx| tx.send(frame.to_string()).is_ok())
+    }
+}
+
+struct Inner {
+    cache: Cache,
+    credentials: Arc<Credentials>,
+    http: reqwest::Client,
+    events: broadcast::Sender<SocialEvent>,
+    /// Rung when the outbox has something new or the connection came back.
+    wake: Notify,
+    link: Link,
+    online: watch::Sender<bool>,
+    stop: watch::Sender<bool>,
+}
+
+/// The social side of one signed-in device.
+pub struct Social {
+    inner: Arc<Inner>,
+    tasks: tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Social {
+    /// Opens the cache in `data_dir` for the account `credentials` speak for. Call
+    /// [`Social::start`] to go online.
+    pub async fn open(credentials: Arc<Credentials>, data_dir: &Path) -> Result<Social> {
+        let cache = Cache::open(&data_dir.join("social.sqlite")).await?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Network(e.to_string()))?;
+        let inner = Arc::new(Inner {
+            cache,
+            credentials,
+            http,
+            events: broadcast::channel(1024).0,
+            wake: Notify::new(),
+            link: Link::default(),
+            online: watch::channel(false).0,
+            stop: watch::channel(false).0,
+        });
+        Ok(Social { inner, tasks: tokio::sync::Mutex::new(Vec::new()) })
+    }
+
+    /// Starts the outbox and the live chat connection (both retry on their own until stopped).
+    pub async fn start(&self) {
+        let mut tasks = self.tasks.lock().await;
+        if !tasks.is_empty() {
+            return;
+        }
+        self.inner.stop.send_replace(false);
+        tasks.push(tokio::spawn(outbox::run(self.inner.clone())));
+        tasks.push(tokio::spawn(chat::run(self.inner.clone())));
+    }
+
+    /// Stops both tasks; queued writes stay queued.
+    pub async fn stop(&self) {
+        self.inner.stop.send_replace(true);
+        for task in self.tasks.lock().await.drain(..) {
+            let _ = task.await;
+        }
+    }
+
+    pub async fn close(self) {
+        self.stop().await;
+        self.inner.cache.close().await;
+    }
+
+    pub fn events(&self) -> broadcast::Receiver<SocialEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Whether the live chat connection is up.
+    pub fn online(&self) -> watch::Receiver<bool> {
+        self.inner.online.subscribe()
+    }
+
+    // --- reads ----------------------------------------------------------------------------------
+
+    /// A page of meetups from the server (and cached), or every cached one when offline.
+    pub async fn meetups(&self, sort: Sort, region: Option<&str>, cursor: Option<&str>) -> Result<Listing> {
+        let mut query = vec![("sort", if sort == Sort::Likes { "likes" } else { "new" }.to_owned())];
+        if let Some(region) = region {
+            query.push(("region", region.to_owned()));
+        }
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor.to_owned()));
+        }
+        match http::get(&self.inner, "/v1/meetups", &query).await {
+            Ok(page) => {
+                let items = page["items"].as_array().cloned().unwrap_or_default();
+                for meetup in &items {
+                    self.inner.cache.put_meetup(meetup).await?;
+                }
+                let next_cursor = page["next_cursor"].as_str().map(str::to_owned);
+                Ok(Listing { items, next_cursor, offline: false })
+            }
+            Err(ClientError::Network(_)) => {
+                let items = self.inner.cache.meetups(sort == Sort::Likes, region).await?;
+                Ok(Listing { items, next_cursor: None, offline: true })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One meetup, fresh from the server or as last cached.
+    pub async fn meetup(&self, id: MeetupId) -> Result<Option<Value>> {
+        match http::get(&self.inner, &format!("/v1/meetups/{id}"), &[]).await {
+            Ok(meetup) => {
+                self.inner.cache.put_meetup(&meetup).await?;
+                Ok(Some(meetup))
+            }
+            Err(ClientError::Network(_)) => self.inner.cache.meetup(id).await,
+            Err(ClientError::Server { status: 404, .. }) => {
+                self.inner.cache.forget_meetup(id).await?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A meetup's comments, fresh or as last cached.
+    pub async fn comments(&self, id: MeetupId) -> Result<Vec<Value>> {
+        match http::get(&self.inner, &format!("/v1/meetups/{id}/comments"), &[]).await {
+            Ok(page) => {
+                let items = page["items"].as_array().cloned().or_else(|| page.as_array().cloned()).unwrap_or_default();
+                self.inner.cache.put_comments(id, &items).await?;
+                Ok(items)
+            }
+            Err(ClientError::Network(_)) => self.inner.cache.comments(id).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A room's messages seen so far, in sequence order (works offline).
+    pub async fn messages(&self, id: MeetupId) -> Result<Vec<ChatMessage>> {
+        self.inner.cache.messages(id).await
+    }
+
+    /// A room's notice as last pushed.
+    pub async fn notice(&self, id: MeetupId) -> Result<Option<Value>> {
+        self.inner.cache.notice(id).await
+    }
+
+    /// The writes not confirmed yet, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        self.inner.cache.outbox().await
+    }
+
+    /// Follows a room live (and catches up on what it missed).
+    pub fn open_room(&self, id: MeetupId) {
+        chat::follow(&self.inner, id);
+    }
+
+    // --- writes (queued; each returns its outbox key) -------------------------------------------
+
+    pub async fn create_meetup(&self, meetup: Value) -> Result<String> {
+        self.queue_http("create_meetup", "POST", "/v1/meetups".into(), Some(meetup)).await
+    }
+
+    pub async fn edit_meetup(&self, id: MeetupId, changes: Value) -> Result<String> {
+        self.queue_http("edit_meetup", "PATCH", format!("/v1/meetups/{id}"), Some(changes)).await
+    }
+
+    pub async fn delete_meetup(&self, id: MeetupId) -> Result<String> {
+        self.queue_http("delete_meetup", "DELETE", format!("/v1/meetups/{id}"), None).await
+    }
+
+    pub async fn like(&self, id: MeetupId, liked: bool) -> Result<String> {
+        let (kind, method) = if liked { ("like", "PUT") } else { ("unlike", "DELETE") };
+        self.queue_http(kind, method, format!("/v1/meetups/{id}/like"), None).await
+    }
+
+    pub async fn comment(&self, id: MeetupId, text: &str) -> Result<String> {
+        check_text(text, COMMENT_MAX_CHARS, "comment")?;
+        self.queue_http("comment", "POST", format!("/v1/meetups/{id}/comments"), Some(json!({ "text": text }))).await
+    }
+
+    pub async fn join(&self, id: MeetupId) -> Result<String> {
+        self.queue_http("join", "POST", format!("/v1/meetups/{id}/members"), None).await
+    }
+
+    pub async fn leave(&self, id: MeetupId) -> Result<String> {
+        self.queue_http("leave", "DELETE", format!("/v1/meetups/{id}/members/me"), None).await
+    }
+
+    /// Queues a chat message; its key is the `client_id` the server acks and de-duplicates by.
+    pub async fn send_message(&self, id: MeetupId, text: &str) -> Result<String> {
+        check_text(text, MESSAGE_MAX_CHARS, "message")?;
+        self.queue(Write::Message { meetup_id: id, text: text.to_owned() }).await
+    }
+
+    /// Forgets a refused write (the user read why).
+    pub async fn dismiss(&self, key: &str) -> Result<()> {
+        self.inner.cache.done(key).await
+    }
+
+    async fn queue_http(&self, kind: &str, method: &str, path: String, body: Option<Value>) -> Result<String> {
+        self.queue(Write::Http { kind: kind.to_owned(), method: method.to_owned(), path, body }).await
+    }
+
+    async fn queue(&self, write: Write) -> Result<String> {
+        let key = Uuid::new_v4().to_string();
+        self.inner.cache.enqueue(&key, &write).await?;
+        self.inner.wake.notify_one();
+        Ok(key)
+    }
+}
+
+fn check_text(text: &str, max: usize, what: &str) -> Result<()> {
+    let chars = text.trim().chars().count();
+    if chars == 0 || text.chars().count() > max {
+        return Err(ClientError::Invalid(format!("a {what} is 1 to {max} characters")));
+    }
+    Ok(())
+}
