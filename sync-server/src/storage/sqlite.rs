@@ -142,6 +142,7 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
 
 mod chat;
 mod chunks;
+mod comments;
 mod documents;
 mod meetups;
 mod social;
