@@ -274,6 +274,7 @@ async fn meetups_of_an_account_in_deletion_grace_are_hidden_everywhere(db: TestD
     storage.set_like(hidden, ana.id, true).await.expect("like");
     storage.add_comment(hidden, ana.id, "댓글").await.expect("comment");
     storage.add_comment(shown, gone.id, "떠난 사람의 댓글").await.expect("comment");
+    storage.join_meetup(shown, &gone, Utc::now()).await.expect("join");
     storage.soft_delete_user(gone.id).await.expect("delete account");
 
     assert_eq!(storage.meetup(hidden, ana.id).await.expect("read"), None);
@@ -284,7 +285,10 @@ async fn meetups_of_an_account_in_deletion_grace_are_hidden_everywhere(db: TestD
     assert!(storage.comments_by(ana.id, None, 20).await.expect("mine").is_empty());
     assert!(matches!(storage.set_like(hidden, ana.id, true).await, Err(StorageError::UnknownMeetup)));
     assert!(matches!(storage.comments(hidden, None, 20).await, Err(StorageError::UnknownMeetup)));
-    let shown_detail = storage.meetup(shown, ana.id).await.expect("read").expect("exists").meetup;
+    let shown_detail = storage.meetup(shown, ana.id).await.expect("read").expect("exists");
+    assert_eq!(shown_detail.members, vec![ana.clone()], "members in grace are hidden");
+    assert_eq!(shown_detail.meetup.member_count, 2, "but still hold their seat");
+    let shown_detail = shown_detail.meetup;
     assert_eq!(shown_detail.comment_count, 0, "comments of an account in grace are hidden");
     assert!(storage.comments(shown, None, 20).await.expect("comments").is_empty());
 

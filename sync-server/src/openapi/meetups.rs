@@ -96,7 +96,10 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "image_id": { "type": ["string", "null"], "format": "uuid" },
                 "location": { "$ref": "#/components/schemas/Location" },
                 "region": { "type": "string", "description": "\"시·도 시·군·구\" derived from the address" },
-                "member_count": { "type": "integer", "description": "The host included" },
+                "member_count": {
+                    "type": "integer",
+                    "description": "Seats taken, the host included (members in their deletion grace still hold one)"
+                },
                 "like_count": { "type": "integer" },
                 "liked_by_me": { "type": "boolean" },
                 "comment_count": { "type": "integer" },
@@ -104,7 +107,7 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "created_at": { "type": "string", "format": "date-time" },
                 "members": {
                     "type": "array", "items": { "$ref": "#/components/schemas/Person" },
-                    "description": "In the detail only: the host first, then by joining time"
+                    "description": "In the detail only: the host first, then by joining time; accounts in their deletion grace are left out"
                 }
             }
         },

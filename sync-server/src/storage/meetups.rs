@@ -67,7 +67,7 @@ pub struct Meetup {
     pub lat: f64,
     pub lng: f64,
     pub region: String,
-    /// Members, the host included.
+    /// Seats taken: members, the host included (members in their deletion grace still hold one).
     pub member_count: u32,
     pub like_count: u32,
     /// Comments by live accounts (those of accounts in their deletion grace are hidden).
@@ -88,7 +88,8 @@ impl Meetup {
     }
 }
 
-/// A meetup with its members, host first, then in the order they joined.
+/// A meetup with its members, host first, then in the order they joined; members in their
+/// account's deletion grace are left out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeetupDetail {
     pub meetup: Meetup,

@@ -26,10 +26,11 @@ macro_rules! select_meetups {
 /// One visible meetup (binds: viewer, meetup).
 pub(crate) const MEETUP: &str = concat!(select_meetups!(), "AND m.id = ?");
 
-/// The members of a meetup, host first, then by joining time (binds: meetup).
+/// The members of a meetup shown to others, host first, then by joining time (binds: meetup).
+/// Members in their account's deletion grace are hidden, though they still hold their seat.
 pub(crate) const MEMBERS: &str = "SELECT u.id, u.nickname FROM meetup_members mm
      JOIN meetups m ON m.id = mm.meetup_id JOIN users u ON u.id = mm.user_id
-     WHERE mm.meetup_id = ? ORDER BY u.id = m.host_user_id DESC, mm.joined_at, u.id";
+     WHERE mm.meetup_id = ? AND u.deleted_at IS NULL ORDER BY u.id = m.host_user_id DESC, mm.joined_at, u.id";
 
 /// The host and image of a visible meetup (binds: meetup).
 macro_rules! visible_meetup {
