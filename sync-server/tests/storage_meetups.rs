@@ -26,6 +26,7 @@ conformance!(
     comments_come_in_pages_and_only_their_author_edits_or_deletes_them,
     my_meetups_by_role_and_my_comments_newest_first,
     meetups_of_an_account_in_deletion_grace_are_hidden_everywhere,
+    a_meetup_shows_only_its_hosts_own_image_and_deleting_it_hands_the_image_back,
 );
 
 fn new_meetup(host: &Sender, title: &str, region: &str) -> NewMeetup {
@@ -294,4 +295,45 @@ async fn meetups_of_an_account_in_deletion_grace_are_hidden_everywhere(db: TestD
 
     storage.restore_user(gone.id).await.expect("restore");
     assert!(storage.meetup(hidden, ana.id).await.expect("read").is_some(), "restored with the account");
+}
+
+/// Stores the record of an uploaded image the way the media module does (it has no storage call in
+/// this branch), straight in the test database.
+async fn uploaded_image(db: &TestDb, owner: &Sender) -> uuid::Uuid {
+    use mysql_async::prelude::Queryable;
+    let id = uuid::Uuid::new_v4();
+    let insert = "INSERT INTO media (id, owner_user_id, content_type, byte_size, created_at) VALUES (?, ?, ?, ?, ?)";
+    let values = (id.hyphenated().to_string(), owner.id.to_string(), "image/png", 1024_i64, 0_i64);
+    if db.url().starts_with("mysql://") {
+        let pool = mysql_async::Pool::from_url(db.url()).expect("MySQL URL");
+        pool.get_conn().await.expect("connect").exec_drop(insert, values).await.expect("insert image");
+        pool.disconnect().await.expect("disconnect");
+    } else {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.expect("open SQLite");
+        sqlx::query(insert)
+            .bind(values.0)
+            .bind(values.1)
+            .bind(values.2)
+            .bind(values.3)
+            .bind(values.4)
+            .execute(&pool)
+            .await
+            .expect("insert image");
+        pool.close().await;
+    }
+    id
+}
+
+async fn a_meetup_shows_only_its_hosts_own_image_and_deleting_it_hands_the_image_back(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let ana = person(storage, "ana").await;
+    let image = uploaded_image(&db, &host).await;
+    assert!(storage.image_of(image, host.id).await.expect("image"));
+    assert!(!storage.image_of(image, ana.id).await.expect("image"), "someone else's image");
+    let new =
+        NewMeetup { image_id: Some(image), ..new_meetup(&host, "사진 있는 모임", "서울특별시 강남구") };
+    let id = storage.create_meetup(&new).await.expect("create");
+    assert_eq!(storage.meetup(id, ana.id).await.expect("read").expect("exists").meetup.image_id, Some(image));
+    assert_eq!(storage.delete_meetup(id, host.id).await.expect("delete"), Removal::Deleted { image_id: Some(image) });
 }
