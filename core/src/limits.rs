@@ -30,6 +30,21 @@ pub const EMAIL_MAX_CHARS: usize = 254;
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 64;
 
+/// Meetup titles: 1–30 characters; contents: at most 500 (PRODUCT.md §6).
+pub const MEETUP_TITLE_MAX_CHARS: usize = 30;
+pub const MEETUP_CONTENTS_MAX_CHARS: usize = 500;
+/// A member limit counts the host, so a meetup of fewer than two is no meetup. The upper bound only
+/// keeps the number sane.
+pub const MEETUP_MEMBER_LIMIT_MIN: u32 = 2;
+pub const MEETUP_MEMBER_LIMIT_MAX: u32 = 1_000;
+/// A meetup's place name and address, as a place search returns them.
+pub const PLACE_NAME_MAX_CHARS: usize = 100;
+pub const ADDRESS_MAX_CHARS: usize = 200;
+/// Meetup comments: 1–50 characters.
+pub const COMMENT_MAX_CHARS: usize = 50;
+/// Meetups and comments per page of a list.
+pub const MEETUPS_PAGE_SIZE: u32 = 20;
+
 /// Seconds the player's timer runs before "complete" is offered.
 pub const PLAYER_TIMER_SECONDS: u32 = 5;
 /// Days in one page of the weekly chart.

@@ -84,6 +84,7 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
         .route("/openapi.json", get(openapi_document))
         .merge(auth::router())
         .merge(crate::sync::router())
+        .merge(crate::meetups::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Extractors refuse longer bodies; our `Json` turns that into `payload_too_large`.

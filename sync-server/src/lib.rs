@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod meetups;
 pub mod openapi;
 pub mod server;
 pub mod storage;

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+mod meetups;
 mod social;
 mod sync;
 
@@ -229,6 +230,10 @@ pub fn document(config: &Config) -> Value {
         paths.extend(account_paths());
         paths.extend(social::paths());
         paths.extend(sync::paths());
+        paths.extend(meetups::paths());
+    }
+    if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.extend(meetups::schemas());
     }
     document
 }

@@ -61,7 +61,7 @@ pub enum StorageError {
 /// The storage interface both backends implement. Object-safe, so the server holds an
 /// `Arc<dyn Storage>` chosen at start from the database URL.
 #[async_trait]
-pub trait Storage: chat::ChatStore + meetups::MeetupStore + Send + Sync + 'static {
+pub trait Storage: chat::ChatStore + meetups::MeetupStore + meetups::CommentStore + Send + Sync + 'static {
     /// A cheap round trip to the database, for health checks.
     async fn ping(&self) -> Result<(), StorageError>;
 

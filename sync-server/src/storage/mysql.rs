@@ -172,6 +172,7 @@ impl MySqlStorage {
 }
 
 mod chat;
+mod comments;
 mod documents;
 mod meetups;
 mod social;

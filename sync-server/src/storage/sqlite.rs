@@ -149,6 +149,7 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
 
 mod chat;
 mod chunks;
+mod comments;
 mod documents;
 mod meetups;
 mod social;

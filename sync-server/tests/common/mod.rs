@@ -94,6 +94,19 @@ fn finish(outcome: Result<(), Box<dyn std::any::Any + Send>>) {
     }
 }
 
+/// A new account with `name` as its nickname (and in its email), as a meetup or a room shows it.
+#[allow(dead_code)] // Each test binary compiles this module; not all of them make people.
+pub async fn person(storage: &dyn Storage, name: &str) -> mingizuk_server::storage::chat::Sender {
+    let new = storage::NewUser {
+        id: storage::UserId::random(),
+        email: format!("{name}@example.com"),
+        nickname: name.to_owned(),
+        password_hash: None,
+    };
+    let user = storage.create_user(&new).await.expect("create user");
+    mingizuk_server::storage::chat::Sender { id: user.id, nickname: user.nickname }
+}
+
 /// Instantiates each listed conformance test for both backends.
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {

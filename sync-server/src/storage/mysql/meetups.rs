@@ -4,14 +4,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mysql_async::TxOpts;
-use mysql_async::prelude::Queryable;
+use mysql_async::prelude::{FromRow, FromValue, Queryable};
+use mysql_async::{FromRowError, Params, Row, TxOpts};
 
 use super::chat::{Inserted, insert_message};
 use super::{MySqlStorage, backend, retrying};
 use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
-use crate::storage::meetups::{Join, Leave, MeetupStore, NewMeetup};
-use crate::storage::{StorageError, now_millis};
+use crate::storage::meetups::sql::{self, Arg, MeetupRow};
+use crate::storage::meetups::{Edit, Join, Leave, Meetup, MeetupDetail, MeetupQuery, MeetupStore, NewMeetup, Removal};
+use crate::storage::{StorageError, UserId, now_millis};
 
 /// The system message a join or a leave stored, or why there is none.
 fn stored(inserted: Inserted) -> Result<ChatMessage, StorageError> {
@@ -33,22 +34,7 @@ impl MeetupStore for MySqlStorage {
                 "INSERT INTO meetups (host_user_id, title, contents, starts_at, ends_at, member_limit, image_id,
                                       place_name, address, lat, lng, region, created_at, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                mysql_async::Params::Positional(vec![
-                    new.host.to_db().into(),
-                    new.title.as_str().into(),
-                    new.contents.as_str().into(),
-                    new.starts_at.timestamp_millis().into(),
-                    new.ends_at.timestamp_millis().into(),
-                    new.member_limit.into(),
-                    new.image_id.map(|id| id.hyphenated().to_string()).into(),
-                    new.place_name.as_str().into(),
-                    new.address.as_str().into(),
-                    new.lat.into(),
-                    new.lng.into(),
-                    new.region.as_str().into(),
-                    now.into(),
-                    now.into(),
-                ]),
+                Params::Positional([vec![new.host.to_db().into()], fields(new), vec![now.into(), now.into()]].concat()),
             )
             .await?;
             let id = tx.last_insert_id().and_then(|id| i64::try_from(id).ok()).unwrap_or_default();
@@ -130,5 +116,167 @@ impl MeetupStore for MySqlStorage {
         .await
         .map_err(backend)?;
         outcome.unwrap_or(Err(StorageError::UnknownMeetup))
+    }
+
+    async fn meetup(&self, meetup: MeetupId, viewer: UserId) -> Result<Option<MeetupDetail>, StorageError> {
+        let mut conn = self.conn().await?;
+        let row: Option<MeetupRow> = conn.exec_first(sql::MEETUP, (viewer.to_db(), meetup)).await.map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let members: Vec<(String, String)> = conn.exec(sql::MEMBERS, (meetup,)).await.map_err(backend)?;
+        let members = members.into_iter().map(sql::member_from_row).collect::<Result<_, _>>()?;
+        Ok(Some(MeetupDetail { meetup: sql::meetup_from_row(row)?, members }))
+    }
+
+    async fn meetups(&self, query: &MeetupQuery) -> Result<Vec<Meetup>, StorageError> {
+        let (text, args) = sql::meetup_page(query);
+        let params: Vec<mysql_async::Value> = args
+            .into_iter()
+            .map(|arg| match arg {
+                Arg::Int(value) => value.into(),
+                Arg::Text(value) => value.into(),
+            })
+            .collect();
+        let mut conn = self.conn().await?;
+        let rows: Vec<MeetupRow> = conn.exec(text, Params::Positional(params)).await.map_err(backend)?;
+        rows.into_iter().map(sql::meetup_from_row).collect()
+    }
+
+    async fn update_meetup(&self, meetup: MeetupId, edit: &NewMeetup) -> Result<Edit, StorageError> {
+        let pool = &self.pool;
+        let outcome = retrying(|| async move {
+            let mut conn = pool.get_conn().await?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            let row: Option<(String, Option<String>)> = tx.exec_first(sql::VISIBLE_MEETUP_LOCKED, (meetup,)).await?;
+            let Some((host, _)) = row else { return Ok(None) };
+            if host != edit.host.to_db() {
+                return Ok(Some(Edit::NotHost));
+            }
+            let members: Option<i64> = tx.exec_first(sql::MEMBER_COUNT, (meetup,)).await?;
+            let members = members.unwrap_or_default();
+            if edit.member_limit.is_some_and(|limit| i64::from(limit) < members) {
+                return Ok(Some(Edit::LimitBelowMembers(u32::try_from(members).unwrap_or(u32::MAX))));
+            }
+            tx.exec_drop(
+                sql::UPDATE_MEETUP,
+                Params::Positional([fields(edit), vec![now_millis().into(), meetup.into()]].concat()),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Some(Edit::Done))
+        })
+        .await
+        .map_err(backend)?;
+        outcome.ok_or(StorageError::UnknownMeetup)
+    }
+
+    async fn delete_meetup(&self, meetup: MeetupId, by: UserId) -> Result<Removal, StorageError> {
+        let pool = &self.pool;
+        let outcome = retrying(|| async move {
+            let mut conn = pool.get_conn().await?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            let row: Option<(String, Option<String>)> = tx.exec_first(sql::VISIBLE_MEETUP_LOCKED, (meetup,)).await?;
+            let Some((host, image)) = row else { return Ok(None) };
+            if host != by.to_db() {
+                return Ok(Some(None));
+            }
+            // Members, likes, comments, the notice (a column) and chat go with it (ON DELETE CASCADE).
+            tx.exec_drop("DELETE FROM meetups WHERE id = ?", (meetup,)).await?;
+            tx.commit().await?;
+            Ok(Some(Some(image)))
+        })
+        .await
+        .map_err(backend)?;
+        match outcome {
+            None => Err(StorageError::UnknownMeetup),
+            Some(None) => Ok(Removal::NotHost),
+            Some(Some(image)) => {
+                Ok(Removal::Deleted { image_id: image.as_deref().map(sql::uuid_from_db).transpose()? })
+            }
+        }
+    }
+
+    async fn image_of(&self, image: uuid::Uuid, user: UserId) -> Result<bool, StorageError> {
+        let mut conn = self.conn().await?;
+        let found: Option<i64> =
+            conn.exec_first(sql::IMAGE_OF, (image.hyphenated().to_string(), user.to_db())).await.map_err(backend)?;
+        Ok(found.unwrap_or_default() > 0)
+    }
+
+    async fn set_like(&self, meetup: MeetupId, user: UserId, like: bool) -> Result<u32, StorageError> {
+        let pool = &self.pool;
+        let count = retrying(|| async move {
+            let mut conn = pool.get_conn().await?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            let row: Option<(String, Option<String>)> = tx.exec_first(sql::VISIBLE_MEETUP_LOCKED, (meetup,)).await?;
+            if row.is_none() {
+                return Ok(None);
+            }
+            let liked: Option<i64> = tx.exec_first(sql::LIKED, (meetup, user.to_db())).await?;
+            let liked = liked.unwrap_or_default() > 0;
+            if like && !liked {
+                tx.exec_drop(sql::LIKE, (meetup, user.to_db(), now_millis())).await?;
+                tx.exec_drop(sql::LIKE_UP, (meetup,)).await?;
+            } else if !like && liked {
+                tx.exec_drop(sql::UNLIKE, (meetup, user.to_db())).await?;
+                tx.exec_drop(sql::LIKE_DOWN, (meetup,)).await?;
+            }
+            let count: Option<i64> = tx.exec_first(sql::LIKE_COUNT, (meetup,)).await?;
+            tx.commit().await?;
+            Ok(count)
+        })
+        .await
+        .map_err(backend)?;
+        sql::like_count_from_db(count.ok_or(StorageError::UnknownMeetup)?)
+    }
+}
+
+/// A meetup's fields in `NewMeetup` order from `title` to `region` (as the insert and the update
+/// list them).
+fn fields(new: &NewMeetup) -> Vec<mysql_async::Value> {
+    vec![
+        new.title.as_str().into(),
+        new.contents.as_str().into(),
+        new.starts_at.timestamp_millis().into(),
+        new.ends_at.timestamp_millis().into(),
+        new.member_limit.into(),
+        new.image_id.map(|id| id.hyphenated().to_string()).into(),
+        new.place_name.as_str().into(),
+        new.address.as_str().into(),
+        new.lat.into(),
+        new.lng.into(),
+        new.region.as_str().into(),
+    ]
+}
+
+/// Reads a meetup row by column position (the order of `sql::MEETUP`'s select list).
+impl FromRow for MeetupRow {
+    fn from_row_opt(row: Row) -> Result<Self, FromRowError> {
+        fn at<T: FromValue>(row: &Row, index: usize) -> Option<T> {
+            row.get_opt(index)?.ok()
+        }
+        let read = |row: &Row| {
+            Some(MeetupRow {
+                id: at(row, 0)?,
+                host_user_id: at(row, 1)?,
+                host_nickname: at(row, 2)?,
+                title: at(row, 3)?,
+                contents: at(row, 4)?,
+                starts_at: at(row, 5)?,
+                ends_at: at(row, 6)?,
+                member_limit: at(row, 7)?,
+                image_id: at(row, 8)?,
+                place_name: at(row, 9)?,
+                address: at(row, 10)?,
+                lat: at(row, 11)?,
+                lng: at(row, 12)?,
+                region: at(row, 13)?,
+                like_count: at(row, 14)?,
+                member_count: at(row, 15)?,
+                comment_count: at(row, 16)?,
+                liked_by_me: at(row, 17)?,
+                created_at: at(row, 18)?,
+            })
+        };
+        read(&row).ok_or(FromRowError(row))
     }
 }

@@ -3,40 +3,30 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Sqlite, SqliteConnection};
 
 use super::chat::insert_message;
 use super::{SqliteStorage, backend};
 use crate::storage::chat::{MeetupId, MessageKind, NewMessage, Sender};
-use crate::storage::meetups::{Join, Leave, MeetupStore, NewMeetup};
-use crate::storage::{StorageError, now_millis};
+use crate::storage::meetups::sql::{self, Arg, MeetupRow};
+use crate::storage::meetups::{Edit, Join, Leave, Meetup, MeetupDetail, MeetupQuery, MeetupStore, NewMeetup, Removal};
+use crate::storage::{StorageError, UserId, now_millis};
 
 #[async_trait]
 impl MeetupStore for SqliteStorage {
     async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupId, StorageError> {
         let now = now_millis();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        let (id,): (i64,) = sqlx::query_as(
+        let insert = sqlx::query(
             "INSERT INTO meetups (host_user_id, title, contents, starts_at, ends_at, member_limit, image_id,
                                   place_name, address, lat, lng, region, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(new.host.to_db())
-        .bind(&new.title)
-        .bind(&new.contents)
-        .bind(new.starts_at.timestamp_millis())
-        .bind(new.ends_at.timestamp_millis())
-        .bind(new.member_limit.map(i64::from))
-        .bind(new.image_id.map(|id| id.hyphenated().to_string()))
-        .bind(&new.place_name)
-        .bind(&new.address)
-        .bind(new.lat)
-        .bind(new.lng)
-        .bind(&new.region)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
+        .bind(new.host.to_db());
+        let id =
+            bind_fields(insert, new).bind(now).bind(now).execute(&mut *tx).await.map_err(backend)?.last_insert_rowid();
         sqlx::query("INSERT INTO meetup_members (meetup_id, user_id, joined_at) VALUES (?, ?, ?)")
             .bind(id)
             .bind(new.host.to_db())
@@ -109,4 +99,133 @@ impl MeetupStore for SqliteStorage {
         tx.commit().await.map_err(backend)?;
         Ok(Leave::Left(message))
     }
+
+    async fn meetup(&self, meetup: MeetupId, viewer: UserId) -> Result<Option<MeetupDetail>, StorageError> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let row: Option<MeetupRow> = sqlx::query_as(sql::MEETUP)
+            .bind(viewer.to_db())
+            .bind(meetup)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let members: Vec<(String, String)> =
+            sqlx::query_as(sql::MEMBERS).bind(meetup).fetch_all(&mut *conn).await.map_err(backend)?;
+        let members = members.into_iter().map(sql::member_from_row).collect::<Result<_, _>>()?;
+        Ok(Some(MeetupDetail { meetup: sql::meetup_from_row(row)?, members }))
+    }
+
+    async fn meetups(&self, query: &MeetupQuery) -> Result<Vec<Meetup>, StorageError> {
+        let (text, args) = sql::meetup_page(query);
+        let mut select = sqlx::query_as::<_, MeetupRow>(sqlx::AssertSqlSafe(text));
+        for arg in args {
+            select = match arg {
+                Arg::Int(value) => select.bind(value),
+                Arg::Text(value) => select.bind(value),
+            };
+        }
+        let rows = select.fetch_all(&self.pool).await.map_err(backend)?;
+        rows.into_iter().map(sql::meetup_from_row).collect()
+    }
+
+    async fn update_meetup(&self, meetup: MeetupId, edit: &NewMeetup) -> Result<Edit, StorageError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        let Some((host, _)) = visible(&mut tx, meetup).await? else { return Err(StorageError::UnknownMeetup) };
+        if host != edit.host.to_db() {
+            return Ok(Edit::NotHost);
+        }
+        let (members,): (i64,) =
+            sqlx::query_as(sql::MEMBER_COUNT).bind(meetup).fetch_one(&mut *tx).await.map_err(backend)?;
+        if edit.member_limit.is_some_and(|limit| i64::from(limit) < members) {
+            return Ok(Edit::LimitBelowMembers(u32::try_from(members).unwrap_or(u32::MAX)));
+        }
+        bind_fields(sqlx::query(sql::UPDATE_MEETUP), edit)
+            .bind(now_millis())
+            .bind(meetup)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Edit::Done)
+    }
+
+    async fn delete_meetup(&self, meetup: MeetupId, by: UserId) -> Result<Removal, StorageError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        let Some((host, image)) = visible(&mut tx, meetup).await? else { return Err(StorageError::UnknownMeetup) };
+        if host != by.to_db() {
+            return Ok(Removal::NotHost);
+        }
+        // Members, likes, comments, the notice (a column) and chat go with it (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM meetups WHERE id = ?").bind(meetup).execute(&mut *tx).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Removal::Deleted { image_id: image.as_deref().map(sql::uuid_from_db).transpose()? })
+    }
+
+    async fn image_of(&self, image: uuid::Uuid, user: UserId) -> Result<bool, StorageError> {
+        let (found,): (i64,) = sqlx::query_as(sql::IMAGE_OF)
+            .bind(image.hyphenated().to_string())
+            .bind(user.to_db())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(found > 0)
+    }
+
+    async fn set_like(&self, meetup: MeetupId, user: UserId, like: bool) -> Result<u32, StorageError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        if visible(&mut tx, meetup).await?.is_none() {
+            return Err(StorageError::UnknownMeetup);
+        }
+        let changed = if like {
+            sqlx::query(concat!(
+                "INSERT INTO meetup_likes (meetup_id, user_id, created_at) VALUES (?, ?, ?) ",
+                "ON CONFLICT DO NOTHING"
+            ))
+            .bind(meetup)
+            .bind(user.to_db())
+            .bind(now_millis())
+        } else {
+            sqlx::query(sql::UNLIKE).bind(meetup).bind(user.to_db())
+        }
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if changed > 0 {
+            let update = if like { sql::LIKE_UP } else { sql::LIKE_DOWN };
+            sqlx::query(update).bind(meetup).execute(&mut *tx).await.map_err(backend)?;
+        }
+        let (count,): (i64,) =
+            sqlx::query_as(sql::LIKE_COUNT).bind(meetup).fetch_one(&mut *tx).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        sql::like_count_from_db(count)
+    }
+}
+
+/// Binds a meetup's fields in `NewMeetup` order from `title` to `region` (as the insert and the
+/// update list them).
+fn bind_fields<'q>(
+    query: Query<'q, Sqlite, SqliteArguments>,
+    new: &'q NewMeetup,
+) -> Query<'q, Sqlite, SqliteArguments> {
+    query
+        .bind(&new.title)
+        .bind(&new.contents)
+        .bind(new.starts_at.timestamp_millis())
+        .bind(new.ends_at.timestamp_millis())
+        .bind(new.member_limit.map(i64::from))
+        .bind(new.image_id.map(|id| id.hyphenated().to_string()))
+        .bind(&new.place_name)
+        .bind(&new.address)
+        .bind(new.lat)
+        .bind(new.lng)
+        .bind(&new.region)
+}
+
+/// The host and image of a visible meetup, read inside the caller's transaction.
+pub(super) async fn visible(
+    conn: &mut SqliteConnection,
+    meetup: MeetupId,
+) -> Result<Option<(String, Option<String>)>, StorageError> {
+    sqlx::query_as(sql::VISIBLE_MEETUP).bind(meetup).fetch_optional(conn).await.map_err(backend)
 }
