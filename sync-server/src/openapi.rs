@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+mod chat;
 mod social;
 mod sync;
 
@@ -229,6 +230,7 @@ pub fn document(config: &Config) -> Value {
         paths.extend(account_paths());
         paths.extend(social::paths());
         paths.extend(sync::paths());
+        paths.extend(chat::paths());
     }
     document
 }

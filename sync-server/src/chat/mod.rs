@@ -22,6 +22,7 @@ use axum::routing::get;
 
 pub use frames::{ErrorCode, MessageView};
 pub use rooms::Rooms;
+pub use routes::HISTORY_PAGE_MAX;
 
 use crate::http::AppState;
 use crate::storage::Storage;
