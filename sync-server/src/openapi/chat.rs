@@ -4,7 +4,7 @@
 use mingizuk_core::limits::{CHAT_HISTORY_PAGE, CHAT_TEXT_MAX_CHARS};
 use serde_json::{Map, Value, json};
 
-use super::{error_response, json_body, json_response};
+use super::{error_response, json_body, json_response, websocket_operation};
 use crate::chat::HISTORY_PAGE_MAX;
 
 fn meetup_id() -> Value {
@@ -50,33 +50,18 @@ pub(super) fn paths() -> Map<String, Value> {
     let unauthorized = || error_response("unauthenticated, token_expired or invalid_token");
     let missing = || error_response("not_found: no such meetup");
     let paths = json!({
-        "/v1/chat": { "get": {
-            "operationId": "openChat",
-            "summary": concat!(
-                "WebSocket of JSON text frames, one object each. Client: subscribe {meetup_id, since_seq} ",
-                "(members only; replays every stored message after since_seq, then the notice, then live), ",
-                "unsubscribe {meetup_id}, send {meetup_id, client_id, text} (members only, 1-250 characters, ",
-                "not after the meetup's end; the same client_id is stored once and acked each time). Server: ",
-                "message, ack {client_id, meetup_id, seq, id}, notice {meetup_id, notice|null}, error {code, ",
-                "message, client_id|null} with codes invalid_frame, invalid_text, unknown_meetup, not_member, ",
-                "meetup_ended, rate_limited, too_many_rooms, storage_failed. Messages of a room arrive in seq ",
-                "order, each once; replay from the last seq after a reconnect. Close codes: 1003 ",
-                "text_frames_only, 1009 message_too_large, 1011 storage_failed, 1013 too_slow (the ",
-                "connection fell behind its rooms: reconnect and replay)"
-            ),
-            "security": [{ "bearer": [] }, { "ticket": [] }],
-            "parameters": [{
-                "name": "ticket", "in": "query", "required": false,
-                "description": "A ticket from POST /v1/ws-ticket, instead of the Authorization header",
-                "schema": { "type": "string" }
-            }],
-            "responses": {
-                "101": { "description": "Switching to the WebSocket protocol" },
-                "401": error_response("unauthenticated, token_expired, invalid_token or invalid_ticket"),
-                "403": error_response("origin_not_allowed"),
-                "426": error_response("upgrade_required: not a WebSocket upgrade request")
-            }
-        } },
+        "/v1/chat": { "get": websocket_operation("openChat", concat!(
+            "WebSocket of JSON text frames, one object each. Client: subscribe {meetup_id, since_seq} ",
+            "(members only; replays every stored message after since_seq, then the notice, then live), ",
+            "unsubscribe {meetup_id}, send {meetup_id, client_id, text} (members only, 1-250 characters, ",
+            "not after the meetup's end; the same client_id is stored once and acked each time). Server: ",
+            "message, ack {client_id, meetup_id, seq, id}, notice {meetup_id, notice|null}, error {code, ",
+            "message, client_id|null} with codes invalid_frame, invalid_text, unknown_meetup, not_member, ",
+            "meetup_ended, rate_limited, too_many_rooms, storage_failed. Messages of a room arrive in seq ",
+            "order, each once; replay from the last seq after a reconnect. Close codes: 1003 ",
+            "text_frames_only, 1009 message_too_large, 1011 storage_failed, 1013 too_slow (the ",
+            "connection fell behind its rooms: reconnect and replay)"
+        )) },
         "/v1/meetups/{id}/members": { "post": {
             "operationId": "joinMeetup",
             "summary": "Join a meetup; its room hears the join message",
