@@ -9,7 +9,7 @@
 //! source of truth for replay (not built yet). A subscriber that falls behind is dropped, never
 //! skipped; it replays from its last sequence number when it reconnects.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -121,6 +121,10 @@ pub struct Room {
     order: tokio::sync::Mutex<()>,
     pending: Mutex<Vec<Post>>,
     subscribers: Mutex<HashMap<u64, Arc<Outbox>>>,
+    /// Who left the meetup through this room (and has not joined again). A send is checked for
+    /// membership before it is queued; a leave that commits between that check and the group
+    /// commit is caught here, so nothing from someone who left follows their leave message.
+    departed: Mutex<HashSet<UserId>>,
 }
 
 impl Room {
@@ -190,6 +194,7 @@ impl Rooms {
             order: tokio::sync::Mutex::new(()),
             pending: Mutex::new(Vec::new()),
             subscribers: Mutex::new(HashMap::new()),
+            departed: Mutex::new(HashSet::new()),
         });
         map.rooms.insert(meetup, Arc::downgrade(&room));
         room
@@ -206,7 +211,17 @@ impl Rooms {
 
     async fn commit_pending(&self, room: &Room) {
         let _order = room.order.lock().await;
-        let queued = std::mem::take(&mut *locked(&room.pending));
+        let mut queued = std::mem::take(&mut *locked(&room.pending));
+        {
+            let departed = locked(&room.departed);
+            queued.retain(|post| {
+                let left = departed.contains(&post.sender.id);
+                if left {
+                    post.outbox.push(Event::Direct(frames::error(ErrorCode::NotMember, Some(post.client_id))));
+                }
+                !left
+            });
+        }
         for batch in queued.chunks(MAX_BATCH) {
             let new: Vec<NewMessage<'_>> = batch
                 .iter()
@@ -249,6 +264,7 @@ impl Rooms {
         self.write(meetup, move |rooms, room| async move {
             let joined = rooms.storage.join_meetup(meetup, &user, Utc::now()).await?;
             if let Join::Joined(message) = &joined {
+                locked(&room.departed).remove(&user.id);
                 room.publish_message(message);
             }
             Ok(joined)
@@ -262,6 +278,7 @@ impl Rooms {
         self.write(meetup, move |rooms, room| async move {
             let left = rooms.storage.leave_meetup(meetup, &user).await?;
             if let Leave::Left(message) = &left {
+                locked(&room.departed).insert(user.id);
                 room.publish_message(message);
                 room.remove_user(user.id);
             }
@@ -303,5 +320,40 @@ impl Rooms {
             Ok(result) => result,
             Err(e) => Err(StorageError::Io(std::io::Error::other(format!("a room write did not finish: {e}")))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: i64) -> Event {
+        Event::Message { meetup: 1, seq: n, frame: Utf8Bytes::from(n.to_string()) }
+    }
+
+    #[tokio::test]
+    async fn an_outbox_hands_over_its_events_in_order() {
+        let outbox = Outbox::new(UserId::random(), 4);
+        outbox.push(frame(1));
+        outbox.push(frame(2));
+        let seqs: Vec<i64> = outbox
+            .next()
+            .await
+            .expect("not overflowed")
+            .into_iter()
+            .filter_map(|e| if let Event::Message { seq, .. } = e { Some(seq) } else { None })
+            .collect();
+        assert_eq!(seqs, vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_full_outbox_overflows_rather_than_skipping_or_waiting() {
+        let outbox = Outbox::new(UserId::random(), 3);
+        for n in 1..=4 {
+            outbox.push(frame(n));
+        }
+        assert!(outbox.next().await.is_err(), "the connection must close and replay");
+        outbox.push(frame(5));
+        assert!(outbox.next().await.is_err(), "and stays overflowed");
     }
 }
