@@ -11,6 +11,7 @@ pub mod fold;
 pub mod history;
 pub mod limits;
 pub mod model;
+pub mod region;
 pub mod rules;
 pub mod schema;
 pub mod wire;
