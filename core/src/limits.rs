@@ -34,3 +34,6 @@ pub const PASSWORD_MAX_CHARS: usize = 64;
 pub const PLAYER_TIMER_SECONDS: u32 = 5;
 /// Days in one page of the weekly chart.
 pub const WEEK_DAYS: i64 = 7;
+
+/// A place search (`GET /v1/places?q=`) is 1–100 characters.
+pub const PLACE_QUERY_MAX_CHARS: usize = 100;

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+mod media;
 mod social;
 mod sync;
 
@@ -229,6 +230,14 @@ pub fn document(config: &Config) -> Value {
         paths.extend(account_paths());
         paths.extend(social::paths());
         paths.extend(sync::paths());
+        paths.extend(media::paths());
+        media::mark_idempotent_writes(paths);
+    }
+    if let Some(components) = document.get_mut("components").and_then(Value::as_object_mut) {
+        components.insert("parameters".into(), json!({ "IdempotencyKey": media::idempotency_key_parameter() }));
+        if let Some(schemas) = components.get_mut("schemas").and_then(Value::as_object_mut) {
+            schemas.insert("Place".into(), media::place_schema());
+        }
     }
     document
 }

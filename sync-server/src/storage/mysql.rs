@@ -173,6 +173,7 @@ impl MySqlStorage {
 
 mod chat;
 mod documents;
+mod media;
 mod meetups;
 mod social;
 mod tokens;

@@ -143,6 +143,7 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
 mod chat;
 mod chunks;
 mod documents;
+mod media;
 mod meetups;
 mod social;
 mod tokens;
