@@ -55,3 +55,5 @@ pub const WEEK_DAYS: i64 = 7;
 pub const CHAT_TEXT_MAX_CHARS: usize = 250;
 /// Chat history is shown this many messages at a time, newest first.
 pub const CHAT_HISTORY_PAGE: u32 = 50;
+/// A place search (`GET /v1/places?q=`) is 1–100 characters.
+pub const PLACE_QUERY_MAX_CHARS: usize = 100;

@@ -1,15 +1,15 @@
-//! A meetup's region, "시·도 시·군·구", derived from a Korean address (PRODUCT.md §6). The server
-//! derives it when a meetup is written and normalises a list's region filter the same way; the
-//! client can use it to offer the filter. Short and former names of a 시·도 become today's full
-//! name, so "서울 강남구 …" and "서울특별시 강남구 …" fall in one region.
+//! A meetup's region (PRODUCT.md §6): "시·도 시·군·구" derived from a Korean address, the same way
+//! on the server (place search, meetup writes) and on devices. Geocoders write the province in
+//! several forms (Kakao "서울 강남구 …", Nominatim "서울특별시 …", older names like "강원도"); all
+//! of them map to the current official name so one region filter matches every source.
 
-/// Each 시·도 by its full name, with the short and former names addresses use for it.
-const PROVINCES: &[(&str, &[&str])] = &[
+/// Every 시·도 by its current official name, with the other names addresses use for it.
+const PROVINCES: [(&str, &[&str]); 17] = [
     ("서울특별시", &["서울", "서울시"]),
     ("부산광역시", &["부산", "부산시"]),
     ("대구광역시", &["대구", "대구시"]),
     ("인천광역시", &["인천", "인천시"]),
-    ("광주광역시", &["광주", "광주시"]),
+    ("광주광역시", &["광주"]),
     ("대전광역시", &["대전", "대전시"]),
     ("울산광역시", &["울산", "울산시"]),
     ("세종특별자치시", &["세종", "세종시"]),
@@ -24,24 +24,30 @@ const PROVINCES: &[(&str, &[&str])] = &[
     ("제주특별자치도", &["제주", "제주도"]),
 ];
 
-/// The 시·도 without 시·군·구 below it: its region is the 시·도 alone.
-const SINGLE_TIER: &str = "세종특별자치시";
-
-/// The full name of a 시·도 given by its full, short or former name.
-pub fn province(name: &str) -> Option<&'static str> {
-    PROVINCES.iter().find(|(full, other)| *full == name || other.contains(&name)).map(|(full, _)| *full)
+/// The official name of a 시·도 written in any of its usual forms, or `None` if `name` is not one.
+pub fn province_name(name: &str) -> Option<&'static str> {
+    PROVINCES
+        .iter()
+        .find(|(official, others)| *official == name || others.contains(&name))
+        .map(|(official, _)| *official)
 }
 
-/// The region of an address: its 시·도 (normalised) and the 시·군·구 after it, or `None` when the
-/// address does not start with a Korean 시·도 followed by a 시·군·구.
+/// The region "시·도 시·군·구" of a Korean address ("서울특별시 영등포구 여의동로 343" →
+/// "서울특별시 영등포구"; "경기 성남시 분당구 …" → "경기도 성남시"). A 시·도 without 시·군·구
+/// (세종) or an address that stops after the 시·도 gives the 시·도 alone. `None` when the address
+/// does not start with a 시·도 (after an optional "대한민국").
 pub fn region_of(address: &str) -> Option<String> {
-    let mut words = address.split_whitespace();
-    let province = province(words.next()?)?;
-    if province == SINGLE_TIER {
-        return Some(province.to_owned());
+    let mut words = address.split_whitespace().skip_while(|w| *w == "대한민국");
+    let province = province_name(words.next()?)?;
+    match words.next().filter(|w| is_district(w)) {
+        Some(district) if province != "세종특별자치시" => Some(format!("{province} {district}")),
+        _ => Some(province.to_owned()),
     }
-    let district = words.next()?;
-    Some(format!("{province} {district}"))
+}
+
+/// Whether `word` names a 시, 군 or 구 (and is not just the suffix).
+fn is_district(word: &str) -> bool {
+    word.chars().count() >= 2 && (word.ends_with('시') || word.ends_with('군') || word.ends_with('구'))
 }
 
 /// A list's region filter as stored regions spell it: a 시·도 alone ("서울" → "서울특별시") or a
@@ -50,7 +56,7 @@ pub fn normalize_filter(filter: &str) -> String {
     let mut words = filter.split_whitespace();
     let first = words.next().unwrap_or_default();
     let rest: Vec<&str> = words.collect();
-    match province(first) {
+    match province_name(first) {
         Some(full) if rest.is_empty() => full.to_owned(),
         Some(full) => format!("{full} {}", rest.join(" ")),
         None => filter.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -62,20 +68,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_region_is_the_province_and_district_with_short_names_made_full() {
+    fn a_full_address_gives_its_province_and_district() {
         assert_eq!(region_of("서울특별시 영등포구 여의동로 343").as_deref(), Some("서울특별시 영등포구"));
-        assert_eq!(region_of("서울 강남구 테헤란로 1").as_deref(), Some("서울특별시 강남구"));
-        assert_eq!(region_of("경기 성남시 분당구 판교역로 1").as_deref(), Some("경기도 성남시"));
-        assert_eq!(region_of("강원도 춘천시 중앙로 1").as_deref(), Some("강원특별자치도 춘천시"));
-        assert_eq!(region_of("세종특별자치시 한누리대로 2130").as_deref(), Some("세종특별자치시"));
-        assert_eq!(region_of("  부산   해운대구  ").as_deref(), Some("부산광역시 해운대구"));
+        assert_eq!(region_of("부산광역시 해운대구 우동 1411").as_deref(), Some("부산광역시 해운대구"));
+        assert_eq!(region_of("전라남도 담양군 담양읍 객사리").as_deref(), Some("전라남도 담양군"));
     }
 
     #[test]
-    fn an_address_without_a_korean_province_and_district_has_no_region() {
+    fn short_and_old_province_names_become_the_official_ones() {
+        assert_eq!(region_of("서울 강남구 영동대로 513").as_deref(), Some("서울특별시 강남구"));
+        assert_eq!(region_of("경기 수원시 팔달구 인계동").as_deref(), Some("경기도 수원시"));
+        assert_eq!(region_of("강원도 춘천시 중앙로 1").as_deref(), Some("강원특별자치도 춘천시"));
+        assert_eq!(region_of("전라북도 전주시 완산구").as_deref(), Some("전북특별자치도 전주시"));
+        assert_eq!(region_of("제주 제주시 첨단로 242").as_deref(), Some("제주특별자치도 제주시"));
+        assert_eq!(region_of("충북 청주시 상당구").as_deref(), Some("충청북도 청주시"));
+    }
+
+    #[test]
+    fn a_city_with_wards_keeps_the_city_not_the_ward() {
+        assert_eq!(region_of("경기도 성남시 분당구 판교역로 166").as_deref(), Some("경기도 성남시"));
+    }
+
+    #[test]
+    fn sejong_and_bare_provinces_give_the_province_alone() {
+        assert_eq!(region_of("세종특별자치시 한누리대로 2130").as_deref(), Some("세종특별자치시"));
+        assert_eq!(region_of("세종 조치원읍").as_deref(), Some("세종특별자치시"));
+        assert_eq!(region_of("경기도").as_deref(), Some("경기도"));
+        assert_eq!(region_of("인천 중구").as_deref(), Some("인천광역시 중구"));
+    }
+
+    #[test]
+    fn a_country_prefix_is_skipped_and_foreign_or_empty_addresses_have_no_region() {
+        assert_eq!(region_of("대한민국 대구광역시 중구 동성로").as_deref(), Some("대구광역시 중구"));
         assert_eq!(region_of(""), None);
-        assert_eq!(region_of("서울특별시"), None);
-        assert_eq!(region_of("1600 Amphitheatre Parkway"), None);
+        assert_eq!(region_of("1600 Amphitheatre Parkway, Mountain View"), None);
+        assert_eq!(region_of("도쿄도 신주쿠구"), None);
     }
 
     #[test]

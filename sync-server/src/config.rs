@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod media;
 mod social;
 
+pub use media::{DEFAULT_IMAGE_UPLOADS_PER_DAY, DEFAULT_MAX_IMAGE_BYTES, GeocoderConfig, MediaConfig};
 pub use social::{DEFAULT_DEEP_LINK, Provider, ProviderConfig, SocialConfig};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -95,6 +97,10 @@ pub struct Config {
     /// Web origins (`scheme://host[:port]`) allowed to open WebSockets and call the API from a
     /// browser. Requests without an `Origin` header (native apps) are not affected.
     pub allowed_origins: Vec<String>,
+    /// Image uploads: folder, size limit, daily quota.
+    pub media: MediaConfig,
+    /// The geocoder place search asks.
+    pub geocoder: GeocoderConfig,
 }
 
 /// One layer as written in the TOML file: every key optional, unknown keys refused.
@@ -110,6 +116,8 @@ struct Layer {
     allowed_origins: Option<Vec<String>>,
     deep_link: Option<String>,
     oauth: Option<social::SocialLayer>,
+    media: Option<media::MediaLayer>,
+    geocoder: Option<media::GeocoderLayer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +170,8 @@ impl Config {
             max_body_bytes,
             deep_link: var("MINGIZUK_DEEP_LINK"),
             oauth: None,
+            media: None,
+            geocoder: None,
             allowed_origins: var("MINGIZUK_ALLOWED_ORIGINS")
                 .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()),
         };
@@ -180,6 +190,7 @@ impl Config {
         if max_body_bytes == 0 {
             return Err(ConfigError::Invalid { key: "max_body_bytes", message: "must be above 0".into() });
         }
+        let media = media::resolve_media(file_layer.media.as_ref(), env, &data_dir)?;
         Ok(Self {
             listen,
             data_dir,
@@ -190,6 +201,8 @@ impl Config {
             social: social::resolve(file_layer.oauth.as_ref(), env)?,
             deep_link: env_layer.deep_link.or(file_layer.deep_link).unwrap_or_else(|| DEFAULT_DEEP_LINK.to_owned()),
             allowed_origins: env_layer.allowed_origins.or(file_layer.allowed_origins).unwrap_or_default(),
+            media,
+            geocoder: media::resolve_geocoder(file_layer.geocoder.as_ref(), env)?,
         })
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -22,8 +23,8 @@ use tracing::Level;
 use crate::auth::{self, Auth, TokenKeys};
 use crate::config::Config;
 use crate::error::{ApiError, Json};
-use crate::openapi;
 use crate::storage::Storage;
+use crate::{idempotency, openapi};
 
 /// How long `/healthz` waits for the database before calling it down.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -37,6 +38,10 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub sync: Arc<crate::sync::Sync>,
     pub chat: Arc<crate::chat::Chat>,
+    /// Place search's geocoder client and cache.
+    pub places: Arc<crate::places::PlaceSearch>,
+    /// Idempotency keys whose first request is running.
+    pub writes_in_flight: Arc<crate::idempotency::WritesInFlight>,
 }
 
 impl AppState {
@@ -53,7 +58,16 @@ impl AppState {
         };
         let sync = Arc::new(crate::sync::Sync::new(storage.clone(), crate::sync::Limits::default()));
         let chat = Arc::new(crate::chat::Chat::new(storage.clone(), crate::chat::Limits::default()));
-        Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)), sync, chat }
+        let places = Arc::new(crate::places::PlaceSearch::new(config.geocoder.clone()));
+        Self {
+            config: Arc::new(config),
+            storage,
+            auth: Arc::new(Auth::new(keys)),
+            sync,
+            chat,
+            places,
+            writes_in_flight: Arc::default(),
+        }
     }
 }
 
@@ -80,6 +94,7 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
             strict_transport.then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains")),
         ));
     let max_body_bytes = state.config.max_body_bytes;
+    let max_image_bytes = state.config.media.max_bytes;
     let cors = cors(&state.config.allowed_origins);
     extra
         .route("/healthz", get(healthz))
@@ -88,8 +103,12 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
         .merge(crate::sync::router())
         .merge(crate::meetups::router())
         .merge(crate::chat::router())
+        .merge(crate::media::router(max_image_bytes))
+        .merge(crate::places::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Every write route, whoever adds it, replays the first response to an Idempotency-Key.
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotent_writes))
         // Extractors refuse longer bodies; our `Json` turns that into `payload_too_large`.
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(
@@ -116,8 +135,8 @@ fn cors(allowed: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
-        .expose_headers([REQUEST_ID])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, idempotency::IDEMPOTENCY_KEY])
+        .expose_headers([REQUEST_ID, idempotency::IDEMPOTENT_REPLAYED])
         .max_age(Duration::from_secs(600))
 }
 

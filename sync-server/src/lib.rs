@@ -1,6 +1,7 @@
 //! Mingizuk's sync server (issue 3): the HTTP skeleton (`http::app`, the error format, `/healthz`,
 //! `/openapi.json`), layered configuration, the storage interface with its SQLite and MySQL
-//! backends, and local accounts with tokens (`auth`). Social login and document sync build on these.
+//! backends, and local accounts with tokens (`auth`). Social login and document sync build on these;
+//! issue 4 adds image uploads (`media`), place search (`places`) and idempotent writes (`idempotency`).
 //! `main.rs` is glue: it loads the configuration, opens storage and calls [`server::serve`].
 
 pub mod auth;
@@ -8,8 +9,11 @@ pub mod chat;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod idempotency;
+pub mod media;
 pub mod meetups;
 pub mod openapi;
+pub mod places;
 pub mod rate;
 pub mod server;
 pub mod storage;

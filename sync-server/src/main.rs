@@ -56,7 +56,8 @@ async fn run() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {}", config.database_url.redacted()))?;
     // Runs at start and then daily; ended with the server.
-    let purge = tokio::spawn(auth::run_daily_purge(storage.clone()));
+    let purge =
+        tokio::spawn(auth::run_daily_purge(storage.clone(), mingizuk_server::media::MediaFolder::new(&config.media)));
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let result = server::serve(listener, AppState::new(config, storage.clone()), server::shutdown_signal()).await;

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 mod chat;
+mod media;
 mod meetups;
 mod social;
 mod sync;
@@ -254,9 +255,15 @@ pub fn document(config: &Config) -> Value {
         paths.extend(sync::paths());
         paths.extend(meetups::paths());
         paths.extend(chat::paths());
+        paths.extend(media::paths());
+        media::mark_idempotent_writes(paths);
     }
-    if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        schemas.extend(meetups::schemas());
+    if let Some(components) = document.get_mut("components").and_then(Value::as_object_mut) {
+        components.insert("parameters".into(), json!({ "IdempotencyKey": media::idempotency_key_parameter() }));
+        if let Some(schemas) = components.get_mut("schemas").and_then(Value::as_object_mut) {
+            schemas.insert("Place".into(), media::place_schema());
+            schemas.extend(meetups::schemas());
+        }
     }
     document
 }

@@ -1,5 +1,6 @@
 //! The daily purge (PRODUCT.md §2): accounts deleted more than `ACCOUNT_RESTORE_DAYS` ago are
-//! removed for good with everything they own, and sign-ins that expired unused are swept. The job
+//! removed for good with everything they own, and sign-ins that expired unused are swept; the same
+//! job removes images no meetup took within a day and forgets day-old idempotency keys. The job
 //! runs once at start and then every 24 hours; a failed run is logged and retried the next time,
 //! never taking the server down. `purge_deleted_accounts` takes "now" so tests can run it at will.
 
@@ -9,6 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::ACCOUNT_RESTORE_DAYS;
+use crate::idempotency::KEPT_RESPONSE_LIFETIME;
+use crate::media::MediaFolder;
 use crate::storage::{Storage, StorageError};
 
 /// How often the purge runs.
@@ -31,12 +34,21 @@ pub async fn purge_deleted_accounts(storage: &dyn Storage, now: DateTime<Utc>) -
 }
 
 /// Runs the purge now and then every `PURGE_INTERVAL`, forever; spawn it and abort it at shutdown.
-pub async fn run_daily_purge(storage: Arc<dyn Storage>) {
+pub async fn run_daily_purge(storage: Arc<dyn Storage>, media: MediaFolder) {
     let mut ticks = tokio::time::interval(PURGE_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match purge_deleted_accounts(&*storage, Utc::now()).await {
+        let now = Utc::now();
+        match media.purge_unused(&*storage, now).await {
+            Ok(images) => tracing::info!(images, "unused images removed"),
+            Err(e) => tracing::error!(error = %e, "removing unused images failed; it runs again in 24 hours"),
+        }
+        match storage.purge_kept_responses(now - KEPT_RESPONSE_LIFETIME).await {
+            Ok(keys) => tracing::info!(keys, "old idempotency keys forgotten"),
+            Err(e) => tracing::error!(error = %e, "forgetting old idempotency keys failed; it runs again in 24 hours"),
+        }
+        match purge_deleted_accounts(&*storage, now).await {
             Ok(purged) => {
                 tracing::info!(accounts = purged.accounts, expired_logins = purged.expired_logins, "daily purge done")
             }

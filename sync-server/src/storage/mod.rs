@@ -1,11 +1,14 @@
 //! The server's storage interface: document ownership, append-only document chunks, user accounts
 //! and their refresh tokens, social identities and the single-use rows of a social login, meetups
-//! with their members and chat rooms (`meetups`, `chat`), with one implementation per backend (SQLite through sqlx, MySQL/MariaDB through mysql_async). Everything
-//! above this module talks to `dyn Storage` only; the conformance suite in `tests/storage.rs` holds
+//! with their members and chat rooms (`meetups`, `chat`), uploaded images' records (`media`) and
+//! the responses kept for idempotent writes (`idempotency`), with one implementation per backend
+//! (SQLite through sqlx, MySQL/MariaDB through mysql_async). Everything above this module talks to `dyn Storage` only; the conformance suite in `tests/storage.rs` holds
 //! both backends to the same behaviour. No HTTP, protocol or auth rules live here: the caller
 //! decides who may do what, storage only keeps it consistent.
 
 pub mod chat;
+pub mod idempotency;
+pub mod media;
 pub mod meetups;
 mod migrate;
 mod mysql;
@@ -61,7 +64,16 @@ pub enum StorageError {
 /// The storage interface both backends implement. Object-safe, so the server holds an
 /// `Arc<dyn Storage>` chosen at start from the database URL.
 #[async_trait]
-pub trait Storage: chat::ChatStore + meetups::MeetupStore + meetups::CommentStore + Send + Sync + 'static {
+pub trait Storage:
+    chat::ChatStore
+    + idempotency::IdempotencyStore
+    + media::MediaStore
+    + meetups::MeetupStore
+    + meetups::CommentStore
+    + Send
+    + Sync
+    + 'static
+{
     /// A cheap round trip to the database, for health checks.
     async fn ping(&self) -> Result<(), StorageError>;
 

@@ -174,6 +174,7 @@ impl MySqlStorage {
 mod chat;
 mod comments;
 mod documents;
+mod media;
 mod meetups;
 mod social;
 mod tokens;

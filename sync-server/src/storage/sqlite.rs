@@ -151,6 +151,7 @@ mod chat;
 mod chunks;
 mod comments;
 mod documents;
+mod media;
 mod meetups;
 mod social;
 mod tokens;

@@ -36,6 +36,7 @@ impl TestDb {
         &*self.storage
     }
 
+    #[allow(dead_code)]
     pub fn shared(&self) -> Arc<dyn Storage> {
         Arc::clone(&self.storage)
     }

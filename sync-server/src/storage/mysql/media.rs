@@ -1,0 +1,139 @@
+//! MySQL: uploaded images' records and the responses kept for idempotent writes. Each call is one
+//! statement, so no transaction is needed.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mysql_async::prelude::Queryable;
+use uuid::Uuid;
+
+use super::{ER_DUP_ENTRY, ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, server_code};
+use crate::storage::idempotency::{IdempotencyStore, KeptResponse, kept_from_db};
+use crate::storage::media::{MediaRecord, MediaStore, media_from_db, media_id_from_db, size_to_db};
+use crate::storage::{StorageError, UserId, now_millis};
+
+#[async_trait]
+impl MediaStore for MySqlStorage {
+    async fn insert_media(&self, media: &MediaRecord) -> Result<(), StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop(
+            "INSERT INTO media (id, owner_user_id, content_type, byte_size, created_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                media.id.hyphenated().to_string(),
+                media.owner.to_db(),
+                media.content_type.as_str(),
+                size_to_db(media.byte_size)?,
+                media.created_at.timestamp_millis(),
+            ),
+        )
+        .await
+        .map_err(|e| match server_code(&e) {
+            Some(ER_NO_REFERENCED_ROW_2) => StorageError::UnknownUser,
+            _ => backend(e),
+        })
+    }
+
+    async fn media(&self, id: Uuid) -> Result<Option<MediaRecord>, StorageError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(String, String, i64, i64)> = conn
+            .exec_first(
+                "SELECT owner_user_id, content_type, byte_size, created_at FROM media WHERE id = ?",
+                (id.hyphenated().to_string(),),
+            )
+            .await
+            .map_err(backend)?;
+        row.map(|row| media_from_db(id, row)).transpose()
+    }
+
+    async fn delete_media(&self, id: Uuid) -> Result<bool, StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop("DELETE FROM media WHERE id = ?", (id.hyphenated().to_string(),)).await.map_err(backend)?;
+        Ok(conn.affected_rows() == 1)
+    }
+
+    async fn delete_media_if_unused(&self, id: Uuid) -> Result<bool, StorageError> {
+        let id = id.hyphenated().to_string();
+        let mut conn = self.conn().await?;
+        conn.exec_drop(
+            "DELETE FROM media WHERE id = ? AND NOT EXISTS (SELECT 1 FROM meetups WHERE image_id = ?)",
+            (id.as_str(), id.as_str()),
+        )
+        .await
+        .map_err(backend)?;
+        Ok(conn.affected_rows() == 1)
+    }
+
+    async fn unused_media(&self, created_before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StorageError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<String> = conn
+            .exec(
+                "SELECT id FROM media m WHERE m.created_at < ?
+                   AND NOT EXISTS (SELECT 1 FROM meetups WHERE image_id = m.id)
+                 ORDER BY m.created_at LIMIT ?",
+                (created_before.timestamp_millis(), limit),
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|id| media_id_from_db(id)).collect()
+    }
+
+    async fn count_media_since(&self, owner: UserId, since: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut conn = self.conn().await?;
+        let count: Option<u64> = conn
+            .exec_first(
+                "SELECT COUNT(*) FROM media WHERE owner_user_id = ? AND created_at >= ?",
+                (owner.to_db(), since.timestamp_millis()),
+            )
+            .await
+            .map_err(backend)?;
+        Ok(count.unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MySqlStorage {
+    async fn kept_response(&self, user: UserId, key: &str) -> Result<Option<KeptResponse>, StorageError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(Vec<u8>, i64, Vec<u8>)> = conn
+            .exec_first(
+                "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ? AND `key` = ?",
+                (user.to_db(), key),
+            )
+            .await
+            .map_err(backend)?;
+        row.map(|(hash, status, body)| kept_from_db(&hash, status, body)).transpose()
+    }
+
+    async fn keep_response(&self, user: UserId, key: &str, response: &KeptResponse) -> Result<bool, StorageError> {
+        let mut conn = self.conn().await?;
+        let inserted = conn
+            .exec_drop(
+                "INSERT INTO idempotency_keys (user_id, `key`, request_hash, status, body, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    user.to_db(),
+                    key,
+                    response.request_hash.to_vec(),
+                    response.status,
+                    response.body.as_slice(),
+                    now_millis(),
+                ),
+            )
+            .await;
+        match inserted {
+            Ok(()) => Ok(true),
+            Err(e) => match server_code(&e) {
+                Some(ER_DUP_ENTRY) => Ok(false),
+                Some(ER_NO_REFERENCED_ROW_2) => Err(StorageError::UnknownUser),
+                _ => Err(backend(e)),
+            },
+        }
+    }
+
+    async fn purge_kept_responses(&self, created_before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop("DELETE FROM idempotency_keys WHERE created_at < ?", (created_before.timestamp_millis(),))
+            .await
+            .map_err(backend)?;
+        Ok(conn.affected_rows())
+    }
+}

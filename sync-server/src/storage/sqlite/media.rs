@@ -1,0 +1,133 @@
+//! SQLite: uploaded images' records and the responses kept for idempotent writes. Each call is one
+//! statement, so no transaction is needed.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::error::ErrorKind;
+use uuid::Uuid;
+
+use super::{SqliteStorage, backend, kind};
+use crate::storage::idempotency::kept_from_db;
+use crate::storage::idempotency::{IdempotencyStore, KeptResponse};
+use crate::storage::media::{MediaRecord, MediaStore, media_from_db, media_id_from_db, size_to_db};
+use crate::storage::{StorageError, UserId, now_millis};
+
+fn unknown_user_or_backend(e: sqlx::Error) -> StorageError {
+    match kind(&e) {
+        Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownUser,
+        _ => backend(e),
+    }
+}
+
+#[async_trait]
+impl MediaStore for SqliteStorage {
+    async fn insert_media(&self, media: &MediaRecord) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO media (id, owner_user_id, content_type, byte_size, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(media.id.hyphenated().to_string())
+        .bind(media.owner.to_db())
+        .bind(&media.content_type)
+        .bind(size_to_db(media.byte_size)?)
+        .bind(media.created_at.timestamp_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(unknown_user_or_backend)?;
+        Ok(())
+    }
+
+    async fn media(&self, id: Uuid) -> Result<Option<MediaRecord>, StorageError> {
+        let row: Option<(String, String, i64, i64)> =
+            sqlx::query_as("SELECT owner_user_id, content_type, byte_size, created_at FROM media WHERE id = ?")
+                .bind(id.hyphenated().to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        row.map(|row| media_from_db(id, row)).transpose()
+    }
+
+    async fn delete_media(&self, id: Uuid) -> Result<bool, StorageError> {
+        let done = sqlx::query("DELETE FROM media WHERE id = ?")
+            .bind(id.hyphenated().to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_media_if_unused(&self, id: Uuid) -> Result<bool, StorageError> {
+        let id = id.hyphenated().to_string();
+        let done =
+            sqlx::query("DELETE FROM media WHERE id = ? AND NOT EXISTS (SELECT 1 FROM meetups WHERE image_id = ?)")
+                .bind(&id)
+                .bind(&id)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn unused_media(&self, created_before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StorageError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM media m WHERE m.created_at < ?
+               AND NOT EXISTS (SELECT 1 FROM meetups WHERE image_id = m.id)
+             ORDER BY m.created_at LIMIT ?",
+        )
+        .bind(created_before.timestamp_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(|(id,)| media_id_from_db(id)).collect()
+    }
+
+    async fn count_media_since(&self, owner: UserId, since: DateTime<Utc>) -> Result<u64, StorageError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM media WHERE owner_user_id = ? AND created_at >= ?")
+            .bind(owner.to_db())
+            .bind(since.timestamp_millis())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(count.unsigned_abs())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStorage {
+    async fn kept_response(&self, user: UserId, key: &str) -> Result<Option<KeptResponse>, StorageError> {
+        let row: Option<(Vec<u8>, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ? AND key = ?")
+                .bind(user.to_db())
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        row.map(|(hash, status, body)| kept_from_db(&hash, status, body)).transpose()
+    }
+
+    async fn keep_response(&self, user: UserId, key: &str, response: &KeptResponse) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO NOTHING",
+        )
+        .bind(user.to_db())
+        .bind(key)
+        .bind(response.request_hash.as_slice())
+        .bind(i64::from(response.status))
+        .bind(response.body.as_slice())
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(unknown_user_or_backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn purge_kept_responses(&self, created_before: DateTime<Utc>) -> Result<u64, StorageError> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+            .bind(created_before.timestamp_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+}

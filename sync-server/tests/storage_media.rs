@@ -1,0 +1,142 @@
+//! Conformance suite, images and idempotent writes: image records read back, counted per owner,
+//! deleted, and purged with their files when no meetup shows them after a day; kept responses of
+//! idempotent writes, first one wins, purged after a day. Each test runs against SQLite and against
+//! MySQL/MariaDB (see `storage.rs`).
+
+#[macro_use]
+mod common;
+
+use chrono::{Duration, Utc};
+use common::TestDb;
+use mingizuk_server::config::MediaConfig;
+use mingizuk_server::media::MediaFolder;
+use mingizuk_server::storage::idempotency::KeptResponse;
+use mingizuk_server::storage::media::MediaRecord;
+use mingizuk_server::storage::meetups::NewMeetup;
+use mingizuk_server::storage::{NewUser, Storage, StorageError, UserId};
+use uuid::Uuid;
+
+conformance!(
+    an_image_record_is_read_back_as_written,
+    an_image_of_an_unknown_user_is_refused,
+    uploads_are_counted_per_owner_since_a_time,
+    deleting_an_image_record_says_whether_there_was_one,
+    images_no_meetup_shows_are_purged_with_their_files_after_a_day,
+    a_kept_response_is_read_back_and_the_first_one_wins,
+    a_response_of_an_unknown_user_is_refused,
+    kept_responses_are_forgotten_after_the_cutoff,
+);
+
+async fn person(storage: &dyn Storage, name: &str) -> UserId {
+    let new = NewUser {
+        id: UserId::random(),
+        email: format!("{name}@example.com"),
+        nickname: name.into(),
+        password_hash: None,
+    };
+    storage.create_user(&new).await.expect("create user").id
+}
+
+fn image(owner: UserId, created_at: chrono::DateTime<Utc>) -> MediaRecord {
+    // Stored times have millisecond precision.
+    let created_at = chrono::DateTime::from_timestamp_millis(created_at.timestamp_millis()).expect("time");
+    MediaRecord { id: Uuid::new_v4(), owner, content_type: "image/png".into(), byte_size: 1234, created_at }
+}
+
+async fn an_image_record_is_read_back_as_written(db: TestDb) {
+    let storage = db.storage();
+    let owner = person(storage, "민지").await;
+    let record = image(owner, Utc::now());
+    storage.insert_media(&record).await.expect("insert");
+    assert_eq!(storage.media(record.id).await.expect("read"), Some(record));
+    assert_eq!(storage.media(Uuid::new_v4()).await.expect("read unknown"), None);
+}
+
+async fn an_image_of_an_unknown_user_is_refused(db: TestDb) {
+    let refused = db.storage().insert_media(&image(UserId::random(), Utc::now())).await;
+    assert!(matches!(refused, Err(StorageError::UnknownUser)), "{refused:?}");
+}
+
+async fn uploads_are_counted_per_owner_since_a_time(db: TestDb) {
+    let storage = db.storage();
+    let (minji, junho) = (person(storage, "민지").await, person(storage, "준호").await);
+    let now = Utc::now();
+    for at in [now - Duration::hours(30), now - Duration::hours(2), now] {
+        storage.insert_media(&image(minji, at)).await.expect("insert");
+    }
+    storage.insert_media(&image(junho, now)).await.expect("insert");
+    assert_eq!(storage.count_media_since(minji, now - Duration::days(1)).await.expect("count"), 2);
+    assert_eq!(storage.count_media_since(junho, now - Duration::days(1)).await.expect("count"), 1);
+}
+
+async fn deleting_an_image_record_says_whether_there_was_one(db: TestDb) {
+    let storage = db.storage();
+    let record = image(person(storage, "민지").await, Utc::now());
+    storage.insert_media(&record).await.expect("insert");
+    assert!(storage.delete_media(record.id).await.expect("delete"));
+    assert!(!storage.delete_media(record.id).await.expect("delete again"));
+    assert_eq!(storage.media(record.id).await.expect("read"), None);
+}
+
+async fn images_no_meetup_shows_are_purged_with_their_files_after_a_day(db: TestDb) {
+    let storage = db.storage();
+    let dir = tempfile::tempdir().expect("media folder");
+    let folder = MediaFolder::new(&MediaConfig { dir: dir.path().to_owned(), max_bytes: 1 << 20, uploads_per_day: 10 });
+    let host = person(storage, "민지").await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let shown = folder.upload(storage, host, png.clone()).await.expect("upload shown");
+    let unused = folder.upload(storage, host, png.clone()).await.expect("upload unused");
+    let now = Utc::now();
+    let new = NewMeetup {
+        host,
+        title: "한강 러닝".into(),
+        contents: "토요일 아침 5km".into(),
+        starts_at: now + Duration::days(2),
+        ends_at: now + Duration::days(2) + Duration::hours(1),
+        member_limit: None,
+        image_id: Some(shown.id),
+        place_name: "여의나루역".into(),
+        address: "서울특별시 영등포구 여의동로 343".into(),
+        lat: 37.5271,
+        lng: 126.9326,
+        region: "서울특별시 영등포구".into(),
+    };
+    storage.create_meetup(&new).await.expect("create meetup");
+
+    assert_eq!(folder.purge_unused(storage, now).await.expect("purge today"), 0, "a new upload waits a day");
+    assert_eq!(folder.purge_unused(storage, now + Duration::days(2)).await.expect("purge later"), 1);
+    assert_eq!(storage.media(unused.id).await.expect("read"), None);
+    assert!(!dir.path().join(unused.id.to_string()).exists(), "its file went with it");
+    assert!(storage.media(shown.id).await.expect("read").is_some(), "a meetup's picture stays");
+    assert!(dir.path().join(shown.id.to_string()).is_file());
+    assert!(!storage.delete_media_if_unused(shown.id).await.expect("delete if unused"));
+}
+
+fn kept(body: &str, status: u16) -> KeptResponse {
+    KeptResponse { request_hash: [7; 32], status, body: body.as_bytes().to_vec() }
+}
+
+async fn a_kept_response_is_read_back_and_the_first_one_wins(db: TestDb) {
+    let storage = db.storage();
+    let (minji, junho) = (person(storage, "민지").await, person(storage, "준호").await);
+    assert_eq!(storage.kept_response(minji, "outbox-1").await.expect("read"), None);
+    assert!(storage.keep_response(minji, "outbox-1", &kept("{\"id\":1}", 201)).await.expect("keep"));
+    assert!(!storage.keep_response(minji, "outbox-1", &kept("{\"id\":2}", 201)).await.expect("keep again"));
+    assert_eq!(storage.kept_response(minji, "outbox-1").await.expect("read"), Some(kept("{\"id\":1}", 201)));
+    assert!(storage.keep_response(junho, "outbox-1", &kept("", 204)).await.expect("another user's key"));
+    assert_eq!(storage.kept_response(junho, "outbox-1").await.expect("read"), Some(kept("", 204)));
+}
+
+async fn a_response_of_an_unknown_user_is_refused(db: TestDb) {
+    let refused = db.storage().keep_response(UserId::random(), "k", &kept("{}", 200)).await;
+    assert!(matches!(refused, Err(StorageError::UnknownUser)), "{refused:?}");
+}
+
+async fn kept_responses_are_forgotten_after_the_cutoff(db: TestDb) {
+    let storage = db.storage();
+    let minji = person(storage, "민지").await;
+    storage.keep_response(minji, "outbox-1", &kept("{}", 200)).await.expect("keep");
+    assert_eq!(storage.purge_kept_responses(Utc::now() - Duration::days(1)).await.expect("purge"), 0);
+    assert_eq!(storage.purge_kept_responses(Utc::now() + Duration::seconds(1)).await.expect("purge"), 1);
+    assert_eq!(storage.kept_response(minji, "outbox-1").await.expect("read"), None);
+}
