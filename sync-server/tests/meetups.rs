@@ -26,6 +26,7 @@ conformance!(
     a_like_counts_once_per_person,
     my_meetups_are_those_i_host_joined_or_liked,
     meetups_of_an_account_in_deletion_grace_are_hidden,
+    edits_of_different_fields_from_two_devices_at_once_both_land,
 );
 
 async fn a_new_meetup_reads_back_with_its_host_region_and_counts(db: TestDb) {
@@ -307,4 +308,24 @@ async fn meetups_of_an_account_in_deletion_grace_are_hidden(db: TestDb) {
     }
     let (status, body) = api.call(&gone, Method::GET, "/v1/meetups", None).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+async fn edits_of_different_fields_from_two_devices_at_once_both_land(db: TestDb) {
+    let api = Api::start(&db).await;
+    let host = api.person("host").await;
+    for round in 0..5 {
+        let id = api.create(&host, meetup_body("한강 러닝", "서울특별시 영등포구 여의동로 343")).await["id"].clone();
+        let path = format!("/v1/meetups/{id}");
+        let title = format!("새 제목 {round}");
+        let (a, b) = tokio::join!(
+            api.call(&host, Method::PATCH, &path, Some(json!({ "title": title }))),
+            api.call(&host, Method::PATCH, &path, Some(json!({ "contents": "장소가 바뀌었어요" }))),
+        );
+        assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{} {}", a.1, b.1);
+        let (_, now) = api.call(&host, Method::GET, &path, None).await;
+        assert_eq!(
+            (now["title"].as_str(), now["contents"].as_str()),
+            (Some(title.as_str()), Some("장소가 바뀌었어요"))
+        );
+    }
 }

@@ -154,19 +154,25 @@ async fn only_the_host_edits_and_the_member_limit_never_drops_below_the_members(
     edit.place_name = "반포한강공원".into();
     edit.lat = 37.5105;
     edit.member_limit = Some(2);
-    assert_eq!(storage.update_meetup(id, &edit).await.expect("edit"), Edit::LimitBelowMembers(3));
+    let read = storage.meetup(id, host.id).await.expect("read").expect("exists").meetup.updated_at;
+    assert_eq!(storage.update_meetup(id, &edit, read).await.expect("edit"), Edit::LimitBelowMembers(3));
     edit.member_limit = Some(3);
     let by_ana = NewMeetup { host: ana.id, ..edit.clone() };
-    assert_eq!(storage.update_meetup(id, &by_ana).await.expect("edit"), Edit::NotHost);
+    assert_eq!(storage.update_meetup(id, &by_ana, read).await.expect("edit"), Edit::NotHost);
+    let stale = read - Duration::milliseconds(1);
+    assert_eq!(storage.update_meetup(id, &edit, stale).await.expect("edit"), Edit::Stale);
     let unchanged = storage.meetup(id, host.id).await.expect("read").expect("exists").meetup;
     assert_eq!((unchanged.title.as_str(), unchanged.member_limit), ("한강 러닝", None));
 
-    assert_eq!(storage.update_meetup(id, &edit).await.expect("edit"), Edit::Done);
+    assert_eq!(storage.update_meetup(id, &edit, read).await.expect("edit"), Edit::Done);
+    // The read the first edit was based on is now stale, even within the same millisecond.
+    assert_eq!(storage.update_meetup(id, &edit, read).await.expect("edit"), Edit::Stale);
     let edited = storage.meetup(id, host.id).await.expect("read").expect("exists").meetup;
     assert_eq!(edited.title, "반포 러닝");
     assert_eq!((edited.place_name.as_str(), edited.region.as_str()), ("반포한강공원", "서울특별시 서초구"));
     assert_eq!((edited.lat, edited.member_limit, edited.member_count), (37.5105, Some(3), 3));
-    assert!(matches!(storage.update_meetup(id + 1000, &edit).await, Err(StorageError::UnknownMeetup)));
+    assert!(edited.updated_at > read);
+    assert!(matches!(storage.update_meetup(id + 1000, &edit, read).await, Err(StorageError::UnknownMeetup)));
 }
 
 async fn only_the_host_deletes_and_everything_in_the_meetup_goes_with_it(db: TestDb) {

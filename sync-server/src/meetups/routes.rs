@@ -204,23 +204,32 @@ async fn edit_meetup(
     Id(id): Id,
     Json(patch): Json<MeetupPatch>,
 ) -> Result<Json<MeetupView>, ApiError> {
-    let current = state.storage.meetup(id, user.id).await?.ok_or(ApiError::NotFound)?.meetup;
-    if current.host.id != user.id {
-        return Err(not_host());
+    // The patch applies to the meetup as read; if another edit lands in between (the host's other
+    // device), it is applied again to the newer meetup rather than undoing that edit.
+    for _ in 0..EDIT_ATTEMPTS {
+        let current = state.storage.meetup(id, user.id).await?.ok_or(ApiError::NotFound)?.meetup;
+        if current.host.id != user.id {
+            return Err(not_host());
+        }
+        let edit = rules::edited_meetup(user.id, &current, patch.clone())?;
+        if edit.image_id != current.image_id {
+            check_image(&*state.storage, edit.image_id, &user).await?;
+        }
+        match state.storage.update_meetup(id, &edit, current.updated_at).await? {
+            Edit::Done => return Ok(Json(detail(&*state.storage, id, &user).await?)),
+            Edit::NotHost => return Err(not_host()),
+            Edit::LimitBelowMembers(members) => {
+                let message = format!("the meetup already has {members} members; the limit cannot be lower");
+                return Err(ApiError::rule("member_limit_below_members", message));
+            }
+            Edit::Stale => continue,
+        }
     }
-    let edit = rules::edited_meetup(user.id, &current, patch)?;
-    if edit.image_id != current.image_id {
-        check_image(&*state.storage, edit.image_id, &user).await?;
-    }
-    match state.storage.update_meetup(id, &edit).await? {
-        Edit::Done => Ok(Json(detail(&*state.storage, id, &user).await?)),
-        Edit::NotHost => Err(not_host()),
-        Edit::LimitBelowMembers(members) => Err(ApiError::rule(
-            "member_limit_below_members",
-            format!("the meetup already has {members} members; the limit cannot be lower"),
-        )),
-    }
+    Err(ApiError::conflict("meetup_changed", "the meetup kept changing while this edit was applied; try again"))
 }
+
+/// Tries of an edit that other edits keep overtaking.
+const EDIT_ATTEMPTS: usize = 3;
 
 async fn delete_meetup(
     State(state): State<AppState>,

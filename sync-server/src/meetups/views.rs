@@ -39,6 +39,7 @@ pub struct MeetupView {
     comment_count: u32,
     ended: bool,
     created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     /// In the detail only, host first.
     #[serde(skip_serializing_if = "Option::is_none")]
     members: Option<Vec<Sender>>,
@@ -68,6 +69,7 @@ impl MeetupView {
             liked_by_me: meetup.liked_by_me,
             comment_count: meetup.comment_count,
             created_at: meetup.created_at,
+            updated_at: meetup.updated_at,
             members: None,
         }
     }

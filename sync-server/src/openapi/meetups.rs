@@ -83,7 +83,8 @@ pub(super) fn schemas() -> Map<String, Value> {
             "type": "object",
             "required": [
                 "id", "host", "title", "contents", "starts_at", "ends_at", "member_limit", "image_id", "location",
-                "region", "member_count", "like_count", "liked_by_me", "comment_count", "ended", "created_at"
+                "region", "member_count", "like_count", "liked_by_me", "comment_count", "ended", "created_at",
+                "updated_at"
             ],
             "properties": {
                 "id": { "type": "integer" },
@@ -105,6 +106,7 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "comment_count": { "type": "integer" },
                 "ended": { "type": "boolean" },
                 "created_at": { "type": "string", "format": "date-time" },
+                "updated_at": { "type": "string", "format": "date-time" },
                 "members": {
                     "type": "array", "items": { "$ref": "#/components/schemas/Person" },
                     "description": "In the detail only: the host first, then by joining time; accounts in their deletion grace are left out"
@@ -207,6 +209,7 @@ pub(super) fn paths() -> Map<String, Value> {
                     "401": unauthorized(),
                     "403": error_response("not_host"),
                     "404": missing(),
+                    "409": error_response("meetup_changed: other edits kept overtaking this one"),
                     "422": error_response("member_limit_below_members or unknown_image")
                 }
             },

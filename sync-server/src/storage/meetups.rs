@@ -74,6 +74,9 @@ pub struct Meetup {
     pub comment_count: u32,
     pub liked_by_me: bool,
     pub created_at: DateTime<Utc>,
+    /// When it was last written; every edit moves it forward by at least a millisecond, so it
+    /// tells an edit made from a stale read (`update_meetup`'s `based_on`).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl Meetup {
@@ -145,6 +148,8 @@ pub enum Edit {
     NotHost,
     /// The new member limit is below the members it already has; nothing changed.
     LimitBelowMembers(u32),
+    /// The meetup was written after the read the edit is based on; nothing changed.
+    Stale,
 }
 
 /// What a deletion of a meetup did.
@@ -197,10 +202,15 @@ pub trait MeetupStore: Send + Sync {
     /// Up to `query.limit` meetups after `query.after`, in the query's order.
     async fn meetups(&self, query: &MeetupQuery) -> Result<Vec<Meetup>, StorageError>;
 
-    /// Rewrites every field of the meetup from `edit` if `edit.host` is its host and the new
-    /// member limit holds its members, checked in the writing transaction. `UnknownMeetup` if
-    /// unknown or hidden.
-    async fn update_meetup(&self, meetup: MeetupId, edit: &NewMeetup) -> Result<Edit, StorageError>;
+    /// Rewrites every field of the meetup from `edit` if `edit.host` is its host, the new member
+    /// limit holds its members and the meetup is still as last written at `based_on` (its
+    /// `updated_at`), all checked in the writing transaction. `UnknownMeetup` if unknown or hidden.
+    async fn update_meetup(
+        &self,
+        meetup: MeetupId,
+        edit: &NewMeetup,
+        based_on: DateTime<Utc>,
+    ) -> Result<Edit, StorageError>;
 
     /// Deletes the meetup with its members, likes, comments, notice and chat if `by` hosts it.
     /// `UnknownMeetup` if unknown or hidden.

@@ -17,7 +17,7 @@ macro_rules! select_meetups {
                 (SELECT COUNT(*) FROM comments c JOIN users cu ON cu.id = c.author_user_id
                  WHERE c.meetup_id = m.id AND cu.deleted_at IS NULL) AS comment_count,
                 EXISTS (SELECT 1 FROM meetup_likes l WHERE l.meetup_id = m.id AND l.user_id = ?) AS liked_by_me,
-                m.created_at
+                m.created_at, m.updated_at
          FROM meetups m JOIN users u ON u.id = m.host_user_id
          WHERE u.deleted_at IS NULL "
     };
@@ -43,10 +43,13 @@ pub(crate) const VISIBLE_MEETUP: &str = visible_meetup!();
 /// The same, locking the meetup's row until the transaction ends (MySQL).
 pub(crate) const VISIBLE_MEETUP_LOCKED: &str = concat!(visible_meetup!(), " FOR UPDATE");
 
-/// Rewrites a meetup's fields (binds: the fields in `NewMeetup` order from title, updated_at, id).
+/// Rewrites a meetup's fields if it is still as written at the time read (binds: the fields in
+/// `NewMeetup` order from title, now, now, id, the `updated_at` read). `updated_at` always moves
+/// forward, so an edit based on an older read matches no row.
 pub(crate) const UPDATE_MEETUP: &str = "UPDATE meetups SET title = ?, contents = ?, starts_at = ?, ends_at = ?,
-     member_limit = ?, image_id = ?, place_name = ?, address = ?, lat = ?, lng = ?, region = ?, updated_at = ?
-     WHERE id = ?";
+     member_limit = ?, image_id = ?, place_name = ?, address = ?, lat = ?, lng = ?, region = ?,
+     updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
+     WHERE id = ? AND updated_at = ?";
 
 pub(crate) const MEMBER_COUNT: &str = "SELECT COUNT(*) FROM meetup_members WHERE meetup_id = ?";
 pub(crate) const IMAGE_OF: &str = "SELECT COUNT(*) FROM media WHERE id = ? AND owner_user_id = ?";
@@ -186,6 +189,7 @@ pub(crate) struct MeetupRow {
     pub comment_count: i64,
     pub liked_by_me: i64,
     pub created_at: i64,
+    pub updated_at: i64,
 }
 
 fn count(value: i64, what: &str) -> Result<u32, StorageError> {
@@ -216,6 +220,7 @@ pub(crate) fn meetup_from_row(row: MeetupRow) -> Result<Meetup, StorageError> {
         comment_count: count(row.comment_count, "comment count")?,
         liked_by_me: row.liked_by_me != 0,
         created_at: time_from_db(row.created_at)?,
+        updated_at: time_from_db(row.updated_at)?,
     })
 }
 

@@ -141,7 +141,12 @@ impl MeetupStore for MySqlStorage {
         rows.into_iter().map(sql::meetup_from_row).collect()
     }
 
-    async fn update_meetup(&self, meetup: MeetupId, edit: &NewMeetup) -> Result<Edit, StorageError> {
+    async fn update_meetup(
+        &self,
+        meetup: MeetupId,
+        edit: &NewMeetup,
+        based_on: DateTime<Utc>,
+    ) -> Result<Edit, StorageError> {
         let pool = &self.pool;
         let outcome = retrying(|| async move {
             let mut conn = pool.get_conn().await?;
@@ -156,11 +161,18 @@ impl MeetupStore for MySqlStorage {
             if edit.member_limit.is_some_and(|limit| i64::from(limit) < members) {
                 return Ok(Some(Edit::LimitBelowMembers(u32::try_from(members).unwrap_or(u32::MAX))));
             }
+            let now = now_millis();
             tx.exec_drop(
                 sql::UPDATE_MEETUP,
-                Params::Positional([fields(edit), vec![now_millis().into(), meetup.into()]].concat()),
+                Params::Positional(
+                    [fields(edit), vec![now.into(), now.into(), meetup.into(), based_on.timestamp_millis().into()]]
+                        .concat(),
+                ),
             )
             .await?;
+            if tx.affected_rows() == 0 {
+                return Ok(Some(Edit::Stale));
+            }
             tx.commit().await?;
             Ok(Some(Edit::Done))
         })
@@ -275,6 +287,7 @@ impl FromRow for MeetupRow {
                 comment_count: at(row, 16)?,
                 liked_by_me: at(row, 17)?,
                 created_at: at(row, 18)?,
+                updated_at: at(row, 19)?,
             })
         };
         read(&row).ok_or(FromRowError(row))

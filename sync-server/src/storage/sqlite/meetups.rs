@@ -128,7 +128,12 @@ impl MeetupStore for SqliteStorage {
         rows.into_iter().map(sql::meetup_from_row).collect()
     }
 
-    async fn update_meetup(&self, meetup: MeetupId, edit: &NewMeetup) -> Result<Edit, StorageError> {
+    async fn update_meetup(
+        &self,
+        meetup: MeetupId,
+        edit: &NewMeetup,
+        based_on: DateTime<Utc>,
+    ) -> Result<Edit, StorageError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let Some((host, _)) = visible(&mut tx, meetup).await? else { return Err(StorageError::UnknownMeetup) };
         if host != edit.host.to_db() {
@@ -139,12 +144,18 @@ impl MeetupStore for SqliteStorage {
         if edit.member_limit.is_some_and(|limit| i64::from(limit) < members) {
             return Ok(Edit::LimitBelowMembers(u32::try_from(members).unwrap_or(u32::MAX)));
         }
-        bind_fields(sqlx::query(sql::UPDATE_MEETUP), edit)
-            .bind(now_millis())
+        let now = now_millis();
+        let updated = bind_fields(sqlx::query(sql::UPDATE_MEETUP), edit)
+            .bind(now)
+            .bind(now)
             .bind(meetup)
+            .bind(based_on.timestamp_millis())
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Ok(Edit::Stale);
+        }
         tx.commit().await.map_err(backend)?;
         Ok(Edit::Done)
     }
