@@ -1,0 +1,334 @@
+//! The client's social side against the real server on 127.0.0.1, through a proxy that can take
+//! the network away or swallow a reply: writes made offline (chat messages, a comment) wait in the
+//! outbox and arrive exactly once, in order, even when the first delivery's answer is lost; the
+//! cache answers offline; a refused write is kept with the server's reason. Both backends.
+
+#![allow(clippy::unwrap_used)]
+
+#[macro_use]
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use common::TestDb;
+use mingizuk_client::social::{Social, SocialEvent, Sort};
+use mingizuk_client::{Cloud, Engine, ManualClock};
+use mingizuk_server::storage::chat::Sender;
+use mingizuk_server::storage::meetups::NewMeetup;
+use mingizuk_server::storage::{Storage, UserId};
+use mingizuk_server::{AppState, Config};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+conformance!(
+    messages_and_a_comment_written_offline_arrive_once_each_even_when_a_reply_is_lost,
+    a_comment_whose_reply_was_lost_is_sent_again_and_stored_once,
+    the_cache_shows_meetups_and_messages_while_offline,
+    a_message_to_a_room_the_user_did_not_join_is_refused_with_the_reason,
+);
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A TCP proxy in front of the server: `offline` refuses connections and ends live ones; `deaf`
+/// passes requests on but drops every reply but a WebSocket's upgrade (the server acts, the device
+/// never hears).
+struct Proxy {
+    address: std::net::SocketAddr,
+    offline: Arc<AtomicBool>,
+    deaf: Arc<AtomicBool>,
+    cut: Arc<Notify>,
+}
+
+impl Proxy {
+    async fn start(upstream: std::net::SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = Proxy {
+            address: listener.local_addr().unwrap(),
+            offline: Arc::new(AtomicBool::new(false)),
+            deaf: Arc::new(AtomicBool::new(false)),
+            cut: Arc::new(Notify::new()),
+        };
+        let (offline, deaf, cut) = (proxy.offline.clone(), proxy.deaf.clone(), proxy.cut.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if offline.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(upstream).await else { continue };
+                let (deaf, cut) = (deaf.clone(), cut.clone());
+                tokio::spawn(async move {
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let up = async {
+                        let mut buffer = vec![0u8; 16 * 1024];
+                        while let Ok(n @ 1..) = client_read.read(&mut buffer).await {
+                            if server_write.write_all(&buffer[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    let down = async {
+                        let mut buffer = vec![0u8; 16 * 1024];
+                        // A WebSocket's upgrade always passes: it is the frames after it that get lost.
+                        let mut first = true;
+                        while let Ok(n @ 1..) = server_read.read(&mut buffer).await {
+                            let upgrade = first && buffer[..n].starts_with(b"HTTP/1.1 101");
+                            let pass = upgrade || !deaf.load(Ordering::SeqCst);
+                            first = false;
+                            if pass && client_write.write_all(&buffer[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    tokio::select! {
+                        () = up => {}
+                        () = down => {}
+                        () = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        proxy
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Ends every live connection (the next ones are refused while offline).
+    fn cut_all(&self) {
+        self.cut.notify_waiters();
+    }
+
+    fn go_offline(&self) {
+        self.offline.store(true, Ordering::SeqCst);
+        self.cut_all();
+    }
+
+    fn go_online(&self) {
+        self.deaf.store(false, Ordering::SeqCst);
+        self.offline.store(false, Ordering::SeqCst);
+    }
+}
+
+struct World {
+    server: std::net::SocketAddr,
+    state: AppState,
+    proxy: Proxy,
+    _dir: tempfile::TempDir,
+}
+
+async fn world(db: &TestDb) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let env: HashMap<String, String> = [
+        ("MINGIZUK_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("MINGIZUK_JWT_SECRET".to_owned(), "social-client-test-secret-of-32-bytes".to_owned()),
+    ]
+    .into();
+    let config = Config::from_sources(None, &env).unwrap();
+    let state = AppState::new(config, db.shared());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = listener.local_addr().unwrap();
+    let serving = state.clone();
+    tokio::spawn(async move {
+        let _ = mingizuk_server::server::serve(listener, serving, std::future::pending()).await;
+    });
+    let proxy = Proxy::start(server).await;
+    World { server, state, proxy, _dir: dir }
+}
+
+/// A device signed in through the proxy, with its social side started.
+struct Device {
+    cloud: Cloud,
+    social: Social,
+    user: Sender,
+    _dir: tempfile::TempDir,
+}
+
+/// A device signed in through `url` (the proxy).
+async fn device(url: String, name: String) -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(Utc::now().timestamp_millis(), 9 * 60));
+    let engine = Arc::new(Engine::open(&dir.path().join("device.sqlite"), clock).await.unwrap());
+    let cloud = Cloud::new(engine, &url, dir.path()).unwrap();
+    let info = cloud.sign_up(&format!("{name}@example.com"), "tiny daily squats", &name).await.unwrap();
+    cloud.pause().await;
+    let social = Social::open(cloud.credentials(), dir.path()).await.unwrap();
+    social.start().await;
+    let id = UserId(info.id.parse().unwrap());
+    Device { cloud, social, user: Sender { id, nickname: name.clone() }, _dir: dir }
+}
+
+/// A meetup hosted by `host`, ending in a day, made on the server directly.
+async fn meetup(storage: Arc<dyn Storage>, host: UserId) -> i64 {
+    let now = Utc::now();
+    let new = NewMeetup {
+        host,
+        title: "한강 러닝".into(),
+        contents: "토요일 아침 5km".into(),
+        starts_at: now + chrono::Duration::hours(20),
+        ends_at: now + chrono::Duration::hours(24),
+        member_limit: None,
+        image_id: None,
+        place_name: "여의나루역".into(),
+        address: "서울특별시 영등포구 여의동로 343".into(),
+        lat: 37.5271,
+        lng: 126.9326,
+        region: "서울특별시 영등포구".into(),
+    };
+    storage.create_meetup(&new).await.unwrap()
+}
+
+/// The room's messages as the server stores them.
+async fn stored_texts(storage: Arc<dyn Storage>, meetup: i64) -> Vec<String> {
+    let messages = storage.messages_after(meetup, 0, 1000).await.unwrap();
+    messages.into_iter().filter(|m| m.client_id.is_some()).map(|m| m.text).collect()
+}
+
+/// A meetup's comments as the server lists them, straight from the server.
+async fn stored_comments(server: std::net::SocketAddr, meetup: i64, token: String) -> Vec<String> {
+    let url = format!("http://{server}/v1/meetups/{meetup}/comments");
+    let page: Value = reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    let items = page["items"].as_array().or(page.as_array()).cloned().unwrap_or_default();
+    items.iter().map(|c| c["text"].as_str().unwrap_or("").to_owned()).collect()
+}
+
+/// Waits (up to `WAIT`) until `$check` (an expression that may `.await`) holds.
+macro_rules! until {
+    ($what:expr, $check:expr) => {{
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !$check {
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {}", $what);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }};
+}
+
+async fn messages_and_a_comment_written_offline_arrive_once_each_even_when_a_reply_is_lost(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(world.proxy.url(), "host".into()).await;
+    let meetup = meetup(world.state.storage.clone(), host.user.id).await;
+    host.social.open_room(meetup);
+    until!("the device is online", *host.social.online().borrow());
+
+    // Offline: three messages and a comment wait in the outbox.
+    world.proxy.go_offline();
+    until!("the device is offline", !*host.social.online().borrow());
+    for text in ["첫 번째", "두 번째", "세 번째"] {
+        host.social.send_message(meetup, text).await.unwrap();
+    }
+    host.social.comment(meetup, "좋아요!").await.unwrap();
+    assert_eq!(host.social.outbox().await.unwrap().len(), 4);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        stored_texts(world.state.storage.clone(), meetup).await.is_empty(),
+        "nothing reaches the server while offline"
+    );
+
+    // Back, but deaf: the first message is stored, its ack lost.
+    world.proxy.deaf.store(true, Ordering::SeqCst);
+    world.proxy.offline.store(false, Ordering::SeqCst);
+    until!("the first message is stored", !stored_texts(world.state.storage.clone(), meetup).await.is_empty());
+    world.proxy.cut_all();
+    world.proxy.go_online();
+
+    let mut events = host.social.events();
+    until!("the outbox is empty", host.social.outbox().await.unwrap().is_empty());
+    assert_eq!(
+        stored_texts(world.state.storage.clone(), meetup).await,
+        ["첫 번째", "두 번째", "세 번째"],
+        "each message once, in order"
+    );
+    let token = host.cloud.credentials().access_token(false).await.unwrap();
+    assert_eq!(stored_comments(world.server, meetup, token).await, ["좋아요!"], "the comment once");
+    until!(
+        "the device shows its three messages",
+        host.social.messages(meetup).await.unwrap().iter().filter(|m| m.kind == "text").count() == 3
+    );
+    let shown: Vec<String> =
+        host.social.messages(meetup).await.unwrap().into_iter().filter(|m| m.kind == "text").map(|m| m.text).collect();
+    assert_eq!(shown, ["첫 번째", "두 번째", "세 번째"], "the device shows each message once");
+    while let Ok(event) = events.try_recv() {
+        assert!(!matches!(event, SocialEvent::Refused { .. }), "nothing was refused: {event:?}");
+    }
+    host.social.stop().await;
+}
+
+async fn the_cache_shows_meetups_and_messages_while_offline(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(world.proxy.url(), "host".into()).await;
+    let meetup = meetup(world.state.storage.clone(), host.user.id).await;
+    host.social.open_room(meetup);
+    host.social.send_message(meetup, "내일 봐요").await.unwrap();
+    until!("the message is shown", !host.social.messages(meetup).await.unwrap().is_empty());
+    let online = host.social.meetups(Sort::New, None, None).await.unwrap();
+    assert!(!online.offline);
+    assert_eq!(online.items.len(), 1);
+
+    world.proxy.go_offline();
+    let offline = host.social.meetups(Sort::New, None, None).await.unwrap();
+    assert!(offline.offline, "the list says it came from the cache");
+    assert_eq!(offline.items, online.items);
+    let regional = host.social.meetups(Sort::Likes, Some("서울특별시"), None).await.unwrap();
+    assert_eq!(regional.items.len(), 1, "a 시·도 filter matches its regions offline too");
+    assert_eq!(host.social.meetup(meetup).await.unwrap().unwrap()["id"], json!(meetup));
+    let texts: Vec<String> = host.social.messages(meetup).await.unwrap().into_iter().map(|m| m.text).collect();
+    assert!(texts.contains(&"내일 봐요".to_owned()));
+    host.social.stop().await;
+}
+
+async fn a_message_to_a_room_the_user_did_not_join_is_refused_with_the_reason(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(world.proxy.url(), "host".into()).await;
+    let stranger = device(world.proxy.url(), "stranger".into()).await;
+    let meetup = meetup(world.state.storage.clone(), host.user.id).await;
+    let mut events = stranger.social.events();
+    let key = stranger.social.send_message(meetup, "몰래 들어왔어요").await.unwrap();
+    let refused = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(SocialEvent::Refused { key: k, code, .. }) = events.recv().await
+                && k == key
+            {
+                return code;
+            }
+        }
+    })
+    .await
+    .expect("the refusal arrives");
+    assert_eq!(refused, "not_member");
+    let outbox = stranger.social.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1, "the refused write stays for the user to see");
+    assert_eq!(outbox[0].refused.as_ref().map(|r| r.0.as_str()), Some("not_member"));
+    assert!(stored_texts(world.state.storage.clone(), meetup).await.is_empty());
+    stranger.social.dismiss(&key).await.unwrap();
+    assert!(stranger.social.outbox().await.unwrap().is_empty());
+    host.social.stop().await;
+    stranger.social.stop().await;
+}
+
+async fn a_comment_whose_reply_was_lost_is_sent_again_and_stored_once(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(world.proxy.url(), "host".into()).await;
+    let meetup = meetup(world.state.storage.clone(), host.user.id).await;
+    let token = host.cloud.credentials().access_token(false).await.unwrap();
+
+    world.proxy.deaf.store(true, Ordering::SeqCst);
+    let key = host.social.comment(meetup, "같이 가요").await.unwrap();
+    until!("the comment is stored", !stored_comments(world.server, meetup, token.clone()).await.is_empty());
+    assert_eq!(host.social.outbox().await.unwrap().len(), 1, "no answer came: the comment is still queued");
+    world.proxy.cut_all();
+    world.proxy.go_online();
+
+    until!("the outbox is empty", host.social.outbox().await.unwrap().is_empty());
+    assert_eq!(stored_comments(world.server, meetup, token).await, ["같이 가요"], "stored once");
+    let shown: Vec<Value> = host.social.comments(meetup).await.unwrap();
+    assert_eq!(shown.len(), 1, "shown once: {shown:?}");
+    assert!(host.social.outbox().await.unwrap().iter().all(|item| item.key != key));
+    host.social.stop().await;
+}
