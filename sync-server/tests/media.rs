@@ -137,3 +137,22 @@ async fn deleting_an_image_removes_its_record_and_its_file() {
     let (status, _, _) = send(app(server.state.clone()), request(Method::GET, &uri, None, &[], Body::empty())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_retried_upload_with_its_idempotency_key_keeps_one_image() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let mut photo = JPEG.to_vec();
+    photo.resize(3 * 1024 * 1024, 0);
+    let keyed = || {
+        let headers = [("content-type", "image/jpeg"), ("idempotency-key", "outbox-photo-1")];
+        request(Method::POST, "/v1/media", Some(&token), &headers, Body::from(photo.clone()))
+    };
+    let (status, _, first) = send(app(server.state.clone()), keyed()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, headers, again) = send(app(server.state.clone()), keyed()).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &first));
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let files = std::fs::read_dir(server.dir.path().join("media")).expect("media folder").count();
+    assert_eq!(files, 1, "the retry stored nothing new");
+}
