@@ -47,8 +47,9 @@ struct InFlight<'a> {
 impl WritesInFlight {
     fn start(&self, user: UserId, key: &str) -> Option<InFlight<'_>> {
         let pair = (user, key.to_owned());
-        let mut running = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        running.insert(pair.clone()).then_some(InFlight { writes: self, pair })
+        let newly_running = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(pair.clone());
+        // Not `then_some`: an `InFlight` built for a pair already running would unmark it when dropped.
+        if newly_running { Some(InFlight { writes: self, pair }) } else { None }
     }
 }
 

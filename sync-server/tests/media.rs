@@ -14,6 +14,13 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
 const WEBP: &[u8] = b"RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0\x2f\0\0\0\x10\x07\x10\x11\x11\x88\x88\xfe\x07\0";
 
+/// An image of `size` bytes that starts with `signature`.
+fn padded(signature: &[u8], size: usize) -> Vec<u8> {
+    let mut bytes = signature.to_vec();
+    bytes.resize(size, 0);
+    bytes
+}
+
 fn upload(token: Option<&str>, content_type: &str, bytes: Vec<u8>) -> axum::http::Request<Body> {
     request(Method::POST, "/v1/media", token, &[("content-type", content_type)], Body::from(bytes))
 }
@@ -68,13 +75,11 @@ async fn the_type_comes_from_the_bytes_never_from_the_header() {
 async fn the_upload_route_takes_5_mb_while_json_routes_keep_their_1_mb_limit() {
     let server = server(&[]).await;
     let (_, token) = server.sign_in("민지").await;
-    let mut big = PNG.to_vec();
-    big.resize(4 * 1024 * 1024, 0);
+    let big = padded(PNG, 4 * 1024 * 1024);
     let (status, _, body) = send(app(server.state.clone()), upload(Some(&token), "image/png", big)).await;
     assert_eq!(status, StatusCode::CREATED, "4 MB is above the API's 1 MB but within the image limit: {body}");
 
-    let mut too_big = PNG.to_vec();
-    too_big.resize(5 * 1024 * 1024 + 1, 0);
+    let too_big = padded(PNG, 5 * 1024 * 1024 + 1);
     let (status, _, body) = send(app(server.state.clone()), upload(Some(&token), "image/png", too_big)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(code(&body), "payload_too_large");
@@ -136,4 +141,22 @@ async fn deleting_an_image_removes_its_record_and_its_file() {
     let uri = format!("/v1/media/{id}");
     let (status, _, _) = send(app(server.state.clone()), request(Method::GET, &uri, None, &[], Body::empty())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_retried_upload_with_its_idempotency_key_keeps_one_image() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let photo = padded(JPEG, 3 * 1024 * 1024);
+    let keyed = || {
+        let headers = [("content-type", "image/jpeg"), ("idempotency-key", "outbox-photo-1")];
+        request(Method::POST, "/v1/media", Some(&token), &headers, Body::from(photo.clone()))
+    };
+    let (status, _, first) = send(app(server.state.clone()), keyed()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, headers, again) = send(app(server.state.clone()), keyed()).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &first));
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let files = std::fs::read_dir(server.dir.path().join("media")).expect("media folder").count();
+    assert_eq!(files, 1, "the retry stored nothing new");
 }

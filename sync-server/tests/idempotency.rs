@@ -1,0 +1,204 @@
+//! Idempotent writes seen from the app's outbox: a write retried with its Idempotency-Key gets the
+//! first answer again and runs once; the same key for another request, a retry while the first is
+//! still running, a malformed key and a server error each get their own treatment; keys are per
+//! account. Probe routes go through the same middleware as the real ones.
+
+mod signed_in;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use axum::routing::post;
+use mingizuk_server::http::routes;
+use mingizuk_server::{AppState, Json, app};
+use serde_json::{Value, json};
+use signed_in::{code, request, send, server};
+use tokio::sync::Notify;
+
+const REPLAYED: &str = "idempotent-replayed";
+
+/// Probe routes: `/probe/count` counts its runs; `/probe/flaky` fails with 500 on its first run;
+/// `/probe/slow` tells `started` it runs, then waits for `release`.
+#[derive(Clone, Default)]
+struct Probes {
+    runs: Arc<AtomicUsize>,
+    started: Arc<Notify>,
+    release: Arc<Notify>,
+}
+
+impl Probes {
+    fn app(&self, state: AppState) -> Router {
+        let (count, flaky, slow) = (self.clone(), self.clone(), self.clone());
+        let extra = Router::new()
+            .route(
+                "/probe/count",
+                post(move || async move {
+                    let runs = count.runs.fetch_add(1, Ordering::SeqCst) + 1;
+                    (StatusCode::CREATED, Json(json!({ "runs": runs })))
+                }),
+            )
+            .route(
+                "/probe/flaky",
+                post(move || async move {
+                    match flaky.runs.fetch_add(1, Ordering::SeqCst) {
+                        0 => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": { "code": "internal" } }))),
+                        _ => (StatusCode::OK, Json(json!({ "ok": true }))),
+                    }
+                }),
+            )
+            .route(
+                "/probe/slow",
+                post(move || async move {
+                    slow.started.notify_one();
+                    slow.release.notified().await;
+                    Json(json!({ "slow": "done" }))
+                }),
+            );
+        routes(extra, state)
+    }
+
+    fn runs(&self) -> usize {
+        self.runs.load(Ordering::SeqCst)
+    }
+}
+
+fn keyed(method: Method, uri: &str, token: &str, key: &str, body: Value) -> axum::http::Request<Body> {
+    let headers = [("idempotency-key", key), ("content-type", "application/json")];
+    request(method, uri, Some(token), &headers, Body::from(body.to_string()))
+}
+
+#[tokio::test]
+async fn a_retried_write_gets_its_first_answer_again_and_runs_once() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let probes = Probes::default();
+    let (status, headers, first) =
+        send(probes.app(server.state.clone()), keyed(Method::POST, "/probe/count", &token, "outbox-1", json!({})))
+            .await;
+    assert_eq!((status, first.clone()), (StatusCode::CREATED, json!({ "runs": 1 })));
+    assert!(!headers.contains_key(REPLAYED));
+    for _ in 0..3 {
+        let (status, headers, again) =
+            send(probes.app(server.state.clone()), keyed(Method::POST, "/probe/count", &token, "outbox-1", json!({})))
+                .await;
+        assert_eq!((status, &again), (StatusCode::CREATED, &first));
+        assert_eq!(headers[REPLAYED], "true");
+        assert_eq!(headers["content-type"], "application/json");
+    }
+    assert_eq!(probes.runs(), 1, "the write ran once");
+
+    let (_, _, fresh) =
+        send(probes.app(server.state.clone()), keyed(Method::POST, "/probe/count", &token, "outbox-2", json!({})))
+            .await;
+    assert_eq!(fresh, json!({ "runs": 2 }), "a new key is a new write");
+}
+
+#[tokio::test]
+async fn a_retried_profile_change_is_replayed_and_its_key_cannot_carry_another_change() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let change = |nickname: &str| keyed(Method::PATCH, "/v1/me", &token, "rename-1", json!({ "nickname": nickname }));
+    let (status, _, first) = send(app(server.state.clone()), change("새민지")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["nickname"], "새민지");
+    let (status, headers, again) = send(app(server.state.clone()), change("새민지")).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+    assert_eq!(headers[REPLAYED], "true");
+
+    let (status, _, body) = send(app(server.state.clone()), change("딴이름")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&body), "idempotency_key_reused");
+    let other_path = keyed(Method::POST, "/v1/media", &token, "rename-1", json!({ "nickname": "새민지" }));
+    let (status, _, body) = send(app(server.state.clone()), other_path).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+}
+
+#[tokio::test]
+async fn a_retry_while_the_first_request_runs_is_told_it_is_in_progress() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let probes = Probes::default();
+    let first = tokio::spawn(send(
+        probes.app(server.state.clone()),
+        keyed(Method::POST, "/probe/slow", &token, "slow-1", json!({})),
+    ));
+    probes.started.notified().await;
+    let (status, _, body) =
+        send(probes.app(server.state.clone()), keyed(Method::POST, "/probe/slow", &token, "slow-1", json!({}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&body), "idempotency_key_in_progress");
+
+    probes.release.notify_one();
+    let (status, _, body) = first.await.expect("first request");
+    assert_eq!((status, body), (StatusCode::OK, json!({ "slow": "done" })));
+    let (status, headers, _) =
+        send(probes.app(server.state.clone()), keyed(Method::POST, "/probe/slow", &token, "slow-1", json!({}))).await;
+    assert_eq!((status, &headers[REPLAYED]), (StatusCode::OK, &"true".parse().expect("header")));
+}
+
+#[tokio::test]
+async fn a_server_error_is_not_kept_so_the_retry_runs_again() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let probes = Probes::default();
+    let retry = || keyed(Method::POST, "/probe/flaky", &token, "flaky-1", json!({}));
+    let (status, _, _) = send(probes.app(server.state.clone()), retry()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let (status, headers, body) = send(probes.app(server.state.clone()), retry()).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "ok": true })));
+    assert!(!headers.contains_key(REPLAYED));
+    let (_, headers, _) = send(probes.app(server.state.clone()), retry()).await;
+    assert_eq!(headers[REPLAYED], "true", "the success is kept");
+    assert_eq!(probes.runs(), 2);
+}
+
+#[tokio::test]
+async fn keys_belong_to_one_account() {
+    let server = server(&[]).await;
+    let (_, minji) = server.sign_in("민지").await;
+    let (_, junho) = server.sign_in("준호").await;
+    let probes = Probes::default();
+    let (_, _, first) =
+        send(probes.app(server.state.clone()), keyed(Method::POST, "/probe/count", &minji, "same", json!({}))).await;
+    let (_, headers, second) =
+        send(probes.app(server.state.clone()), keyed(Method::POST, "/probe/count", &junho, "same", json!({}))).await;
+    assert_eq!((first, second), (json!({ "runs": 1 }), json!({ "runs": 2 })));
+    assert!(!headers.contains_key(REPLAYED));
+}
+
+#[tokio::test]
+async fn a_malformed_key_is_refused_and_writes_without_a_key_run_every_time() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let probes = Probes::default();
+    let too_long = "k".repeat(256);
+    for key in ["has space", "한글키", too_long.as_str()] {
+        let request = keyed(Method::POST, "/probe/count", &token, key, json!({}));
+        let (status, _, body) = send(probes.app(server.state.clone()), request).await;
+        assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "validation_failed"), "{key}");
+    }
+    assert_eq!(probes.runs(), 0);
+    for expected in 1..=2 {
+        let request = request(Method::POST, "/probe/count", Some(&token), &[], Body::empty());
+        let (_, headers, body) = send(probes.app(server.state.clone()), request).await;
+        assert_eq!(body, json!({ "runs": expected }));
+        assert!(!headers.contains_key(REPLAYED));
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_offers_the_key_on_signed_in_writes() {
+    let server = server(&[]).await;
+    let (_, _, doc) =
+        send(app(server.state.clone()), request(Method::GET, "/openapi.json", None, &[], Body::empty())).await;
+    let reference = json!({ "$ref": "#/components/parameters/IdempotencyKey" });
+    for (path, method) in [("/v1/me", "patch"), ("/v1/me", "delete"), ("/v1/media", "post")] {
+        let parameters = doc["paths"][path][method]["parameters"].as_array().expect("parameters");
+        assert!(parameters.contains(&reference), "{method} {path}");
+    }
+    assert_eq!(doc["components"]["parameters"]["IdempotencyKey"]["in"], "header");
+    assert!(doc["paths"]["/v1/auth/login"]["post"]["parameters"].is_null(), "not on sign-in");
+}
