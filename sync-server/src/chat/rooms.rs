@@ -38,7 +38,7 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub enum Event {
     /// A stored message of a room, already encoded.
     Message { meetup: MeetupId, seq: i64, frame: Utf8Bytes },
-    /// A frame for this connection only: a room's notice, an ack or an error.
+    /// A frame sent as it is: a room's notice, or an ack or error for this connection.
     Direct(Utf8Bytes),
     /// The user left the meetup: the room sends them nothing more.
     Removed(MeetupId),
