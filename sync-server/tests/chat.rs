@@ -31,6 +31,7 @@ conformance!(
     a_flood_is_rate_limited_and_an_oversized_frame_closes_the_connection,
     a_member_too_slow_for_the_room_is_disconnected_and_replays_without_a_gap,
     a_closed_room_for_a_deleted_meetup_tells_its_members_and_goes_quiet,
+    a_silent_connection_is_closed_after_the_idle_timeout,
     members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow,
 );
 
@@ -336,4 +337,24 @@ async fn a_closed_room_for_a_deleted_meetup_tells_its_members_and_goes_quiet(db:
     writer.say(meetup, "아무도 없나요").await;
     writer.next_of("ack").await;
     assert!(seqs(&listener.quiet().await).is_empty(), "the closed room delivers nothing more");
+}
+
+async fn a_silent_connection_is_closed_after_the_idle_timeout(db: TestDb) {
+    let idle = std::time::Duration::from_millis(300);
+    let limits = Limits { idle_timeout: idle, ping_interval: idle / 3, ..Limits::default() };
+    let server = Server::start(&db, limits).await;
+    let host = server.person("host").await;
+    let mut chat = server.connect(&host).await;
+    // Not reading means not answering the server's pings either.
+    tokio::time::sleep(idle * 3).await;
+    let closing = async {
+        loop {
+            if let Heard::Closed(code, reason) = chat.hear().await {
+                return (code, reason);
+            }
+        }
+    };
+    let closed = tokio::time::timeout(client::PATIENCE, closing).await.expect("closed in time");
+    // The server may be gone before our late pong goes out (a reset, code 0): closed all the same.
+    assert!(closed == (1000, "idle_timeout".to_owned()) || closed.0 == 0, "{closed:?}");
 }
