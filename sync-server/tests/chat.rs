@@ -29,6 +29,9 @@ conformance!(
     the_host_alone_sets_replaces_and_deletes_the_notice_and_members_see_it_live,
     history_comes_in_pages_newest_first_to_members_only,
     a_flood_is_rate_limited_and_an_oversized_frame_closes_the_connection,
+    a_member_too_slow_for_the_room_is_disconnected_and_replays_without_a_gap,
+    a_closed_room_for_a_deleted_meetup_tells_its_members_and_goes_quiet,
+    a_silent_connection_is_closed_after_the_idle_timeout,
     members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow,
 );
 
@@ -280,4 +283,78 @@ async fn a_flood_is_rate_limited_and_an_oversized_frame_closes_the_connection(db
         Heard::Closed(code, reason) => assert_eq!((code, reason.as_str()), (1009, "message_too_large")),
         other => panic!("expected a close, got {other:?}"),
     }
+}
+
+async fn a_member_too_slow_for_the_room_is_disconnected_and_replays_without_a_gap(db: TestDb) {
+    // Room enough for the host's window of acks, little for ana's backlog.
+    let limits = Limits { messages_per_second: 1e9, burst: 1e9, outbox_capacity: 150, ..Limits::default() };
+    let server = Server::start(&db, limits).await;
+    let (host, ana) = (server.person("host").await, server.person("ana").await);
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await;
+    let mut slow = server.connect_narrow(&ana).await;
+    slow.subscribe(meetup, 0).await;
+    assert_eq!(seqs(&slow.quiet().await), vec![1]);
+    // ana stops reading while the host writes ~6 MB of long messages: more than the kernel's
+    // socket buffers (up to 4 MB here) and the outbox can hold for her.
+    let mut host_chat = server.connect(&host).await;
+    let text = "🏃".repeat(250);
+    for _ in 0..50 {
+        for _ in 0..100 {
+            host_chat.say(meetup, &text).await;
+        }
+        for _ in 0..100 {
+            host_chat.next_of("ack").await;
+        }
+    }
+    let mut heard = vec![1];
+    let closed = loop {
+        match slow.hear().await {
+            Heard::Frame(frame) if frame["type"] == "message" => heard.push(frame["seq"].as_i64().expect("seq")),
+            Heard::Frame(_) => continue,
+            Heard::Closed(code, reason) => break (code, reason),
+        }
+    };
+    assert_eq!((closed.0, closed.1.as_str()), (1013, "too_slow"));
+    assert_eq!(heard, (1..=heard.len() as i64).collect::<Vec<_>>(), "what came before the close has no gap");
+    let mut again = server.connect(&ana).await;
+    again.subscribe(meetup, heard.len() as i64).await;
+    heard.extend(seqs(&again.quiet().await));
+    assert_eq!(heard, (1..=5_001).collect::<Vec<i64>>(), "the replay brings the rest, once each");
+}
+
+/// `Rooms::close` is what the meetup's deletion calls once it is committed.
+async fn a_closed_room_for_a_deleted_meetup_tells_its_members_and_goes_quiet(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let host = server.person("host").await;
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    let mut listener = server.connect(&host).await;
+    listener.subscribe(meetup, 0).await;
+    listener.quiet().await;
+    server.state.chat.rooms.close(meetup).await;
+    assert_eq!(listener.next().await["code"], "unknown_meetup");
+    let mut writer = server.connect(&host).await;
+    writer.say(meetup, "아무도 없나요").await;
+    writer.next_of("ack").await;
+    assert!(seqs(&listener.quiet().await).is_empty(), "the closed room delivers nothing more");
+}
+
+async fn a_silent_connection_is_closed_after_the_idle_timeout(db: TestDb) {
+    let idle = std::time::Duration::from_millis(300);
+    let limits = Limits { idle_timeout: idle, ping_interval: idle / 3, ..Limits::default() };
+    let server = Server::start(&db, limits).await;
+    let host = server.person("host").await;
+    let mut chat = server.connect(&host).await;
+    // Not reading means not answering the server's pings either.
+    tokio::time::sleep(idle * 3).await;
+    let closing = async {
+        loop {
+            if let Heard::Closed(code, reason) = chat.hear().await {
+                return (code, reason);
+            }
+        }
+    };
+    let closed = tokio::time::timeout(client::PATIENCE, closing).await.expect("closed in time");
+    // The server may be gone before our late pong goes out (a reset, code 0): closed all the same.
+    assert!(closed == (1000, "idle_timeout".to_owned()) || closed.0 == 0, "{closed:?}");
 }

@@ -110,6 +110,20 @@ impl Server {
         }
     }
 
+    /// Opens `/v1/chat` over a socket with a tiny receive buffer, so that a client that stops
+    /// reading pushes back on the server at once instead of after megabytes of kernel buffers.
+    pub async fn connect_narrow(&self, person: &Person) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("receive buffer");
+        let stream = socket.connect(self.address).await.expect("connect");
+        let mut request = format!("ws://{}/v1/chat", self.address).into_client_request().expect("request");
+        let value = HeaderValue::from_str(&format!("Bearer {}", person.token)).expect("header");
+        request.headers_mut().insert("authorization", value);
+        let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+        let (socket, _) = tokio_tungstenite::client_async(request, stream).await.expect("upgrade");
+        Client { socket }
+    }
+
     pub async fn connect(&self, person: &Person) -> Client {
         self.open(Some(&person.token), "").await.expect("upgrade")
     }
