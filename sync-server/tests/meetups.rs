@@ -25,7 +25,7 @@ conformance!(
     the_region_filter_takes_a_district_or_a_whole_province,
     a_like_counts_once_per_person,
     my_meetups_are_those_i_host_joined_or_liked,
-    meetups_of_an_account_in_deletion_grace_are_hidden,
+    deleting_an_account_deletes_the_meetups_it_hosts_at_once,
     edits_of_different_fields_from_two_devices_at_once_both_land,
 );
 
@@ -287,7 +287,7 @@ async fn my_meetups_are_those_i_host_joined_or_liked(db: TestDb) {
     }
 }
 
-async fn meetups_of_an_account_in_deletion_grace_are_hidden(db: TestDb) {
+async fn deleting_an_account_deletes_the_meetups_it_hosts_at_once(db: TestDb) {
     let api = Api::start(&db).await;
     let gone = api.person("gone").await;
     let ana = api.person("ana").await;
@@ -308,6 +308,13 @@ async fn meetups_of_an_account_in_deletion_grace_are_hidden(db: TestDb) {
     }
     let (status, body) = api.call(&gone, Method::GET, "/v1/meetups", None).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    // Deleted, not hidden (PRODUCT.md §2): restoring the account does not bring it back.
+    db.storage().restore_user(gone.sender.id).await.expect("restore");
+    let (status, body) = api.call(&gone, Method::GET, &format!("/v1/meetups/{hidden}"), None).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (items, _) = api.page(&ana, "/v1/meetups").await;
+    assert_eq!(items.len(), 1, "only the other meetup is left");
 }
 
 async fn edits_of_different_fields_from_two_devices_at_once_both_land(db: TestDb) {

@@ -202,6 +202,9 @@ async fn delete_account(
     State(state): State<AppState>,
     Authenticated(id): Authenticated,
 ) -> Result<StatusCode, ApiError> {
+    state.auth.current_user(&*state.storage, id).await?;
+    // The meetups the account hosts go at once (PRODUCT.md §2); the rest waits for the purge.
+    crate::meetups::delete_hosted(&state, id).await?;
     state.auth.delete_account(&*state.storage, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,3 +9,49 @@ mod rules;
 mod views;
 
 pub use routes::router;
+
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::media::MediaFolder;
+use crate::storage::UserId;
+use crate::storage::chat::MeetupId;
+use crate::storage::meetups::{MeetupQuery, Removal, Role, Sort};
+
+/// Deletes a meetup as its host does: everything in it goes in one transaction, then its image
+/// (row and file) and its chat room, whose members are told. `NotHost` changes nothing.
+pub async fn delete(state: &AppState, id: MeetupId, by: UserId) -> Result<Removal, ApiError> {
+    let removal = state.storage.delete_meetup(id, by).await?;
+    if let Removal::Deleted { image_id } = removal {
+        if let Some(image) = image_id {
+            // A failure here leaves an image no meetup shows: the daily purge removes it.
+            if let Err(e) = MediaFolder::new(&state.config.media).delete(&*state.storage, image).await {
+                tracing::warn!(meetup = id, %image, error = %e, "the deleted meetup's image stays until the purge");
+            }
+        }
+        state.chat.rooms.close(id).await;
+        tracing::info!(meetup = id, "meetup deleted");
+    }
+    Ok(removal)
+}
+
+/// Deletes every meetup `user` hosts (their account is being deleted: PRODUCT.md §2 deletes them
+/// at once rather than at the purge).
+pub async fn delete_hosted(state: &AppState, user: UserId) -> Result<(), ApiError> {
+    loop {
+        let query = MeetupQuery {
+            viewer: user,
+            sort: Sort::New,
+            region: None,
+            role: Some(Role::Host),
+            after: None,
+            limit: 100,
+        };
+        let hosted = state.storage.meetups(&query).await?;
+        if hosted.is_empty() {
+            return Ok(());
+        }
+        for meetup in hosted {
+            delete(state, meetup.id, user).await?;
+        }
+    }
+}

@@ -236,13 +236,9 @@ async fn delete_meetup(
     SignedIn(user): SignedIn,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    match state.storage.delete_meetup(id, user.id).await? {
+    match super::delete(&state, id, user.id).await? {
         Removal::NotHost => Err(not_host()),
-        Removal::Deleted { image_id } => {
-            // The image's record and file are the media module's; it is no longer shown here.
-            tracing::info!(meetup = id, image = ?image_id, "meetup deleted");
-            Ok(StatusCode::NO_CONTENT)
-        }
+        Removal::Deleted { .. } => Ok(StatusCode::NO_CONTENT),
     }
 }
 
