@@ -98,8 +98,12 @@ pub async fn idempotent_writes(State(state): State<AppState>, request: Request, 
         return ApiError::Validation(format!("Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters"))
             .into_response();
     };
-    match keyed_write(&state, user, &key, request, next).await {
-        Ok(response) | Err(response) => response,
+    // In a task of its own: a client that hangs up must not cancel the write between its commit
+    // and the keeping of its answer, or the retry would run it a second time.
+    let write = tokio::spawn(async move { keyed_write(&state, user, &key, request, next).await });
+    match write.await {
+        Ok(Ok(response) | Err(response)) => response,
+        Err(e) => ApiError::internal(format!("an idempotent write failed: {e}")).into_response(),
     }
 }
 

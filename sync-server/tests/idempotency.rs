@@ -140,6 +140,31 @@ async fn a_retry_while_the_first_request_runs_is_told_it_is_in_progress() {
 }
 
 #[tokio::test]
+async fn a_write_whose_client_hung_up_still_finishes_and_its_retry_is_replayed() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let probes = Probes::default();
+    let attempt = || keyed(Method::POST, "/probe/slow", &token, "gone-1", json!({}));
+    let first = tokio::spawn(send(probes.app(server.state.clone()), attempt()));
+    probes.started.notified().await;
+    // The client goes away while the write runs (the server drops the request's future).
+    first.abort();
+    let _ = first.await;
+    probes.release.notify_one();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, headers, body) = send(probes.app(server.state.clone()), attempt()).await;
+        if status == StatusCode::CONFLICT && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        }
+        assert_eq!((status, body), (StatusCode::OK, json!({ "slow": "done" })));
+        assert_eq!(headers.get(REPLAYED).map(|v| v.as_bytes()), Some(&b"true"[..]), "the first run's answer");
+        break;
+    }
+}
+
+#[tokio::test]
 async fn a_server_error_is_not_kept_so_the_retry_runs_again() {
     let server = server(&[]).await;
     let (_, token) = server.sign_in("민지").await;
