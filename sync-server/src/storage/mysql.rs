@@ -8,7 +8,7 @@ use std::future::Future;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Opts, Pool, TxOpts};
+use mysql_async::{Opts, OptsBuilder, Pool, PoolConstraints, TxOpts};
 
 use super::types::time_from_db;
 use super::{
@@ -104,6 +104,9 @@ fn new_user_row(new: &NewUser, created_at: i64) -> Result<User, StorageError> {
     })
 }
 
+/// The most connections one server keeps to MySQL unless the URL says otherwise (`pool_max=`).
+const MAX_CONNECTIONS: usize = 32;
+
 const INSERT_CHUNK: &str = "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?)
      ON DUPLICATE KEY UPDATE doc_id = doc_id";
 
@@ -111,7 +114,14 @@ impl MySqlStorage {
     /// Connects to the database a `mysql://user:password@host:port/database` URL names (it must
     /// exist) and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
-        let opts = Opts::from_url(url).map_err(|e| StorageError::InvalidUrl(e.to_string()))?;
+        let mut opts = Opts::from_url(url).map_err(|e| StorageError::InvalidUrl(e.to_string()))?;
+        // mysql_async would open up to 100 connections per process; a few instances of that pass
+        // MariaDB's default max_connections (151) under load. A `pool_max` in the URL overrides.
+        if !url.contains("pool_max=") {
+            let constraints = PoolConstraints::new(1, MAX_CONNECTIONS).unwrap_or_default();
+            let pool_opts = opts.pool_opts().clone().with_constraints(constraints);
+            opts = OptsBuilder::from_opts(opts).pool_opts(pool_opts).into();
+        }
         let storage = Self { pool: Pool::new(opts) };
         storage.migrate().await?;
         Ok(storage)
