@@ -34,3 +34,9 @@ pub const PASSWORD_MAX_CHARS: usize = 64;
 pub const PLAYER_TIMER_SECONDS: u32 = 5;
 /// Days in one page of the weekly chart.
 pub const WEEK_DAYS: i64 = 7;
+
+/// Meetup chat messages and the room's notice: 1–250 characters (leading and trailing blanks
+/// do not count).
+pub const CHAT_TEXT_MAX_CHARS: usize = 250;
+/// Chat history is shown this many messages at a time, newest first.
+pub const CHAT_HISTORY_PAGE: u32 = 50;

@@ -36,6 +36,7 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub auth: Arc<Auth>,
     pub sync: Arc<crate::sync::Sync>,
+    pub chat: Arc<crate::chat::Chat>,
 }
 
 impl AppState {
@@ -51,7 +52,8 @@ impl AppState {
             }
         };
         let sync = Arc::new(crate::sync::Sync::new(storage.clone(), crate::sync::Limits::default()));
-        Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)), sync }
+        let chat = Arc::new(crate::chat::Chat::new(storage.clone(), crate::chat::Limits::default()));
+        Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)), sync, chat }
     }
 }
 
@@ -84,6 +86,7 @@ pub fn routes(extra: Router<AppState>, state: AppState) -> Router {
         .route("/openapi.json", get(openapi_document))
         .merge(auth::router())
         .merge(crate::sync::router())
+        .merge(crate::chat::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Extractors refuse longer bodies; our `Json` turns that into `payload_too_large`.

@@ -4,10 +4,12 @@
 //! `main.rs` is glue: it loads the configuration, opens storage and calls [`server::serve`].
 
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod rate;
 pub mod server;
 pub mod storage;
 pub mod sync;

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+mod chat;
 mod social;
 mod sync;
 
@@ -21,6 +22,27 @@ fn json_body(schema: Value) -> Value {
 
 fn json_response(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+/// A WebSocket endpoint's `GET`: opened with a bearer header or a `?ticket=`, refused in the
+/// API's error format before the upgrade.
+fn websocket_operation(operation_id: &str, summary: &str) -> Value {
+    json!({
+        "operationId": operation_id,
+        "summary": summary,
+        "security": [{ "bearer": [] }, { "ticket": [] }],
+        "parameters": [{
+            "name": "ticket", "in": "query", "required": false,
+            "description": "A ticket from POST /v1/ws-ticket, instead of the Authorization header",
+            "schema": { "type": "string" }
+        }],
+        "responses": {
+            "101": { "description": "Switching to the WebSocket protocol" },
+            "401": error_response("unauthenticated, token_expired, invalid_token or invalid_ticket"),
+            "403": error_response("origin_not_allowed"),
+            "426": error_response("upgrade_required: not a WebSocket upgrade request")
+        }
+    })
 }
 
 /// The account routes (`auth::router`).
@@ -229,6 +251,7 @@ pub fn document(config: &Config) -> Value {
         paths.extend(account_paths());
         paths.extend(social::paths());
         paths.extend(sync::paths());
+        paths.extend(chat::paths());
     }
     document
 }

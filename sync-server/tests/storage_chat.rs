@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use common::TestDb;
 use mingizuk_server::storage::chat::{MeetupId, MessageKind, NewMessage, Sender};
-use mingizuk_server::storage::meetups::{Join, Leave, NewMeetup};
+use mingizuk_server::storage::meetups::{Join, Leave};
 use mingizuk_server::storage::{NewUser, Storage, StorageError, UserId};
 
 conformance!(
@@ -24,6 +24,8 @@ conformance!(
     history_pages_go_newest_first_and_catch_up_oldest_first,
     an_unknown_meetup_is_reported_as_such,
     purging_an_account_removes_the_meetups_it_hosts_and_leaves_its_messages_elsewhere_without_a_sender,
+    a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once,
+    the_notice_is_set_replaced_and_removed,
 );
 
 async fn person(storage: &dyn Storage, name: &str) -> Sender {
@@ -38,22 +40,7 @@ async fn person(storage: &dyn Storage, name: &str) -> Sender {
 }
 
 async fn meetup(storage: &dyn Storage, host: &Sender, member_limit: Option<u32>, ends_in: Duration) -> MeetupId {
-    let now = Utc::now();
-    let new = NewMeetup {
-        host: host.id,
-        title: "한강 러닝".into(),
-        contents: "토요일 아침 5km".into(),
-        starts_at: now + ends_in - Duration::hours(1),
-        ends_at: now + ends_in,
-        member_limit,
-        image_id: None,
-        place_name: "여의나루역".into(),
-        address: "서울특별시 영등포구 여의동로 343".into(),
-        lat: 37.5271,
-        lng: 126.9326,
-        region: "서울특별시 영등포구".into(),
-    };
-    storage.create_meetup(&new).await.expect("create meetup")
+    common::meetup(storage, host.id, member_limit, ends_in).await
 }
 
 fn text<'a>(meetup: MeetupId, sender: &'a Sender, client_id: uuid::Uuid, text: &'a str) -> NewMessage<'a> {
@@ -204,4 +191,40 @@ async fn purging_an_account_removes_the_meetups_it_hosts_and_leaves_its_messages
     let left = storage.messages_after(joined_by_ana, 0, 50).await.expect("read");
     assert_eq!(left.iter().map(|m| (m.seq, m.sender.is_none())).collect::<Vec<_>>(), vec![(1, true), (2, true)]);
     assert!(!storage.room_access(joined_by_ana, ana.id).await.expect("access").expect("exists").member);
+}
+
+async fn a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    let (first, second) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let batch = [text(id, &host, first, "하나"), text(id, &host, second, "둘"), text(id, &host, first, "하나")];
+    let posted = storage.post_messages(&batch).await.expect("post a batch");
+    let summary: Vec<(i64, bool, &str)> = posted.iter().map(|(m, stored)| (m.seq, *stored, m.text.as_str())).collect();
+    assert_eq!(summary, vec![(1, true, "하나"), (2, true, "둘"), (1, false, "하나")]);
+    let again = storage.post_messages(&[text(id, &host, second, "둘")]).await.expect("resend");
+    assert_eq!((again[0].0.seq, again[0].1), (2, false));
+    assert_eq!(storage.messages_after(id, 0, 50).await.expect("read").len(), 2);
+    let gone = storage.post_messages(&[text(9_999, &host, uuid::Uuid::new_v4(), "x")]).await;
+    assert!(matches!(gone, Err(StorageError::UnknownMeetup)), "{gone:?}");
+}
+
+async fn the_notice_is_set_replaced_and_removed(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    assert_eq!(storage.notice(id).await.expect("read"), None);
+    let set = storage.set_notice(id, Some(("7시 정각 출발", Utc::now()))).await.expect("set").expect("a notice");
+    assert_eq!(storage.notice(id).await.expect("read"), Some(set.clone()));
+    // Setting the same notice again is not a miss.
+    let again = storage.set_notice(id, Some(("7시 정각 출발", set.at))).await.expect("set again");
+    assert_eq!(again, Some(set));
+    let replaced = storage.set_notice(id, Some(("7시 30분으로 변경", Utc::now()))).await.expect("replace");
+    assert_eq!(storage.notice(id).await.expect("read"), replaced);
+    assert_eq!(storage.set_notice(id, None).await.expect("remove"), None);
+    assert_eq!(storage.notice(id).await.expect("read"), None);
+    assert_eq!(storage.set_notice(id, None).await.expect("removing nothing is fine"), None);
+    assert!(matches!(storage.notice(9_999).await, Err(StorageError::UnknownMeetup)));
+    assert!(matches!(storage.set_notice(9_999, Some(("x", Utc::now()))).await, Err(StorageError::UnknownMeetup)));
+    assert!(matches!(storage.set_notice(9_999, None).await, Err(StorageError::UnknownMeetup)));
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{error_response, json_response};
+use super::{error_response, json_response, websocket_operation};
 
 pub(super) fn paths() -> Map<String, Value> {
     let paths = json!({
@@ -18,28 +18,13 @@ pub(super) fn paths() -> Map<String, Value> {
                 "401": error_response("unauthenticated, token_expired or invalid_token")
             }
         } },
-        "/v1/sync": { "get": {
-            "operationId": "openSync",
-            "summary": concat!(
-                "WebSocket speaking the automerge-repo protocol (CBOR binary frames: join/peer, request/sync/",
-                "doc-unavailable, error). A user reaches only their own documents; a document belongs to the ",
-                "first account that stores changes to it. Close codes: 1002 join_expected or invalid_message, ",
-                "1003 binary_frames_only, 1008 rate_limited or too_many_documents, 1009 message_too_large, ",
-                "1011 storage_failed"
-            ),
-            "security": [{ "bearer": [] }, { "ticket": [] }],
-            "parameters": [{
-                "name": "ticket", "in": "query", "required": false,
-                "description": "A ticket from POST /v1/ws-ticket, instead of the Authorization header",
-                "schema": { "type": "string" }
-            }],
-            "responses": {
-                "101": { "description": "Switching to the WebSocket protocol" },
-                "401": error_response("unauthenticated, token_expired, invalid_token or invalid_ticket"),
-                "403": error_response("origin_not_allowed"),
-                "426": error_response("upgrade_required: not a WebSocket upgrade request")
-            }
-        } }
+        "/v1/sync": { "get": websocket_operation("openSync", concat!(
+            "WebSocket speaking the automerge-repo protocol (CBOR binary frames: join/peer, request/sync/",
+            "doc-unavailable, error). A user reaches only their own documents; a document belongs to the ",
+            "first account that stores changes to it. Close codes: 1002 join_expected or invalid_message, ",
+            "1003 binary_frames_only, 1008 rate_limited or too_many_documents, 1009 message_too_large, ",
+            "1011 storage_failed"
+        )) }
     });
     match paths {
         Value::Object(map) => map,

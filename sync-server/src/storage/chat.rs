@@ -119,6 +119,22 @@ pub struct Notice {
     pub at: DateTime<Utc>,
 }
 
+/// The notice columns of a meetup's row, as both backends read them: text and time, or neither.
+pub(crate) fn notice_from_row(text: Option<String>, at: Option<i64>) -> Result<Option<Notice>, StorageError> {
+    match (text, at) {
+        (Some(text), Some(at)) => Ok(Some(Notice { text, at: time_from_db(at)? })),
+        _ => Ok(None),
+    }
+}
+
+/// The notice columns to write for `notice`: text and time in milliseconds, or neither.
+pub(crate) fn notice_to_row(notice: Option<(&str, DateTime<Utc>)>) -> (Option<&str>, Option<i64>) {
+    match notice {
+        Some((text, at)) => (Some(text), Some(at.timestamp_millis())),
+        None => (None, None),
+    }
+}
+
 /// What a user may do in a meetup's room, read in one query before a subscribe or a send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoomAccess {
@@ -139,6 +155,22 @@ pub trait ChatStore: Send + Sync {
     /// client id) was stored before (that message comes back). `UnknownMeetup` if it is gone.
     /// Membership is the caller's check (`room_access`), made just before.
     async fn post_message(&self, new: &NewMessage<'_>) -> Result<(ChatMessage, bool), StorageError>;
+
+    /// Appends several messages in one transaction, in the order given (the relay's group commit:
+    /// one commit for everything queued while the previous one was being written). Each comes back
+    /// as `post_message` reports it; one failure stores none of them.
+    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError>;
+
+    /// The meetup's notice, if it has one. `UnknownMeetup` if it does not exist.
+    async fn notice(&self, meetup: MeetupId) -> Result<Option<Notice>, StorageError>;
+
+    /// Sets or replaces (`Some((text, at))`) or removes (`None`) the meetup's notice; returns it as
+    /// stored. The caller checks that the host asks and the text. `UnknownMeetup` if it does not exist.
+    async fn set_notice(
+        &self,
+        meetup: MeetupId,
+        notice: Option<(&str, DateTime<Utc>)>,
+    ) -> Result<Option<Notice>, StorageError>;
 
     /// Up to `limit` messages with `seq > after_seq`, oldest first (catch-up after a reconnect).
     async fn messages_after(

@@ -13,6 +13,7 @@ use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use mingizuk_core::wire::{self, Message};
 
 use super::hub::{DocEntry, DocError, Ephemeral, Hub, Signal};
+use crate::rate::TokenBucket;
 use crate::storage::{DocumentId, UserId};
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
@@ -67,8 +68,7 @@ struct Connection {
     client_peer: String,
     limits: Limits,
     docs: HashMap<DocumentId, PeerDoc>,
-    tokens: f64,
-    refilled: Instant,
+    rate: TokenBucket,
 }
 
 /// Why a connection ends: a close code and a stable reason.
@@ -86,8 +86,7 @@ pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_pe
                 signal: Signal::new(user),
                 server_peer,
                 client_peer,
-                tokens: limits.burst,
-                refilled: Instant::now(),
+                rate: TokenBucket::new(limits.messages_per_second, limits.burst),
                 limits,
                 docs: HashMap::new(),
             };
@@ -158,7 +157,7 @@ impl Connection {
                     if bytes.len() > self.limits.max_message_bytes {
                         return Close(CLOSE_TOO_BIG, "message_too_large");
                     }
-                    if !self.take_token() {
+                    if !self.rate.take() {
                         let _ = self.send(socket, self.error("rate_limited")).await;
                         return Close(CLOSE_POLICY, "rate_limited");
                     }
@@ -195,19 +194,6 @@ impl Connection {
                     }
                 }
             }
-        }
-    }
-
-    fn take_token(&mut self) -> bool {
-        let now = Instant::now();
-        let elapsed = now.duration_since(self.refilled).as_secs_f64();
-        self.refilled = now;
-        self.tokens = (self.tokens + elapsed * self.limits.messages_per_second).min(self.limits.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
         }
     }
 

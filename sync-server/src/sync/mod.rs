@@ -28,6 +28,7 @@ pub use tickets::{TICKET_LIFETIME, Tickets};
 use crate::auth::{AuthError, Authenticated, bearer_token};
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
+use crate::storage::User;
 
 /// The WebSocket read buffer of a connection.
 const READ_BUFFER_BYTES: usize = 16 * 1024;
@@ -61,9 +62,30 @@ async fn issue_ticket(State(state): State<AppState>, Authenticated(user): Authen
     (StatusCode::CREATED, Json(json!({ "ticket": ticket, "expires_in": TICKET_LIFETIME.as_secs() })))
 }
 
+/// The query string of a WebSocket upgrade: a ticket for clients that cannot set headers.
 #[derive(Deserialize)]
-struct SyncQuery {
-    ticket: Option<String>,
+pub struct TicketQuery {
+    pub ticket: Option<String>,
+}
+
+/// Who opens a WebSocket (`/v1/sync`, `/v1/chat`): the origin is checked, then the bearer header
+/// or else the single-use ticket, then that the account still exists (an access token outlives
+/// the deletion of its account by up to its lifetime; a connection does not).
+pub async fn authenticate_upgrade(
+    state: &AppState,
+    headers: &HeaderMap,
+    ticket: Option<&str>,
+) -> Result<User, ApiError> {
+    check_origin(state, headers)?;
+    let user = match (headers.get(header::AUTHORIZATION), ticket) {
+        (Some(value), _) => bearer_token(value).and_then(|token| state.auth.keys.verify_access(token))?,
+        (None, Some(ticket)) => state.sync.tickets.redeem(ticket).ok_or(AuthError::InvalidTicket)?,
+        (None, None) => return Err(ApiError::Unauthenticated),
+    };
+    match state.storage.user_by_id(user).await? {
+        Some(account) if account.deleted_at.is_none() => Ok(account),
+        _ => Err(AuthError::InvalidToken.into()),
+    }
 }
 
 /// Checks the origin and the credentials, then upgrades. Every refusal is an HTTP error in the
@@ -71,45 +93,36 @@ struct SyncQuery {
 async fn open_sync(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<SyncQuery>,
+    Query(query): Query<TicketQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    if let Err(e) = check_origin(&state, &headers) {
-        return e.into_response();
-    }
-    let user = match (headers.get(header::AUTHORIZATION), query.ticket) {
-        (Some(value), _) => match bearer_token(value).and_then(|token| state.auth.keys.verify_access(token)) {
-            Ok(user) => user,
-            Err(e) => return ApiError::from(e).into_response(),
-        },
-        (None, Some(ticket)) => match state.sync.tickets.redeem(&ticket) {
-            Some(user) => user,
-            None => return ApiError::from(AuthError::InvalidTicket).into_response(),
-        },
-        (None, None) => return ApiError::Unauthenticated.into_response(),
-    };
-    // An access token outlives the deletion of its account by up to its lifetime; sync does not.
-    match state.storage.user_by_id(user).await {
-        Ok(Some(account)) if account.deleted_at.is_none() => {}
-        Ok(_) => return ApiError::from(AuthError::InvalidToken).into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
-    }
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(_) => return ApiError::UpgradeRequired.into_response(),
-    };
     let limits = state.sync.limits.clone();
+    let ticket = query.ticket.as_deref();
+    let (account, upgrade) = match accept_upgrade(&state, &headers, ticket, upgrade, limits.max_message_bytes).await {
+        Ok(accepted) => accepted,
+        Err(e) => return e.into_response(),
+    };
     let hub = state.sync.hub.clone();
     let peer_id = state.sync.peer_id.clone();
-    upgrade
-        // The transport's own caps sit above ours, so an oversized message reaches our check and
-        // gets its stable close reason instead of a bare transport error.
-        .max_message_size(limits.max_message_bytes.saturating_mul(2))
-        // Tungstenite zero-fills this much buffer before every socket read (128 KiB by default):
-        // most messages are a few hundred bytes, and a larger one just takes several reads.
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .max_frame_size(limits.max_message_bytes.saturating_mul(2))
-        .on_upgrade(move |socket| connection::serve(socket, hub, user, peer_id, limits))
+    upgrade.on_upgrade(move |socket| connection::serve(socket, hub, account.id, peer_id, limits))
+}
+
+/// A WebSocket upgrade request that passed [`authenticate_upgrade`], with the transport's caps set
+/// above the endpoint's own message cap, so an oversized message reaches the endpoint's check and
+/// gets its stable close reason instead of a bare transport error.
+pub async fn accept_upgrade(
+    state: &AppState,
+    headers: &HeaderMap,
+    ticket: Option<&str>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    max_message_bytes: usize,
+) -> Result<(User, WebSocketUpgrade), ApiError> {
+    let account = authenticate_upgrade(state, headers, ticket).await?;
+    let upgrade = upgrade.map_err(|_| ApiError::UpgradeRequired)?;
+    let cap = max_message_bytes.saturating_mul(2);
+    // Tungstenite zero-fills this much buffer before every socket read (128 KiB by default):
+    // most messages are a few hundred bytes, and a larger one just takes several reads.
+    Ok((account, upgrade.max_message_size(cap).max_frame_size(cap).read_buffer_size(READ_BUFFER_BYTES)))
 }
 
 /// Browsers send `Origin`; a request from a web page not on the allow-list is refused. Native

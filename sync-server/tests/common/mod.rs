@@ -94,6 +94,33 @@ fn finish(outcome: Result<(), Box<dyn std::any::Any + Send>>) {
     }
 }
 
+/// Stores a meetup hosted by `host` that ends `ends_in` from now (in the past when negative) and
+/// started two hours before, with an optional member limit; returns its id.
+#[allow(dead_code)] // Each test binary compiles this module; not all of them make meetups.
+pub async fn meetup(
+    storage: &dyn Storage,
+    host: storage::UserId,
+    member_limit: Option<u32>,
+    ends_in: chrono::Duration,
+) -> storage::chat::MeetupId {
+    let now = chrono::Utc::now();
+    let new = storage::meetups::NewMeetup {
+        host,
+        title: "한강 러닝".into(),
+        contents: "토요일 아침 5km".into(),
+        starts_at: now + ends_in - chrono::Duration::hours(2),
+        ends_at: now + ends_in,
+        member_limit,
+        image_id: None,
+        place_name: "여의나루역".into(),
+        address: "서울특별시 영등포구 여의동로 343".into(),
+        lat: 37.5271,
+        lng: 126.9326,
+        region: "서울특별시 영등포구".into(),
+    };
+    storage.create_meetup(&new).await.expect("create meetup")
+}
+
 /// Instantiates each listed conformance test for both backends.
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {

@@ -2,13 +2,14 @@
 //! their system message in the same transaction).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Transaction, TxOpts};
 
 use super::{MySqlStorage, backend, retrying};
 use crate::storage::chat::{
-    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, RoomAccess,
-    message_from_row,
+    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, Notice, RoomAccess,
+    message_from_row, notice_from_row, notice_to_row,
 };
 use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId, now_millis};
@@ -123,6 +124,65 @@ impl ChatStore for MySqlStorage {
             Inserted::Existing(message) => Ok((message, false)),
             Inserted::UnknownMeetup => Err(StorageError::UnknownMeetup),
         }
+    }
+
+    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError> {
+        let pool = &self.pool;
+        let inserted = retrying(|| async move {
+            let mut conn = pool.get_conn().await?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            let mut inserted = Vec::with_capacity(batch.len());
+            for new in batch {
+                match insert_message(&mut tx, new).await? {
+                    // Dropping the transaction rolls back what this batch wrote.
+                    Inserted::UnknownMeetup => return Ok(None),
+                    one => inserted.push(one),
+                }
+            }
+            tx.commit().await?;
+            Ok(Some(inserted))
+        })
+        .await
+        .map_err(backend)?;
+        let inserted = inserted.ok_or(StorageError::UnknownMeetup)?;
+        inserted
+            .into_iter()
+            .map(|one| match one {
+                Inserted::New(message) => Ok((message, true)),
+                Inserted::Existing(message) => Ok((message, false)),
+                Inserted::UnknownMeetup => Err(StorageError::UnknownMeetup),
+            })
+            .collect()
+    }
+
+    async fn notice(&self, meetup: MeetupId) -> Result<Option<Notice>, StorageError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(Option<String>, Option<i64>)> = conn
+            .exec_first("SELECT notice_text, notice_at FROM meetups WHERE id = ?", (meetup,))
+            .await
+            .map_err(backend)?;
+        let Some((text, at)) = row else { return Err(StorageError::UnknownMeetup) };
+        notice_from_row(text, at)
+    }
+
+    async fn set_notice(
+        &self,
+        meetup: MeetupId,
+        notice: Option<(&str, DateTime<Utc>)>,
+    ) -> Result<Option<Notice>, StorageError> {
+        let (text, at) = notice_to_row(notice);
+        let mut conn = self.conn().await?;
+        conn.exec_drop("UPDATE meetups SET notice_text = ?, notice_at = ? WHERE id = ?", (text, at, meetup))
+            .await
+            .map_err(backend)?;
+        // MySQL counts changed rows, not matched ones: an update that changed nothing (the same
+        // notice again, or no notice to remove) needs a look before it can be called a miss.
+        if conn.affected_rows() == 0 {
+            let found: Option<i64> =
+                conn.exec_first("SELECT id FROM meetups WHERE id = ?", (meetup,)).await.map_err(backend)?;
+            found.ok_or(StorageError::UnknownMeetup)?;
+        }
+        notice_from_row(text.map(str::to_owned), at)
     }
 
     async fn messages_after(

@@ -2,13 +2,14 @@
 //! their system message in the same transaction).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::{SqliteStorage, backend};
 use crate::storage::chat::{
-    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, RoomAccess,
-    message_from_row,
+    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, Notice, RoomAccess,
+    message_from_row, notice_from_row, notice_to_row,
 };
 use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId, now_millis};
@@ -103,6 +104,46 @@ impl ChatStore for SqliteStorage {
         let posted = insert_message(&mut tx, new).await?;
         tx.commit().await.map_err(backend)?;
         Ok(posted)
+    }
+
+    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        let mut posted = Vec::with_capacity(batch.len());
+        for new in batch {
+            posted.push(insert_message(&mut tx, new).await?);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(posted)
+    }
+
+    async fn notice(&self, meetup: MeetupId) -> Result<Option<Notice>, StorageError> {
+        let row: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT notice_text, notice_at FROM meetups WHERE id = ?")
+                .bind(meetup)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        let Some((text, at)) = row else { return Err(StorageError::UnknownMeetup) };
+        notice_from_row(text, at)
+    }
+
+    async fn set_notice(
+        &self,
+        meetup: MeetupId,
+        notice: Option<(&str, DateTime<Utc>)>,
+    ) -> Result<Option<Notice>, StorageError> {
+        let (text, at) = notice_to_row(notice);
+        let updated = sqlx::query("UPDATE meetups SET notice_text = ?, notice_at = ? WHERE id = ?")
+            .bind(text)
+            .bind(at)
+            .bind(meetup)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StorageError::UnknownMeetup);
+        }
+        notice_from_row(text.map(str::to_owned), at)
     }
 
     async fn messages_after(

@@ -1,0 +1,285 @@
+//! One `/v1/chat` WebSocket for one authenticated user: JSON frames in, the rooms it subscribed to
+//! out. Membership is checked on subscribe and on every send; a subscribe replays what is stored
+//! after the client's last sequence number, page by page, before live delivery. Each room's
+//! messages leave here in sequence order, each once: one that arrives past a gap has the gap filled
+//! from storage first, one already sent is skipped. Limits (message size, rate, idle time, rooms
+//! per connection, the outbox) are enforced here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
+use chrono::Utc;
+use futures_util::SinkExt;
+
+use super::Limits;
+use super::frames::{self, ClientFrame, ErrorCode};
+use super::rooms::{Event, Outbox, Post, Room, Rooms};
+use crate::rate::TokenBucket;
+use crate::storage::StorageError;
+use crate::storage::chat::{MeetupId, Sender};
+
+/// Messages read from storage at a time while replaying.
+const REPLAY_PAGE: u32 = 500;
+
+const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_UNSUPPORTED: u16 = 1003;
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_TRY_AGAIN: u16 = 1013;
+
+/// Why a connection ends: a close code and a stable reason.
+struct Close(u16, &'static str);
+
+impl From<axum::Error> for Close {
+    fn from(_: axum::Error) -> Self {
+        Close(CLOSE_NORMAL, "closed")
+    }
+}
+
+struct Subscription {
+    room: Arc<Room>,
+    /// The last sequence number sent to the client.
+    last_seq: i64,
+}
+
+struct Connection {
+    user: Sender,
+    rooms: Arc<Rooms>,
+    limits: Limits,
+    outbox: Arc<Outbox>,
+    subscribed: HashMap<MeetupId, Subscription>,
+    rate: TokenBucket,
+}
+
+/// Runs a connection until it closes, then leaves every room it was in.
+pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limits: Limits) {
+    let outbox = Outbox::new(user.id, limits.outbox_capacity);
+    let mut conn = Connection {
+        user,
+        rooms,
+        outbox,
+        subscribed: HashMap::new(),
+        rate: TokenBucket::new(limits.messages_per_second, limits.burst),
+        limits,
+    };
+    let close = conn.run(&mut socket).await;
+    for (_, subscription) in conn.subscribed.drain() {
+        subscription.room.unsubscribe(conn.outbox.id);
+    }
+    tracing::debug!(user = %conn.user.id, code = close.0, reason = close.1, "chat connection closed");
+    let frame = CloseFrame { code: close.0, reason: close.1.into() };
+    let _ = socket.send(Frame::Close(Some(frame))).await;
+}
+
+impl Connection {
+    async fn run(&mut self, socket: &mut WebSocket) -> Close {
+        let mut ping = tokio::time::interval(self.limits.ping_interval);
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        let outbox = Arc::clone(&self.outbox);
+        loop {
+            let step = tokio::select! {
+                frame = socket.recv() => {
+                    last_heard = Instant::now();
+                    match frame {
+                        None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => Err(Close(CLOSE_NORMAL, "closed")),
+                        Some(Ok(Frame::Text(text))) => self.receive(socket, &text).await,
+                        Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => Ok(()),
+                        Some(Ok(Frame::Binary(_))) => Err(Close(CLOSE_UNSUPPORTED, "text_frames_only")),
+                    }
+                }
+                events = outbox.next() => match events {
+                    Ok(events) => self.deliver(socket, events).await,
+                    Err(_) => Err(Close(CLOSE_TRY_AGAIN, "too_slow")),
+                },
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > self.limits.idle_timeout {
+                        Err(Close(CLOSE_NORMAL, "idle_timeout"))
+                    } else {
+                        socket.send(Frame::Ping(Vec::new().into())).await.map_err(Close::from)
+                    }
+                }
+            };
+            if let Err(close) = step {
+                return close;
+            }
+        }
+    }
+
+    async fn receive(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), Close> {
+        if text.len() > self.limits.max_message_bytes {
+            return Err(Close(CLOSE_TOO_BIG, "message_too_large"));
+        }
+        let frame = serde_json::from_str::<ClientFrame>(text);
+        let client_id = match &frame {
+            Ok(ClientFrame::Send { client_id, .. }) => Some(*client_id),
+            _ => None,
+        };
+        if !self.rate.take() {
+            return reply(socket, frames::error(ErrorCode::RateLimited, client_id)).await;
+        }
+        match frame {
+            Err(_) => reply(socket, frames::error(ErrorCode::InvalidFrame, None)).await,
+            Ok(ClientFrame::Subscribe { meetup_id, since_seq }) => self.subscribe(socket, meetup_id, since_seq).await,
+            Ok(ClientFrame::Unsubscribe { meetup_id }) => {
+                if let Some(subscription) = self.subscribed.remove(&meetup_id) {
+                    subscription.room.unsubscribe(self.outbox.id);
+                }
+                Ok(())
+            }
+            Ok(ClientFrame::Send { meetup_id, client_id, text }) => match self.check_send(meetup_id, &text).await {
+                Ok(text) => {
+                    let post = Post { sender: self.user.clone(), client_id, text, outbox: Arc::clone(&self.outbox) };
+                    self.rooms.send(meetup_id, post);
+                    Ok(())
+                }
+                Err(code) => reply(socket, frames::error(code, Some(client_id))).await,
+            },
+        }
+    }
+
+    /// The text to store if this member may post it in the meetup's room now.
+    async fn check_send(&self, meetup: MeetupId, text: &str) -> Result<String, ErrorCode> {
+        let text = frames::checked_text(text).ok_or(ErrorCode::InvalidText)?;
+        let access = self.access(meetup).await?;
+        if access.ends_at <= Utc::now() {
+            return Err(ErrorCode::MeetupEnded);
+        }
+        Ok(text.to_owned())
+    }
+
+    async fn access(&self, meetup: MeetupId) -> Result<crate::storage::chat::RoomAccess, ErrorCode> {
+        match self.rooms.storage().room_access(meetup, self.user.id).await {
+            Ok(Some(access)) if access.member => Ok(access),
+            Ok(Some(_)) => Err(ErrorCode::NotMember),
+            Ok(None) => Err(ErrorCode::UnknownMeetup),
+            Err(e) => Err(storage_failed(e)),
+        }
+    }
+
+    /// Replays what is stored after `since_seq`, then joins the live room. The room is joined
+    /// after the bulk of the replay (so a long history does not pile up in the outbox) and
+    /// membership is checked again once joined, so a leave racing this subscribe cannot be missed.
+    async fn subscribe(&mut self, socket: &mut WebSocket, meetup: MeetupId, since_seq: i64) -> Result<(), Close> {
+        if let Some(old) = self.subscribed.remove(&meetup) {
+            old.room.unsubscribe(self.outbox.id);
+        }
+        if self.subscribed.len() >= self.limits.max_rooms {
+            return reply(socket, frames::error(ErrorCode::TooManyRooms, None)).await;
+        }
+        if let Err(code) = self.access(meetup).await {
+            return reply(socket, frames::error(code, None)).await;
+        }
+        let mut last_seq = since_seq.max(0);
+        match self.replay(socket, meetup, &mut last_seq, i64::MAX).await {
+            Ok(()) => {}
+            Err(Replay::Closed(close)) => return Err(close),
+            Err(Replay::Storage(e)) => return reply(socket, frames::error(storage_failed(e), None)).await,
+        }
+        let room = self.rooms.room(meetup);
+        room.subscribe(&self.outbox);
+        let notice = match self.access(meetup).await {
+            Ok(_) => self.rooms.storage().notice(meetup).await.map_err(storage_failed),
+            Err(code) => Err(code),
+        };
+        let notice = match notice {
+            Ok(notice) => notice,
+            Err(code) => {
+                room.unsubscribe(self.outbox.id);
+                return reply(socket, frames::error(code, None)).await;
+            }
+        };
+        self.subscribed.insert(meetup, Subscription { room, last_seq });
+        socket.feed(Frame::Text(frames::notice(meetup, notice.as_ref()))).await?;
+        self.catch_up(socket, meetup, i64::MAX).await
+    }
+
+    /// Sends stored messages of `meetup` with `last_seq < seq < before_seq`, oldest first.
+    async fn replay(
+        &self,
+        socket: &mut WebSocket,
+        meetup: MeetupId,
+        last_seq: &mut i64,
+        before_seq: i64,
+    ) -> Result<(), Replay> {
+        loop {
+            let page = self.rooms.storage().messages_after(meetup, *last_seq, REPLAY_PAGE).await?;
+            let full = page.len() == REPLAY_PAGE as usize;
+            for message in page.iter().take_while(|m| m.seq < before_seq) {
+                socket.feed(Frame::Text(frames::message(message))).await.map_err(|e| Replay::Closed(e.into()))?;
+                *last_seq = message.seq;
+            }
+            socket.flush().await.map_err(|e| Replay::Closed(e.into()))?;
+            if !full || page.last().is_some_and(|m| m.seq >= before_seq) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Fills the subscription's gap up to (not including) `before_seq` from storage. A storage
+    /// failure here closes the connection: the client replays from its last seq when it is back.
+    async fn catch_up(&mut self, socket: &mut WebSocket, meetup: MeetupId, before_seq: i64) -> Result<(), Close> {
+        let Some(mut last_seq) = self.subscribed.get(&meetup).map(|s| s.last_seq) else { return Ok(()) };
+        let result = self.replay(socket, meetup, &mut last_seq, before_seq).await;
+        if let Some(subscription) = self.subscribed.get_mut(&meetup) {
+            subscription.last_seq = last_seq;
+        }
+        match result {
+            Ok(()) => Ok(()),
+            Err(Replay::Closed(close)) => Err(close),
+            Err(Replay::Storage(e)) => {
+                tracing::error!(meetup, error = %e, "chat catch-up failed");
+                Err(Close(1011, "storage_failed"))
+            }
+        }
+    }
+
+    async fn deliver(&mut self, socket: &mut WebSocket, events: Vec<Event>) -> Result<(), Close> {
+        for event in events {
+            match event {
+                Event::Message { meetup, seq, frame } => {
+                    let Some(last_seq) = self.subscribed.get(&meetup).map(|s| s.last_seq) else { continue };
+                    if seq <= last_seq {
+                        continue;
+                    }
+                    if seq > last_seq + 1 {
+                        self.catch_up(socket, meetup, seq).await?;
+                    }
+                    socket.feed(Frame::Text(frame)).await?;
+                    if let Some(subscription) = self.subscribed.get_mut(&meetup) {
+                        subscription.last_seq = seq;
+                    }
+                }
+                Event::Direct(frame) => socket.feed(Frame::Text(frame)).await?,
+                Event::Removed(meetup) => {
+                    if self.subscribed.remove(&meetup).is_some() {
+                        socket.feed(Frame::Text(frames::error(ErrorCode::NotMember, None))).await?;
+                    }
+                }
+            }
+        }
+        socket.flush().await?;
+        Ok(())
+    }
+}
+
+enum Replay {
+    Closed(Close),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Replay {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+fn storage_failed(e: StorageError) -> ErrorCode {
+    tracing::error!(error = %e, "chat storage call failed");
+    ErrorCode::StorageFailed
+}
+
+async fn reply(socket: &mut WebSocket, frame: Utf8Bytes) -> Result<(), Close> {
+    socket.send(Frame::Text(frame)).await.map_err(Close::from)
+}

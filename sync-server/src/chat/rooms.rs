@@ -1,0 +1,359 @@
+//! The in-process fan-out: one [`Room`] per meetup with someone in it, holding its subscribers'
+//! outboxes. Every write that gives a room a message (a sent text, a join, a leave) or changes its
+//! notice runs under the room's order lock, and publishes only after storage committed it, so
+//! subscribers receive messages in sequence order without gaps. Sends are group-committed: whoever
+//! takes the lock writes everything queued meanwhile in one transaction. Each write runs in its own
+//! task, so a client that disconnects mid-write cannot leave a committed message unpublished.
+//!
+//! One process only: several instances would publish through Redis pub/sub, with storage as the
+//! source of truth for replay (not built yet). A subscriber that falls behind is dropped, never
+//! skipped; it replays from its last sequence number when it reconnects.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use axum::extract::ws::Utf8Bytes;
+use chrono::Utc;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::frames::{self, ErrorCode};
+use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Notice, Sender};
+use crate::storage::meetups::{Join, Leave};
+use crate::storage::{Storage, StorageError, UserId};
+
+/// The most messages one group commit writes.
+const MAX_BATCH: usize = 256;
+
+static NEXT_OUTBOX: AtomicU64 = AtomicU64::new(1);
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind; keep going with it.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What reaches a connection.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A stored message of a room, already encoded.
+    Message { meetup: MeetupId, seq: i64, frame: Utf8Bytes },
+    /// A frame sent as it is: a room's notice, or an ack or error for this connection.
+    Direct(Utf8Bytes),
+    /// The user left the meetup: the room sends them nothing more.
+    Removed(MeetupId),
+}
+
+/// The queue filled up: the connection is too slow for its rooms and must reconnect.
+#[derive(Debug)]
+pub struct Overflowed;
+
+/// One connection's bounded queue of events. Pushing never waits: a full queue marks the
+/// connection overflowed and drops what it held, and the connection closes (the client replays
+/// from its last sequence number), so one slow reader never holds up a room.
+pub struct Outbox {
+    pub id: u64,
+    pub user: UserId,
+    capacity: usize,
+    queue: Mutex<VecDeque<Event>>,
+    overflowed: AtomicBool,
+    notify: Notify,
+}
+
+impl Outbox {
+    pub fn new(user: UserId, capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            id: NEXT_OUTBOX.fetch_add(1, Ordering::Relaxed),
+            user,
+            capacity,
+            queue: Mutex::new(VecDeque::new()),
+            overflowed: AtomicBool::new(false),
+            notify: Notify::new(),
+        })
+    }
+
+    pub fn push(&self, event: Event) {
+        {
+            let mut queue = locked(&self.queue);
+            if self.overflowed.load(Ordering::Relaxed) {
+                return;
+            }
+            if queue.len() >= self.capacity {
+                self.overflowed.store(true, Ordering::Relaxed);
+                queue.clear();
+            } else {
+                queue.push_back(event);
+            }
+        }
+        self.notify.notify_one();
+    }
+
+    /// Waits for events and takes them all, oldest first.
+    pub async fn next(&self) -> Result<Vec<Event>, Overflowed> {
+        loop {
+            {
+                let mut queue = locked(&self.queue);
+                if self.overflowed.load(Ordering::Relaxed) {
+                    return Err(Overflowed);
+                }
+                if !queue.is_empty() {
+                    return Ok(queue.drain(..).collect());
+                }
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// A text message accepted from a member, waiting for the room's next group commit.
+pub struct Post {
+    pub sender: Sender,
+    pub client_id: Uuid,
+    pub text: String,
+    /// Where its ack or error goes.
+    pub outbox: Arc<Outbox>,
+}
+
+/// One meetup's room.
+pub struct Room {
+    pub meetup: MeetupId,
+    /// Held around every write of the room and its publication.
+    order: tokio::sync::Mutex<()>,
+    pending: Mutex<Vec<Post>>,
+    subscribers: Mutex<HashMap<u64, Arc<Outbox>>>,
+    /// Who left the meetup through this room (and has not joined again). A send is checked for
+    /// membership before it is queued; a leave that commits between that check and the group
+    /// commit is caught here, so nothing from someone who left follows their leave message.
+    departed: Mutex<HashSet<UserId>>,
+}
+
+impl Room {
+    pub fn subscribe(&self, outbox: &Arc<Outbox>) {
+        locked(&self.subscribers).insert(outbox.id, Arc::clone(outbox));
+    }
+
+    pub fn unsubscribe(&self, outbox: u64) {
+        locked(&self.subscribers).remove(&outbox);
+    }
+
+    fn publish(&self, event: &Event) {
+        for outbox in locked(&self.subscribers).values() {
+            outbox.push(event.clone());
+        }
+    }
+
+    fn publish_message(&self, message: &ChatMessage) {
+        self.publish(&Event::Message { meetup: self.meetup, seq: message.seq, frame: frames::message(message) });
+    }
+
+    /// Stops delivering this room to every connection of `user`, telling each.
+    fn remove_user(&self, user: UserId) {
+        let mut subscribers = locked(&self.subscribers);
+        subscribers.retain(|_, outbox| {
+            if outbox.user == user {
+                outbox.push(Event::Removed(self.meetup));
+            }
+            outbox.user != user
+        });
+    }
+}
+
+/// Every room with someone in it or a write under way. A room lives while a connection or a write
+/// holds it; the map keeps only weak references.
+pub struct Rooms {
+    storage: Arc<dyn Storage>,
+    rooms: Mutex<RoomMap>,
+}
+
+struct RoomMap {
+    rooms: HashMap<MeetupId, Weak<Room>>,
+    /// Dead entries are swept when the map reaches this size.
+    sweep_at: usize,
+}
+
+impl Rooms {
+    pub fn new(storage: Arc<dyn Storage>) -> Self {
+        Self { storage, rooms: Mutex::new(RoomMap { rooms: HashMap::new(), sweep_at: 64 }) }
+    }
+
+    pub fn storage(&self) -> &dyn Storage {
+        &*self.storage
+    }
+
+    pub fn room(&self, meetup: MeetupId) -> Arc<Room> {
+        let mut map = locked(&self.rooms);
+        if let Some(room) = map.rooms.get(&meetup).and_then(Weak::upgrade) {
+            return room;
+        }
+        if map.rooms.len() >= map.sweep_at {
+            map.rooms.retain(|_, room| room.strong_count() > 0);
+            map.sweep_at = (map.rooms.len() * 2).max(64);
+        }
+        let room = Arc::new(Room {
+            meetup,
+            order: tokio::sync::Mutex::new(()),
+            pending: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(HashMap::new()),
+            departed: Mutex::new(HashSet::new()),
+        });
+        map.rooms.insert(meetup, Arc::downgrade(&room));
+        room
+    }
+
+    /// Queues a member's message for the room's next group commit. Its ack (after it is stored and
+    /// published) or its error goes to the post's outbox.
+    pub fn send(self: &Arc<Self>, meetup: MeetupId, post: Post) {
+        let room = self.room(meetup);
+        locked(&room.pending).push(post);
+        let rooms = Arc::clone(self);
+        tokio::spawn(async move { rooms.commit_pending(&room).await });
+    }
+
+    async fn commit_pending(&self, room: &Room) {
+        let _order = room.order.lock().await;
+        let mut queued = std::mem::take(&mut *locked(&room.pending));
+        {
+            let departed = locked(&room.departed);
+            queued.retain(|post| {
+                let left = departed.contains(&post.sender.id);
+                if left {
+                    post.outbox.push(Event::Direct(frames::error(ErrorCode::NotMember, Some(post.client_id))));
+                }
+                !left
+            });
+        }
+        for batch in queued.chunks(MAX_BATCH) {
+            let new: Vec<NewMessage<'_>> = batch
+                .iter()
+                .map(|post| NewMessage {
+                    meetup_id: room.meetup,
+                    kind: MessageKind::Text,
+                    sender: &post.sender,
+                    client_id: Some(post.client_id),
+                    text: &post.text,
+                })
+                .collect();
+            match self.storage.post_messages(&new).await {
+                Ok(posted) => {
+                    for ((message, stored), post) in posted.iter().zip(batch) {
+                        // A resend was published when it was first stored.
+                        if *stored {
+                            room.publish_message(message);
+                        }
+                        post.outbox.push(Event::Direct(frames::ack(message)));
+                    }
+                }
+                Err(e) => {
+                    let code = match e {
+                        StorageError::UnknownMeetup => ErrorCode::UnknownMeetup,
+                        e => {
+                            tracing::error!(meetup = room.meetup, error = %e, "storing chat messages failed");
+                            ErrorCode::StorageFailed
+                        }
+                    };
+                    for post in batch {
+                        post.outbox.push(Event::Direct(frames::error(code, Some(post.client_id))));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `user` to the meetup and publishes the room's join message.
+    pub async fn join(self: &Arc<Self>, meetup: MeetupId, user: Sender) -> Result<Join, StorageError> {
+        self.write(meetup, move |rooms, room| async move {
+            let joined = rooms.storage.join_meetup(meetup, &user, Utc::now()).await?;
+            if let Join::Joined(message) = &joined {
+                locked(&room.departed).remove(&user.id);
+                room.publish_message(message);
+            }
+            Ok(joined)
+        })
+        .await
+    }
+
+    /// Removes `user` from the meetup, publishes the room's leave message and stops delivering the
+    /// room to the user's connections.
+    pub async fn leave(self: &Arc<Self>, meetup: MeetupId, user: Sender) -> Result<Leave, StorageError> {
+        self.write(meetup, move |rooms, room| async move {
+            let left = rooms.storage.leave_meetup(meetup, &user).await?;
+            if let Leave::Left(message) = &left {
+                locked(&room.departed).insert(user.id);
+                room.publish_message(message);
+                room.remove_user(user.id);
+            }
+            Ok(left)
+        })
+        .await
+    }
+
+    /// Sets, replaces (`Some`) or removes (`None`) the meetup's notice and pushes it to the room.
+    pub async fn change_notice(
+        self: &Arc<Self>,
+        meetup: MeetupId,
+        text: Option<String>,
+    ) -> Result<Option<Notice>, StorageError> {
+        self.write(meetup, move |rooms, room| async move {
+            let notice = rooms.storage.set_notice(meetup, text.as_deref().map(|text| (text, Utc::now()))).await?;
+            room.publish(&Event::Direct(frames::notice(meetup, notice.as_ref())));
+            Ok(notice)
+        })
+        .await
+    }
+
+    /// Runs `write` under the room's order lock in a task of its own, so that a request dropped
+    /// halfway (its client went away) cannot leave a committed change unpublished.
+    async fn write<T, F, Fut>(self: &Arc<Self>, meetup: MeetupId, write: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Self>, Arc<Room>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, StorageError>> + Send,
+    {
+        let rooms = Arc::clone(self);
+        let room = self.room(meetup);
+        let task = tokio::spawn(async move {
+            let order = Arc::clone(&room);
+            let _order = order.order.lock().await;
+            write(rooms, room).await
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) => Err(StorageError::Io(std::io::Error::other(format!("a room write did not finish: {e}")))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: i64) -> Event {
+        Event::Message { meetup: 1, seq: n, frame: Utf8Bytes::from(n.to_string()) }
+    }
+
+    #[tokio::test]
+    async fn an_outbox_hands_over_its_events_in_order() {
+        let outbox = Outbox::new(UserId::random(), 4);
+        outbox.push(frame(1));
+        outbox.push(frame(2));
+        let seqs: Vec<i64> = outbox
+            .next()
+            .await
+            .expect("not overflowed")
+            .into_iter()
+            .filter_map(|e| if let Event::Message { seq, .. } = e { Some(seq) } else { None })
+            .collect();
+        assert_eq!(seqs, vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_full_outbox_overflows_rather_than_skipping_or_waiting() {
+        let outbox = Outbox::new(UserId::random(), 3);
+        for n in 1..=4 {
+            outbox.push(frame(n));
+        }
+        assert!(outbox.next().await.is_err(), "the connection must close and replay");
+        outbox.push(frame(5));
+        assert!(outbox.next().await.is_err(), "and stays overflowed");
+    }
+}
