@@ -408,8 +408,9 @@ async fn client(
 }
 
 /// A uniform fraction in [0, 1), from a v4 UUID's random bits (no extra dependency for one number).
+/// The low 53 bits of its second half: the top two bits there are the fixed variant.
 fn rand_fraction() -> f64 {
-    (uuid::Uuid::new_v4().as_u64_pair().1 >> 11) as f64 / (1u64 << 53) as f64
+    (uuid::Uuid::new_v4().as_u64_pair().1 & ((1 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -421,5 +422,12 @@ mod tests {
         assert_eq!(parse_text(&format!("2 12345 {FILLER}")), Some((2, 12345)));
         assert_eq!(parse_text("님이 들어왔습니다"), None);
         assert_eq!(parse_text("7 1 x"), None);
+    }
+
+    #[test]
+    fn schedule_offsets_spread_over_the_whole_period() {
+        let fractions: Vec<f64> = (0..1000).map(|_| rand_fraction()).collect();
+        assert!(fractions.iter().all(|f| (0.0..1.0).contains(f)));
+        assert!(fractions.iter().any(|&f| f < 0.25) && fractions.iter().any(|&f| f > 0.75));
     }
 }

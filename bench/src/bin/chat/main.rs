@@ -21,6 +21,7 @@ mod wire;
 use anyhow::{Context, Result, bail};
 use load::{CAPACITY, HALF_LOAD, LoadReport, WARM_UP};
 use mingizuk_bench::mysql::MySqlDatabase;
+use mingizuk_bench::server::cpu_seconds;
 use mingizuk_bench::{arg, flag, text_arg};
 use serde_json::json;
 use wire::Protocol;
@@ -36,6 +37,19 @@ struct Outcome {
     name: String,
     load: LoadReport,
     missing: usize,
+    /// CPU seconds over the whole load (warm-up, capacity, half load): the server's, the generator's.
+    cpu: (f64, f64),
+}
+
+/// Runs the load on a prepared target, with the CPU time both sides spent on it.
+async fn measure(
+    protocol: Protocol,
+    prepared: &targets::Prepared,
+    settings: &Settings,
+) -> Result<(LoadReport, (f64, f64))> {
+    let (server_before, own_before) = (prepared.server.cpu_seconds(), cpu_seconds("self"));
+    let load = load::run(protocol, prepared.specs.clone(), settings.room_size, settings.seconds).await?;
+    Ok((load, (prepared.server.cpu_seconds() - server_before, cpu_seconds("self") - own_before)))
 }
 
 impl Outcome {
@@ -56,6 +70,8 @@ impl Outcome {
             "undelivered": warm.undelivered + cap.undelivered + half.undelivered,
             "refused": warm.refused + cap.refused + half.refused,
             "rate_limited": warm.rate_limited + cap.rate_limited + half.rate_limited,
+            "server_cpu_s": self.cpu.0,
+            "generator_cpu_s": self.cpu.1,
         })
     }
 }
@@ -70,9 +86,9 @@ async fn run_ours(settings: &Settings, backend: &str) -> Result<Outcome> {
     let result = async {
         let prepared = targets::prepare_ours(&url, dir.path(), settings.rooms, settings.room_size).await?;
         println!("== our server ({backend}), pid {}, {} clients", prepared.server.pid(), prepared.specs.len());
-        let load = load::run(Protocol::Ours, prepared.specs.clone(), settings.room_size, settings.seconds).await?;
+        let (load, cpu) = measure(Protocol::Ours, &prepared, settings).await?;
         let missing = targets::missing_from_ours(prepared, &url, &load.acked_ids).await?;
-        Ok(Outcome { name: format!("ours-{backend}"), load, missing })
+        Ok(Outcome { name: format!("ours-{backend}"), load, missing, cpu })
     }
     .await;
     if let Some(database) = mysql {
@@ -91,9 +107,9 @@ async fn run_baseline(settings: &Settings) -> Result<Outcome> {
             prepared.server.pid(),
             prepared.specs.len()
         );
-        let load = load::run(Protocol::SocketIo, prepared.specs.clone(), settings.room_size, settings.seconds).await?;
+        let (load, cpu) = measure(Protocol::SocketIo, &prepared, settings).await?;
         let missing = targets::missing_from_baseline(prepared, database.url(), &load.acked_ids).await?;
-        Ok(Outcome { name: "baseline-socketio-mysql".into(), load, missing })
+        Ok(Outcome { name: "baseline-socketio-mysql".into(), load, missing, cpu })
     }
     .await;
     database.drop().await;
@@ -118,6 +134,13 @@ fn print_outcome(o: &Outcome) {
         half.latency_ms(0.99)
     );
     let acked = warm.acked + cap.acked + half.acked;
+    let delivered = warm.delivered + cap.delivered + half.delivered;
+    println!(
+        "CPU over the load: server {:.1} s, generator {:.1} s (server {:.0} us per delivery; both on this machine's cores)",
+        o.cpu.0,
+        o.cpu.1,
+        o.cpu.0 * 1e6 / delivered.max(1) as f64
+    );
     let problems: u64 = o.load.phases.iter().map(|p| p.undelivered + p.refused + p.rate_limited).sum();
     println!(
         "persisted: {} of {acked} acknowledged messages in the database after SIGKILL{}{}",
