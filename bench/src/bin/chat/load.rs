@@ -121,8 +121,15 @@ pub struct LoadReport {
     pub acked_ids: Vec<i64>,
 }
 
-/// Runs the three phases over `specs` (clients of rooms of `room_size`).
-pub async fn run(protocol: Protocol, specs: Vec<ClientSpec>, room_size: usize, seconds: f64) -> Result<LoadReport> {
+/// Runs the three phases over `specs` (clients of rooms of `room_size`). The open-loop phase
+/// offers half the closed loop's send rate, or `rate` sends per second when it is given.
+pub async fn run(
+    protocol: Protocol,
+    specs: Vec<ClientSpec>,
+    room_size: usize,
+    seconds: f64,
+    rate: Option<f64>,
+) -> Result<LoadReport> {
     let clients = specs.len();
     let shared =
         Arc::new(Shared { origin: Instant::now(), protocol, ready: AtomicUsize::new(0), phases: Default::default() });
@@ -140,7 +147,7 @@ pub async fn run(protocol: Protocol, specs: Vec<ClientSpec>, room_size: usize, s
     phases[WARM_UP] = phase(&shared, &control, &mut tasks, Mode::Once(WARM_UP), None, room_size).await?;
     let window = Duration::from_secs_f64(seconds);
     phases[CAPACITY] = phase(&shared, &control, &mut tasks, Mode::Closed(CAPACITY), Some(window), room_size).await?;
-    let offered_per_second = phases[CAPACITY].sent_per_second() / 2.0;
+    let offered_per_second = rate.unwrap_or(phases[CAPACITY].sent_per_second() / 2.0);
     let period = Duration::from_secs_f64(clients as f64 / offered_per_second.max(1e-3));
     phases[HALF_LOAD] =
         phase(&shared, &control, &mut tasks, Mode::Open(HALF_LOAD, period), Some(window), room_size).await?;
