@@ -71,6 +71,7 @@ impl Outcome {
             "acked": warm.acked + cap.acked + half.acked,
             "missing_after_kill": self.missing,
             "undelivered": warm.undelivered + cap.undelivered + half.undelivered,
+            "unanswered": warm.unanswered + cap.unanswered + half.unanswered,
             "refused": warm.refused + cap.refused + half.refused,
             "rate_limited": warm.rate_limited + cap.rate_limited + half.rate_limited,
             "server_cpu_s": self.cpu.0,
@@ -144,7 +145,7 @@ fn print_outcome(o: &Outcome) {
         o.cpu.1,
         o.cpu.0 * 1e6 / delivered.max(1) as f64
     );
-    let problems: u64 = o.load.phases.iter().map(|p| p.undelivered + p.refused + p.rate_limited).sum();
+    let problems: u64 = o.load.phases.iter().map(|p| p.unanswered + p.undelivered + p.refused + p.rate_limited).sum();
     println!(
         "persisted: {} of {acked} acknowledged messages in the database after SIGKILL{}{}",
         acked as usize - o.missing.min(acked as usize),
@@ -153,7 +154,8 @@ fn print_outcome(o: &Outcome) {
             String::new()
         } else {
             format!(
-                "; undelivered {}, refused {}, rate-limited {}",
+                "; unanswered {}, undelivered {}, refused {}, rate-limited {}",
+                sum(o, |p| p.unanswered),
                 sum(o, |p| p.undelivered),
                 sum(o, |p| p.refused),
                 sum(o, |p| p.rate_limited)
