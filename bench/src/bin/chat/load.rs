@@ -288,7 +288,13 @@ impl Client {
 
     /// Handles one frame; returns how it answered a send of this client, if it did.
     async fn receive(&mut self, frame: Frame) -> Result<Option<Answer>> {
-        let Frame::Text(text) = frame else { return Ok(None) };
+        let text = match frame {
+            Frame::Text(text) => text,
+            Frame::Close(Some(close)) => {
+                bail!("{}: the server closed the connection: {} {}", self.spec.nickname, close.code, close.reason)
+            }
+            _ => return Ok(None),
+        };
         match self.shared.protocol.read(&text) {
             Incoming::Delivery { seq, text } => {
                 if !self.ready && self.shared.protocol == Protocol::Ours && seq >= self.spec.ready_seq {
