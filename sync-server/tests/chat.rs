@@ -30,6 +30,8 @@ conformance!(
     history_comes_in_pages_newest_first_to_members_only,
     a_flood_is_rate_limited_and_an_oversized_frame_closes_the_connection,
     a_member_too_slow_for_the_room_is_disconnected_and_replays_without_a_gap,
+    a_closed_room_for_a_deleted_meetup_tells_its_members_and_goes_quiet,
+    a_silent_connection_is_closed_after_the_idle_timeout,
     members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow,
 );
 
@@ -319,4 +321,40 @@ async fn a_member_too_slow_for_the_room_is_disconnected_and_replays_without_a_ga
     again.subscribe(meetup, heard.len() as i64).await;
     heard.extend(seqs(&again.quiet().await));
     assert_eq!(heard, (1..=5_001).collect::<Vec<i64>>(), "the replay brings the rest, once each");
+}
+
+/// `Rooms::close` is what the meetup's deletion calls once it is committed.
+async fn a_closed_room_for_a_deleted_meetup_tells_its_members_and_goes_quiet(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let host = server.person("host").await;
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    let mut listener = server.connect(&host).await;
+    listener.subscribe(meetup, 0).await;
+    listener.quiet().await;
+    server.state.chat.rooms.close(meetup).await;
+    assert_eq!(listener.next().await["code"], "unknown_meetup");
+    let mut writer = server.connect(&host).await;
+    writer.say(meetup, "아무도 없나요").await;
+    writer.next_of("ack").await;
+    assert!(seqs(&listener.quiet().await).is_empty(), "the closed room delivers nothing more");
+}
+
+async fn a_silent_connection_is_closed_after_the_idle_timeout(db: TestDb) {
+    let idle = std::time::Duration::from_millis(300);
+    let limits = Limits { idle_timeout: idle, ping_interval: idle / 3, ..Limits::default() };
+    let server = Server::start(&db, limits).await;
+    let host = server.person("host").await;
+    let mut chat = server.connect(&host).await;
+    // Not reading means not answering the server's pings either.
+    tokio::time::sleep(idle * 3).await;
+    let closing = async {
+        loop {
+            if let Heard::Closed(code, reason) = chat.hear().await {
+                return (code, reason);
+            }
+        }
+    };
+    let closed = tokio::time::timeout(client::PATIENCE, closing).await.expect("closed in time");
+    // The server may be gone before our late pong goes out (a reset, code 0): closed all the same.
+    assert!(closed == (1000, "idle_timeout".to_owned()) || closed.0 == 0, "{closed:?}");
 }

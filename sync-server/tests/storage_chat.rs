@@ -202,9 +202,16 @@ async fn a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once(d
     let posted = storage.post_messages(&batch).await.expect("post a batch");
     let summary: Vec<(i64, bool, &str)> = posted.iter().map(|(m, stored)| (m.seq, *stored, m.text.as_str())).collect();
     assert_eq!(summary, vec![(1, true, "하나"), (2, true, "둘"), (1, false, "하나")]);
-    let again = storage.post_messages(&[text(id, &host, second, "둘")]).await.expect("resend");
-    assert_eq!((again[0].0.seq, again[0].1), (2, false));
-    assert_eq!(storage.messages_after(id, 0, 50).await.expect("read").len(), 2);
+    let third = uuid::Uuid::new_v4();
+    let mixed = [text(id, &host, second, "둘"), text(id, &host, third, "셋"), text(id, &host, second, "둘")];
+    let again = storage.post_messages(&mixed).await.expect("a batch with a resend");
+    let summary: Vec<(i64, bool)> = again.iter().map(|(m, stored)| (m.seq, *stored)).collect();
+    assert_eq!(summary, vec![(2, false), (3, true), (2, false)]);
+    let read = storage.messages_after(id, 0, 50).await.expect("read");
+    assert_eq!(read.len(), 3);
+    // What a batch reports is what is stored, ids included.
+    assert_eq!((&posted[0].0, &posted[1].0, &again[1].0), (&read[0], &read[1], &read[2]));
+    assert_eq!(again[0].0, read[1]);
     let gone = storage.post_messages(&[text(9_999, &host, uuid::Uuid::new_v4(), "x")]).await;
     assert!(matches!(gone, Err(StorageError::UnknownMeetup)), "{gone:?}");
 }

@@ -252,9 +252,9 @@ impl Connection {
                     }
                 }
                 Event::Direct(frame) => socket.feed(Frame::Text(frame)).await?,
-                Event::Removed(meetup) => {
+                Event::Removed(meetup, why) => {
                     if self.subscribed.remove(&meetup).is_some() {
-                        socket.feed(Frame::Text(frames::error(ErrorCode::NotMember, None))).await?;
+                        socket.feed(Frame::Text(frames::error(why, None))).await?;
                     }
                 }
             }

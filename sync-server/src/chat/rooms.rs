@@ -40,8 +40,9 @@ pub enum Event {
     Message { meetup: MeetupId, seq: i64, frame: Utf8Bytes },
     /// A frame sent as it is: a room's notice, or an ack or error for this connection.
     Direct(Utf8Bytes),
-    /// The user left the meetup: the room sends them nothing more.
-    Removed(MeetupId),
+    /// The room sends this connection nothing more, and says why: `not_member` when the user left,
+    /// `unknown_meetup` when the meetup was deleted.
+    Removed(MeetupId, ErrorCode),
 }
 
 /// The queue filled up: the connection is too slow for its rooms and must reconnect.
@@ -146,14 +147,16 @@ impl Room {
         self.publish(&Event::Message { meetup: self.meetup, seq: message.seq, frame: frames::message(message) });
     }
 
-    /// Stops delivering this room to every connection of `user`, telling each.
-    fn remove_user(&self, user: UserId) {
+    /// Stops delivering this room to every connection of `user` (everyone when `None`), telling
+    /// each why.
+    fn remove(&self, user: Option<UserId>, why: ErrorCode) {
         let mut subscribers = locked(&self.subscribers);
         subscribers.retain(|_, outbox| {
-            if outbox.user == user {
-                outbox.push(Event::Removed(self.meetup));
+            let removed = user.is_none_or(|user| outbox.user == user);
+            if removed {
+                outbox.push(Event::Removed(self.meetup, why));
             }
-            outbox.user != user
+            !removed
         });
     }
 }
@@ -280,7 +283,7 @@ impl Rooms {
             if let Leave::Left(message) = &left {
                 locked(&room.departed).insert(user.id);
                 room.publish_message(message);
-                room.remove_user(user.id);
+                room.remove(Some(user.id), ErrorCode::NotMember);
             }
             Ok(left)
         })
@@ -299,6 +302,14 @@ impl Rooms {
             Ok(notice)
         })
         .await
+    }
+
+    /// Tells everyone in the meetup's room that it is gone and stops delivering it. For the
+    /// meetup's deletion, once it is committed.
+    pub async fn close(&self, meetup: MeetupId) {
+        let room = self.room(meetup);
+        let _order = room.order.lock().await;
+        room.remove(None, ErrorCode::UnknownMeetup);
     }
 
     /// Runs `write` under the room's order lock in a task of its own, so that a request dropped

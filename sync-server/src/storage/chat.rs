@@ -70,6 +70,22 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
 }
 
+impl NewMessage<'_> {
+    /// This message as stored with `id`, `seq` and time `at`.
+    pub(crate) fn stored(&self, id: i64, seq: i64, at: DateTime<Utc>) -> ChatMessage {
+        ChatMessage {
+            id,
+            meetup_id: self.meetup_id,
+            seq,
+            kind: self.kind,
+            client_id: self.client_id,
+            sender: Some(self.sender.clone()),
+            text: self.text.to_owned(),
+            at,
+        }
+    }
+}
+
 /// A stored message joined with its sender's nickname, as both backends select it: id, meetup,
 /// seq, kind, client id, sender id, text, time, nickname.
 pub(crate) type MessageRow = (i64, i64, i64, i64, Option<String>, Option<String>, String, i64, Option<String>);

@@ -172,6 +172,7 @@ impl MySqlStorage {
 }
 
 mod chat;
+mod chat_batch;
 mod documents;
 mod meetups;
 mod social;

@@ -76,16 +76,7 @@ pub(super) async fn insert_message(
     )
     .await?;
     let id = tx.last_insert_id().and_then(|id| i64::try_from(id).ok()).unwrap_or_default();
-    Ok(Inserted::New(ChatMessage {
-        id,
-        meetup_id: new.meetup_id,
-        seq,
-        kind: new.kind,
-        client_id: new.client_id,
-        sender: Some(new.sender.clone()),
-        text: new.text.to_owned(),
-        at: time(now),
-    }))
+    Ok(Inserted::New(new.stored(id, seq, time(now))))
 }
 
 #[async_trait]
@@ -131,14 +122,8 @@ impl ChatStore for MySqlStorage {
         let inserted = retrying(|| async move {
             let mut conn = pool.get_conn().await?;
             let mut tx = conn.start_transaction(TxOpts::default()).await?;
-            let mut inserted = Vec::with_capacity(batch.len());
-            for new in batch {
-                match insert_message(&mut tx, new).await? {
-                    // Dropping the transaction rolls back what this batch wrote.
-                    Inserted::UnknownMeetup => return Ok(None),
-                    one => inserted.push(one),
-                }
-            }
+            // `None` (the meetup is gone): dropping the transaction rolls back what it wrote.
+            let Some(inserted) = super::chat_batch::insert_batch(&mut tx, batch).await? else { return Ok(None) };
             tx.commit().await?;
             Ok(Some(inserted))
         })

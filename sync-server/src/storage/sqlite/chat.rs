@@ -66,17 +66,7 @@ pub(super) async fn insert_message(
     .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
-    let message = ChatMessage {
-        id,
-        meetup_id: new.meetup_id,
-        seq,
-        kind: new.kind,
-        client_id: new.client_id,
-        sender: Some(new.sender.clone()),
-        text: new.text.to_owned(),
-        at: time_from_db(now)?,
-    };
-    Ok((message, true))
+    Ok((new.stored(id, seq, time_from_db(now)?), true))
 }
 
 #[async_trait]
