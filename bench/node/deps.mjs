@@ -1,9 +1,6 @@
-// The JavaScript packages the benchmark scripts use, imported from the one node_modules folder
-// of the repository (interop/, installed by scripts/setup.sh). ES modules ignore NODE_PATH, so
-// the paths are spelled out here, once; the packages' own imports resolve from where they are.
+// The JavaScript packages of the sync benchmark's scripts (see modules.mjs for where they come from).
 
-const modules = new URL("../../interop/node_modules/", import.meta.url)
-const from = path => import(new URL(path, modules).href)
+import { fromInterop as from } from "./modules.mjs"
 
 export const { Repo } = await from("@automerge/automerge-repo/dist/entrypoints/fullfat.js")
 export const { WebSocketClientAdapter, WebSocketServerAdapter } = await from(

@@ -19,7 +19,6 @@
 
 mod node;
 mod peer;
-mod server;
 mod workload;
 mod year;
 
@@ -27,18 +26,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use mingizuk_bench::arg;
+use mingizuk_bench::server::{self, ServerProcess};
+use mingizuk_bench::{arg, flag};
 use peer::Target;
-use server::ServerProcess;
 use workload::Throughput;
 
 const PASSWORD: &str = "correct horse battery";
 /// Accounts the throughput clients are spread over (a client is one device's connection).
 const CLIENTS_PER_USER: usize = 10;
-
-fn flag(name: &str) -> bool {
-    std::env::args().any(|a| a == name)
-}
 
 struct Settings {
     clients: usize,
@@ -164,7 +159,7 @@ async fn run(settings: Settings) -> Result<()> {
     let sqlite = format!("sqlite://{}", dir.path().join("server.sqlite").display());
     let (ours, ours_reconnect) = run_ours(&settings, "SQLite, WAL, synchronous = FULL", &sqlite, dir.path()).await?;
     if flag("--mysql") {
-        let database = node::MySqlDatabase::create().await?;
+        let database = mingizuk_bench::mysql::MySqlDatabase::create().await?;
         let mysql_dir = tempfile::tempdir()?;
         let result = run_ours(&settings, "MariaDB", database.url(), mysql_dir.path()).await;
         database.drop().await;

@@ -1,15 +1,14 @@
 //! The comparison with the reference automerge-repo server in Node (`--with-node`): the same
 //! bare-client workload against it, and the JavaScript automerge-repo client
-//! (`bench/node/load.mjs`) against both servers. Also the throwaway MariaDB database of `--mysql`.
+//! (`bench/node/load.mjs`) against both servers.
 
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use mysql_async::prelude::Queryable;
 
 use crate::peer::Target;
-use crate::server::{self, workspace};
 use crate::{Settings, print_throughput, reconnect_median, workload};
+use mingizuk_bench::server::{self, node_version, workspace};
 
 /// The reference server's figures are acknowledgements, not durable commits; said on every line.
 const NOT_DURABLE: &str = "acknowledged, not durable: no fsync, answers before its throttled write";
@@ -48,7 +47,7 @@ fn print_load(label: &str, report: &serde_json::Value) -> f64 {
 /// `ours` is our server's durable changes/s and reconnect median from the SQLite run.
 pub async fn compare(settings: &Settings, ours: f64, ours_reconnect: Option<f64>) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let reference = server::start_reference(&dir.path().join("reference")).await?;
+    let reference = server::start_node("reference-server.mjs", &[dir.path().join("reference").as_os_str()]).await?;
     println!(
         "== reference automerge-repo server (Node {}, NodeFSStorageAdapter), pid {}",
         node_version(),
@@ -92,53 +91,4 @@ pub async fn compare(settings: &Settings, ours: f64, ours_reconnect: Option<f64>
         ours_js / theirs_js
     );
     Ok(())
-}
-
-fn node_version() -> String {
-    Command::new("node")
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_default()
-}
-
-/// A throwaway database on the MariaDB/MySQL server `MINGIZUK_BENCH_MYSQL_URL` names
-/// (`mysql://root@127.0.0.1:3306` by default), dropped at the end.
-pub struct MySqlDatabase {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl MySqlDatabase {
-    pub async fn create() -> Result<MySqlDatabase> {
-        let admin =
-            std::env::var("MINGIZUK_BENCH_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
-        let name = format!("mingizuk_bench_{:016x}", rand_suffix());
-        let pool = mysql_async::Pool::from_url(admin.as_str())?;
-        let mut conn = pool.get_conn().await.context("connecting to MariaDB/MySQL")?;
-        conn.query_drop(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")).await?;
-        drop(conn);
-        pool.disconnect().await?;
-        let url = format!("{admin}/{name}");
-        Ok(MySqlDatabase { admin, name, url })
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub async fn drop(self) {
-        let Ok(pool) = mysql_async::Pool::from_url(self.admin.as_str()) else { return };
-        if let Ok(mut conn) = pool.get_conn().await {
-            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name)).await;
-        }
-        let _ = pool.disconnect().await;
-    }
-}
-
-fn rand_suffix() -> u64 {
-    uuid::Uuid::new_v4().as_u64_pair().0
 }

@@ -34,10 +34,7 @@ impl Throughput {
     }
 
     pub fn latency(&self, p: f64) -> f64 {
-        if self.latencies.is_empty() {
-            return 0.0;
-        }
-        self.latencies[((self.latencies.len() as f64 - 1.0) * p).round() as usize]
+        mingizuk_bench::quantile(&self.latencies, p).unwrap_or(0.0)
     }
 }
 

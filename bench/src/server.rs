@@ -1,7 +1,6 @@
 //! The servers under test, each a child process on 127.0.0.1: ours (the `mingizuk-server` binary
-//! of the same build as this program) and the reference automerge-repo server in Node
-//! (`bench/node/reference-server.mjs`). Starting, waiting until ready, reading memory, stopping.
-//! Nothing here measures.
+//! of the same build as the benchmark program) and the baselines, Node scripts in `bench/node`.
+//! Starting, waiting until ready, reading memory, stopping. Nothing here measures.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -11,6 +10,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 const STARTUP: Duration = Duration::from_secs(60);
+
+/// The key our server signs access tokens with in the benchmarks, so that a benchmark can also mint
+/// tokens for accounts it creates in storage (`mingizuk_server::auth::TokenKeys::from_secret`).
+pub const JWT_SECRET: &str = "sync-benchmark-secret-of-enough-length";
 
 /// The workspace this program was built from (for the Node scripts and for `cargo build`).
 pub fn workspace() -> PathBuf {
@@ -157,7 +160,7 @@ pub async fn start_ours(binary: &Path, database_url: &str, data_dir: &Path) -> R
         .env("MINGIZUK_LISTEN", format!("127.0.0.1:{port}"))
         .env("MINGIZUK_DATABASE_URL", database_url)
         .env("MINGIZUK_DATA_DIR", data_dir)
-        .env("MINGIZUK_JWT_SECRET", "sync-benchmark-secret-of-enough-length")
+        .env("MINGIZUK_JWT_SECRET", JWT_SECRET)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -169,14 +172,14 @@ pub async fn start_ours(binary: &Path, database_url: &str, data_dir: &Path) -> R
     Ok(server)
 }
 
-/// Starts the reference automerge-repo server in Node, storing under `data_dir`.
-pub async fn start_reference(data_dir: &Path) -> Result<ServerProcess> {
+/// Starts `node bench/node/<script> <args…>`, which must listen on the port given as its first
+/// argument.
+pub async fn start_node(script: &str, args: &[&std::ffi::OsStr]) -> Result<ServerProcess> {
     let port = free_port()?;
-    let script = workspace().join("bench/node/reference-server.mjs");
     let child = Command::new("node")
-        .arg(&script)
+        .arg(workspace().join("bench/node").join(script))
         .arg(port.to_string())
-        .arg(data_dir)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -185,4 +188,15 @@ pub async fn start_reference(data_dir: &Path) -> Result<ServerProcess> {
     let mut server = ServerProcess { port, child };
     server.ready().await?;
     Ok(server)
+}
+
+/// The version of `node`, for the report.
+pub fn node_version() -> String {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
 }
