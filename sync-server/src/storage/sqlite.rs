@@ -31,6 +31,7 @@ const POOL_CACHE_KIB: &str = "-256";
 pub struct SqliteStorage {
     pool: SqlitePool,
     chunks: chunks::ChunkWriter,
+    chat: chat_writer::ChatWriter,
 }
 
 fn backend(e: sqlx::Error) -> StorageError {
@@ -71,7 +72,11 @@ impl SqliteStorage {
         }
         let pool =
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
-        let storage = Self { chunks: chunks::ChunkWriter::start(pool.clone()), pool };
+        let storage = Self {
+            chunks: chunks::ChunkWriter::start(pool.clone()),
+            chat: chat_writer::ChatWriter::start(pool.clone()),
+            pool,
+        };
         storage.migrate().await?;
         Ok(storage)
     }
@@ -148,6 +153,7 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
 }
 
 mod chat;
+mod chat_writer;
 mod chunks;
 mod comments;
 mod documents;

@@ -97,13 +97,8 @@ impl ChatStore for SqliteStorage {
     }
 
     async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        let mut posted = Vec::with_capacity(batch.len());
-        for new in batch {
-            posted.push(insert_message(&mut tx, new).await?);
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(posted)
+        // Committed together with the other rooms' batches queued meanwhile (`chat_writer`).
+        self.chat.post(batch).await
     }
 
     async fn notice(&self, meetup: MeetupId) -> Result<Option<Notice>, StorageError> {

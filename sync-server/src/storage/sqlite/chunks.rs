@@ -118,7 +118,7 @@ async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Put>) {
 
 /// The writer's own connection, taken from the pool the first time; none once the pool is
 /// closed (the storage was closed: later writes fail as every other call does).
-async fn connection<'a>(
+pub(super) async fn connection<'a>(
     pool: &SqlitePool,
     writer: &'a mut Option<SqliteConnection>,
 ) -> Result<&'a mut SqliteConnection, sqlx::Error> {
