@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
 use chrono::Utc;
@@ -49,8 +49,16 @@ struct Connection {
     limits: Limits,
     outbox: Arc<Outbox>,
     subscribed: HashMap<MeetupId, Subscription>,
+    /// Membership answers reused for `ACCESS_FRESH`, so a busy member's sends do not each read the
+    /// database. A leave inside that window is still caught: the room refuses a departed member's
+    /// sends at commit; a leave or deletion also drops the answer at once (`Event::Removed`).
+    access_cache: HashMap<MeetupId, (crate::storage::chat::RoomAccess, Instant)>,
     rate: TokenBucket,
 }
+
+/// How long a membership answer is reused for sends (an edit of the meetup's end reaches the
+/// check within this time).
+const ACCESS_FRESH: Duration = Duration::from_secs(2);
 
 /// Runs a connection until it closes, then leaves every room it was in.
 pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limits: Limits) {
@@ -60,6 +68,7 @@ pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limit
         rooms,
         outbox,
         subscribed: HashMap::new(),
+        access_cache: HashMap::new(),
         rate: TokenBucket::new(limits.messages_per_second, limits.burst),
         limits,
     };
@@ -140,9 +149,16 @@ impl Connection {
     }
 
     /// The text to store if this member may post it in the meetup's room now.
-    async fn check_send(&self, meetup: MeetupId, text: &str) -> Result<String, ErrorCode> {
+    async fn check_send(&mut self, meetup: MeetupId, text: &str) -> Result<String, ErrorCode> {
         let text = frames::checked_text(text).ok_or(ErrorCode::InvalidText)?;
-        let access = self.access(meetup).await?;
+        let access = match self.access_cache.get(&meetup) {
+            Some((access, at)) if at.elapsed() < ACCESS_FRESH => *access,
+            _ => {
+                let access = self.access(meetup).await?;
+                self.access_cache.insert(meetup, (access, Instant::now()));
+                access
+            }
+        };
         if access.ends_at <= Utc::now() {
             return Err(ErrorCode::MeetupEnded);
         }
@@ -253,6 +269,7 @@ impl Connection {
                 }
                 Event::Direct(frame) => socket.feed(Frame::Text(frame)).await?,
                 Event::Removed(meetup, why) => {
+                    self.access_cache.remove(&meetup);
                     if self.subscribed.remove(&meetup).is_some() {
                         socket.feed(Frame::Text(frames::error(why, None))).await?;
                     }
