@@ -277,6 +277,10 @@ async fn the_cache_shows_meetups_and_messages_while_offline(db: TestDb) {
     assert_eq!(offline.items, online.items);
     let regional = host.social.meetups(Sort::Likes, Some("서울특별시"), None).await.unwrap();
     assert_eq!(regional.items.len(), 1, "a 시·도 filter matches its regions offline too");
+    let short = host.social.meetups(Sort::New, Some("서울"), None).await.unwrap();
+    assert_eq!(short.items.len(), 1, "a short 시·도 name is understood offline as online");
+    let elsewhere = host.social.meetups(Sort::New, Some("부산"), None).await.unwrap();
+    assert!(elsewhere.items.is_empty(), "another 시·도 shows nothing");
     assert_eq!(host.social.meetup(meetup).await.unwrap().unwrap()["id"], json!(meetup));
     let texts: Vec<String> = host.social.messages(meetup).await.unwrap().into_iter().map(|m| m.text).collect();
     assert!(texts.contains(&"내일 봐요".to_owned()));

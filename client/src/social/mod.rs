@@ -224,7 +224,9 @@ impl Social {
                 Ok(Listing { items, next_cursor, offline: false })
             }
             Err(ClientError::Network(_)) => {
-                let items = self.inner.cache.meetups(sort == Sort::Likes, region).await?;
+                // Spelled as stored regions are, as the server does ("서울" → "서울특별시").
+                let region = region.map(mingizuk_core::region::normalize_filter);
+                let items = self.inner.cache.meetups(sort == Sort::Likes, region.as_deref()).await?;
                 Ok(Listing { items, next_cursor: None, offline: true })
             }
             Err(e) => Err(e),
