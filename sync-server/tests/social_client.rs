@@ -18,7 +18,6 @@ use common::TestDb;
 use mingizuk_client::social::{Social, SocialEvent, Sort};
 use mingizuk_client::{Cloud, Engine, ManualClock};
 use mingizuk_server::storage::chat::Sender;
-use mingizuk_server::storage::meetups::NewMeetup;
 use mingizuk_server::storage::{Storage, UserId};
 use mingizuk_server::{AppState, Config};
 use serde_json::{Value, json};
@@ -167,22 +166,7 @@ async fn device(url: String, name: String) -> Device {
 
 /// A meetup hosted by `host`, ending in a day, made on the server directly.
 async fn meetup(storage: Arc<dyn Storage>, host: UserId) -> i64 {
-    let now = Utc::now();
-    let new = NewMeetup {
-        host,
-        title: "한강 러닝".into(),
-        contents: "토요일 아침 5km".into(),
-        starts_at: now + chrono::Duration::hours(20),
-        ends_at: now + chrono::Duration::hours(24),
-        member_limit: None,
-        image_id: None,
-        place_name: "여의나루역".into(),
-        address: "서울특별시 영등포구 여의동로 343".into(),
-        lat: 37.5271,
-        lng: 126.9326,
-        region: "서울특별시 영등포구".into(),
-    };
-    storage.create_meetup(&new).await.unwrap()
+    common::meetup(&*storage, host, None, chrono::Duration::hours(24)).await
 }
 
 /// The room's messages as the server stores them.
