@@ -1,0 +1,47 @@
+// Korean and English strings. Each part of the app registers its own dictionary (the same keys in
+// both languages); `t` reads the current language reactively, so a component re-renders when the
+// user switches. Korean is the default (PRODUCT.md §10).
+export type Lang = 'ko' | 'en';
+export type Dictionary = Record<string, string>;
+
+const current = $state<{ lang: Lang }>({ lang: 'ko' });
+const dictionaries: Record<Lang, Dictionary> = { ko: {}, en: {} };
+
+/** Adds strings; a key registered twice or missing in one language is a programming error. */
+export function register(ko: Dictionary, en: Dictionary): void {
+  for (const key of Object.keys(ko)) {
+    if (!(key in en)) throw new Error(`i18n: "${key}" has no English text`);
+  }
+  for (const key of Object.keys(en)) {
+    if (!(key in ko)) throw new Error(`i18n: "${key}" has no Korean text`);
+    if (key in dictionaries.en) throw new Error(`i18n: "${key}" is registered twice`);
+  }
+  Object.assign(dictionaries.ko, ko);
+  Object.assign(dictionaries.en, en);
+}
+
+export function lang(): Lang {
+  return current.lang;
+}
+
+export function setLang(lang: Lang): void {
+  current.lang = lang;
+  if (typeof document !== 'undefined') document.documentElement.lang = lang;
+}
+
+/** The text of `key` in the current language, with `{name}` placeholders filled from `vars`. */
+export function t(key: string, vars: Record<string, string | number> = {}): string {
+  const text = dictionaries[current.lang][key] ?? dictionaries.ko[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** A user-facing text for a failed command: `error.<code>` when known, else the engine's message. */
+export function errorText(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const { code, message } = error as { code: string; message?: string };
+    const key = `error.${code}`;
+    if (key in dictionaries[current.lang]) return t(key);
+    return message ?? code;
+  }
+  return String(error);
+}

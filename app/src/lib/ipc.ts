@@ -1,0 +1,38 @@
+// The one door from the UI to the engine: every Tauri command goes through `call`, every engine
+// event through `listenTo`. A command that fails rejects with a `CommandError` carrying the
+// engine's stable `code` (the shell serializes every error as `{code, message}`).
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+
+export class CommandError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'CommandError';
+    this.code = code;
+  }
+}
+
+function isCodedError(value: unknown): value is { code: string; message: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
+}
+
+/** Calls a command of the shell; rejects with a `CommandError`. */
+export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    if (isCodedError(error)) throw new CommandError(error.code, error.message);
+    throw new CommandError('internal', String(error));
+  }
+}
+
+/** Follows an event the shell emits (`sync-status`, `social`, …); returns the unsubscribe. */
+export function listenTo<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  return listen<T>(event, (e) => handler(e.payload));
+}
