@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs Mingizuk: a local sync server on its embedded SQLite default
-# (127.0.0.1:8787, data in $MINGIZUK_DATA_DIR/server) and, until the desktop app lands, the engine
-# demo: a device that logs one action per run, signs in to a local demo account and syncs.
-# Device data lives in $MINGIZUK_DATA_DIR (default ~/.local/share/mingizuk); run it again to
-# continue the same history. The server stops when the demo ends.
+# (127.0.0.1:8787, data in $MINGIZUK_DATA_DIR/server) and the desktop app, which uses it.
+# The device's data lives in $MINGIZUK_DATA_DIR (default ~/.local/share/mingizuk); the server
+# stops when the app closes. Without a display (no $DISPLAY or $WAYLAND_DISPLAY) it runs the
+# headless engine demo instead: a device that logs one action per run and syncs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -11,7 +11,13 @@ source scripts/setup.sh
 data="${MINGIZUK_DATA_DIR:-$HOME/.local/share/mingizuk}"
 listen="${MINGIZUK_LISTEN:-127.0.0.1:8787}"
 mkdir -p "$data/server"
-cargo build --locked -q -p mingizuk-server -p mingizuk-client --example demo
+with_display=""
+if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then with_display=1; fi
+if [ -n "$with_display" ]; then
+  cargo build --locked -q -p mingizuk-server -p mingizuk-app
+else
+  cargo build --locked -q -p mingizuk-server -p mingizuk-client --example demo
+fi
 target="$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')"
 
 # One signing key kept with the server's data, so sessions survive a restart.
@@ -35,4 +41,10 @@ else
   echo "run: sync server on http://$listen (data in $data/server)"
 fi
 
-MINGIZUK_DATA_DIR="$data" MINGIZUK_SERVER="http://$listen" "$target/debug/examples/demo" "$@"
+if [ -n "$with_display" ]; then
+  echo "run: starting the app (device data in $data)"
+  MINGIZUK_DATA_DIR="$data" MINGIZUK_SERVER="http://$listen" "$target/debug/mingizuk" "$@"
+else
+  echo "run: no display; running the headless engine demo instead of the app"
+  MINGIZUK_DATA_DIR="$data" MINGIZUK_SERVER="http://$listen" "$target/debug/examples/demo" "$@"
+fi

@@ -56,3 +56,20 @@ if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.js
   # lock file over cbor-extract's platform packages, which npm leaves out of it.
   (cd interop && npm install --no-audit --no-fund --loglevel=error)
 fi
+
+# The desktop app: Tauri's system libraries (WebKitGTK 4.1 and friends), a Node.js recent enough
+# for Vite, the Svelte app's npm packages, and its web assets (embedded in the app binary, so they
+# are built before cargo compiles the shell).
+apt_install libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file
+node_version=$(node --version | sed -E 's/^v([0-9]+)\.([0-9]+).*/\1 \2/')
+read -r node_major node_minor <<< "$node_version"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  echo "setup: Node.js $(node --version) is too old for the app's build (Vite needs 20.19 or newer)." >&2
+  exit 1
+fi
+if [ ! -f app/node_modules/.package-lock.json ] || [ app/package-lock.json -nt app/node_modules/.package-lock.json ]; then
+  echo "setup: installing the app's npm packages (app/)"
+  (cd app && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: building the app's web assets (app/dist)"
+(cd app && npm run --silent build -- --logLevel warn)

@@ -5,6 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
+# The end-to-end tests run the real app in a real window: an X server in memory (Xvfb), the
+# WebKitGTK WebDriver and tauri-driver between it and the tests.
+apt_install xvfb xauth webkit2gtk-driver
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2'
+fi
+
 # Thousands of random offline histories per run (override with PROPTEST_CASES).
 export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
 
@@ -12,8 +20,13 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== app: svelte-check, TypeScript, Vitest"
+(cd app && npm run --silent check && npm test --silent)
 echo "== cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --exclude mingizuk-e2e
+echo "== end to end: the desktop app under Xvfb (screenshots in target/e2e-screenshots)"
+cargo build --locked -q -p mingizuk-app
+xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --locked -q -p mingizuk-e2e -- --test-threads=1
 echo "== benchmark smoke run (figures from a debug build are not measurements; see README)"
 cargo run --locked -q -p mingizuk-bench --bin engine -- --completions 300 --days 20
 cargo run --locked -q -p mingizuk-bench --bin sync -- --clients 8 --seconds 1 --days 3 --docs 10 --repeat 1 --with-node --js-clients 4

@@ -1,0 +1,224 @@
+//! Drives the real desktop app (`mingizuk`, the Tauri binary) in a real window: `tauri-driver`
+//! starts `WebKitWebDriver`, which starts the app, and the tests speak WebDriver to it through
+//! fantoccini. The app finds its data folder and sync server in the environment given here, so
+//! every test gets a fresh device pointed at a server on 127.0.0.1.
+//!
+//! Elements are found by `data-testid` (the contract in `src-tauri/COMMANDS.md`). Screenshots of
+//! the main screens land in `$MINGIZUK_SCREENSHOTS` (default `target/e2e-screenshots`).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::process::{Child, Command};
+
+/// How long a screen may take to show what a test waits for.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A free port on 127.0.0.1 (bound, then released for the caller to use).
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The app binary the workspace built (`cargo build -p mingizuk-app`), or `MINGIZUK_APP`.
+pub fn app_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("MINGIZUK_APP") {
+        return Ok(PathBuf::from(path));
+    }
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+    };
+    let path = target.join("debug/mingizuk");
+    if !path.exists() {
+        bail!("{} is missing: build the app first (scripts/test.sh does)", path.display());
+    }
+    Ok(path)
+}
+
+/// Where screenshots go.
+pub fn screenshot_dir() -> PathBuf {
+    std::env::var_os("MINGIZUK_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots"))
+}
+
+/// One running app with its own data folder, driven through WebDriver.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    /// The device's data folder (kept until the app is closed).
+    pub data: tempfile::TempDir,
+}
+
+fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+impl App {
+    /// Launches the app on a fresh device that syncs with `server_url` (which need not be up).
+    pub async fn launch(server_url: &str) -> Result<App> {
+        let data = tempfile::tempdir()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let home = data.path().join("home");
+        std::fs::create_dir_all(&home)?;
+        let mut driver = Command::new(tauri_driver()?)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("MINGIZUK_DATA_DIR", data.path().join("device"))
+            .env("MINGIZUK_SERVER", server_url)
+            // Window state and any other per-user file of the app stay in the test's folder.
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("start tauri-driver (cargo install tauri-driver --locked)")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "wry".into());
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary()?.to_string_lossy() }),
+        );
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::native().capabilities(capabilities.clone()).connect(&url).await {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() < PATIENCE => {
+                    if let Some(status) = driver.try_wait()? {
+                        bail!("tauri-driver exited ({status}) before a session started: {error}");
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => return Err(error).context("start a WebDriver session with the app"),
+            }
+        };
+        Ok(App { client, driver, data })
+    }
+
+    /// The element with this test id, once it is shown.
+    pub async fn find(&self, id: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(&testid(id)))
+            .await
+            .with_context(|| format!("no element [data-testid={id}] within {PATIENCE:?}"))
+    }
+
+    /// Every element with this test id shown now.
+    pub async fn find_all(&self, id: &str) -> Result<Vec<Element>> {
+        Ok(self.client.find_all(Locator::Css(&testid(id))).await?)
+    }
+
+    /// The elements matching a CSS selector shown now.
+    pub async fn select_all(&self, css: &str) -> Result<Vec<Element>> {
+        Ok(self.client.find_all(Locator::Css(css)).await?)
+    }
+
+    /// Clicks the element with this test id (waiting for it to be shown and enabled).
+    pub async fn click(&self, id: &str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let element = self.find(id).await?;
+            if element.is_enabled().await.unwrap_or(false) {
+                match element.click().await {
+                    Ok(()) => return Ok(()),
+                    Err(error) if started.elapsed() > PATIENCE => {
+                        return Err(error).with_context(|| format!("click [data-testid={id}]"));
+                    }
+                    Err(_) => {}
+                }
+            } else if started.elapsed() > PATIENCE {
+                bail!("[data-testid={id}] stayed disabled for {PATIENCE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Replaces the text of an input.
+    pub async fn fill(&self, id: &str, text: &str) -> Result<()> {
+        let element = self.find(id).await?;
+        element.clear().await?;
+        element.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// An attribute of the element with this test id.
+    pub async fn attr(&self, id: &str, name: &str) -> Result<Option<String>> {
+        Ok(self.find(id).await?.attr(name).await?)
+    }
+
+    /// The text of the element with this test id.
+    pub async fn text(&self, id: &str) -> Result<String> {
+        Ok(self.find(id).await?.text().await?)
+    }
+
+    /// Waits until `check` holds, re-evaluating it every 100 ms.
+    pub async fn until<F, Fut>(&self, what: &str, mut check: F) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<bool>>,
+    {
+        let started = Instant::now();
+        loop {
+            if check().await.unwrap_or(false) {
+                return Ok(());
+            }
+            if started.elapsed() > PATIENCE {
+                bail!("waited {PATIENCE:?} for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the attribute `name` of the element with this test id equals `value`.
+    pub async fn until_attr(&self, id: &str, name: &str, value: &str) -> Result<()> {
+        self.until(&format!("[data-testid={id}] {name}={value}"), || async {
+            Ok(self.attr(id, name).await?.as_deref() == Some(value))
+        })
+        .await
+    }
+
+    /// Saves a screenshot of the window as `<name>.png`, after two animation frames so that the
+    /// last change is painted.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await?;
+        let png = self.client.screenshot().await?;
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the WebDriver session (which closes the app) and stops tauri-driver.
+    pub async fn close(mut self) -> Result<()> {
+        let closed = self.client.close().await;
+        self.driver.kill().await.ok();
+        closed?;
+        Ok(())
+    }
+}
+
+fn tauri_driver() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return Ok(PathBuf::from(path));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let installed = home.join(".cargo/bin/tauri-driver");
+    Ok(if installed.exists() { installed } else { PathBuf::from("tauri-driver") })
+}
