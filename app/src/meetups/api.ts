@@ -48,8 +48,15 @@ export const tileUrl = () => call<string>('tile_url');
 /** The server's address, to show a meetup's image (`GET /v1/media/{id}`). */
 export const serverUrl = () => call<{ server_url: string }>('account').then((a) => a.server_url);
 
-/** Follows the `social` event; resolves to the unsubscribe. */
-export const onSocial = (handler: (event: SocialEvent) => void) => listenTo<SocialEvent>('social', handler);
+/** Follows the `social` event; gives the unsubscribe (for an `onMount` to return). */
+export function onSocial(handler: (event: SocialEvent) => void): () => void {
+  const unlisten = listenTo<SocialEvent>('social', handler);
+  return () => {
+    unlisten.then((stop) => stop()).catch(() => {
+      // The shell is gone already (the window closes): nothing left to unsubscribe.
+    });
+  };
+}
 
 /**
  * Outbox keys of meetup writes made on this screen (create, edit, delete, like, join, leave,
