@@ -150,4 +150,55 @@ describe('the meetups tab', () => {
     expect(screen.getByTestId('form-error').dataset.code).toBe('invalid_period');
     expect(calls.some((c) => c.cmd === 'create_meetup')).toBe(false);
   });
+
+  it('writes a meetup with a place picked from the search', async () => {
+    const calls = shell({}, {
+      search_places: [{ name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.52, lng: 126.93, region: '서울특별시 영등포구' }],
+      create_meetup: 'key-1',
+      tile_url: 'http://127.0.0.1:1/{z}/{x}/{y}.png',
+    });
+    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
+    await fireEvent.click(screen.getByTestId('meetup-write'));
+    await fireEvent.input(screen.getByTestId('meetup-title'), { target: { value: '한강 산책' } });
+    await fireEvent.input(screen.getByTestId('meetup-starts'), { target: { value: '2030-05-01T07:00' } });
+    await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
+    await fireEvent.input(screen.getByTestId('meetup-limit'), { target: { value: '6' } });
+    await fireEvent.click(screen.getByTestId('meetup-save'));
+    expect(screen.getByTestId('form-error').dataset.code).toBe('missing_place');
+
+    await fireEvent.input(screen.getByTestId('place-search'), { target: { value: '여의도' } });
+    await fireEvent.click(screen.getByTestId('place-search-submit'));
+    await fireEvent.click(await screen.findByTestId('place-result'));
+    expect(screen.getByTestId('place-address').textContent).toContain('여의동로 330');
+    await fireEvent.click(screen.getByTestId('meetup-save'));
+    await screen.findByTestId('meetups-notice');
+
+    expect(calls.find((c) => c.cmd === 'search_places')?.args).toEqual({ q: '여의도' });
+    const body = calls.find((c) => c.cmd === 'create_meetup')?.args.meetup as Record<string, unknown>;
+    expect(body).toMatchObject({
+      title: '한강 산책',
+      contents: '',
+      member_limit: 6,
+      image_id: null,
+      location: { place_name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.52, lng: 126.93 },
+    });
+    expect(Date.parse(body.starts_at as string)).toBe(new Date(2030, 4, 1, 7, 0).getTime());
+  });
+
+  it('joins and likes at once while the writes wait in the outbox', async () => {
+    const calls = shell(
+      { 'new||': { items: [meetup(4)], next_cursor: null, offline: false } },
+      { meetup: meetup(4, { member_limit: 5, members: [{ id: 'u2', nickname: '무너' }] }), comments: [], join: 'j-1', like: 'l-1' },
+    );
+    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
+    await fireEvent.click(await screen.findByTestId('meetup-card'));
+    await fireEvent.click(await screen.findByTestId('meetup-join'));
+    await screen.findByTestId('meetup-leave');
+    expect(screen.getByTestId('meetup-member-count').textContent).toContain('2/5');
+    expect(screen.getByTestId('meetup-chat')).toBeTruthy();
+    await fireEvent.click(screen.getByTestId('meetup-like'));
+    await waitFor(() => expect(screen.getByTestId('meetup-like-count').textContent).toBe('1'));
+    expect(calls.find((c) => c.cmd === 'join')?.args).toEqual({ id: 4 });
+    expect(calls.find((c) => c.cmd === 'like')?.args).toEqual({ id: 4, liked: true });
+  });
 });
