@@ -33,10 +33,17 @@ export function timeline(stored: ChatMessage[], pending: Pending[]): Entry[] {
   ];
 }
 
-/** Pending entries the stored messages have not replaced yet (so the list does not grow forever). */
+/**
+ * Pending entries the stored messages have not replaced yet (so the list does not grow forever),
+ * each client id once (the outbox and the send button can both name the same message).
+ */
 export function stillPending(stored: ChatMessage[], pending: Pending[]): Pending[] {
-  const echoed = new Set(stored.map((m) => m.client_id));
-  return pending.filter((p) => !echoed.has(p.clientId));
+  const seen = new Set<string | null>(stored.map((m) => m.client_id));
+  return pending.filter((p) => {
+    if (seen.has(p.clientId)) return false;
+    seen.add(p.clientId);
+    return true;
+  });
 }
 
 /** The smallest seq known, for `older_messages`; null for an empty room. */
