@@ -1,0 +1,82 @@
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { emit } from '@tauri-apps/api/event';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it } from 'vitest';
+import Comments from './Comments.svelte';
+import type { Comment } from './types';
+
+const me = { id: 'u1', email: 'mingi@example.com', nickname: '밍기' };
+
+function comment(id: number, authorId: string, text: string): Comment {
+  return {
+    id,
+    meetup_id: 7,
+    author: { id: authorId, nickname: authorId === me.id ? '밍기' : '무너' },
+    text,
+    created_at: '2030-05-01T07:00:00Z',
+    updated_at: '2030-05-01T07:00:00Z',
+  };
+}
+
+afterEach(async () => {
+  cleanup();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  clearMocks();
+});
+
+describe('the comments of a meetup', () => {
+  it('shows a new comment at once and once more only as the server keeps it', async () => {
+    let stored = [comment(1, 'u2', '좋아요')];
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC(
+      (cmd, args) => {
+        calls.push({ cmd, args });
+        if (cmd === 'comments') return stored;
+        if (cmd === 'comment') return 'c-key';
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(Comments, { meetupId: 7, me });
+    await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(1));
+
+    await fireEvent.input(screen.getByTestId('comment-input'), { target: { value: '가'.repeat(51) } });
+    await fireEvent.click(screen.getByTestId('comment-submit'));
+    expect(screen.getByTestId('toast').textContent).toContain('1~50');
+
+    await fireEvent.input(screen.getByTestId('comment-input'), { target: { value: '저도 갈래요' } });
+    await fireEvent.click(screen.getByTestId('comment-submit'));
+    await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(2));
+    expect(calls.find((c) => c.cmd === 'comment')?.args).toEqual({ id: 7, text: '저도 갈래요' });
+
+    stored = [...stored, comment(2, me.id, '저도 갈래요')];
+    await emit('social', { type: 'sent', key: 'c-key' });
+    await waitFor(() => expect(screen.queryByText('보내는 중')).toBeNull());
+    expect(screen.getAllByTestId('comment').map((c) => c.dataset.commentId)).toEqual(['1', '2']);
+  });
+
+  it('lets the author edit and delete only their own comments', async () => {
+    let stored = [comment(1, 'u2', '좋아요'), comment(2, me.id, '저도요')];
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === 'comments') return stored;
+      if (cmd === 'edit_comment') stored = [stored[0], { ...stored[1], text: '저도 가요!' }];
+      if (cmd === 'delete_comment') stored = [stored[0]];
+      return null;
+    });
+    render(Comments, { meetupId: 7, me });
+    await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(2));
+    expect(screen.getAllByTestId('comment-edit')).toHaveLength(1);
+
+    await fireEvent.click(screen.getByTestId('comment-edit'));
+    await fireEvent.input(screen.getByTestId('comment-edit-input'), { target: { value: '저도 가요!' } });
+    await fireEvent.click(screen.getByTestId('comment-edit-save'));
+    await waitFor(() => expect(screen.getAllByTestId('comment')[1].textContent).toContain('저도 가요!'));
+    expect(calls.find((c) => c.cmd === 'edit_comment')?.args).toEqual({ commentId: 2, text: '저도 가요!' });
+
+    await fireEvent.click(screen.getByTestId('comment-delete'));
+    await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(1));
+    expect(calls.find((c) => c.cmd === 'delete_comment')?.args).toEqual({ commentId: 2 });
+  });
+});
