@@ -1,6 +1,7 @@
 // A small stand-in for the shell in component tests: answers the personal and account commands
 // with the JSON shapes of src-tauri/COMMANDS.md and keeps a little state.
 import type { Character, Collection, Home, MonthGrid, RoutineView, Settings, Stats, SyncStatus, WeekPage } from '../lib/types';
+import { lookOf } from '../lib/characters/looks';
 import { catalog, entry } from './fixtures';
 
 export interface FakeState {
@@ -62,8 +63,9 @@ export function answer(state: FakeState, cmd: string, args?: Record<string, unkn
 
 function respond(state: FakeState, cmd: string, args?: Record<string, unknown>): unknown {
   state.calls.push([cmd, args]);
+  const level = Math.min(10, 1 + Math.floor(state.exp / 10000));
   const characterView = state.character
-    ? { character: state.character, exp: state.exp, level: 1 + Math.floor(state.exp / 10000), max_level: 10, look: 1 as const, gauge_permille: Math.floor((state.exp % 10000) / 10) }
+    ? { character: state.character, exp: state.exp, level, max_level: 10, look: lookOf(level), gauge_permille: Math.floor((state.exp % 10000) / 10) }
     : null;
   const main = state.routines.find((r) => r.is_main) ?? null;
   switch (cmd) {
