@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barHeights, dayOfMonth, gridCells, minutesToTime, monthOf, shiftMonth, timeToMinutes, weekday } from './calendar';
+import { barHeights, dayOfMonth, gridCells, weeksOf, minutesToTime, monthOf, shiftMonth, timeToMinutes, weekday } from './calendar';
 import type { MonthGrid } from './types';
 
 describe('tracker and chart dates', () => {
@@ -21,6 +21,7 @@ describe('tracker and chart dates', () => {
     const cells = gridCells({ ...grid, first_weekday: 3 });
     expect(cells.slice(0, 3)).toEqual([null, null, null]);
     expect(cells[3]?.date).toBe('2026-11-01');
+    expect(weeksOf([1, 2, 3, 4, 5, 6, 7, 8, 9]).map((w) => w.length)).toEqual([7, 2]);
   });
 
   it('reads weekdays and days of the month from local dates', () => {

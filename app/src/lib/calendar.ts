@@ -25,6 +25,13 @@ export function gridCells(grid: MonthGrid): (TrackerDay | null)[] {
   return [...blanks, ...grid.days];
 }
 
+/** Cells in rows of seven (the grid's weeks). */
+export function weeksOf<T>(cells: readonly T[]): T[][] {
+  const weeks: T[][] = [];
+  for (let i = 0; i < cells.length; i += 7) weeks.push(cells.slice(i, i + 7));
+  return weeks;
+}
+
 /** 0 = Sunday … 6 = Saturday for a "YYYY-MM-DD" date. */
 export function weekday(date: string): number {
   const [y, m, d] = date.split('-').map(Number);

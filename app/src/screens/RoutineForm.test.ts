@@ -84,6 +84,10 @@ describe('the routine form', () => {
     });
     const onsaved = vi.fn();
     render(RoutineForm, { catalog, limits, editing: routine(['squat']), onsaved, oncancel: vi.fn() });
+    await fireEvent.click(screen.getByTestId('kind-body'));
+    const squat = options().find((o) => o.dataset.actionId === 'squat');
+    expect(squat?.getAttribute('aria-pressed')).toBe('true');
+    await fireEvent.click(screen.getByTestId('wizard-next'));
     expect((screen.getByTestId('routine-name-input') as HTMLInputElement).value).toBe('아침 스트레칭');
     await fireEvent.click(screen.getByTestId('routine-save'));
     await vi.waitFor(() => expect(screen.getByTestId('form-error').dataset.code).toBe('routine_name_taken'));
