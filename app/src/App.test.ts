@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import { setLang } from './lib/i18n.svelte';
+import { toasts } from './lib/toasts.svelte';
 import { answer, fakeState, type FakeState } from './test/fakeEngine';
 
 function start(state: FakeState) {
@@ -14,6 +15,7 @@ function start(state: FakeState) {
 describe('the app shell', () => {
   afterEach(() => {
     cleanup();
+    toasts.splice(0);
     clearMocks();
     setLang('ko');
   });
@@ -66,6 +68,20 @@ describe('the app shell', () => {
     expect(screen.queryByTestId('me-email')).toBeNull();
   });
 
+  it('says why a command failed, in the user language', async () => {
+    const state = fakeState();
+    state.settings.onboarded = true;
+    state.settings.language = 'en';
+    state.fail.draw_character = 'collection_complete';
+    start(state);
+    await fireEvent.click(await screen.findByTestId('draw-prompt'));
+    await fireEvent.click(screen.getByTestId('draw-confirm'));
+    const toast = await screen.findByTestId('toast');
+    expect(toast.dataset.code).toBe('collection_complete');
+    expect(toast.textContent).toContain('You already collected every friend');
+    expect(screen.getByTestId('draw-dialog')).toBeTruthy();
+  });
+
   it('draws a character, shows the tracker and browses months', async () => {
     const state = fakeState();
     state.settings.onboarded = true;
@@ -73,8 +89,9 @@ describe('the app shell', () => {
     await fireEvent.click(await screen.findByTestId('draw-prompt'));
     expect(screen.getByText('생성한 캐릭터는 획득한 포인트에 따라 3단계로 진화합니다!')).toBeTruthy();
     await fireEvent.click(screen.getByTestId('draw-confirm'));
-    await fireEvent.click(await screen.findByTestId('draw-done'));
     const card = await screen.findByTestId('character-card');
+    expect(screen.queryByTestId('draw-dialog')).toBeNull();
+    expect(screen.getByText('무너(이)가 찾아왔어요!')).toBeTruthy();
     expect(card.dataset.character).toBe('muneo');
     expect(card.dataset.level).toBe('1');
     expect(screen.getByTestId('set-main-prompt').textContent?.trim()).toBe('메인루틴 설정하기');

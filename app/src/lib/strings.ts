@@ -25,7 +25,6 @@ export const ko: Dictionary = {
   'common.loading': '불러오는 중…',
   'common.retry': '다시 시도',
   'common.save': '저장',
-  'common.dismiss': '알림 닫기',
 
   'onboarding.label': '밍기적 소개',
   'onboarding.1.title': '작은 운동 습관부터',
@@ -273,7 +272,6 @@ export const en: Dictionary = {
   'common.loading': 'Loading…',
   'common.retry': 'Try again',
   'common.save': 'Save',
-  'common.dismiss': 'Dismiss',
 
   'onboarding.label': 'Welcome to Mingizuk',
   'onboarding.1.title': 'Start with a tiny habit',

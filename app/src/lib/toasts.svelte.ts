@@ -12,12 +12,13 @@ export interface Toast {
 export const toasts = $state<Toast[]>([]);
 let next = 1;
 
-const LIFETIME_MS = 5000;
+/** An error stays long enough to read; a confirmation is brief. */
+const LIFETIME_MS = { error: 6000, info: 3000 };
 
 function push(kind: Toast['kind'], text: string, code: string | null): void {
   const id = next++;
   toasts.push({ id, kind, text, code });
-  setTimeout(() => dismiss(id), LIFETIME_MS);
+  setTimeout(() => dismiss(id), LIFETIME_MS[kind]);
 }
 
 export function dismiss(id: number): void {

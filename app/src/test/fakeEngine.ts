@@ -12,6 +12,8 @@ export interface FakeState {
   user: { id: string; email: string; nickname: string } | null;
   sync: SyncStatus;
   calls: [string, Record<string, unknown> | undefined][];
+  /** Commands that fail, with the code they fail with. */
+  fail: Record<string, string>;
 }
 
 export function fakeState(): FakeState {
@@ -37,6 +39,7 @@ export function fakeState(): FakeState {
     user: null,
     sync: { phase: 'offline', changes_waiting: true, last_error: null, confirmed_writes: 0 },
     calls: [],
+    fail: {},
   };
 }
 
@@ -57,6 +60,8 @@ function month(year: number, m: number): MonthGrid {
 }
 
 export function answer(state: FakeState, cmd: string, args?: Record<string, unknown>): unknown {
+  const code = state.fail[cmd];
+  if (code) throw { code, message: `${cmd} failed` };
   // A fresh copy each time, as JSON from the shell would be.
   return structuredClone(respond(state, cmd, args));
 }
