@@ -5,6 +5,9 @@ import { call, listenTo } from './ipc';
 import type {
   Account,
   CatalogAction,
+  CommentSummary,
+  MeetupRole,
+  MeetupSummary,
   Character,
   ChartMode,
   Collection,
@@ -61,3 +64,7 @@ export const syncStatus = () => call<SyncStatus>('sync_status');
 
 /** Follows the `sync-status` event; returns the unsubscribe. */
 export const onSyncStatus = (handler: (status: SyncStatus) => void) => listenTo<SyncStatus>('sync-status', handler);
+
+// "My meetups" on the me screen (PRODUCT.md §8); the meetups tab owns every other meetup command.
+export const myMeetups = (role: MeetupRole) => call<MeetupSummary[]>('my_meetups', { role });
+export const myComments = () => call<CommentSummary[]>('my_comments');

@@ -56,6 +56,7 @@ describe('the strings', () => {
       ...['too_many_actions', 'no_actions', 'name_empty', 'name_too_long', 'count_out_of_range'].map((c) => `form.error.${c}`),
       ...['stretching', 'body'].map((k) => `form.kind.${k}`),
       ...['google', 'kakao', 'naver'].map((p) => `auth.${p}`),
+      ...['host', 'member', 'liked', 'comments'].map((v) => `me.meetups_${v}`),
     ];
     expect(built.filter((key) => !(key in ko))).toEqual([]);
   });
