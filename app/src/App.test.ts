@@ -32,7 +32,7 @@ describe('the app shell', () => {
     await fireEvent.click(begin);
     expect(state.settings.onboarded).toBe(true);
     const greeting = await screen.findByTestId('greeting');
-    expect(greeting.textContent).toBe('밍기적러님, 오늘도 작은 밍기적을 만들어봐요!🙌');
+    expect(greeting.textContent).toBe('새싹님, 오늘도 작은 밍기적을 만들어봐요!🙌');
     expect(screen.getByTestId('sync-indicator').dataset.phase).toBe('offline');
   });
 

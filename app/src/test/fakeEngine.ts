@@ -145,6 +145,10 @@ function respond(state: FakeState, cmd: string, args?: Record<string, unknown>):
       return args?.role === 'host'
         ? [{ id: 7, title: '한강 아침 스트레칭', starts_at: '2026-11-28T00:00:00Z', region: '서울 영등포구', member_count: 3, like_count: 5, ended: false }]
         : [];
+    case 'meetups':
+      return { items: [], next_cursor: null, offline: false };
+    case 'outbox':
+      return [];
     case 'my_comments':
       return [{ id: 1, meetup_id: 7, text: '저도 갈게요!', created_at: '2026-11-25T09:00:00Z' }];
     default:

@@ -38,7 +38,7 @@ export const en: Dictionary = {
   'onboarding.step': '{n} / {total}',
 
   'home.greeting': '{name}, let’s make a small mingizuk today too!🙌',
-  'home.default_name': 'Friend',
+  'home.default_name': 'Sprout',
   'home.today_exp': 'Today {exp} / {cap} EXP',
   'home.main_title': 'Today’s main routine',
   'home.set_main': 'Set a main routine',

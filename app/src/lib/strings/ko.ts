@@ -39,7 +39,7 @@ export const ko: Dictionary = {
   'onboarding.step': '{n} / {total}',
 
   'home.greeting': '{name}님, 오늘도 작은 밍기적을 만들어봐요!🙌',
-  'home.default_name': '밍기적러',
+  'home.default_name': '새싹',
   'home.today_exp': '오늘 {exp} / {cap} EXP',
   'home.main_title': '오늘의 메인 루틴',
   'home.set_main': '메인루틴 설정하기',
