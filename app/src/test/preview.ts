@@ -13,6 +13,7 @@ import { entry } from './fixtures';
 const params = new URLSearchParams(location.search);
 const state = fakeState();
 state.settings.onboarded = !params.has('onboarding');
+if (params.get('lang') === 'en') state.settings.language = 'en';
 if (!params.has('fresh')) {
   state.character = (params.get('character') as 'mingi' | 'muneo' | 'mongsil' | null) ?? 'mingi';
   state.exp = Number(params.get('exp') ?? 43_500);
@@ -49,14 +50,21 @@ if (params.has('gallery')) {
   mount(App, { target });
 }
 
-const tab = params.get('tab');
-if (tab) {
-  setTimeout(async () => {
+// ?tab=routines&click=routine-add,action-option,wizard-next: opens a tab, then clicks the first
+// element of each test id in turn.
+async function clickThrough(): Promise<void> {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 700));
+  await pause();
+  const tab = params.get('tab');
+  if (tab) {
     document.querySelector<HTMLButtonElement>(`[data-testid="nav-${tab}"]`)?.click();
     await tick();
-    const click = params.get('click');
-    if (click) setTimeout(() => document.querySelector<HTMLButtonElement>(`[data-testid="${click}"]`)?.click(), 900);
-  }, 300);
-} else if (params.get('click')) {
-  setTimeout(() => document.querySelector<HTMLButtonElement>(`[data-testid="${params.get('click')}"]`)?.click(), 900);
+    await pause();
+  }
+  for (const id of (params.get('click') ?? '').split(',').filter(Boolean)) {
+    document.querySelector<HTMLButtonElement>(`[data-testid="${id}"]`)?.click();
+    await tick();
+    await pause();
+  }
 }
+void clickThrough();
