@@ -68,6 +68,34 @@ describe('the app shell', () => {
     expect(screen.queryByTestId('me-email')).toBeNull();
   });
 
+  it('edits the nickname and deletes the account keeping the device data', async () => {
+    const state = fakeState();
+    state.settings.onboarded = true;
+    state.user = { id: 'u1', email: 'mingi@example.com', nickname: '밍기' };
+    start(state);
+    mockIPC(
+      (cmd, args) => {
+        if (cmd === 'edit_profile') {
+          state.calls.push([cmd, args as Record<string, unknown>]);
+          return { ...state.user, nickname: '무너무너' };
+        }
+        return answer(state, cmd, args as Record<string, unknown>);
+      },
+      { shouldMockEvents: true },
+    );
+    await fireEvent.click(await screen.findByTestId('nav-me'));
+    await fireEvent.click(await screen.findByTestId('profile-edit'));
+    await fireEvent.input(screen.getByTestId('profile-nickname'), { target: { value: '무너무너' } });
+    await fireEvent.click(screen.getByTestId('profile-save'));
+    await vi.waitFor(() => expect(screen.getByTestId('me-nickname').textContent).toBe('무너무너'));
+    expect(state.calls.find(([cmd]) => cmd === 'edit_profile')?.[1]).toEqual({ nickname: '무너무너' });
+
+    await fireEvent.click(screen.getByTestId('delete-account'));
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
+    await vi.waitFor(() => expect(screen.queryByTestId('me-email')).toBeNull());
+    expect(state.calls.find(([cmd]) => cmd === 'delete_account')?.[1]).toEqual({ keepLocal: true });
+  });
+
   it('says why a command failed, in the user language', async () => {
     const state = fakeState();
     state.settings.onboarded = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barHeights, dayOfMonth, gridCells, weeksOf, minutesToTime, monthOf, shiftMonth, timeToMinutes, weekday } from './calendar';
+import { barHeights, dayOfMonth, gridCells, monthLabel, weeksOf, minutesToTime, monthOf, shiftMonth, timeToMinutes, weekday } from './calendar';
 import type { MonthGrid } from './types';
 
 describe('tracker and chart dates', () => {
@@ -8,6 +8,8 @@ describe('tracker and chart dates', () => {
     expect(shiftMonth({ year: 2025, month: 12 }, 1)).toEqual({ year: 2026, month: 1 });
     expect(shiftMonth({ year: 2026, month: 11 }, -23)).toEqual({ year: 2024, month: 12 });
     expect(monthOf('2026-11-26')).toEqual({ year: 2026, month: 11 });
+    expect(monthLabel({ year: 2026, month: 11 }, 'ko')).toBe('2026년 11월');
+    expect(monthLabel({ year: 2026, month: 1 }, 'en')).toBe('January 2026');
   });
 
   it('starts the grid on Sunday with blanks before the 1st', () => {

@@ -13,6 +13,15 @@ export function shiftMonth({ year, month }: YearMonth, delta: number): YearMonth
   return { year: Math.floor(index / 12), month: (index % 12) + 1 };
 }
 
+/** "2026년 11월" / "November 2026". */
+export function monthLabel({ year, month }: YearMonth, lang: 'ko' | 'en'): string {
+  return new Date(Date.UTC(year, month - 1, 1)).toLocaleDateString(lang === 'en' ? 'en-US' : 'ko-KR', {
+    year: 'numeric',
+    month: 'long',
+    timeZone: 'UTC',
+  });
+}
+
 /** "YYYY-MM-DD" → its year and month. */
 export function monthOf(date: string): YearMonth {
   const [year, month] = date.split('-').map(Number);

@@ -80,7 +80,6 @@ export const en: Dictionary = {
   'player.cap_reached': 'You earned all of today’s exp. Every move still counts!',
 
   'tracker.title': 'This month’s habit tracker',
-  'tracker.month': '{month}/{year}',
   'tracker.prev': 'Previous month',
   'tracker.next': 'Next month',
   'tracker.day_done': '{date}: {n} moves done',

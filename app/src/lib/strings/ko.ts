@@ -81,7 +81,6 @@ export const ko: Dictionary = {
   'player.cap_reached': '오늘 받을 수 있는 경험치를 모두 받았어요. 그래도 움직인 만큼 기록돼요!',
 
   'tracker.title': '이번달 해빗 트래커',
-  'tracker.month': '{year}년 {month}월',
   'tracker.prev': '이전 달',
   'tracker.next': '다음 달',
   'tracker.day_done': '{date}: 동작 {n}개 완료',
