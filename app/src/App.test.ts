@@ -96,6 +96,36 @@ describe('the app shell', () => {
     expect(state.calls.find(([cmd]) => cmd === 'delete_account')?.[1]).toEqual({ keepLocal: true });
   });
 
+  it('asks before switching a main routine that is mid-cycle, then resets it', async () => {
+    const state = fakeState();
+    state.settings.onboarded = true;
+    state.character = 'mingi';
+    state.routines.push({
+      ...state.routines[0],
+      id: 'mine-1',
+      name: '점심 스트레칭',
+      name_en: null,
+      preset: false,
+      is_main: true,
+      done_count: 1,
+      complete: false,
+    });
+    start(state);
+    await fireEvent.click(await screen.findByTestId('nav-routines'));
+    await fireEvent.click(screen.getByTestId('tab-presets'));
+    await fireEvent.click(await screen.findByTestId('routine-set-main'));
+    await fireEvent.click(screen.getByTestId('confirm-cancel'));
+    expect(state.calls.some(([cmd]) => cmd === 'set_main')).toBe(false);
+    await fireEvent.click(screen.getByTestId('routine-set-main'));
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
+    await vi.waitFor(() => expect(screen.getByTestId('routine-card').dataset.main).toBe('true'));
+    const writes = state.calls.filter(([cmd]) => cmd === 'reset_cycle' || cmd === 'set_main');
+    expect(writes).toEqual([
+      ['reset_cycle', { routine: 'mine-1' }],
+      ['set_main', { id: 'preset-1' }],
+    ]);
+  });
+
   it('says why a command failed, in the user language', async () => {
     const state = fakeState();
     state.settings.onboarded = true;
