@@ -1,4 +1,6 @@
 import { mount } from 'svelte';
+import './app.css';
+import './lib/strings';
 import App from './App.svelte';
 
 const target = document.getElementById('app');

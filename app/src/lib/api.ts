@@ -1,0 +1,70 @@
+// One typed function per command of src-tauri/COMMANDS.md "Personal" and "Account and sync".
+// Nothing here decides anything: arguments in (camelCase, Tauri maps them to snake_case), the
+// engine's JSON out, a `CommandError` on failure.
+import { call, listenTo } from './ipc';
+import type {
+  Account,
+  CatalogAction,
+  CommentSummary,
+  MeetupRole,
+  MeetupSummary,
+  Character,
+  ChartMode,
+  Collection,
+  Completed,
+  Home,
+  Limits,
+  MonthGrid,
+  RoutinePick,
+  RoutineView,
+  Settings,
+  SocialProvider,
+  Stats,
+  SyncStatus,
+  UserInfo,
+  WeekPage,
+} from './types';
+
+export const home = () => call<Home>('home');
+export const catalog = () => call<CatalogAction[]>('catalog');
+export const limits = () => call<Limits>('limits');
+export const routines = () => call<RoutineView[]>('routines');
+export const routine = (id: string) => call<RoutineView>('routine', { id });
+export const createRoutine = (name: string, picks: RoutinePick[]) => call<string>('create_routine', { name, picks });
+export const editRoutine = (id: string, name: string, picks: RoutinePick[]) => call<void>('edit_routine', { id, name, picks });
+export const deleteRoutine = (id: string) => call<void>('delete_routine', { id });
+export const setMain = (id: string | null) => call<void>('set_main', { id });
+export const resetCycle = (routine: string) => call<void>('reset_cycle', { routine });
+export const restartCycle = (routine: string) => call<void>('restart_cycle', { routine });
+export const completeAction = (routine: string, entry: string) => call<Completed>('complete_action', { routine, entry });
+export const drawCharacter = () => call<Character>('draw_character');
+export const collection = () => call<Collection>('collection');
+export const trackerMonth = (year: number, month: number) => call<MonthGrid>('tracker_month', { year, month });
+export const weekPage = (week: number | null, mode: ChartMode) => call<WeekPage>('week_page', { week, mode });
+export const stats = () => call<Stats>('stats');
+export const settings = () => call<Settings>('settings');
+export const setLanguage = (language: 'ko' | 'en') => call<void>('set_language', { language });
+export const setReminder = (minutes: number | null) => call<void>('set_reminder', { minutes });
+export const finishOnboarding = () => call<void>('finish_onboarding');
+
+export const account = () => call<Account>('account');
+export const signUp = (email: string, password: string, nickname: string) =>
+  call<UserInfo>('sign_up', { email, password, nickname });
+export const signIn = (email: string, password: string) => call<UserInfo>('sign_in', { email, password });
+export const socialSignIn = (provider: SocialProvider) => call<UserInfo>('social_sign_in', { provider });
+export interface ProfileChanges {
+  nickname?: string;
+  password?: string;
+  currentPassword?: string;
+}
+export const editProfile = (changes: ProfileChanges) => call<UserInfo>('edit_profile', { ...changes });
+export const signOut = (keepLocal: boolean) => call<void>('sign_out', { keepLocal });
+export const deleteAccount = (keepLocal: boolean) => call<void>('delete_account', { keepLocal });
+export const syncStatus = () => call<SyncStatus>('sync_status');
+
+/** Follows the `sync-status` event; returns the unsubscribe. */
+export const onSyncStatus = (handler: (status: SyncStatus) => void) => listenTo<SyncStatus>('sync-status', handler);
+
+// "My meetups" on the me screen (PRODUCT.md §8); the meetups tab owns every other meetup command.
+export const myMeetups = (role: MeetupRole) => call<MeetupSummary[]>('my_meetups', { role });
+export const myComments = () => call<CommentSummary[]>('my_comments');

@@ -1,0 +1,28 @@
+// What every screen may read about the running app: the signed-in user, the sync status, the
+// settings and the rule limits and catalog (read once). `revision` grows whenever the personal
+// data may have changed under a screen (a sync finished, an account switched), so screens reload.
+import type { CatalogAction, Limits, Settings, SyncStatus, UserInfo } from './types';
+
+export const session = $state({
+  user: null as UserInfo | null,
+  sync: null as SyncStatus | null,
+  settings: null as Settings | null,
+  limits: null as Limits | null,
+  catalog: [] as CatalogAction[],
+  revision: 0,
+});
+
+/** Signals that the personal data may have changed. */
+export function touch(): void {
+  session.revision += 1;
+}
+
+/** Takes a new sync status; a sync that just finished may have brought other devices' data. */
+export function takeSyncStatus(status: SyncStatus): void {
+  const before = session.sync;
+  session.sync = status;
+  const finished =
+    status.phase === 'up_to_date' &&
+    (before === null || before.phase !== 'up_to_date' || before.confirmed_writes !== status.confirmed_writes);
+  if (finished) touch();
+}
