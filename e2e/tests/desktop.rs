@@ -78,7 +78,7 @@ async fn offline_journey(app: &App) -> Result<()> {
     let preset = cards[0].clone();
     let preset_name = preset.attr("data-name").await?.context("a preset card names its routine")?;
     preset.find(Locator::Css("[data-testid=\"routine-set-main\"]")).await?.click().await?;
-    if app.find_all("confirm-ok").await?.first().is_some() {
+    if !app.find_all("confirm-ok").await?.is_empty() {
         app.click("confirm-ok").await?;
     }
     app.until(&format!("{preset_name} is the main routine"), || async {
@@ -124,8 +124,8 @@ async fn offline_journey(app: &App) -> Result<()> {
 
     app.click("nav-history").await?;
     app.click("chart-mode-actions").await?;
-    let bar = format!("[data-testid=\"chart-bar\"][data-today=\"true\"]");
-    let bar = app.client.wait().at_most(PATIENCE).for_element(Locator::Css(&bar)).await?;
+    let bar = "[data-testid=\"chart-bar\"][data-today=\"true\"]";
+    let bar = app.client.wait().at_most(PATIENCE).for_element(Locator::Css(bar)).await?;
     ensure!(bar.attr("data-count").await?.as_deref() == Some("5"), "today's bar counts five actions");
     app.click("chart-mode-routines").await?;
     app.until("today's bar counts one routine", || async {
@@ -188,7 +188,7 @@ async fn custom_routine_within_limits(app: &App) -> Result<()> {
 
     // Edit it: a new name, kept in "my routines".
     card.find(Locator::Css("[data-testid=\"routine-edit\"]")).await?.click().await?;
-    if app.find_all("wizard-next").await?.first().is_some() {
+    if !app.find_all("wizard-next").await?.is_empty() {
         app.click("wizard-next").await?;
     }
     app.fill("routine-name-input", "아침 스트레칭").await?;
