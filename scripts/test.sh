@@ -7,7 +7,7 @@ source scripts/setup.sh
 
 # The end-to-end tests run the real app in a real window: an X server in memory (Xvfb), the
 # WebKitGTK WebDriver and tauri-driver between it and the tests.
-apt_install xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-noto-color-emoji
+apt_install xvfb xauth webkit2gtk-driver
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version '^2'
