@@ -83,10 +83,8 @@ impl App {
         let url = format!("http://127.0.0.1:{port}");
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "wry".into());
-        capabilities.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app_binary()?.to_string_lossy() }),
-        );
+        capabilities
+            .insert("tauri:options".into(), serde_json::json!({ "application": app_binary()?.to_string_lossy() }));
         let started = Instant::now();
         let client = loop {
             match ClientBuilder::native().capabilities(capabilities.clone()).connect(&url).await {

@@ -228,8 +228,10 @@ async fn account_journey(app: &App, db: &TestDb, address: &str) -> Result<()> {
     app.fill("auth-nickname", "밍기적러").await?;
     app.screenshot("11-me-sign-up").await?;
     app.click("auth-submit").await?;
-    app.until("the profile shows the nickname", || async { Ok(app.text("me-nickname").await?.contains("밍기적러")) })
-        .await?;
+    app.until("the profile shows the nickname", || async {
+        Ok(app.text("me-nickname").await?.contains("밍기적러"))
+    })
+    .await?;
     app.until_attr("sync-indicator", "data-phase", "up_to_date").await?;
     app.screenshot("12-me-signed-in").await?;
 
@@ -294,12 +296,8 @@ async fn create_meetup(server_url: &str, host: &Device) -> Result<i64> {
         "ends_at": at(now + day + 3600),
         "location": {"place_name": "여의도 한강공원", "address": "서울특별시 영등포구 여의동로 330", "lat": 37.5284, "lng": 126.9327}
     });
-    let response = reqwest::Client::new()
-        .post(format!("{server_url}/v1/meetups"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await?;
+    let response =
+        reqwest::Client::new().post(format!("{server_url}/v1/meetups")).bearer_auth(token).json(&body).send().await?;
     ensure!(response.status().is_success(), "the meetup is created: {}", response.status());
     let meetup: Value = response.json().await?;
     meetup["id"].as_i64().context("the meetup has an id")

@@ -12,33 +12,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use mingizuk_bench::{arg, heavy_user};
+use mingizuk_bench::{DAY_MS, arg, build_year, complete_next, heavy_user};
 use mingizuk_client::{Engine, ManualClock};
 
 /// 2025-11-03 00:00 UTC.
 const START_MS: i64 = 1_762_128_000_000;
-const DAY_MS: i64 = 86_400_000;
 const KST: i32 = 9 * 60;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// Completes the next undone action of the routine (restarting a complete one first).
-async fn complete_next(engine: &Engine, routine: uuid::Uuid) -> Result<std::time::Duration> {
-    let view = engine.routine(routine).await?;
-    if view.complete {
-        engine.restart(routine).await?;
-        return Box::pin(complete_next(engine, routine)).await;
-    }
-    let entry = view.entries.iter().find(|e| !e.done).context("an undone entry")?.id;
-    // A completed character moves to the collection; a heavy user draws the next one.
-    if engine.collection().await.growing.is_none() && !engine.collection().await.drawable.is_empty() {
-        engine.draw_character().await?;
-    }
-    let started = Instant::now();
-    engine.complete_action(routine, entry).await?;
-    Ok(started.elapsed())
 }
 
 async fn completion_latency(dir: &Path, n: usize) -> Result<()> {
@@ -65,23 +47,6 @@ async fn completion_latency(dir: &Path, n: usize) -> Result<()> {
     );
     engine.close().await?;
     Ok(())
-}
-
-async fn build_year(path: &Path, days: usize) -> Result<usize> {
-    let clock = Arc::new(ManualClock::new(START_MS, KST));
-    let engine = Engine::open(path, clock.clone()).await?;
-    let routines = heavy_user(&engine).await?;
-    let mut done = 0;
-    for day in 0..days {
-        clock.set(START_MS + day as i64 * DAY_MS);
-        for i in 0..20 {
-            clock.advance(20 * 60_000);
-            complete_next(&engine, routines[i % routines.len()]).await?;
-            done += 1;
-        }
-    }
-    engine.close().await?;
-    Ok(done)
 }
 
 fn rss_kib(field: &str) -> u64 {
@@ -124,7 +89,7 @@ fn main() -> Result<()> {
     let days = arg("--days", 365);
     let year = dir.path().join("year.sqlite");
     let built = Instant::now();
-    let completions = runtime.block_on(build_year(&year, days))?;
+    let completions = runtime.block_on(build_year(&year, START_MS, KST, days))?;
     println!("built {days} days of heavy use: {completions} completions in {:.1} s", built.elapsed().as_secs_f64());
     let size = std::fs::metadata(&year)?.len();
     let mut opens = Vec::new();
