@@ -56,3 +56,17 @@ if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.js
   # lock file over cbor-extract's platform packages, which npm leaves out of it.
   (cd interop && npm install --no-audit --no-fund --loglevel=error)
 fi
+
+# The desktop app (src-tauri): Tauri 2's system libraries (WebKitGTK 4.1 and friends), and the
+# built UI in app/dist, which the app embeds at compile time (so `cargo build`/`cargo test` of
+# the workspace need it to exist).
+apt_install libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
+  librsvg2-dev libayatana-appindicator3-dev libxdo-dev
+if [ ! -d app/node_modules ] || [ app/package-lock.json -nt app/node_modules/.package-lock.json ]; then
+  echo "setup: installing the app's npm packages (app/)"
+  (cd app && npm install --no-audit --no-fund --loglevel=error)
+fi
+if [ ! -f app/dist/index.html ]; then
+  echo "setup: building the app's UI (app/dist)"
+  npm --prefix app run build --silent
+fi
