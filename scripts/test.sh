@@ -27,6 +27,12 @@ cargo test --workspace --locked --exclude mingizuk-e2e
 echo "== end to end: the desktop app under Xvfb (screenshots in target/e2e-screenshots)"
 cargo build --locked -q -p mingizuk-app
 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --locked -q -p mingizuk-e2e -- --test-threads=1
+echo "== the Linux package (.deb, debug profile: the release one is the README's command)"
+npm --prefix app exec --offline -- tauri build --debug --bundles deb --ci
+target="$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')"
+deb="$(ls -t "$target"/debug/bundle/deb/*.deb | head -n 1)"
+dpkg-deb -c "$deb" | grep -q ' \./usr/bin/mingizuk$' || { echo "test: $deb lacks usr/bin/mingizuk" >&2; exit 1; }
+echo "test: $deb holds usr/bin/mingizuk ($(du -h "$deb" | cut -f1))"
 echo "== benchmark smoke run (figures from a debug build are not measurements; see README)"
 cargo run --locked -q -p mingizuk-bench --bin engine -- --completions 300 --days 20
 cargo run --locked -q -p mingizuk-bench --bin sync -- --clients 8 --seconds 1 --days 3 --docs 10 --repeat 1 --with-node --js-clients 4

@@ -6,7 +6,7 @@ use mingizuk_core::catalog::{self, ActionKind, Character};
 use mingizuk_core::fold::{self, Collected, Derived};
 use mingizuk_core::history::{self, ChartMode, MonthGrid, Streaks, WeekPage};
 use mingizuk_core::limits::{DAILY_EXP_CAP, MAX_LEVEL};
-use mingizuk_core::model::{EntryId, Moment, Personal, Routine, RoutineId};
+use mingizuk_core::model::{EntryId, Language, Moment, Personal, Routine, RoutineId};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
@@ -98,6 +98,14 @@ pub struct Stats {
     pub started_on: NaiveDate,
     /// "밍기적 시작한지 N일 째 되는 날"
     pub day_number: u32,
+}
+
+/// The synced settings of the account (or of the device before sign-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub language: Language,
+    /// The daily reminder, in minutes after local midnight.
+    pub reminder_minutes: Option<u16>,
 }
 
 fn routine_view(personal: &Personal, derived: &Derived, routine: &Routine) -> RoutineView {
@@ -211,6 +219,23 @@ impl Engine {
             collected: d.collection.clone(),
             drawable: d.drawable(),
         }
+    }
+
+    pub async fn settings(&self) -> Settings {
+        let state = self.state.lock().await;
+        Settings {
+            language: state.personal.account.language,
+            reminder_minutes: state.personal.account.reminder_minutes,
+        }
+    }
+
+    /// Whether a cycle of the main routine was completed today (local date): what the daily
+    /// reminder asks. False with no main routine.
+    pub async fn main_routine_done_today(&self) -> Result<bool> {
+        let today = self.today()?;
+        let state = self.state.lock().await;
+        let Some(main) = state.personal.main_routine() else { return Ok(false) };
+        Ok(state.personal.routine_records.values().any(|r| r.key.routine == main.id && r.moment.date == today))
     }
 
     /// The whole derived state (for tests and tools).

@@ -1,5 +1,109 @@
-//! The Tauri shell of Mingizuk. Until the desktop app lands (issue 5) this crate only pins the
-//! dependency direction `src-tauri → client → core`: its commands will be one-liners over
-//! `mingizuk_client::Engine`.
+//! The Tauri shell of Mingizuk: commands that are one-liners over `mingizuk-client`, events that
+//! forward the client's changes, reminders, and the window. No product rule lives here.
+//!
+//! [`commands`] registers every command on a builder of any runtime, so the tests drive the real
+//! commands with `tauri::test::mock_builder()`; [`run`] adds the plugins and the setup that
+//! opens the device's data.
 
-pub use mingizuk_client::Engine;
+pub mod account;
+pub mod error;
+pub mod events;
+mod files;
+pub mod meetups;
+pub mod personal;
+pub mod reminders;
+pub mod state;
+
+use tauri::{Manager, Runtime};
+
+pub use error::AppError;
+pub use state::{Config, Shell};
+
+/// Registers every command of COMMANDS.md.
+pub fn commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        personal::home,
+        personal::catalog,
+        personal::limits,
+        personal::routines,
+        personal::routine,
+        personal::create_routine,
+        personal::edit_routine,
+        personal::delete_routine,
+        personal::set_main,
+        personal::reset_cycle,
+        personal::restart_cycle,
+        personal::complete_action,
+        personal::draw_character,
+        personal::collection,
+        personal::tracker_month,
+        personal::week_page,
+        personal::stats,
+        personal::settings,
+        personal::set_language,
+        personal::set_reminder,
+        personal::finish_onboarding,
+        account::account,
+        account::sign_up,
+        account::sign_in,
+        account::social_sign_in,
+        account::sign_out,
+        account::edit_profile,
+        account::delete_account,
+        account::sync_status,
+        meetups::meetups,
+        meetups::my_meetups,
+        meetups::my_comments,
+        meetups::meetup,
+        meetups::comments,
+        meetups::messages,
+        meetups::older_messages,
+        meetups::notice,
+        meetups::outbox,
+        meetups::open_room,
+        meetups::create_meetup,
+        meetups::edit_meetup,
+        meetups::delete_meetup,
+        meetups::like,
+        meetups::comment,
+        meetups::edit_comment,
+        meetups::delete_comment,
+        meetups::join,
+        meetups::leave,
+        meetups::send_message,
+        meetups::set_notice,
+        meetups::search_places,
+        meetups::upload_image,
+        meetups::dismiss,
+        meetups::tile_url,
+    ])
+}
+
+/// Opens the device's data and starts the background tasks. Opening is local (a SQLite file and
+/// the saved session); the network is only ever reached from background tasks and commands.
+fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env(app.path().app_data_dir()?);
+    let emit = events::emitter(app.handle().clone());
+    let shell = tauri::async_runtime::block_on(Shell::open(config, emit))?;
+    app.manage(shell);
+    reminders::start(app.handle().clone());
+    Ok(())
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,mingizuk=info".into()),
+        )
+        .init();
+    let builder = commands(tauri::Builder::default())
+        .plugin(tauri_plugin_window_state::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .setup(setup);
+    if let Err(e) = builder.run(tauri::generate_context!()) {
+        tracing::error!(error = %e, "the app stopped with an error");
+        std::process::exit(1);
+    }
+}

@@ -106,6 +106,40 @@ impl Cache {
         Ok(())
     }
 
+    pub(crate) async fn forget_comment(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM comments WHERE id = ?").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Replaces the list of the user's meetups in `role` (caching each meetup).
+    pub(crate) async fn put_mine(&self, role: &str, meetups: &[Value]) -> Result<()> {
+        for meetup in meetups {
+            self.put_meetup(meetup).await?;
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM mine WHERE role = ?").bind(role).execute(&mut *tx).await?;
+        for id in meetups.iter().filter_map(|m| m["id"].as_i64()) {
+            sqlx::query("INSERT OR IGNORE INTO mine (role, meetup_id) VALUES (?, ?)")
+                .bind(role)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user's meetups in `role` as last listed, newest first.
+    pub(crate) async fn mine(&self, role: &str) -> Result<Vec<Value>> {
+        let rows = sqlx::query(
+            "SELECT m.body FROM mine JOIN meetups m ON m.id = mine.meetup_id WHERE mine.role = ? ORDER BY m.id DESC",
+        )
+        .bind(role)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect())
+    }
+
     pub(crate) async fn comments(&self, meetup: MeetupId) -> Result<Vec<Value>> {
         let rows = sqlx::query("SELECT body FROM comments WHERE meetup_id = ? ORDER BY id")
             .bind(meetup)

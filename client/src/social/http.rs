@@ -32,6 +32,42 @@ pub(super) async fn get(inner: &Inner, path: &str, query: &[(&str, String)]) -> 
     response.json().await.map_err(network)
 }
 
+/// A request made online and at once (not through the outbox): the server's answer (`null` for
+/// none), or its refusal as an error.
+pub(super) async fn request(inner: &Inner, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+    let response = send(inner, |token| {
+        let request = inner.http.request(method.clone(), url(inner, path)).bearer_auth(token);
+        match body {
+            Some(body) => request.json(body),
+            None => request,
+        }
+    })
+    .await?;
+    answer(response).await
+}
+
+/// Uploads raw bytes (an image) with their content type.
+pub(super) async fn upload(inner: &Inner, path: &str, bytes: &[u8], content_type: &str) -> Result<Value> {
+    let response = send(inner, |token| {
+        inner
+            .http
+            .post(url(inner, path))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes.to_vec())
+    })
+    .await?;
+    answer(response).await
+}
+
+async fn answer(response: Response) -> Result<Value> {
+    if !response.status().is_success() {
+        return Err(server_error(response).await);
+    }
+    let text = response.text().await.map_err(network)?;
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 /// How one attempt at a queued write ended.
 pub(super) enum Outcome {
     /// Done; the server's answer (`null` for none).

@@ -9,6 +9,7 @@
 mod cache;
 mod chat;
 mod http;
+mod online;
 mod outbox;
 
 use std::collections::{BTreeSet, HashMap};
@@ -23,6 +24,7 @@ use uuid::Uuid;
 use crate::error::{ClientError, Result};
 use crate::sync::Credentials;
 use cache::Cache;
+pub use online::{HISTORY_PAGE, Place, Role, Uploaded};
 
 pub type MeetupId = i64;
 
@@ -97,8 +99,9 @@ pub struct Listing {
     pub offline: bool,
 }
 
-/// How a list is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a list is ordered (`"new"` or `"likes"` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Sort {
     New,
     Likes,

@@ -25,6 +25,17 @@ pub struct UserInfo {
     pub nickname: String,
 }
 
+/// A change of the profile: a new nickname, or a new password with the current one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileChange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 struct Me {
     #[serde(flatten)]
@@ -112,6 +123,29 @@ impl ServerApi {
         }
         let me: Me = response.json().await.map_err(network)?;
         Ok((me.user, me.account_root))
+    }
+
+    /// Changes the nickname and/or the password (`PATCH /v1/me`); the user as it is now.
+    pub async fn change_profile(&self, access_token: &str, change: &ProfileChange) -> Result<UserInfo> {
+        let response = self
+            .http
+            .patch(format!("{}/v1/me", self.base))
+            .bearer_auth(access_token)
+            .json(change)
+            .send()
+            .await
+            .map_err(network)?;
+        if !response.status().is_success() {
+            return Err(server_error(response).await);
+        }
+        response.json().await.map_err(network)
+    }
+
+    /// Deletes the account (`DELETE /v1/me`; signing in within 30 days restores it).
+    pub async fn delete_me(&self, access_token: &str) -> Result<()> {
+        let response =
+            self.http.delete(format!("{}/v1/me", self.base)).bearer_auth(access_token).send().await.map_err(network)?;
+        if response.status().is_success() { Ok(()) } else { Err(server_error(response).await) }
     }
 
     async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, body: serde_json::Value) -> Result<T> {

@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, watch};
 use uuid::Uuid;
 
 pub(crate) use api::server_error;
-pub use api::{ServerApi, TokenPair, UserInfo};
+pub use api::{ProfileChange, ServerApi, TokenPair, UserInfo};
 pub use session::{Credentials, Session, TokenStore};
 pub use social::{PROVIDERS, SocialSignIn};
 pub use task::{SyncHandle, SyncPhase, SyncStatus};
@@ -129,6 +129,39 @@ impl Cloud {
         self.credentials.set(session).await?;
         self.start().await;
         Ok(user)
+    }
+
+    /// Changes the signed-in user's nickname and/or password (a new password needs the current
+    /// one); the session keeps the new profile.
+    pub async fn edit_profile(&self, change: &ProfileChange) -> Result<UserInfo> {
+        let api = &self.credentials.api;
+        let user = match api.change_profile(&self.credentials.access_token(false).await?, change).await {
+            // The access token expired between the check and the call: once more, refreshed.
+            Err(ClientError::Server { status: 401, .. }) => {
+                api.change_profile(&self.credentials.access_token(true).await?, change).await?
+            }
+            other => other?,
+        };
+        self.credentials.set_user(user.clone()).await?;
+        Ok(user)
+    }
+
+    /// Deletes the account on the server (signing in within 30 days restores it), then signs
+    /// this device out, keeping or removing its data.
+    pub async fn delete_account(&self, local: LocalData) -> Result<()> {
+        let api = &self.credentials.api;
+        match api.delete_me(&self.credentials.access_token(false).await?).await {
+            Err(ClientError::Server { status: 401, .. }) => {
+                api.delete_me(&self.credentials.access_token(true).await?).await?;
+            }
+            other => other?,
+        }
+        self.pause().await;
+        if local == LocalData::Remove {
+            self.engine.wipe().await?;
+        }
+        self.credentials.clear().await?;
+        Ok(())
     }
 
     /// Starts syncing with a saved session (at app start). Signed out: `SignedOut`.

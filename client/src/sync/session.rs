@@ -131,6 +131,14 @@ impl Credentials {
         Ok(())
     }
 
+    /// Keeps the user's new profile in the session.
+    pub(crate) async fn set_user(&self, user: UserInfo) -> Result<()> {
+        let mut guard = self.session.lock().await;
+        let Some(session) = guard.as_mut() else { return Err(ClientError::SignedOut) };
+        session.user = user;
+        self.store.save(session)
+    }
+
     pub(crate) async fn clear(&self) -> Result<Option<Session>> {
         let old = self.session.lock().await.take();
         self.store.clear()?;

@@ -1,0 +1,154 @@
+//! The social calls that only make sense online and at once, so they skip the outbox: "my
+//! meetups" and "my comments" (the meetups are kept for offline reading), older chat history,
+//! editing and deleting a comment, the room's notice, place search and image upload. A call made
+//! offline fails with `network_failed` (except the meetup lists, read from the cache).
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{COMMENT_MAX_CHARS, ChatMessage, MESSAGE_MAX_CHARS, MeetupId, Social, check_text, http};
+use crate::error::{ClientError, Result};
+
+/// How many pages of a "my …" list are read at most (20 items a page).
+const MINE_MAX_PAGES: usize = 10;
+/// Chat history is read this many messages at a time (PRODUCT.md §7).
+pub const HISTORY_PAGE: u32 = mingizuk_core::limits::CHAT_HISTORY_PAGE;
+
+/// Which of the user's meetups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Host,
+    Member,
+    Liked,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Host => "host",
+            Role::Member => "member",
+            Role::Liked => "liked",
+        }
+    }
+}
+
+/// A place found by the server's geocoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    pub name: String,
+    pub address: String,
+    pub lat: f64,
+    pub lng: f64,
+    /// "시·도 시·군·구", when the address starts with a Korean 시·도.
+    pub region: Option<String>,
+}
+
+/// An image the server keeps: put its `id` in a meetup's `image_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub id: Uuid,
+    pub url: String,
+}
+
+#[derive(Deserialize)]
+struct History {
+    messages: Vec<ChatMessage>,
+}
+
+impl Social {
+    /// The meetups the user hosts, joined or liked, fresh (and cached) or as last listed.
+    pub async fn my_meetups(&self, role: Role) -> Result<Vec<Value>> {
+        match self.all_pages("/v1/me/meetups", &[("role", role.as_str().to_owned())]).await {
+            Ok(items) => {
+                self.inner.cache.put_mine(role.as_str(), &items).await?;
+                Ok(items)
+            }
+            Err(ClientError::Network(_)) => self.inner.cache.mine(role.as_str()).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The user's own comments, newest first (online only).
+    pub async fn my_comments(&self) -> Result<Vec<Value>> {
+        self.all_pages("/v1/me/comments", &[]).await
+    }
+
+    async fn all_pages(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MINE_MAX_PAGES {
+            let mut params = query.to_vec();
+            if let Some(cursor) = cursor.take() {
+                params.push(("cursor", cursor));
+            }
+            let page = http::get(&self.inner, path, &params).await?;
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// The page of chat history before `before_seq` (oldest first), kept in the cache too.
+    pub async fn older_messages(&self, id: MeetupId, before_seq: i64) -> Result<Vec<ChatMessage>> {
+        let query = [("before_seq", before_seq.to_string()), ("limit", HISTORY_PAGE.to_string())];
+        let page = http::get(&self.inner, &format!("/v1/meetups/{id}/messages"), &query).await?;
+        let mut messages =
+            serde_json::from_value::<History>(page).map_err(|e| ClientError::Network(e.to_string()))?.messages;
+        messages.reverse();
+        for message in &messages {
+            self.inner.cache.put_message(message).await?;
+        }
+        Ok(messages)
+    }
+
+    /// Edits one of the user's comments; returns it as the server keeps it.
+    pub async fn edit_comment(&self, comment: i64, text: &str) -> Result<Value> {
+        check_text(text, COMMENT_MAX_CHARS, "comment")?;
+        let body = json!({ "text": text });
+        let edited = http::request(&self.inner, Method::PATCH, &format!("/v1/comments/{comment}"), Some(&body)).await?;
+        if let Some(meetup) = edited["meetup_id"].as_i64() {
+            self.inner.cache.put_comments(meetup, std::slice::from_ref(&edited)).await?;
+        }
+        Ok(edited)
+    }
+
+    pub async fn delete_comment(&self, comment: i64) -> Result<()> {
+        http::request(&self.inner, Method::DELETE, &format!("/v1/comments/{comment}"), None).await?;
+        self.inner.cache.forget_comment(comment).await
+    }
+
+    /// Sets (or with `None` removes) the room's notice; only the host may. The room hears of it
+    /// live, this device included.
+    pub async fn set_notice(&self, id: MeetupId, text: Option<&str>) -> Result<()> {
+        let path = format!("/v1/meetups/{id}/notice");
+        match text {
+            Some(text) => {
+                check_text(text, MESSAGE_MAX_CHARS, "notice")?;
+                let answer = http::request(&self.inner, Method::PUT, &path, Some(&json!({ "text": text }))).await?;
+                self.inner.cache.put_notice(id, &answer["notice"]).await
+            }
+            None => {
+                http::request(&self.inner, Method::DELETE, &path, None).await?;
+                self.inner.cache.put_notice(id, &Value::Null).await
+            }
+        }
+    }
+
+    /// Places matching `q`, through the server's geocoder.
+    pub async fn search_places(&self, q: &str) -> Result<Vec<Place>> {
+        let found = http::get(&self.inner, "/v1/places", &[("q", q.to_owned())]).await?;
+        serde_json::from_value(found).map_err(|e| ClientError::Network(e.to_string()))
+    }
+
+    /// Uploads a meetup image (JPEG, PNG or WebP; the server checks the bytes and the size).
+    pub async fn upload_image(&self, bytes: &[u8], content_type: &str) -> Result<Uploaded> {
+        let answer = http::upload(&self.inner, "/v1/media", bytes, content_type).await?;
+        serde_json::from_value(answer).map_err(|e| ClientError::Network(e.to_string()))
+    }
+}

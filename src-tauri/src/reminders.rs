@@ -1,0 +1,292 @@
+//! Reminders (PRODUCT.md §9): once a minute a background task gathers the situation (the local
+//! time, the reminder setting, whether today's main routine is done, the joined meetups about to
+//! start) and asks [`due`], a pure function, what to notify. What was notified is remembered in
+//! `reminders.json` in the data folder, so a restart never notifies twice.
+//!
+//! The rules:
+//! - Daily: from the chosen time (minutes after local midnight) until [`DAILY_WINDOW_MINUTES`]
+//!   later, once per local date, and only while no cycle of the main routine was completed today
+//!   (with no main routine set, it reminds all the same: nothing was done). An app opened hours
+//!   after the chosen time stays quiet: a late nag is guilt, not help.
+//! - Meetups: once per meetup, when a meetup the user joined (hosting counts: the host is a
+//!   member) starts within [`MEETUP_LEAD_MINUTES`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
+use mingizuk_client::core::model::Language;
+use mingizuk_client::social::{MeetupId, Role};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::state::Shell;
+
+/// The daily reminder may fire this long after its time (the task wakes once a minute; a device
+/// asleep at the time still gets it when it wakes soon after).
+pub const DAILY_WINDOW_MINUTES: u32 = 60;
+/// A joined meetup is announced this long before it starts.
+pub const MEETUP_LEAD_MINUTES: i64 = 30;
+/// How often the task looks.
+pub const TICK: Duration = Duration::from_secs(60);
+
+/// A joined meetup that has not started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upcoming {
+    pub id: MeetupId,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// Everything [`due`] looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Situation {
+    /// Now, in the device's local time zone.
+    pub now: DateTime<FixedOffset>,
+    pub reminder_minutes: Option<u16>,
+    pub main_done_today: bool,
+    pub joined: Vec<Upcoming>,
+}
+
+/// What was already notified (`reminders.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    /// The local date of the last daily reminder.
+    pub daily: Option<NaiveDate>,
+    /// Meetups announced, with their start (to forget them a day after).
+    pub meetups: BTreeMap<MeetupId, DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reminder {
+    Daily,
+    Meetup { id: MeetupId, title: String, minutes_left: i64 },
+}
+
+/// What to notify now.
+pub fn due(situation: &Situation, sent: &Sent) -> Vec<Reminder> {
+    let mut reminders = Vec::new();
+    let today = situation.now.date_naive();
+    let minute_of_day = situation.now.hour() * 60 + situation.now.minute();
+    if let Some(at) = situation.reminder_minutes.map(u32::from)
+        && (at..at + DAILY_WINDOW_MINUTES).contains(&minute_of_day)
+        && sent.daily != Some(today)
+        && !situation.main_done_today
+    {
+        reminders.push(Reminder::Daily);
+    }
+    let now = situation.now.with_timezone(&Utc);
+    for meetup in &situation.joined {
+        let left = meetup.starts_at - now;
+        if left > chrono::TimeDelta::zero()
+            && left <= chrono::TimeDelta::minutes(MEETUP_LEAD_MINUTES)
+            && !sent.meetups.contains_key(&meetup.id)
+        {
+            // Rounded up: "starts in 30 minutes" at 29 min 30 s.
+            let minutes_left = (left.num_seconds() + 59) / 60;
+            reminders.push(Reminder::Meetup { id: meetup.id, title: meetup.title.clone(), minutes_left });
+        }
+    }
+    reminders
+}
+
+impl Sent {
+    /// Remembers what was just notified, and forgets meetups that started over a day ago.
+    pub fn record(&mut self, situation: &Situation, reminders: &[Reminder]) {
+        for reminder in reminders {
+            match reminder {
+                Reminder::Daily => self.daily = Some(situation.now.date_naive()),
+                Reminder::Meetup { id, .. } => {
+                    if let Some(m) = situation.joined.iter().find(|m| m.id == *id) {
+                        self.meetups.insert(*id, m.starts_at);
+                    }
+                }
+            }
+        }
+        let horizon = situation.now.with_timezone(&Utc) - chrono::TimeDelta::days(1);
+        self.meetups.retain(|_, starts_at| *starts_at > horizon);
+    }
+
+    fn path(dir: &Path) -> PathBuf {
+        dir.join("reminders.json")
+    }
+
+    pub fn load(dir: &Path) -> Sent {
+        std::fs::read(Self::path(dir)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+    }
+
+    pub fn save(&self, dir: &Path) -> crate::error::CommandResult<()> {
+        crate::files::write_json(&Self::path(dir), self)
+    }
+}
+
+/// The notification's title and body, in the user's language.
+pub fn text(reminder: &Reminder, language: Language) -> (String, String) {
+    match (reminder, language) {
+        (Reminder::Daily, Language::Ko) => ("밍기적".into(), "오늘도 작은 밍기적을 만들어봐요!🙌".into()),
+        (Reminder::Daily, Language::En) => ("Mingizuk".into(), "Time for today's small 밍기적!🙌".into()),
+        (Reminder::Meetup { title, minutes_left, .. }, Language::Ko) => {
+            (title.clone(), format!("모임이 {minutes_left}분 뒤에 시작해요"))
+        }
+        (Reminder::Meetup { title, minutes_left, .. }, Language::En) => {
+            (title.clone(), format!("Your meetup starts in {minutes_left} minutes"))
+        }
+    }
+}
+
+/// Starts the reminder task (for as long as the app runs).
+pub fn start<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let dir = app.state::<Shell>().config.data_dir.clone();
+        let mut sent = Sent::load(&dir);
+        loop {
+            tokio::time::sleep(TICK).await;
+            let shell = app.state::<Shell>();
+            let situation = match gather(&shell).await {
+                Ok(situation) => situation,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reminders: cannot read the situation");
+                    continue;
+                }
+            };
+            let reminders = due(&situation, &sent);
+            if reminders.is_empty() {
+                continue;
+            }
+            let language = shell.engine.settings().await.language;
+            for reminder in &reminders {
+                let (title, body) = text(reminder, language);
+                if let Err(e) = app.notification().builder().title(title).body(body).show() {
+                    tracing::warn!(error = %e, "reminders: cannot show a notification");
+                }
+            }
+            sent.record(&situation, &reminders);
+            if let Err(e) = sent.save(&dir) {
+                tracing::warn!(error = %e, "reminders: cannot remember what was notified");
+            }
+        }
+    });
+}
+
+async fn gather(shell: &Shell) -> crate::error::CommandResult<Situation> {
+    let settings = shell.engine.settings().await;
+    Ok(Situation {
+        now: chrono::Local::now().fixed_offset(),
+        reminder_minutes: settings.reminder_minutes,
+        main_done_today: shell.engine.main_routine_done_today().await?,
+        joined: joined(shell).await,
+    })
+}
+
+/// The joined meetups that have not started, as the social side knows them (fresh, or cached
+/// when offline; none signed out).
+async fn joined(shell: &Shell) -> Vec<Upcoming> {
+    let Some(social) = shell.social_if_signed_in().await else { return Vec::new() };
+    let meetups = social.my_meetups(Role::Member).await.unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "reminders: cannot list the joined meetups");
+        Vec::new()
+    });
+    meetups.iter().filter_map(upcoming).collect()
+}
+
+fn upcoming(meetup: &serde_json::Value) -> Option<Upcoming> {
+    Some(Upcoming {
+        id: meetup["id"].as_i64()?,
+        title: meetup["title"].as_str()?.to_owned(),
+        starts_at: DateTime::parse_from_rfc3339(meetup["starts_at"].as_str()?).ok()?.with_timezone(&Utc),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn at(rfc3339: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap()
+    }
+
+    fn situation(now: &str, reminder: Option<u16>, done: bool) -> Situation {
+        Situation { now: at(now), reminder_minutes: reminder, main_done_today: done, joined: Vec::new() }
+    }
+
+    const NINE: Option<u16> = Some(9 * 60);
+
+    #[test]
+    fn the_daily_reminder_comes_at_its_time_when_the_main_routine_is_not_done() {
+        assert_eq!(due(&situation("2026-11-26T09:00:00+09:00", NINE, false), &Sent::default()), vec![Reminder::Daily]);
+        assert_eq!(due(&situation("2026-11-26T09:59:00+09:00", NINE, false), &Sent::default()), vec![Reminder::Daily]);
+    }
+
+    #[test]
+    fn the_daily_reminder_stays_quiet_before_its_time_late_after_it_and_when_unset() {
+        assert!(due(&situation("2026-11-26T08:59:00+09:00", NINE, false), &Sent::default()).is_empty());
+        assert!(due(&situation("2026-11-26T10:00:00+09:00", NINE, false), &Sent::default()).is_empty());
+        assert!(due(&situation("2026-11-26T09:00:00+09:00", None, false), &Sent::default()).is_empty());
+    }
+
+    #[test]
+    fn the_daily_reminder_stays_quiet_when_the_main_routine_is_done_today() {
+        assert!(due(&situation("2026-11-26T09:10:00+09:00", NINE, true), &Sent::default()).is_empty());
+    }
+
+    #[test]
+    fn the_daily_reminder_comes_once_a_day_even_across_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = situation("2026-11-26T09:00:00+09:00", NINE, false);
+        let mut sent = Sent::default();
+        let reminders = due(&first, &sent);
+        sent.record(&first, &reminders);
+        sent.save(dir.path()).unwrap();
+
+        let restarted = Sent::load(dir.path());
+        assert!(due(&situation("2026-11-26T09:01:00+09:00", NINE, false), &restarted).is_empty());
+        assert_eq!(due(&situation("2026-11-27T09:00:00+09:00", NINE, false), &restarted), vec![Reminder::Daily]);
+    }
+
+    #[test]
+    fn the_daily_reminder_follows_the_local_clock_not_utc() {
+        // 09:05 in Seoul is 00:05 UTC: the reminder is at 9 local.
+        let seoul = situation("2026-11-26T09:05:00+09:00", NINE, false);
+        assert_eq!(due(&seoul, &Sent::default()), vec![Reminder::Daily]);
+        let utc = situation("2026-11-26T09:05:00+00:00", Some(0), false);
+        assert!(due(&utc, &Sent::default()).is_empty());
+    }
+
+    fn meetup(id: MeetupId, starts: &str) -> Upcoming {
+        Upcoming { id, title: format!("meetup {id}"), starts_at: at(starts).with_timezone(&Utc) }
+    }
+
+    #[test]
+    fn a_joined_meetup_is_announced_once_within_half_an_hour_of_its_start() {
+        let mut now = situation("2026-11-26T18:30:00+09:00", None, false);
+        now.joined = vec![
+            meetup(1, "2026-11-26T19:00:00+09:00"),
+            meetup(2, "2026-11-26T19:01:00+09:00"),
+            meetup(3, "2026-11-26T18:29:00+09:00"),
+        ];
+        let reminders = due(&now, &Sent::default());
+        assert_eq!(reminders, vec![Reminder::Meetup { id: 1, title: "meetup 1".into(), minutes_left: 30 }]);
+
+        let mut sent = Sent::default();
+        sent.record(&now, &reminders);
+        now.now = at("2026-11-26T18:40:00+09:00");
+        let later = due(&now, &sent);
+        assert_eq!(later, vec![Reminder::Meetup { id: 2, title: "meetup 2".into(), minutes_left: 21 }]);
+    }
+
+    #[test]
+    fn announced_meetups_are_forgotten_a_day_after_they_start() {
+        let mut now = situation("2026-11-26T18:45:00+09:00", None, false);
+        now.joined = vec![meetup(1, "2026-11-26T19:00:00+09:00")];
+        let mut sent = Sent::default();
+        sent.record(&now, &due(&now, &sent));
+        assert!(sent.meetups.contains_key(&1));
+        let next_week = situation("2026-12-03T18:45:00+09:00", None, false);
+        sent.record(&next_week, &[]);
+        assert!(sent.meetups.is_empty());
+    }
+}

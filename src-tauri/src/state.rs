@@ -1,0 +1,122 @@
+//! The shell's state, managed by Tauri and shared by every command: the engine (personal data),
+//! the cloud link (sign-in and document sync), the social side while signed in, and this
+//! device's own settings. It owns the background tasks that forward the client's changes to the
+//! UI as events; it holds no product rule.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mingizuk_client::social::Social;
+use mingizuk_client::{Cloud, Engine, SystemClock};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, RwLock};
+use tokio::task::JoinHandle;
+
+use crate::error::{AppError, CommandResult};
+use crate::events::Emit;
+
+/// Where the app reads its configuration: the environment (COMMANDS.md "Configuration").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub server_url: String,
+    pub data_dir: PathBuf,
+    pub tile_url: String,
+}
+
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8787";
+pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
+impl Config {
+    /// Reads `MINGIZUK_SERVER`, `MINGIZUK_DATA_DIR` and `MINGIZUK_TILE_URL`, with
+    /// `default_data_dir` (Tauri's app data folder) when the data folder is not set.
+    pub fn from_env(default_data_dir: PathBuf) -> Config {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Config {
+            server_url: var("MINGIZUK_SERVER").unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+            data_dir: var("MINGIZUK_DATA_DIR").map(PathBuf::from).unwrap_or(default_data_dir),
+            tile_url: var("MINGIZUK_TILE_URL").unwrap_or_else(|| DEFAULT_TILE_URL.to_owned()),
+        }
+    }
+}
+
+/// What this device keeps for itself, never synced (`device.json` in the data folder).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSettings {
+    #[serde(default)]
+    pub onboarded: bool,
+}
+
+impl DeviceSettings {
+    fn path(dir: &Path) -> PathBuf {
+        dir.join("device.json")
+    }
+
+    pub fn load(dir: &Path) -> DeviceSettings {
+        std::fs::read(Self::path(dir)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+    }
+
+    pub fn save(&self, dir: &Path) -> CommandResult<()> {
+        crate::files::write_json(&Self::path(dir), self)
+    }
+}
+
+pub struct Shell {
+    pub config: Config,
+    pub engine: Arc<Engine>,
+    pub cloud: Arc<Cloud>,
+    social: RwLock<Option<Arc<Social>>>,
+    social_events: Mutex<Option<JoinHandle<()>>>,
+    pub device: Mutex<DeviceSettings>,
+    emit: Emit,
+}
+
+impl Shell {
+    /// Opens the device's data and resumes a saved session (sync and the social side start in
+    /// the background; nothing here waits for the network).
+    pub async fn open(config: Config, emit: Emit) -> CommandResult<Shell> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| AppError::new("storage_failed", format!("cannot create the data folder: {e}")))?;
+        let engine = Arc::new(Engine::open(&config.data_dir.join("device.sqlite"), Arc::new(SystemClock)).await?);
+        let cloud = Arc::new(Cloud::new(engine.clone(), &config.server_url, &config.data_dir)?);
+        let device = Mutex::new(DeviceSettings::load(&config.data_dir));
+        let shell =
+            Shell { config, engine, cloud, social: RwLock::new(None), social_events: Mutex::new(None), device, emit };
+        crate::events::forward_sync_status(&shell.cloud, shell.emit.clone());
+        if shell.cloud.user().await.is_some() {
+            shell.cloud.resume().await?;
+            shell.open_social().await?;
+        }
+        Ok(shell)
+    }
+
+    /// The social side; `signed_out` while no account is signed in.
+    pub async fn social(&self) -> CommandResult<Arc<Social>> {
+        self.social.read().await.clone().ok_or_else(AppError::signed_out)
+    }
+
+    /// The social side if signed in (for background tasks that skip it otherwise).
+    pub async fn social_if_signed_in(&self) -> Option<Arc<Social>> {
+        self.social.read().await.clone()
+    }
+
+    /// Opens the social side for the signed-in account (after sign-in, or at start with a saved
+    /// session), starts its outbox and live chat, and forwards its events to the UI.
+    pub async fn open_social(&self) -> CommandResult<()> {
+        self.close_social().await;
+        let social = Arc::new(Social::open(self.cloud.credentials(), &self.config.data_dir).await?);
+        social.start().await;
+        *self.social_events.lock().await = Some(crate::events::forward_social(&social, self.emit.clone()));
+        *self.social.write().await = Some(social);
+        Ok(())
+    }
+
+    /// Stops the social side (signing out): queued writes stay queued in the cache.
+    pub async fn close_social(&self) {
+        if let Some(task) = self.social_events.lock().await.take() {
+            task.abort();
+        }
+        if let Some(social) = self.social.write().await.take() {
+            social.stop().await;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The shell's commands driven as the UI drives them: over IPC, on Tauri's mock runtime (no
+//! display needed), over a real engine in a temporary folder.
+
+#![allow(clippy::unwrap_used)]
+
+use mingizuk_app_lib::{Config, Shell, events};
+use mingizuk_client::core::catalog::PRESETS;
+use serde_json::{Value, json};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+
+struct Device {
+    _app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+/// The app on a fresh device, with no server to reach (port 9 is "discard": nothing listens).
+fn device() -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let app = mingizuk_app_lib::commands(mock_builder()).build(mock_context(noop_assets())).unwrap();
+    let config = Config {
+        server_url: "http://127.0.0.1:9".into(),
+        data_dir: dir.path().to_path_buf(),
+        tile_url: "http://127.0.0.1:9/{z}/{x}/{y}.png".into(),
+    };
+    let shell = tauri::async_runtime::block_on(Shell::open(config, events::nowhere())).unwrap();
+    app.manage(shell);
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    Device { _app: app, window, _dir: dir }
+}
+
+impl Device {
+    /// Calls a command as `invoke(cmd, args)` does: the JSON answer, or the `{code, message}`.
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            tauri::webview::InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                // The app's own origin on Linux (a remote origin would need a capability).
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+}
+
+#[test]
+fn a_new_device_draws_a_character_plays_its_main_routine_and_home_shows_the_day() {
+    let device = device();
+    let home = device.ok("home", json!({}));
+    assert_eq!(home["character"], Value::Null);
+    assert_eq!(home["main"], Value::Null);
+
+    let character = device.ok("draw_character", json!({}));
+    assert!(["mingi", "muneo", "mongsil"].contains(&character.as_str().unwrap()), "{character}");
+
+    let preset = PRESETS[0].id.to_string();
+    device.ok("set_main", json!({ "id": preset }));
+    let main = device.ok("routine", json!({ "id": preset }));
+    assert_eq!(main["is_main"], true);
+    let entries = main["entries"].as_array().unwrap();
+    let mut last = Value::Null;
+    for entry in entries {
+        last = device.ok("complete_action", json!({ "routine": preset, "entry": entry["id"] }));
+    }
+    // 5 actions: 5 × 100 + a bonus of 20 × 5 with the last one.
+    assert_eq!(last, json!({ "exp_gained": 200, "routine_completed": true }));
+
+    let home = device.ok("home", json!({}));
+    assert_eq!(home["today_exp"], 600);
+    assert_eq!(home["character"]["character"], character);
+    assert_eq!(home["character"]["exp"], 600);
+    assert_eq!(home["main"]["complete"], true);
+    let today = home["today"].as_str().unwrap();
+    let day = home["tracker"]["days"].as_array().unwrap().iter().find(|d| d["date"] == today).unwrap();
+    assert_eq!(day["marked"], true);
+    assert_eq!(day["actions"], 5);
+
+    device.ok("restart_cycle", json!({ "routine": preset }));
+    assert_eq!(device.ok("routine", json!({ "id": preset }))["done_count"], 0);
+}
+
+#[test]
+fn a_routine_of_six_actions_or_a_name_of_31_characters_is_refused_with_its_code() {
+    let device = device();
+    device.ok("draw_character", json!({}));
+    let picks = |n: usize| -> Value {
+        let catalog = device.ok("catalog", json!({}));
+        catalog.as_array().unwrap()[..n].iter().map(|a| json!({ "action": a["id"], "count": 10 })).collect()
+    };
+
+    let six = device.call("create_routine", json!({ "name": "여섯 동작", "picks": picks(6) })).unwrap_err();
+    assert_eq!(six["code"], "routine_too_many_actions");
+    let long = device.call("create_routine", json!({ "name": "가".repeat(31), "picks": picks(2) })).unwrap_err();
+    assert_eq!(long["code"], "routine_name_too_long");
+
+    let id = device.ok("create_routine", json!({ "name": "가".repeat(30), "picks": picks(5) }));
+    let routines = device.ok("routines", json!({}));
+    let names: Vec<&str> = routines.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 3, "two presets first, then the new one: {names:?}");
+    assert_eq!(routines[2]["id"], id);
+}
+
+#[test]
+fn a_failure_reaches_the_ui_as_code_and_message_only() {
+    let device = device();
+    let error = device.call("routine", json!({ "id": "00000000-0000-4000-8000-000000000000" })).unwrap_err();
+    let keys: Vec<&String> = error.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["code", "message"]);
+    assert_eq!(error["code"], "routine_not_found");
+    assert!(error["message"].is_string());
+}
+
+#[test]
+fn meetup_commands_need_an_account() {
+    let device = device();
+    let error = device.call("meetups", json!({ "sort": "new", "region": null, "cursor": null })).unwrap_err();
+    assert_eq!(error["code"], "signed_out");
+    assert_eq!(device.ok("account", json!({})), json!({ "user": null, "server_url": "http://127.0.0.1:9" }));
+}
+
+#[test]
+fn settings_onboarding_and_the_reminder_are_kept() {
+    let device = device();
+    assert_eq!(
+        device.ok("settings", json!({})),
+        json!({ "language": "ko", "reminder_minutes": null, "onboarded": false })
+    );
+    device.ok("finish_onboarding", json!({}));
+    device.ok("set_language", json!({ "language": "en" }));
+    device.ok("set_reminder", json!({ "minutes": 540 }));
+    assert_eq!(
+        device.ok("settings", json!({})),
+        json!({ "language": "en", "reminder_minutes": 540, "onboarded": true })
+    );
+    assert_eq!(device.call("set_reminder", json!({ "minutes": 1440 })).unwrap_err()["code"], "invalid_input");
+}
+
+#[test]
+fn limits_and_the_catalog_come_from_core() {
+    let device = device();
+    let limits = device.ok("limits", json!({}));
+    assert_eq!(limits["routine_name_max"], 30);
+    assert_eq!(limits["routine_actions_max"], 5);
+    assert_eq!(limits["message_max"], 250);
+    let catalog = device.ok("catalog", json!({}));
+    assert_eq!(catalog.as_array().unwrap().len(), 18);
+    assert_eq!(catalog[0]["kind"], "stretching");
+    assert_eq!(device.ok("tile_url", json!({})), "http://127.0.0.1:9/{z}/{x}/{y}.png");
+    let week = device.ok("week_page", json!({ "week": null, "mode": "routines" }));
+    assert_eq!(week["week"], 1);
+}
