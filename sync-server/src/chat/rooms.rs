@@ -115,12 +115,19 @@ pub struct Post {
     pub outbox: Arc<Outbox>,
 }
 
+/// Posts waiting for a room's next group commit, and whether a task is committing them.
+#[derive(Default)]
+struct Pending {
+    posts: Vec<Post>,
+    committing: bool,
+}
+
 /// One meetup's room.
 pub struct Room {
     pub meetup: MeetupId,
     /// Held around every write of the room and its publication.
     order: tokio::sync::Mutex<()>,
-    pending: Mutex<Vec<Post>>,
+    pending: Mutex<Pending>,
     subscribers: Mutex<HashMap<u64, Arc<Outbox>>>,
     /// Who left the meetup through this room (and has not joined again). A send is checked for
     /// membership before it is queued; a leave that commits between that check and the group
@@ -195,7 +202,7 @@ impl Rooms {
         let room = Arc::new(Room {
             meetup,
             order: tokio::sync::Mutex::new(()),
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
             subscribers: Mutex::new(HashMap::new()),
             departed: Mutex::new(HashSet::new()),
         });
@@ -204,17 +211,51 @@ impl Rooms {
     }
 
     /// Queues a member's message for the room's next group commit. Its ack (after it is stored and
-    /// published) or its error goes to the post's outbox.
+    /// published) or its error goes to the post's outbox. One committer task per room at a time:
+    /// it is started by the send that finds none running and ends when nothing is left queued, so
+    /// a busy room costs one task and one lock round per commit, not per message.
     pub fn send(self: &Arc<Self>, meetup: MeetupId, post: Post) {
         let room = self.room(meetup);
-        locked(&room.pending).push(post);
+        {
+            let mut pending = locked(&room.pending);
+            pending.posts.push(post);
+            if pending.committing {
+                return;
+            }
+            pending.committing = true;
+        }
         let rooms = Arc::clone(self);
         tokio::spawn(async move { rooms.commit_pending(&room).await });
     }
 
     async fn commit_pending(&self, room: &Room) {
+        /// A committer that panicked must not leave the room believing one is still running.
+        struct Unwinding<'a>(&'a Room);
+        impl Drop for Unwinding<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    locked(&self.0.pending).committing = false;
+                }
+            }
+        }
+        let _unwinding = Unwinding(room);
         let _order = room.order.lock().await;
-        let mut queued = std::mem::take(&mut *locked(&room.pending));
+        loop {
+            let queued = {
+                let mut pending = locked(&room.pending);
+                if pending.posts.is_empty() {
+                    // Under the same lock as `send`'s check: a post queued after this starts a
+                    // committer of its own.
+                    pending.committing = false;
+                    return;
+                }
+                std::mem::take(&mut pending.posts)
+            };
+            self.commit(room, queued).await;
+        }
+    }
+
+    async fn commit(&self, room: &Room, mut queued: Vec<Post>) {
         {
             let departed = locked(&room.departed);
             queued.retain(|post| {
