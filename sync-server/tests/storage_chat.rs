@@ -248,6 +248,7 @@ async fn batches_of_many_rooms_at_once_keep_each_rooms_sequence_and_outcome(db: 
                     );
                     assert_eq!(posted[1].0.seq, posted[0].0.seq + 1);
                     assert_eq!(posted[2].0, posted[0].0, "a resend is acked as the first");
+                    assert!(posted.iter().all(|(m, _)| m.id > 0), "each acked with its stored id");
                 }
             }));
         }

@@ -239,8 +239,9 @@ impl Rooms {
             }
         }
         let _unwinding = Unwinding(room);
-        let _order = room.order.lock().await;
         loop {
+            // Taken anew for each commit, so a join or a leave waiting for it gets its turn.
+            let _order = room.order.lock().await;
             let queued = {
                 let mut pending = locked(&room.pending);
                 if pending.posts.is_empty() {

@@ -72,11 +72,8 @@ impl SqliteStorage {
         }
         let pool =
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
-        let storage = Self {
-            chunks: chunks::ChunkWriter::start(pool.clone()),
-            chat: chat_writer::start(pool.clone()),
-            pool,
-        };
+        let storage =
+            Self { chunks: chunks::ChunkWriter::start(pool.clone()), chat: chat_writer::start(pool.clone()), pool };
         storage.migrate().await?;
         Ok(storage)
     }

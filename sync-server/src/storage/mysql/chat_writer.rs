@@ -14,11 +14,11 @@
 
 use std::sync::Arc;
 
-use mysql_async::{Pool, TxOpts};
+use mysql_async::Pool;
 use tokio::sync::Mutex;
 
 use super::chat::Inserted;
-use super::chat_batch::insert_batch;
+use super::chat_batch::commit_batch;
 use super::{backend, retrying};
 use crate::storage::StorageError;
 use crate::storage::chat::{ChatMessage, NewMessage};
@@ -79,19 +79,12 @@ async fn run(pool: Pool, queue: Arc<Mutex<Receiver>>) {
 
 /// Stores `batches` in one transaction; what each stored, in order, or `None` (nothing stored) if
 /// one of their meetups is gone.
-async fn commit(
-    pool: &Pool,
-    batches: &[Batch],
-) -> Result<Option<Vec<Vec<(ChatMessage, bool)>>>, mysql_async::Error> {
+async fn commit(pool: &Pool, batches: &[Batch]) -> Result<Option<Vec<Vec<(ChatMessage, bool)>>>, mysql_async::Error> {
     let messages: Vec<NewMessage<'_>> = batches.iter().flat_map(|b| b.messages.iter().map(|m| m.as_new())).collect();
     let messages = &messages;
     let inserted = retrying(|| async move {
         let mut conn = pool.get_conn().await?;
-        let mut tx = conn.start_transaction(TxOpts::default()).await?;
-        // `None`: dropping the transaction rolls back what it wrote.
-        let Some(inserted) = insert_batch(&mut tx, messages).await? else { return Ok(None) };
-        tx.commit().await?;
-        Ok(Some(inserted))
+        commit_batch(&mut conn, messages).await
     })
     .await?;
     let Some(inserted) = inserted else { return Ok(None) };
