@@ -25,6 +25,7 @@ conformance!(
     an_unknown_meetup_is_reported_as_such,
     purging_an_account_removes_the_meetups_it_hosts_and_leaves_its_messages_elsewhere_without_a_sender,
     a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once,
+    batches_of_many_rooms_at_once_keep_each_rooms_sequence_and_outcome,
     the_notice_is_set_replaced_and_removed,
 );
 
@@ -214,6 +215,58 @@ async fn a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once(d
     assert_eq!(again[0].0, read[1]);
     let gone = storage.post_messages(&[text(9_999, &host, uuid::Uuid::new_v4(), "x")]).await;
     assert!(matches!(gone, Err(StorageError::UnknownMeetup)), "{gone:?}");
+}
+
+/// The relay's writer commits the batches of many rooms in one transaction: each room must still
+/// get its own gapless numbers, its resends once, and a deleted meetup's error alone.
+async fn batches_of_many_rooms_at_once_keep_each_rooms_sequence_and_outcome(db: TestDb) {
+    let storage = db.shared();
+    let host = person(&*storage, "host").await;
+    let mut rooms = Vec::new();
+    for _ in 0..6 {
+        rooms.push(meetup(&*storage, &host, None, Duration::days(1)).await);
+    }
+    let mut tasks = Vec::new();
+    for (r, &room) in rooms.iter().enumerate() {
+        for writer in 0..3 {
+            let (storage, host) = (Arc::clone(&storage), host.clone());
+            tasks.push(tokio::spawn(async move {
+                for n in 0..8 {
+                    let again = uuid::Uuid::new_v4();
+                    let bodies = [format!("{r}-{writer}-{n}-a"), format!("{r}-{writer}-{n}-b")];
+                    let batch = [
+                        text(room, &host, again, &bodies[0]),
+                        text(room, &host, uuid::Uuid::new_v4(), &bodies[1]),
+                        text(room, &host, again, &bodies[0]),
+                    ];
+                    let posted = storage.post_messages(&batch).await.expect("post a batch");
+                    let summary: Vec<(i64, bool, &str)> =
+                        posted.iter().map(|(m, stored)| (m.meetup_id, *stored, m.text.as_str())).collect();
+                    assert_eq!(
+                        summary,
+                        vec![(room, true, &*bodies[0]), (room, true, &*bodies[1]), (room, false, &*bodies[0])]
+                    );
+                    assert_eq!(posted[1].0.seq, posted[0].0.seq + 1);
+                    assert_eq!(posted[2].0, posted[0].0, "a resend is acked as the first");
+                    assert!(posted.iter().all(|(m, _)| m.id > 0), "each acked with its stored id");
+                }
+            }));
+        }
+    }
+    let gone = {
+        let (storage, host) = (Arc::clone(&storage), host.clone());
+        tokio::spawn(async move { storage.post_messages(&[text(9_999, &host, uuid::Uuid::new_v4(), "x")]).await })
+    };
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    assert!(matches!(gone.await.expect("task"), Err(StorageError::UnknownMeetup)));
+    for room in rooms {
+        let messages = storage.messages_after(room, 0, 1000).await.expect("read");
+        assert_eq!(messages.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..=48).collect::<Vec<i64>>());
+        assert_eq!(messages.iter().map(|m| m.text.as_str()).collect::<BTreeSet<_>>().len(), 48, "each once");
+        assert!(messages.iter().all(|m| m.meetup_id == room && m.id > 0));
+    }
 }
 
 async fn the_notice_is_set_replaced_and_removed(db: TestDb) {

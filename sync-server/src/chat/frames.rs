@@ -108,10 +108,19 @@ pub fn message(m: &ChatMessage) -> Utf8Bytes {
     encode(&MessageView::from(m))
 }
 
+/// An `ack` frame; a struct rather than a `json!` map, as one is encoded for every send.
+#[derive(Serialize)]
+struct Ack {
+    #[serde(rename = "type")]
+    frame: &'static str,
+    client_id: Option<Uuid>,
+    meetup_id: MeetupId,
+    seq: i64,
+    id: i64,
+}
+
 pub fn ack(m: &ChatMessage) -> Utf8Bytes {
-    encode(&serde_json::json!({
-        "type": "ack", "client_id": m.client_id, "meetup_id": m.meetup_id, "seq": m.seq, "id": m.id
-    }))
+    encode(&Ack { frame: "ack", client_id: m.client_id, meetup_id: m.meetup_id, seq: m.seq, id: m.id })
 }
 
 pub fn notice(meetup_id: MeetupId, notice: Option<&Notice>) -> Utf8Bytes {
@@ -144,6 +153,25 @@ mod tests {
         let longest = "가".repeat(250);
         assert_eq!(checked_text(&format!(" {longest} ")), Some(longest.as_str()));
         assert_eq!(checked_text(&"가".repeat(251)), None);
+    }
+
+    #[test]
+    fn an_ack_names_the_message_it_acknowledges() {
+        let message = ChatMessage {
+            id: 41,
+            meetup_id: 7,
+            seq: 3,
+            kind: MessageKind::Text,
+            client_id: Some(Uuid::nil()),
+            sender: None,
+            text: "안녕".into(),
+            at: chrono::Utc::now(),
+        };
+        let ack: serde_json::Value = serde_json::from_str(&ack(&message)).expect("ack is JSON");
+        let expected = serde_json::json!({
+            "type": "ack", "client_id": Uuid::nil(), "meetup_id": 7, "seq": 3, "id": 41
+        });
+        assert_eq!(ack, expected);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod connection;
 mod frames;
+mod outbox;
 mod rooms;
 mod routes;
 

@@ -9,102 +9,21 @@
 //! source of truth for replay (not built yet). A subscriber that falls behind is dropped, never
 //! skipped; it replays from its last sequence number when it reconnects.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
 
-use axum::extract::ws::Utf8Bytes;
 use chrono::Utc;
-use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::frames::{self, ErrorCode};
+use super::outbox::locked;
+pub use super::outbox::{Event, Outbox};
 use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Notice, Sender};
 use crate::storage::meetups::{Join, Leave};
 use crate::storage::{Storage, StorageError, UserId};
 
 /// The most messages one group commit writes.
 const MAX_BATCH: usize = 256;
-
-static NEXT_OUTBOX: AtomicU64 = AtomicU64::new(1);
-
-fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding one of these locks leaves plain data behind; keep going with it.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// What reaches a connection.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// A stored message of a room, already encoded.
-    Message { meetup: MeetupId, seq: i64, frame: Utf8Bytes },
-    /// A frame sent as it is: a room's notice, or an ack or error for this connection.
-    Direct(Utf8Bytes),
-    /// The room sends this connection nothing more, and says why: `not_member` when the user left,
-    /// `unknown_meetup` when the meetup was deleted.
-    Removed(MeetupId, ErrorCode),
-}
-
-/// The queue filled up: the connection is too slow for its rooms and must reconnect.
-#[derive(Debug)]
-pub struct Overflowed;
-
-/// One connection's bounded queue of events. Pushing never waits: a full queue marks the
-/// connection overflowed and drops what it held, and the connection closes (the client replays
-/// from its last sequence number), so one slow reader never holds up a room.
-pub struct Outbox {
-    pub id: u64,
-    pub user: UserId,
-    capacity: usize,
-    queue: Mutex<VecDeque<Event>>,
-    overflowed: AtomicBool,
-    notify: Notify,
-}
-
-impl Outbox {
-    pub fn new(user: UserId, capacity: usize) -> Arc<Self> {
-        Arc::new(Self {
-            id: NEXT_OUTBOX.fetch_add(1, Ordering::Relaxed),
-            user,
-            capacity,
-            queue: Mutex::new(VecDeque::new()),
-            overflowed: AtomicBool::new(false),
-            notify: Notify::new(),
-        })
-    }
-
-    pub fn push(&self, event: Event) {
-        {
-            let mut queue = locked(&self.queue);
-            if self.overflowed.load(Ordering::Relaxed) {
-                return;
-            }
-            if queue.len() >= self.capacity {
-                self.overflowed.store(true, Ordering::Relaxed);
-                queue.clear();
-            } else {
-                queue.push_back(event);
-            }
-        }
-        self.notify.notify_one();
-    }
-
-    /// Waits for events and takes them all, oldest first.
-    pub async fn next(&self) -> Result<Vec<Event>, Overflowed> {
-        loop {
-            {
-                let mut queue = locked(&self.queue);
-                if self.overflowed.load(Ordering::Relaxed) {
-                    return Err(Overflowed);
-                }
-                if !queue.is_empty() {
-                    return Ok(queue.drain(..).collect());
-                }
-            }
-            self.notify.notified().await;
-        }
-    }
-}
 
 /// A text message accepted from a member, waiting for the room's next group commit.
 pub struct Post {
@@ -115,12 +34,19 @@ pub struct Post {
     pub outbox: Arc<Outbox>,
 }
 
+/// Posts waiting for a room's next group commit, and whether a task is committing them.
+#[derive(Default)]
+struct Pending {
+    posts: Vec<Post>,
+    committing: bool,
+}
+
 /// One meetup's room.
 pub struct Room {
     pub meetup: MeetupId,
     /// Held around every write of the room and its publication.
     order: tokio::sync::Mutex<()>,
-    pending: Mutex<Vec<Post>>,
+    pending: Mutex<Pending>,
     subscribers: Mutex<HashMap<u64, Arc<Outbox>>>,
     /// Who left the meetup through this room (and has not joined again). A send is checked for
     /// membership before it is queued; a leave that commits between that check and the group
@@ -195,7 +121,7 @@ impl Rooms {
         let room = Arc::new(Room {
             meetup,
             order: tokio::sync::Mutex::new(()),
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
             subscribers: Mutex::new(HashMap::new()),
             departed: Mutex::new(HashSet::new()),
         });
@@ -204,17 +130,52 @@ impl Rooms {
     }
 
     /// Queues a member's message for the room's next group commit. Its ack (after it is stored and
-    /// published) or its error goes to the post's outbox.
+    /// published) or its error goes to the post's outbox. One committer task per room at a time:
+    /// it is started by the send that finds none running and ends when nothing is left queued, so
+    /// a busy room costs one task and one lock round per commit, not per message.
     pub fn send(self: &Arc<Self>, meetup: MeetupId, post: Post) {
         let room = self.room(meetup);
-        locked(&room.pending).push(post);
+        {
+            let mut pending = locked(&room.pending);
+            pending.posts.push(post);
+            if pending.committing {
+                return;
+            }
+            pending.committing = true;
+        }
         let rooms = Arc::clone(self);
         tokio::spawn(async move { rooms.commit_pending(&room).await });
     }
 
     async fn commit_pending(&self, room: &Room) {
-        let _order = room.order.lock().await;
-        let mut queued = std::mem::take(&mut *locked(&room.pending));
+        /// A committer that panicked must not leave the room believing one is still running.
+        struct Unwinding<'a>(&'a Room);
+        impl Drop for Unwinding<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    locked(&self.0.pending).committing = false;
+                }
+            }
+        }
+        let _unwinding = Unwinding(room);
+        loop {
+            // Taken anew for each commit, so a join or a leave waiting for it gets its turn.
+            let _order = room.order.lock().await;
+            let queued = {
+                let mut pending = locked(&room.pending);
+                if pending.posts.is_empty() {
+                    // Under the same lock as `send`'s check: a post queued after this starts a
+                    // committer of its own.
+                    pending.committing = false;
+                    return;
+                }
+                std::mem::take(&mut pending.posts)
+            };
+            self.commit(room, queued).await;
+        }
+    }
+
+    async fn commit(&self, room: &Room, mut queued: Vec<Post>) {
         {
             let departed = locked(&room.departed);
             queued.retain(|post| {
@@ -331,40 +292,5 @@ impl Rooms {
             Ok(result) => result,
             Err(e) => Err(StorageError::Io(std::io::Error::other(format!("a room write did not finish: {e}")))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame(n: i64) -> Event {
-        Event::Message { meetup: 1, seq: n, frame: Utf8Bytes::from(n.to_string()) }
-    }
-
-    #[tokio::test]
-    async fn an_outbox_hands_over_its_events_in_order() {
-        let outbox = Outbox::new(UserId::random(), 4);
-        outbox.push(frame(1));
-        outbox.push(frame(2));
-        let seqs: Vec<i64> = outbox
-            .next()
-            .await
-            .expect("not overflowed")
-            .into_iter()
-            .filter_map(|e| if let Event::Message { seq, .. } = e { Some(seq) } else { None })
-            .collect();
-        assert_eq!(seqs, vec![1, 2]);
-    }
-
-    #[tokio::test]
-    async fn a_full_outbox_overflows_rather_than_skipping_or_waiting() {
-        let outbox = Outbox::new(UserId::random(), 3);
-        for n in 1..=4 {
-            outbox.push(frame(n));
-        }
-        assert!(outbox.next().await.is_err(), "the connection must close and replay");
-        outbox.push(frame(5));
-        assert!(outbox.next().await.is_err(), "and stays overflowed");
     }
 }

@@ -27,6 +27,8 @@ const MIGRATION_LOCK_SECONDS: u32 = 120;
 
 pub struct MySqlStorage {
     pool: Pool,
+    /// The chat relay's group commit across rooms (`chat_writer`).
+    chat: crate::storage::chat_queue::ChatQueue,
 }
 
 fn backend(e: mysql_async::Error) -> StorageError {
@@ -122,7 +124,16 @@ impl MySqlStorage {
             let pool_opts = opts.pool_opts().clone().with_constraints(constraints);
             opts = OptsBuilder::from_opts(opts).pool_opts(pool_opts).into();
         }
-        let storage = Self { pool: Pool::new(opts) };
+        // Resetting a connection each time it goes back to the pool costs a round trip and drops
+        // its prepared statements; nothing here leaves session state behind (no session variables,
+        // temporary tables or open transactions: mysql_async rolls back a dropped one), so a
+        // connection is reused as it is unless the URL asks for the reset (`reset_connection=`).
+        if !url.contains("reset_connection=") {
+            let pool_opts = opts.pool_opts().clone().with_reset_connection(false);
+            opts = OptsBuilder::from_opts(opts).pool_opts(pool_opts).into();
+        }
+        let pool = Pool::new(opts);
+        let storage = Self { chat: chat_writer::start(pool.clone()), pool };
         storage.migrate().await?;
         Ok(storage)
     }
@@ -183,6 +194,7 @@ impl MySqlStorage {
 
 mod chat;
 mod chat_batch;
+mod chat_writer;
 mod comments;
 mod documents;
 mod media;

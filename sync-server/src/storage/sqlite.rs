@@ -31,7 +31,7 @@ const POOL_CACHE_KIB: &str = "-256";
 pub struct SqliteStorage {
     pool: SqlitePool,
     chunks: chunks::ChunkWriter,
-    chat: chat_writer::ChatWriter,
+    chat: crate::storage::chat_queue::ChatQueue,
 }
 
 fn backend(e: sqlx::Error) -> StorageError {
@@ -72,11 +72,8 @@ impl SqliteStorage {
         }
         let pool =
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
-        let storage = Self {
-            chunks: chunks::ChunkWriter::start(pool.clone()),
-            chat: chat_writer::ChatWriter::start(pool.clone()),
-            pool,
-        };
+        let storage =
+            Self { chunks: chunks::ChunkWriter::start(pool.clone()), chat: chat_writer::start(pool.clone()), pool };
         storage.migrate().await?;
         Ok(storage)
     }

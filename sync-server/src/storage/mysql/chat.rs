@@ -118,26 +118,8 @@ impl ChatStore for MySqlStorage {
     }
 
     async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError> {
-        let pool = &self.pool;
-        let inserted = retrying(|| async move {
-            let mut conn = pool.get_conn().await?;
-            let mut tx = conn.start_transaction(TxOpts::default()).await?;
-            // `None` (the meetup is gone): dropping the transaction rolls back what it wrote.
-            let Some(inserted) = super::chat_batch::insert_batch(&mut tx, batch).await? else { return Ok(None) };
-            tx.commit().await?;
-            Ok(Some(inserted))
-        })
-        .await
-        .map_err(backend)?;
-        let inserted = inserted.ok_or(StorageError::UnknownMeetup)?;
-        inserted
-            .into_iter()
-            .map(|one| match one {
-                Inserted::New(message) => Ok((message, true)),
-                Inserted::Existing(message) => Ok((message, false)),
-                Inserted::UnknownMeetup => Err(StorageError::UnknownMeetup),
-            })
-            .collect()
+        // Committed together with the other rooms' batches queued meanwhile (`chat_writer`).
+        self.chat.post(batch).await
     }
 
     async fn notice(&self, meetup: MeetupId) -> Result<Option<Notice>, StorageError> {

@@ -1,19 +1,24 @@
-//! MySQL: the chat relay's group commit in a fixed number of round trips per batch (look up
-//! resends, advance the meetup's counter by the number of new messages, one multi-row insert, read
-//! back the ids) instead of four per message. Same results as appending the messages one by one
-//! with `insert_message`, which stays the path for anything else.
+//! MySQL: a group commit of chat messages in three round trips, however many messages and rooms
+//! it holds: (1) begin and look up resends, (2) advance every meetup's counter in one `UPDATE` and
+//! read the counters back, (3) one multi-row `INSERT`, read back the ids, commit. Each round trip
+//! is one text query of several statements (MySQL runs them in order and stops at the first
+//! error). Text, not prepared statements: every batch has another shape, so preparing would add a
+//! round trip per statement and churn the connection's statement cache. Values are written as
+//! numbers or as hex string literals with a character set introducer, which mean the same in
+//! every `sql_mode`, so no text typed by a user is ever parsed as SQL.
+//!
+//! Same results as appending the messages one by one with `insert_message`, which stays the path
+//! for anything else (joins and leaves).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 
-use mysql_async::prelude::Queryable;
-use mysql_async::{Params, Transaction, Value};
+use mysql_async::prelude::{FromRow, Queryable};
+use mysql_async::{Conn, Row};
 
-use super::chat::{Inserted, insert_message};
-use crate::storage::chat::{ChatMessage, NewMessage};
+use super::chat::Inserted;
+use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage};
 use crate::storage::now_millis;
-
-/// Larger batches (or batches for several meetups) go one message at a time.
-const MAX_ROWS: usize = 1_000;
 
 /// A (sender, client id) pair as stored.
 type Key = (String, String);
@@ -27,127 +32,148 @@ fn time(millis: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
 }
 
-/// Appends `batch` inside the caller's transaction, in order; `None` if the meetup is gone.
-pub(super) async fn insert_batch(
-    tx: &mut Transaction<'_>,
+/// Appends `text` as an SQL string literal: quoted as it is when it holds only letters, digits
+/// and hyphens (ids), otherwise as `_utf8mb4 X'…'`.
+fn push_text(sql: &mut String, text: &str) {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let _ = write!(sql, "'{text}'");
+        return;
+    }
+    sql.push_str("_utf8mb4 X'");
+    for byte in text.bytes() {
+        // Writing to a String cannot fail.
+        let _ = write!(sql, "{byte:02X}");
+    }
+    sql.push('\'');
+}
+
+fn bad_row(e: impl std::fmt::Display) -> mysql_async::Error {
+    mysql_async::Error::Other(format!("unexpected chat row: {e}").into())
+}
+
+fn rows<T: FromRow>(set: Vec<Row>) -> Result<Vec<T>, mysql_async::Error> {
+    set.into_iter().map(|row| mysql_async::from_row_opt(row).map_err(bad_row)).collect()
+}
+
+/// Runs a query of several statements, reading every statement's answer (so an error in any, the
+/// final `COMMIT` included, comes back here); the rows of its one `SELECT`. The answers of
+/// statements without rows do not always arrive as result sets of their own, so the `SELECT` is
+/// found by its columns, not by its place.
+async fn run(conn: &mut Conn, sql: String) -> Result<Vec<Row>, mysql_async::Error> {
+    let mut result = conn.query_iter(sql).await?;
+    let mut selected = Vec::new();
+    while !result.is_empty() {
+        let has_columns = !result.columns_ref().is_empty();
+        let rows = result.collect::<Row>().await?;
+        if has_columns {
+            selected = rows;
+        }
+    }
+    Ok(selected)
+}
+
+/// Appends `batch` in one transaction of its own, in order (each meetup's messages get its next
+/// sequence numbers in the order given): committed and what each became, or `None` (rolled back,
+/// nothing stored) if one of its meetups is gone. On an error the transaction is rolled back.
+pub(super) async fn commit_batch(
+    conn: &mut Conn,
     batch: &[NewMessage<'_>],
 ) -> Result<Option<Vec<Inserted>>, mysql_async::Error> {
-    let Some(meetup) = batch.first().map(|n| n.meetup_id) else { return Ok(Some(Vec::new())) };
-    if batch.len() > MAX_ROWS || batch.iter().any(|n| n.meetup_id != meetup) {
-        let mut inserted = Vec::with_capacity(batch.len());
-        for new in batch {
-            match insert_message(tx, new).await? {
-                Inserted::UnknownMeetup => return Ok(None),
-                one => inserted.push(one),
-            }
-        }
-        return Ok(Some(inserted));
+    let result = write_batch(conn, batch).await;
+    if !matches!(result, Ok(Some(_))) {
+        // Best effort: a connection that cannot roll back is broken and the server rolls back.
+        let _ = conn.query_drop("ROLLBACK").await;
     }
-    let stored = stored_before(tx, batch).await?;
+    result
+}
+
+async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<Vec<Inserted>>, mysql_async::Error> {
+    let stored = begin_and_look_up(conn, batch).await?;
     // Each message is either stored before, a repeat of one earlier in this batch, or new.
     let mut first_of: HashMap<Key, usize> = HashMap::new();
-    let mut fresh = Vec::new();
+    let mut counts: BTreeMap<MeetupId, i64> = BTreeMap::new();
+    let mut seqs: Vec<Option<i64>> = vec![None; batch.len()];
     for (index, new) in batch.iter().enumerate() {
-        match key(new) {
-            Some(k) if stored.contains_key(&k) || first_of.contains_key(&k) => {}
-            Some(k) => {
-                first_of.insert(k, index);
-                fresh.push(index);
+        if let Some(k) = key(new) {
+            if stored.contains_key(&k) || first_of.contains_key(&k) {
+                continue;
             }
-            None => fresh.push(index),
+            first_of.insert(k, index);
         }
+        let count = counts.entry(new.meetup_id).or_default();
+        *count += 1;
+        // The offset within the meetup's new messages for now; its sequence number below.
+        seqs[index] = Some(*count);
     }
     let now = now_millis();
-    let mut ids: HashMap<i64, i64> = HashMap::new();
-    let mut first_seq = 0;
-    if !fresh.is_empty() {
-        let count = fresh.len() as i64;
-        tx.exec_drop("UPDATE meetups SET chat_seq = chat_seq + ? WHERE id = ?", (count, meetup)).await?;
-        if tx.affected_rows() == 0 {
-            return Ok(None);
+    let mut ids: HashMap<(MeetupId, i64), i64> = HashMap::new();
+    if counts.is_empty() {
+        conn.query_drop("COMMIT").await?;
+    } else {
+        let Some(last) = advance_counters(conn, &counts).await? else { return Ok(None) };
+        for (seq, new) in seqs.iter_mut().zip(batch) {
+            if let Some(offset) = seq {
+                let meetup = new.meetup_id;
+                *offset +=
+                    last.get(&meetup).copied().unwrap_or_default() - counts.get(&meetup).copied().unwrap_or_default();
+            }
         }
-        let last: Option<i64> = tx.exec_first("SELECT chat_seq FROM meetups WHERE id = ?", (meetup,)).await?;
-        let Some(last) = last else { return Ok(None) };
-        first_seq = last - count + 1;
-        let mut values: Vec<Value> = Vec::with_capacity(fresh.len() * 7);
-        for (offset, &index) in fresh.iter().enumerate() {
-            let new = &batch[index];
-            values.extend([
-                Value::from(meetup),
-                Value::from(first_seq + offset as i64),
-                Value::from(new.kind.to_db()),
-                Value::from(new.sender.id.to_db()),
-                Value::from(new.client_id.map(|c| c.hyphenated().to_string())),
-                Value::from(new.text),
-                Value::from(now),
-            ]);
-        }
-        let rows = vec!["(?, ?, ?, ?, ?, ?, ?)"; fresh.len()].join(", ");
-        let insert = format!(
-            "INSERT INTO chat_messages (meetup_id, seq, kind, sender_user_id, client_id, text, created_at) VALUES {rows}"
-        );
-        tx.exec_drop(insert, Params::Positional(values)).await?;
-        let read: Vec<(i64, i64)> = tx
-            .exec(
-                "SELECT seq, id FROM chat_messages WHERE meetup_id = ? AND seq BETWEEN ? AND ?",
-                (meetup, first_seq, last),
-            )
-            .await?;
-        ids = read.into_iter().collect();
+        ids = insert_and_commit(conn, batch, &seqs, &counts, &last, now).await?;
     }
-    let mut made: HashMap<usize, ChatMessage> = HashMap::new();
-    let mut inserted = Vec::with_capacity(batch.len());
-    let mut next_fresh = fresh.iter().peekable();
-    let mut offset = 0;
+    let mut inserted: Vec<Inserted> = Vec::with_capacity(batch.len());
     for (index, new) in batch.iter().enumerate() {
-        if next_fresh.peek() == Some(&&index) {
-            next_fresh.next();
-            let seq = first_seq + offset;
-            offset += 1;
-            let message = new.stored(ids.get(&seq).copied().unwrap_or_default(), seq, time(now));
-            made.insert(index, message.clone());
-            inserted.push(Inserted::New(message));
+        if let Some(seq) = seqs[index] {
+            let id = ids.get(&(new.meetup_id, seq)).copied().unwrap_or_default();
+            inserted.push(Inserted::New(new.stored(id, seq, time(now))));
             continue;
         }
-        let k = key(new);
-        let earlier = k.as_ref().and_then(|k| first_of.get(k)).and_then(|i| made.get(i)).cloned();
-        let message = match (earlier, k.and_then(|k| stored.get(&k).cloned())) {
-            (Some(message), _) => message,
-            (None, Some(message)) => message,
-            // Not reachable: a message that is not new has a key seen before.
-            (None, None) => continue,
+        // Not new, so it has a key: stored before, or first seen earlier in this batch (whose
+        // result is already in place: `inserted` gets one entry per message, in order).
+        let earlier = key(new).and_then(|k| match first_of.get(&k).and_then(|&i| inserted.get(i)) {
+            Some(Inserted::New(message)) => Some(message.clone()),
+            _ => stored.get(&k).cloned(),
+        });
+        let Some(message) = earlier else {
+            return Err(mysql_async::Error::Other("a chat message neither new nor stored before".into()));
         };
         inserted.push(Inserted::Existing(ChatMessage { kind: new.kind, sender: Some(new.sender.clone()), ..message }));
     }
     Ok(Some(inserted))
 }
 
-/// The messages of `batch` whose (sender, client id) is already stored, in one query.
-async fn stored_before(
-    tx: &mut Transaction<'_>,
+/// Round trip 1: begins the transaction and reads the messages of `batch` whose (sender, client
+/// id) is already stored.
+async fn begin_and_look_up(
+    conn: &mut Conn,
     batch: &[NewMessage<'_>],
 ) -> Result<HashMap<Key, ChatMessage>, mysql_async::Error> {
     let keys: Vec<Key> = batch.iter().filter_map(key).collect();
     if keys.is_empty() {
+        conn.query_drop("START TRANSACTION").await?;
         return Ok(HashMap::new());
     }
     // A disjunction of point lookups: both MySQL and MariaDB read it through the unique index,
     // which a row-constructor IN does not promise on every version.
-    let pairs = vec!["(sender_user_id = ? AND client_id = ?)"; keys.len()].join(" OR ");
-    let query = format!(
-        "SELECT id, meetup_id, seq, text, created_at, sender_user_id, client_id FROM chat_messages WHERE {pairs}"
+    let mut sql = String::from(
+        "START TRANSACTION; SELECT id, meetup_id, seq, text, created_at, sender_user_id, client_id \
+         FROM chat_messages WHERE ",
     );
-    let params: Vec<Value> =
-        keys.iter().flat_map(|(s, c)| [Value::from(s.as_str()), Value::from(c.as_str())]).collect();
-    let rows: Vec<(i64, i64, i64, String, i64, String, String)> = tx.exec(query, Params::Positional(params)).await?;
+    for (i, (sender, client)) in keys.iter().enumerate() {
+        sql.push_str(if i == 0 { "(sender_user_id = " } else { " OR (sender_user_id = " });
+        push_text(&mut sql, sender);
+        sql.push_str(" AND client_id = ");
+        push_text(&mut sql, client);
+        sql.push(')');
+    }
+    let found: Vec<(i64, i64, i64, String, i64, String, String)> = rows(run(conn, sql).await?)?;
     let mut stored = HashMap::new();
-    for (id, meetup_id, seq, text, created_at, sender, client) in rows {
+    for (id, meetup_id, seq, text, created_at, sender, client) in found {
         let Ok(client_id) = uuid::Uuid::parse_str(&client) else { continue };
         let message = ChatMessage {
             id,
             meetup_id,
             seq,
-            kind: crate::storage::chat::MessageKind::Text,
+            kind: MessageKind::Text,
             client_id: Some(client_id),
             sender: None,
             text,
@@ -156,4 +182,83 @@ async fn stored_before(
         stored.insert((sender, client), message);
     }
     Ok(stored)
+}
+
+fn list(meetups: impl Iterator<Item = MeetupId>) -> String {
+    meetups.map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Round trip 2: advances each meetup's counter by its count of new messages (rows locked in key
+/// order) and reads them back: each meetup's last sequence number now, or `None` if one is gone.
+async fn advance_counters(
+    conn: &mut Conn,
+    counts: &BTreeMap<MeetupId, i64>,
+) -> Result<Option<BTreeMap<MeetupId, i64>>, mysql_async::Error> {
+    let within = list(counts.keys().copied());
+    let mut sql = String::from("UPDATE meetups SET chat_seq = chat_seq + CASE id");
+    for (meetup, count) in counts {
+        let _ = write!(sql, " WHEN {meetup} THEN {count}");
+    }
+    let _ = write!(sql, " END WHERE id IN ({within}); SELECT id, chat_seq FROM meetups WHERE id IN ({within})");
+    let last: BTreeMap<MeetupId, i64> = rows::<(i64, i64)>(run(conn, sql).await?)?.into_iter().collect();
+    Ok((last.len() == counts.len()).then_some(last))
+}
+
+/// Round trip 3: one multi-row insert of the new messages (those with a sequence number), their
+/// ids read back by (meetup, seq), and the commit.
+async fn insert_and_commit(
+    conn: &mut Conn,
+    batch: &[NewMessage<'_>],
+    seqs: &[Option<i64>],
+    counts: &BTreeMap<MeetupId, i64>,
+    last: &BTreeMap<MeetupId, i64>,
+    now: i64,
+) -> Result<HashMap<(MeetupId, i64), i64>, mysql_async::Error> {
+    let mut sql = String::with_capacity(64 + batch.len() * 400);
+    sql.push_str(
+        "INSERT INTO chat_messages (meetup_id, seq, kind, sender_user_id, client_id, text, created_at) VALUES ",
+    );
+    let mut first = true;
+    for (new, seq) in batch.iter().zip(seqs) {
+        let Some(seq) = *seq else { continue };
+        let _ = write!(sql, "{}({}, {seq}, {}, ", if first { "" } else { ", " }, new.meetup_id, new.kind.to_db());
+        first = false;
+        push_text(&mut sql, &new.sender.id.to_db());
+        sql.push_str(", ");
+        match new.client_id {
+            Some(client) => push_text(&mut sql, &client.hyphenated().to_string()),
+            None => sql.push_str("NULL"),
+        }
+        sql.push_str(", ");
+        push_text(&mut sql, new.text);
+        let _ = write!(sql, ", {now})");
+    }
+    sql.push_str("; SELECT meetup_id, seq, id FROM chat_messages WHERE ");
+    for (i, (meetup, count)) in counts.iter().enumerate() {
+        let last = last.get(meetup).copied().unwrap_or_default();
+        let from = last - count + 1;
+        let or = if i == 0 { "" } else { " OR " };
+        let _ = write!(sql, "{or}(meetup_id = {meetup} AND seq BETWEEN {from} AND {last})");
+    }
+    sql.push_str("; COMMIT");
+    let read: Vec<(i64, i64, i64)> = rows(run(conn, sql).await?)?;
+    Ok(read.into_iter().map(|(meetup, seq, id)| ((meetup, seq), id)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_text;
+
+    #[test]
+    fn text_a_user_typed_becomes_a_hex_literal_and_ids_stay_readable() {
+        let mut sql = String::new();
+        push_text(&mut sql, "a'); DROP TABLE users; --");
+        assert_eq!(sql, "_utf8mb4 X'6127293B2044524F50205441424C452075736572733B202D2D'");
+        let mut sql = String::new();
+        push_text(&mut sql, "안\\");
+        assert_eq!(sql, "_utf8mb4 X'EC95885C'");
+        let mut sql = String::new();
+        push_text(&mut sql, "6f1c2a1e-0b7d-4c1a-9e2f-3a4b5c6d7e8f");
+        assert_eq!(sql, "'6f1c2a1e-0b7d-4c1a-9e2f-3a4b5c6d7e8f'");
+    }
 }

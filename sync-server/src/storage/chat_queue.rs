@@ -1,0 +1,100 @@
+//! The queue between the chat relay and a backend's chat writer: each room hands over the batch of
+//! messages it has waiting and awaits the outcome, while the writer commits whatever batches of
+//! all rooms queued up meanwhile in one transaction. Shared by both backends; what a round does
+//! with its batches is the backend's.
+
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::StorageError;
+use super::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
+
+/// What one batch stored, in its order (see `ChatStore::post_messages`).
+pub(crate) type Posted = Result<Vec<(ChatMessage, bool)>, StorageError>;
+
+/// A message to store, owned so it can wait in the queue.
+pub(crate) struct QueuedMessage {
+    meetup_id: MeetupId,
+    kind: MessageKind,
+    sender: Sender,
+    client_id: Option<Uuid>,
+    text: String,
+}
+
+impl QueuedMessage {
+    fn of(new: &NewMessage<'_>) -> Self {
+        Self {
+            meetup_id: new.meetup_id,
+            kind: new.kind,
+            sender: new.sender.clone(),
+            client_id: new.client_id,
+            text: new.text.to_owned(),
+        }
+    }
+
+    pub(crate) fn as_new(&self) -> NewMessage<'_> {
+        NewMessage {
+            meetup_id: self.meetup_id,
+            kind: self.kind,
+            sender: &self.sender,
+            client_id: self.client_id,
+            text: &self.text,
+        }
+    }
+}
+
+/// One room's batch and where its outcome goes.
+pub(crate) struct Batch {
+    pub(crate) messages: Vec<QueuedMessage>,
+    done: oneshot::Sender<Posted>,
+}
+
+impl Batch {
+    /// Answers the room that queued this batch (it may have stopped waiting: nothing to do then).
+    pub(crate) fn answer(self, posted: Posted) {
+        let _ = self.done.send(posted);
+    }
+}
+
+/// The handle rooms post through; the writer's receiver ends when the last handle is dropped.
+pub(crate) struct ChatQueue {
+    queue: mpsc::UnboundedSender<Batch>,
+}
+
+pub(crate) type Receiver = mpsc::UnboundedReceiver<Batch>;
+
+impl ChatQueue {
+    pub(crate) fn new() -> (Self, Receiver) {
+        let (queue, rx) = mpsc::unbounded_channel();
+        (Self { queue }, rx)
+    }
+
+    /// Queues a room's batch; returns once the writer committed it (or failed to).
+    pub(crate) async fn post(&self, batch: &[NewMessage<'_>]) -> Posted {
+        let (done, answer) = oneshot::channel();
+        let messages = batch.iter().map(QueuedMessage::of).collect();
+        self.queue.send(Batch { messages, done }).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StorageError {
+    StorageError::Io(std::io::Error::other("the chat writer stopped"))
+}
+
+/// The next round for a writer: `first` and every batch already queued behind it, up to about
+/// `max_messages` messages (the rest wait for the next round).
+pub(crate) fn round(first: Batch, queue: &mut Receiver, max_messages: usize) -> Vec<Batch> {
+    let mut messages = first.messages.len();
+    let mut batches = vec![first];
+    while messages < max_messages {
+        match queue.try_recv() {
+            Ok(batch) => {
+                messages += batch.messages.len();
+                batches.push(batch);
+            }
+            Err(_) => break,
+        }
+    }
+    batches
+}
