@@ -51,6 +51,9 @@ pub fn screenshot_dir() -> PathBuf {
 pub struct App {
     pub client: Client,
     driver: Child,
+    /// The port of the WebKitWebDriver that tauri-driver started (it outlives a killed
+    /// tauri-driver, so it is stopped by its command line).
+    native_port: u16,
     /// The device's data folder (kept until the app is closed).
     pub data: tempfile::TempDir,
 }
@@ -98,7 +101,7 @@ impl App {
                 Err(error) => return Err(error).context("start a WebDriver session with the app"),
             }
         };
-        Ok(App { client, driver, data })
+        Ok(App { client, driver, native_port, data })
     }
 
     /// The element with this test id, once it is shown.
@@ -126,19 +129,30 @@ impl App {
         let started = Instant::now();
         loop {
             let element = self.find(id).await?;
-            if element.is_enabled().await.unwrap_or(false) {
-                match element.click().await {
-                    Ok(()) => return Ok(()),
-                    Err(error) if started.elapsed() > PATIENCE => {
-                        return Err(error).with_context(|| format!("click [data-testid={id}]"));
-                    }
-                    Err(_) => {}
+            match self.click_element(&element).await {
+                Ok(()) => return Ok(()),
+                Err(error) if started.elapsed() > PATIENCE => {
+                    return Err(error).with_context(|| format!("click [data-testid={id}]"));
                 }
-            } else if started.elapsed() > PATIENCE {
-                bail!("[data-testid={id}] stayed disabled for {PATIENCE:?}");
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Scrolls an element to the middle of the window (clear of the fixed navigation bar) and
+    /// clicks it, as a person would; fails if it is disabled or covered.
+    pub async fn click_element(&self, element: &Element) -> Result<()> {
+        if !element.is_enabled().await? {
+            bail!("the element is disabled");
+        }
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
+                vec![serde_json::to_value(element)?],
+            )
+            .await?;
+        element.click().await?;
+        Ok(())
     }
 
     /// Replaces the text of an input.
@@ -160,7 +174,24 @@ impl App {
     }
 
     /// Waits until `check` holds, re-evaluating it every 100 ms.
-    pub async fn until<F, Fut>(&self, what: &str, mut check: F) -> Result<()>
+    pub async fn until<F, Fut>(&self, what: &str, check: F) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<bool>>,
+    {
+        self.until_within(PATIENCE, what, check).await
+    }
+
+    /// `until` for what crosses the network (sync after a sign-up): three times the patience.
+    pub async fn until_long<F, Fut>(&self, what: &str, check: F) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<bool>>,
+    {
+        self.until_within(PATIENCE * 3, what, check).await
+    }
+
+    async fn until_within<F, Fut>(&self, patience: Duration, what: &str, mut check: F) -> Result<()>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<bool>>,
@@ -170,8 +201,8 @@ impl App {
             if check().await.unwrap_or(false) {
                 return Ok(());
             }
-            if started.elapsed() > PATIENCE {
-                bail!("waited {PATIENCE:?} for {what}");
+            if started.elapsed() > patience {
+                bail!("waited {patience:?} for {what}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -205,11 +236,22 @@ impl App {
 
     /// Ends the WebDriver session (which closes the app) and stops tauri-driver.
     pub async fn close(mut self) -> Result<()> {
-        let closed = self.client.close().await;
+        let closed = self.client.clone().close().await;
         self.driver.kill().await.ok();
+        stop_native_driver(self.native_port);
         closed?;
         Ok(())
     }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        stop_native_driver(self.native_port);
+    }
+}
+
+fn stop_native_driver(port: u16) {
+    let _ = std::process::Command::new("pkill").args(["-f", &format!("WebKitWebDriver --port={port} ")]).status();
 }
 
 fn tauri_driver() -> Result<PathBuf> {
@@ -219,4 +261,32 @@ fn tauri_driver() -> Result<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
     let installed = home.join(".cargo/bin/tauri-driver");
     Ok(if installed.exists() { installed } else { PathBuf::from("tauri-driver") })
+}
+
+/// Now, as milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis())
+        .unwrap_or(i64::MAX)
+}
+
+/// Onboarding, shown on the first launch only: four slides, then "밍기적 시작하기".
+pub async fn pass_onboarding(app: &App) -> Result<()> {
+    app.find("onboarding").await?;
+    app.screenshot("01-onboarding").await?;
+    for _ in 0..3 {
+        app.click("onboarding-next").await?;
+    }
+    app.click("onboarding-start").await?;
+    app.find("nav-home").await?;
+    Ok(())
+}
+
+/// From the home screen with no character: the draw prompt, the dialog, a character.
+pub async fn draw_character(app: &App) -> Result<()> {
+    app.click("nav-home").await?;
+    app.click("draw-prompt").await?;
+    app.screenshot("03-draw").await?;
+    app.click("draw-confirm").await?;
+    app.until_attr("character-card", "data-exp", "0").await?;
+    Ok(())
 }

@@ -43,6 +43,7 @@ pub fn commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         personal::set_language,
         personal::set_reminder,
         personal::finish_onboarding,
+        personal::painted,
         account::account,
         account::sign_up,
         account::sign_in,

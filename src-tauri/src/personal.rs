@@ -165,3 +165,15 @@ pub async fn finish_onboarding(shell: State<'_, Shell>) -> CommandResult<()> {
     device.onboarded = true;
     device.save(&shell.config.data_dir)
 }
+
+/// The home screen's first paint, as wall-clock milliseconds in `$MINGIZUK_PAINT_MARK` when that
+/// is set (the app benchmark, `bench --bin app`, measures launch → first paint with it).
+#[tauri::command]
+pub fn painted() {
+    if let Some(path) = std::env::var_os("MINGIZUK_PAINT_MARK") {
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        if let Err(error) = std::fs::write(&path, ms.to_string()) {
+            tracing::warn!("cannot write the paint mark: {error}");
+        }
+    }
+}

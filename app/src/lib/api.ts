@@ -68,3 +68,6 @@ export const onSyncStatus = (handler: (status: SyncStatus) => void) => listenTo<
 // "My meetups" on the me screen (PRODUCT.md §8); the meetups tab owns every other meetup command.
 export const myMeetups = (role: MeetupRole) => call<MeetupSummary[]>('my_meetups', { role });
 export const myComments = () => call<CommentSummary[]>('my_comments');
+
+/** The first home screen is painted (the shell records it for the app benchmark). */
+export const painted = (): Promise<void> => call<void>('painted');
