@@ -31,7 +31,7 @@ echo "== the Linux package (.deb, debug profile: the release one is the README's
 npm --prefix app exec --offline -- tauri build --debug --bundles deb --ci
 target="$(cargo metadata --format-version 1 --no-deps | sed -E 's/.*"target_directory":"([^"]*)".*/\1/')"
 deb="$(ls -t "$target"/debug/bundle/deb/*.deb | head -n 1)"
-dpkg-deb -c "$deb" | grep -q ' \./usr/bin/mingizuk$' || { echo "test: $deb lacks usr/bin/mingizuk" >&2; exit 1; }
+dpkg-deb -c "$deb" | grep -Eq ' (\./)?usr/bin/mingizuk$' || { echo "test: $deb lacks usr/bin/mingizuk" >&2; exit 1; }
 echo "test: $deb holds usr/bin/mingizuk ($(du -h "$deb" | cut -f1))"
 echo "== benchmark smoke run (figures from a debug build are not measurements; see README)"
 cargo run --locked -q -p mingizuk-bench --bin engine -- --completions 300 --days 20
