@@ -6,32 +6,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use mingizuk_bench::heavy_user;
+use anyhow::{Result, bail};
+use mingizuk_bench::{DAY_MS, complete_next, heavy_user};
 use mingizuk_client::{Cloud, Engine, ManualClock};
 
 /// 2025-11-03 00:00 UTC.
 const START_MS: i64 = 1_762_128_000_000;
-const DAY_MS: i64 = 86_400_000;
 const KST: i32 = 9 * 60;
 const WAIT: Duration = Duration::from_secs(600);
 const EMAIL: &str = "heavy@example.com";
-
-/// Completes the next undone action of the routine (restarting a complete one first, drawing the
-/// next character when the growing one is complete).
-async fn complete_next(engine: &Engine, routine: uuid::Uuid) -> Result<()> {
-    let view = engine.routine(routine).await?;
-    if view.complete {
-        engine.restart(routine).await?;
-        return Box::pin(complete_next(engine, routine)).await;
-    }
-    let entry = view.entries.iter().find(|e| !e.done).context("an undone entry")?.id;
-    if engine.collection().await.growing.is_none() && !engine.collection().await.drawable.is_empty() {
-        engine.draw_character().await?;
-    }
-    engine.complete_action(routine, entry).await?;
-    Ok(())
-}
 
 pub struct Year {
     pub completions: usize,
