@@ -13,6 +13,9 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --version '^2'
 fi
 
+# A one-off build (CI's fresh clone) gains nothing from incremental caches but their disk space.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+
 # Thousands of random offline histories per run (override with PROPTEST_CASES).
 export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
 
