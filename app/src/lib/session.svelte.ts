@@ -26,3 +26,22 @@ export function takeSyncStatus(status: SyncStatus): void {
     (before === null || before.phase !== 'up_to_date' || before.confirmed_writes !== status.confirmed_writes);
   if (finished) touch();
 }
+
+let statusEvents = 0;
+
+/** Takes the status a `sync-status` event brought. Events arrive in the order the shell sent them
+ *  and one is sent on every change, so the last one received is the latest status. */
+export function takeSyncStatusEvent(status: SyncStatus): void {
+  statusEvents += 1;
+  takeSyncStatus(status);
+}
+
+/** Reads the status with `read` (the `sync_status` command) for when no event says it yet. The
+ *  answer can arrive after an event sent later than it was read — taking it then would show
+ *  "syncing" for good after the sync finished — so it is dropped if any event came meanwhile:
+ *  that event, or one after it, is at least as new. */
+export async function refreshSyncStatus(read: () => Promise<SyncStatus>): Promise<void> {
+  const seen = statusEvents;
+  const status = await read();
+  if (statusEvents === seen) takeSyncStatus(status);
+}
