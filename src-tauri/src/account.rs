@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mingizuk_client::social::Social;
 use mingizuk_client::sync::{ProfileChange, UserInfo};
 use mingizuk_client::{LocalData, SyncStatus};
 use serde::Serialize;
@@ -78,8 +79,13 @@ pub async fn edit_profile(
 
 #[tauri::command]
 pub async fn delete_account(shell: State<'_, Shell>, keep_local: bool) -> CommandResult<()> {
+    let user = shell.cloud.user().await;
     shell.cloud.delete_account(local_data(keep_local)).await?;
     shell.close_social().await;
+    // The account's meetups, comments and chat are gone from the server; so are its queued writes.
+    if let Some(user) = user {
+        Social::forget(&shell.config.data_dir, &user.id)?;
+    }
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::Utc;
 use common::TestDb;
 use mingizuk_client::social::{Social, SocialEvent, Sort};
-use mingizuk_client::{Cloud, Engine, ManualClock};
+use mingizuk_client::{Cloud, Engine, LocalData, ManualClock};
 use mingizuk_server::storage::chat::Sender;
 use mingizuk_server::storage::{Storage, UserId};
 use mingizuk_server::{AppState, Config};
@@ -30,6 +30,7 @@ conformance!(
     a_comment_whose_reply_was_lost_is_sent_again_and_stored_once,
     the_cache_shows_meetups_and_messages_while_offline,
     a_message_to_a_room_the_user_did_not_join_is_refused_with_the_reason,
+    a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_the_device,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -147,7 +148,7 @@ struct Device {
     cloud: Cloud,
     social: Social,
     user: Sender,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// A device signed in through `url` (the proxy).
@@ -161,7 +162,7 @@ async fn device(url: String, name: String) -> Device {
     let social = Social::open(cloud.credentials(), dir.path()).await.unwrap();
     social.start().await;
     let id = UserId(info.id.parse().unwrap());
-    Device { cloud, social, user: Sender { id, nickname: name.clone() }, _dir: dir }
+    Device { cloud, social, user: Sender { id, nickname: name.clone() }, dir }
 }
 
 /// A meetup hosted by `host`, ending in a day, made on the server directly.
@@ -319,4 +320,52 @@ async fn a_comment_whose_reply_was_lost_is_sent_again_and_stored_once(db: TestDb
     assert_eq!(shown.len(), 1, "shown once: {shown:?}");
     assert!(host.social.outbox().await.unwrap().iter().all(|item| item.key != key));
     host.social.stop().await;
+}
+
+async fn a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_the_device(db: TestDb) {
+    let world = world(&db).await;
+    let amy = device(world.proxy.url(), "amy".into()).await;
+    let ben = device(world.proxy.url(), "ben".into()).await;
+    ben.social.stop().await;
+    let meetup = meetup(world.state.storage.clone(), amy.user.id).await;
+    let token = amy.cloud.credentials().access_token(false).await.unwrap();
+
+    world.proxy.go_offline();
+    amy.social.comment(meetup, "에이미가 오프라인에서").await.unwrap();
+    amy.social.stop().await;
+    amy.cloud.sign_out(LocalData::Keep).await.unwrap();
+    world.proxy.go_online();
+
+    // Ben signs in on Amy's device and comments: his outbox is his own.
+    amy.cloud.sign_in("ben@example.com", "tiny daily squats").await.unwrap();
+    amy.cloud.pause().await;
+    let as_ben = Social::open(amy.cloud.credentials(), amy.dir.path()).await.unwrap();
+    as_ben.start().await;
+    assert!(as_ben.outbox().await.unwrap().is_empty(), "Amy's queued comment is not Ben's to send");
+    as_ben.comment(meetup, "벤이 로그인해서").await.unwrap();
+    until!("Ben's comment is stored", !stored_comments(world.server, meetup, token.clone()).await.is_empty());
+    as_ben.stop().await;
+    assert_eq!(
+        stored_comments(world.server, meetup, token.clone()).await,
+        ["벤이 로그인해서"],
+        "Amy's comment did not go with Ben's session"
+    );
+
+    // Amy signs in again: her comment leaves, as hers.
+    amy.cloud.sign_out(LocalData::Keep).await.unwrap();
+    amy.cloud.sign_in("amy@example.com", "tiny daily squats").await.unwrap();
+    amy.cloud.pause().await;
+    let as_amy = Social::open(amy.cloud.credentials(), amy.dir.path()).await.unwrap();
+    as_amy.start().await;
+    until!("Amy's outbox is empty", as_amy.outbox().await.unwrap().is_empty());
+    let comments: Vec<Value> = as_amy.comments(meetup).await.unwrap();
+    let by: Vec<(String, String)> = comments
+        .iter()
+        .map(|c| {
+            (c["text"].as_str().unwrap_or("").to_owned(), c["author"]["nickname"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    assert!(by.contains(&("에이미가 오프라인에서".to_owned(), "amy".to_owned())), "Amy's comment is hers: {by:?}");
+    assert!(by.contains(&("벤이 로그인해서".to_owned(), "ben".to_owned())), "{by:?}");
+    as_amy.stop().await;
 }

@@ -70,7 +70,7 @@ fn went_offline(inner: &Inner) {
 }
 
 async fn connect(inner: &Inner, force_refresh: bool) -> Result<Socket> {
-    let token = inner.credentials.access_token(force_refresh).await?;
+    let token = inner.credentials.access_token_of(&inner.owner, force_refresh).await?;
     let base = inner.credentials.api.base();
     let ws = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
         (Some(rest), _) => format!("wss://{rest}"),

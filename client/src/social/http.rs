@@ -11,12 +11,12 @@ use crate::sync::server_error;
 /// Sends what `build` makes with a fresh access token, once more after a refresh if the token was
 /// refused.
 async fn send(inner: &Inner, build: impl Fn(&str) -> RequestBuilder) -> Result<Response> {
-    let token = inner.credentials.access_token(false).await?;
+    let token = inner.credentials.access_token_of(&inner.owner, false).await?;
     let response = build(&token).send().await.map_err(network)?;
     if response.status().as_u16() != 401 {
         return Ok(response);
     }
-    let token = inner.credentials.access_token(true).await?;
+    let token = inner.credentials.access_token_of(&inner.owner, true).await?;
     build(&token).send().await.map_err(network)
 }
 

@@ -1,5 +1,5 @@
 //! Meetups, comments, likes and chat on the client (issue 4), working offline: reads come from
-//! the server when it answers and from the local cache (`social.sqlite`) when it does not; writes
+//! the server when it answers and from the local cache (`social-<user id>.sqlite`, one per account) when it does not; writes
 //! go into an outbox first and reach the server in order, each exactly once (HTTP writes carry an
 //! `Idempotency-Key`, chat messages a `client_id` the server de-duplicates by), retried with
 //! backoff; a write the server refuses stays in the outbox with its reason for the UI. Live chat
@@ -135,6 +135,8 @@ impl Link {
 
 struct Inner {
     cache: Cache,
+    /// The account this cache and its outbox belong to; nothing is sent once another is signed in.
+    owner: String,
     credentials: Arc<Credentials>,
     http: reqwest::Client,
     events: broadcast::Sender<SocialEvent>,
@@ -154,14 +156,19 @@ pub struct Social {
 impl Social {
     /// Opens the cache in `data_dir` for the account `credentials` speak for. Call
     /// [`Social::start`] to go online.
+    ///
+    /// Each account has its own cache and outbox: writes one account queued stay with it while
+    /// another signs in on the device, and leave when it signs in again.
     pub async fn open(credentials: Arc<Credentials>, data_dir: &Path) -> Result<Social> {
-        let cache = Cache::open(&data_dir.join("social.sqlite")).await?;
+        let owner = credentials.session().await.ok_or(ClientError::SignedOut)?.user.id;
+        let cache = Cache::open(&Self::cache_path(data_dir, &owner)).await?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Network(e.to_string()))?;
         let inner = Arc::new(Inner {
             cache,
+            owner,
             credentials,
             http,
             events: broadcast::channel(1024).0,
@@ -171,6 +178,29 @@ impl Social {
             stop: watch::channel(false).0,
         });
         Ok(Social { inner, tasks: tokio::sync::Mutex::new(Vec::new()) })
+    }
+
+    /// Where the account `user_id`'s cache lives in `data_dir`.
+    pub fn cache_path(data_dir: &Path, user_id: &str) -> std::path::PathBuf {
+        let safe: String =
+            user_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        data_dir.join(format!("social-{safe}.sqlite"))
+    }
+
+    /// Deletes the account `user_id`'s cache and outbox (the account is gone: its queued writes
+    /// can never be sent). Call it with the social side of that account stopped.
+    pub fn forget(data_dir: &Path, user_id: &str) -> Result<()> {
+        let path = Self::cache_path(data_dir, user_id);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(ClientError::Storage(sqlx::Error::Io(e))),
+            }
+        }
+        Ok(())
     }
 
     /// Starts the outbox and the live chat connection (both retry on their own until stopped).

@@ -148,8 +148,22 @@ impl Credentials {
     /// A usable access token, refreshed first if it is about to expire (or `force`d, after the
     /// server said it expired). A refused refresh signs the device out.
     pub async fn access_token(&self, force: bool) -> Result<String> {
+        self.token(None, force).await
+    }
+
+    /// Like [`Credentials::access_token`], but only while `user` is the account signed in:
+    /// `SignedOut` once another account (or none) is, so what was queued for one account is never
+    /// sent with another's session.
+    pub async fn access_token_of(&self, user: &str, force: bool) -> Result<String> {
+        self.token(Some(user), force).await
+    }
+
+    async fn token(&self, user: Option<&str>, force: bool) -> Result<String> {
         let mut guard = self.session.lock().await;
         let Some(session) = guard.as_mut() else { return Err(ClientError::SignedOut) };
+        if user.is_some_and(|user| user != session.user.id) {
+            return Err(ClientError::SignedOut);
+        }
         if !force && session.access_expires_at_ms - REFRESH_MARGIN_MS > now_ms() {
             return Ok(session.access_token.clone());
         }
