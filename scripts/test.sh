@@ -27,6 +27,8 @@ echo "== app: svelte-check, TypeScript, Vitest"
 (cd app && npm run --silent check && npm test --silent)
 echo "== cargo test"
 cargo test --workspace --locked --exclude mingizuk-e2e
+echo "== the app's types against what the shell answered (samples written by src-tauri/tests/contract.rs)"
+(cd app && npm run --silent check:contract)
 echo "== end to end: the desktop app under Xvfb (screenshots in target/e2e-screenshots)"
 cargo build --locked -q -p mingizuk-app
 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --locked -q -p mingizuk-e2e -- --test-threads=1

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::Value;
 use tokio::process::{Child, Command};
 
 /// How long a screen may take to show what a test waits for.
@@ -102,6 +103,21 @@ impl App {
             }
         };
         Ok(App { client, driver, native_port, data })
+    }
+
+    /// Calls one of the shell's commands from the page, as the UI does: its JSON answer, or the
+    /// `{code, message}` it was refused with as an error. For what the UI does not show (say,
+    /// the shell's own sync status when the indicator disagrees).
+    pub async fn invoke(&self, command: &str) -> Result<Value> {
+        let script = "const done = arguments[arguments.length - 1];\n\
+                      window.__TAURI_INTERNALS__.invoke(arguments[0]).then(\n\
+                        (value) => done({ ok: value ?? null }),\n\
+                        (error) => done({ error: error ?? null }));";
+        let answer = self.client.execute_async(script, vec![Value::from(command)]).await?;
+        match answer.get("ok") {
+            Some(value) => Ok(value.clone()),
+            None => bail!("{command} was refused: {}", answer["error"]),
+        }
     }
 
     /// The element with this test id, once it is shown.

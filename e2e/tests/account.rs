@@ -23,6 +23,8 @@ async fn signing_up_syncs_the_device_and_a_meetup_chat_shows_a_message_from_anot
     let outcome = account_journey(&app, &db, &address).await;
     if outcome.is_err() {
         app.screenshot("failure-account").await.ok();
+        // What the shell itself says, beside what the screen shows.
+        eprintln!("the shell's sync status at the failure: {:?}", app.invoke("sync_status").await);
     }
     app.close().await?;
     outcome

@@ -3,56 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use mingizuk_app_lib::{Config, Shell, events};
+mod common;
+
+use common::device;
 use mingizuk_client::core::catalog::PRESETS;
 use serde_json::{Value, json};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
-
-struct Device {
-    _app: App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    _dir: tempfile::TempDir,
-}
-
-/// The app on a fresh device, with no server to reach (port 9 is "discard": nothing listens).
-fn device() -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let app = mingizuk_app_lib::commands(mock_builder()).build(mock_context(noop_assets())).unwrap();
-    let config = Config {
-        server_url: "http://127.0.0.1:9".into(),
-        data_dir: dir.path().to_path_buf(),
-        tile_url: "http://127.0.0.1:9/{z}/{x}/{y}.png".into(),
-    };
-    let shell = tauri::async_runtime::block_on(Shell::open(config, events::nowhere())).unwrap();
-    app.manage(shell);
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    Device { _app: app, window, _dir: dir }
-}
-
-impl Device {
-    /// Calls a command as `invoke(cmd, args)` does: the JSON answer, or the `{code, message}`.
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            tauri::webview::InvokeRequest {
-                cmd: cmd.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                // The app's own origin on Linux (a remote origin would need a capability).
-                url: "tauri://localhost".parse().unwrap(),
-                body: tauri::ipc::InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
-}
 
 #[test]
 fn a_new_device_draws_a_character_plays_its_main_routine_and_home_shows_the_day() {

@@ -39,7 +39,7 @@ pub fn mysql_admin_url() -> String {
 pub struct TestDb {
     pub url: String,
     mysql_name: Option<String>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl TestDb {
@@ -48,7 +48,7 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("server.sqlite").display());
-                TestDb { url, mysql_name: None, _dir: dir }
+                TestDb { url, mysql_name: None, dir }
             }
             Backend::MySql => {
                 let admin = mysql_admin_url();
@@ -60,7 +60,7 @@ impl TestDb {
                     .unwrap();
                 drop(conn);
                 pool.disconnect().await.unwrap();
-                TestDb { url: format!("{admin}/{name}"), mysql_name: Some(name), _dir: dir }
+                TestDb { url: format!("{admin}/{name}"), mysql_name: Some(name), dir }
             }
         }
     }
@@ -94,7 +94,12 @@ impl TestServer {
 
     /// A server on a given address (to come back where a stopped one was) with a given key.
     pub async fn start_at(db: &TestDb, jwt_secret: &str, address: &str) -> TestServer {
-        let env = [("MINGIZUK_JWT_SECRET".to_owned(), jwt_secret.to_owned())];
+        // The server's own files (uploaded images) go to the database's temporary folder.
+        let data = db.dir.path().join("server-data");
+        let env = [
+            ("MINGIZUK_JWT_SECRET".to_owned(), jwt_secret.to_owned()),
+            ("MINGIZUK_DATA_DIR".to_owned(), data.display().to_string()),
+        ];
         let config = Config::from_sources(None, &env.into_iter().collect()).unwrap();
         let storage = storage::open(&db.url).await.unwrap();
         let state = AppState::new(config, storage.clone());

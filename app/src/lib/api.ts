@@ -1,13 +1,12 @@
 // One typed function per command of src-tauri/COMMANDS.md "Personal" and "Account and sync".
 // Nothing here decides anything: arguments in (camelCase, Tauri maps them to snake_case), the
 // engine's JSON out, a `CommandError` on failure.
+import type { Comment, Meetup } from '../meetups/types';
 import { call, listenTo } from './ipc';
 import type {
   Account,
   CatalogAction,
-  CommentSummary,
   MeetupRole,
-  MeetupSummary,
   Character,
   ChartMode,
   Collection,
@@ -66,8 +65,8 @@ export const syncStatus = () => call<SyncStatus>('sync_status');
 export const onSyncStatus = (handler: (status: SyncStatus) => void) => listenTo<SyncStatus>('sync-status', handler);
 
 // "My meetups" on the me screen (PRODUCT.md §8); the meetups tab owns every other meetup command.
-export const myMeetups = (role: MeetupRole) => call<MeetupSummary[]>('my_meetups', { role });
-export const myComments = () => call<CommentSummary[]>('my_comments');
+export const myMeetups = (role: MeetupRole) => call<Meetup[]>('my_meetups', { role });
+export const myComments = () => call<Comment[]>('my_comments');
 
 /** The first home screen is painted (the shell records it for the app benchmark). */
 export const painted = (): Promise<void> => call<void>('painted');

@@ -198,24 +198,4 @@ export interface RoutinePick {
 
 export type SocialProvider = 'google' | 'kakao' | 'naver';
 
-/** The part of a server meetup (`my_meetups`) that "my meetups" on the me screen shows. */
-export interface MeetupSummary {
-  id: number;
-  title: string;
-  /** RFC 3339, UTC. */
-  starts_at: string;
-  region: string;
-  member_count: number;
-  like_count: number;
-  ended: boolean;
-}
-
-/** The part of a server comment (`my_comments`) that the me screen shows. */
-export interface CommentSummary {
-  id: number;
-  meetup_id: number;
-  text: string;
-  created_at: string;
-}
-
 export type MeetupRole = 'host' | 'member' | 'liked';

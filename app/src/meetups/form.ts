@@ -3,6 +3,7 @@
 // the image checks made before an upload. Pure: no DOM, no commands.
 import type { Location, Meetup, MeetupBody, Place } from './types';
 
+// core/src/limits.rs's numbers; src-tauri/tests/contract.rs fails the type check if they part.
 export const TITLE_MAX = 30;
 export const CONTENTS_MAX = 500;
 export const COMMENT_MAX = 50;

@@ -112,7 +112,8 @@ export interface Place {
   address: string;
   lat: number;
   lng: number;
-  region: string;
+  /** "시·도 시·군·구"; null when the address does not start with a Korean 시·도. */
+  region: string | null;
 }
 
 export interface UploadedImage {

@@ -1,0 +1,62 @@
+//! What the shell's command tests share: the app on Tauri's mock runtime (no display needed) over
+//! a real engine in a temporary folder, called over IPC as the UI calls it.
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+use mingizuk_app_lib::{Config, Shell, events};
+use serde_json::Value;
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+
+/// Nothing listens on port 9 ("discard"): a device that never reaches a server.
+pub const NO_SERVER: &str = "http://127.0.0.1:9";
+
+pub struct Device {
+    _app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    pub dir: tempfile::TempDir,
+}
+
+/// The app on a fresh device with no server to reach, its events dropped.
+pub fn device() -> Device {
+    device_with(NO_SERVER, events::nowhere())
+}
+
+/// The app on a fresh device syncing with `server_url`, its events given to `emit`.
+pub fn device_with(server_url: &str, emit: events::Emit) -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let app = mingizuk_app_lib::commands(mock_builder()).build(mock_context(noop_assets())).unwrap();
+    let config = Config {
+        server_url: server_url.into(),
+        data_dir: dir.path().to_path_buf(),
+        tile_url: "http://127.0.0.1:9/{z}/{x}/{y}.png".into(),
+    };
+    let shell = tauri::async_runtime::block_on(Shell::open(config, emit)).unwrap();
+    app.manage(shell);
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    Device { _app: app, window, dir }
+}
+
+impl Device {
+    /// Calls a command as `invoke(cmd, args)` does: the JSON answer, or the `{code, message}`.
+    pub fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            tauri::webview::InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                // The app's own origin on Linux (a remote origin would need a capability).
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    pub fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+}
