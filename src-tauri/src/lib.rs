@@ -13,6 +13,7 @@ pub mod meetups;
 pub mod personal;
 pub mod reminders;
 pub mod state;
+mod webview;
 
 use tauri::{Manager, Runtime};
 
@@ -83,6 +84,7 @@ pub fn commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// Opens the device's data and starts the background tasks. Opening is local (a SQLite file and
 /// the saved session); the network is only ever reached from background tasks and commands.
 fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
+    webview::configure(app);
     let config = Config::from_env(app.path().app_data_dir()?);
     let emit = events::emitter(app.handle().clone());
     let shell = tauri::async_runtime::block_on(Shell::open(config, emit))?;

@@ -10,7 +10,7 @@
 //! home screen calls the `painted` command two animation frames after it first shows its data).
 //!
 //! Usage: `xvfb-run -a cargo run --release -p mingizuk-bench --bin app [-- --launches N --days D
-//! --app PATH]` (the app binary defaults to the one beside this program: build it with the same
+//! --app PATH --data DIR]` (the app binary defaults to the one beside this program: build it with the same
 //! profile, `cargo build --release -p mingizuk-app`).
 #![allow(clippy::unwrap_used)]
 
@@ -153,19 +153,28 @@ fn main() -> Result<()> {
         bail!("{} is missing: cargo build -p mingizuk-app with the same profile", app.display());
     }
     let dir = tempfile::tempdir()?;
-    let data = dir.path().join("device");
+    // `--data DIR` keeps the device (to launch the app on it by hand afterwards); a folder that
+    // already holds one is used as it is.
+    let data = match text_arg("--data", "") {
+        path if !path.is_empty() => PathBuf::from(path),
+        _ => dir.path().join("device"),
+    };
     std::fs::create_dir_all(&data)?;
-    // The year ends today, so the home screen's tracker and the chart show full pages.
-    let start_ms = now_ms() - days as i64 * DAY_MS;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let built = Instant::now();
-    let completions = runtime.block_on(build_year(&data.join("device.sqlite"), start_ms, 9 * 60, days))?;
-    std::fs::write(data.join("device.json"), r#"{"onboarded": true}"#)?;
-    println!(
-        "device: {days} days, {completions} completions ({:.1} MB of SQLite, built in {:.1} s)",
-        std::fs::metadata(data.join("device.sqlite"))?.len() as f64 / 1e6,
-        built.elapsed().as_secs_f64()
-    );
+    if data.join("device.sqlite").exists() {
+        println!("device: {} as it is", data.display());
+    } else {
+        // The year ends today, so the home screen's tracker and the chart show full pages.
+        let start_ms = now_ms() - days as i64 * DAY_MS;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let built = Instant::now();
+        let completions = runtime.block_on(build_year(&data.join("device.sqlite"), start_ms, 9 * 60, days))?;
+        std::fs::write(data.join("device.json"), r#"{"onboarded": true}"#)?;
+        println!(
+            "device: {days} days, {completions} completions ({:.1} MB of SQLite, built in {:.1} s)",
+            std::fs::metadata(data.join("device.sqlite"))?.len() as f64 / 1e6,
+            built.elapsed().as_secs_f64()
+        );
+    }
 
     let mut paints = Vec::new();
     let mut pss = Vec::new();
