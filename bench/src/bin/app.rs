@@ -211,7 +211,7 @@ fn main() -> Result<()> {
     let deb = deb_size();
     match &deb {
         Some((path, size)) => println!("package: {} is {:.1} MB; target <= 15 MB", path.display(), *size as f64 / 1e6),
-        None => println!("package: no .deb found (npm --prefix app exec tauri build -- --bundles deb)"),
+        None => println!("package: no .deb found (npm --prefix app exec -- tauri build --bundles deb)"),
     }
     println!(
         "{{\"bench\":\"app\",\"days\":{days},\"launches\":{launches},\"first_paint_ms\":{:.0},\"pss_mb\":{median_pss:.1},\"deb_bytes\":{}}}",
