@@ -1,7 +1,7 @@
 //! How the web view draws. On Linux, WebKitGTK composites the page with OpenGL by default; where
 //! there is no GPU driver (a virtual machine, a remote desktop, Xvfb) that is Mesa's software
 //! rasterizer, which costs ~100 MB of memory in the web process and makes the first paint slower
-//! (measured by `bench --bin app`: 660 → 470 ms, 350 → 250 MB). The app's screens are simple
+//! (measured by `bench --bin app` under Xvfb: first paint 1.8 s → 1.0 s, 348 → 255 MB). The app's screens are simple
 //! enough for WebKit's plain CPU painting everywhere, so it asks for that;
 //! `MINGIZUK_HARDWARE_ACCELERATION=1` gives WebKit its default back.
 

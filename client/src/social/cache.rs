@@ -1,6 +1,7 @@
-//! The social cache and outbox of one account (`social-<user id>.sqlite`): what the server said (meetups, comments, chat
-//! messages, notices) so it reads offline, and the writes waiting for the server. Messages are
-//! kept once each by id and by (room, seq), so a replay after a reconnect never shows a duplicate.
+//! The social cache and outbox of one account (`social-<user id>.sqlite`): what the server said
+//! (meetups, comments, chat messages, notices) so it reads offline, and the writes waiting for the
+//! server. Messages are kept once each by id and by (room, seq), so a replay after a reconnect
+//! never shows a duplicate.
 
 use std::path::Path;
 

@@ -1,10 +1,10 @@
-//! Meetups, comments, likes and chat on the client (issue 4), working offline: reads come from
-//! the server when it answers and from the local cache (`social-<user id>.sqlite`, one per account) when it does not; writes
-//! go into an outbox first and reach the server in order, each exactly once (HTTP writes carry an
-//! `Idempotency-Key`, chat messages a `client_id` the server de-duplicates by), retried with
-//! backoff; a write the server refuses stays in the outbox with its reason for the UI. Live chat
-//! runs on one WebSocket, replays from the last sequence number seen after a reconnect and keeps
-//! each message once.
+//! Meetups, comments, likes and chat on the client (issue 4), working offline: reads come from the
+//! server when it answers and from the local cache (`social-<user id>.sqlite`, one per account)
+//! when it does not; writes go into an outbox first and reach the server in order, each exactly
+//! once (HTTP writes carry an `Idempotency-Key`, chat messages a `client_id` the server
+//! de-duplicates by), retried with backoff; a write the server refuses stays in the outbox with its
+//! reason for the UI. Live chat runs on one WebSocket, replays from the last sequence number seen
+//! after a reconnect and keeps each message once.
 
 mod cache;
 mod chat;
