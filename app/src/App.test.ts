@@ -191,6 +191,6 @@ describe('the app shell', () => {
     expect(screen.getByTestId('nav-home').textContent).toContain('Home');
 
     await fireEvent.click(screen.getByTestId('nav-meetups'));
-    expect(screen.getByTestId('meetups')).toBeTruthy();
+    expect(await screen.findByTestId('meetups')).toBeTruthy();
   });
 });
