@@ -9,12 +9,15 @@ mod common;
 mod chaos;
 #[path = "chat/client.rs"]
 mod client;
+#[path = "chat/rooms.rs"]
+mod rooms;
 
 use chaos::members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow;
 use chrono::Duration;
 use client::{Heard, Server};
 use common::TestDb;
 use mingizuk_server::chat::Limits;
+use rooms::an_error_frame_names_the_room_it_is_about;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
@@ -33,6 +36,7 @@ conformance!(
     a_closed_room_for_a_deleted_meetup_tells_its_members_and_goes_quiet,
     a_silent_connection_is_closed_after_the_idle_timeout,
     members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow,
+    an_error_frame_names_the_room_it_is_about,
 );
 
 fn seqs(frames: &[Value]) -> Vec<i64> {

@@ -121,15 +121,18 @@ impl Connection {
             return Err(Close(CLOSE_TOO_BIG, "message_too_large"));
         }
         let frame = serde_json::from_str::<ClientFrame>(text);
-        let client_id = match &frame {
-            Ok(ClientFrame::Send { client_id, .. }) => Some(*client_id),
-            _ => None,
-        };
         if !self.rate.take() {
-            return reply(socket, frames::error(ErrorCode::RateLimited, client_id)).await;
+            let (meetup, client_id) = match &frame {
+                Ok(ClientFrame::Send { meetup_id, client_id, .. }) => (Some(*meetup_id), Some(*client_id)),
+                Ok(ClientFrame::Subscribe { meetup_id, .. } | ClientFrame::Unsubscribe { meetup_id }) => {
+                    (Some(*meetup_id), None)
+                }
+                Err(_) => (None, None),
+            };
+            return reply(socket, frames::error(ErrorCode::RateLimited, meetup, client_id)).await;
         }
         match frame {
-            Err(_) => reply(socket, frames::error(ErrorCode::InvalidFrame, None)).await,
+            Err(_) => reply(socket, frames::error(ErrorCode::InvalidFrame, None, None)).await,
             Ok(ClientFrame::Subscribe { meetup_id, since_seq }) => self.subscribe(socket, meetup_id, since_seq).await,
             Ok(ClientFrame::Unsubscribe { meetup_id }) => {
                 if let Some(subscription) = self.subscribed.remove(&meetup_id) {
@@ -143,7 +146,7 @@ impl Connection {
                     self.rooms.send(meetup_id, post);
                     Ok(())
                 }
-                Err(code) => reply(socket, frames::error(code, Some(client_id))).await,
+                Err(code) => reply(socket, frames::error(code, Some(meetup_id), Some(client_id))).await,
             },
         }
     }
@@ -182,16 +185,18 @@ impl Connection {
             old.room.unsubscribe(self.outbox.id);
         }
         if self.subscribed.len() >= self.limits.max_rooms {
-            return reply(socket, frames::error(ErrorCode::TooManyRooms, None)).await;
+            return reply(socket, frames::error(ErrorCode::TooManyRooms, Some(meetup), None)).await;
         }
         if let Err(code) = self.access(meetup).await {
-            return reply(socket, frames::error(code, None)).await;
+            return reply(socket, frames::error(code, Some(meetup), None)).await;
         }
         let mut last_seq = since_seq.max(0);
         match self.replay(socket, meetup, &mut last_seq, i64::MAX).await {
             Ok(()) => {}
             Err(Replay::Closed(close)) => return Err(close),
-            Err(Replay::Storage(e)) => return reply(socket, frames::error(storage_failed(e), None)).await,
+            Err(Replay::Storage(e)) => {
+                return reply(socket, frames::error(storage_failed(e), Some(meetup), None)).await;
+            }
         }
         let room = self.rooms.room(meetup);
         room.subscribe(&self.outbox);
@@ -203,7 +208,7 @@ impl Connection {
             Ok(notice) => notice,
             Err(code) => {
                 room.unsubscribe(self.outbox.id);
-                return reply(socket, frames::error(code, None)).await;
+                return reply(socket, frames::error(code, Some(meetup), None)).await;
             }
         };
         self.subscribed.insert(meetup, Subscription { room, last_seq });
@@ -271,7 +276,7 @@ impl Connection {
                 Event::Removed(meetup, why) => {
                     self.access_cache.remove(&meetup);
                     if self.subscribed.remove(&meetup).is_some() {
-                        socket.feed(Frame::Text(frames::error(why, None))).await?;
+                        socket.feed(Frame::Text(frames::error(why, Some(meetup), None))).await?;
                     }
                 }
             }

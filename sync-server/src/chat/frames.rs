@@ -127,9 +127,13 @@ pub fn notice(meetup_id: MeetupId, notice: Option<&Notice>) -> Utf8Bytes {
     encode(&serde_json::json!({ "type": "notice", "meetup_id": meetup_id, "notice": notice }))
 }
 
-pub fn error(code: ErrorCode, client_id: Option<Uuid>) -> Utf8Bytes {
+/// An `error` frame. `meetup_id` names the room it is about (a refused subscribe or send, a room
+/// closed under the connection), so a client in several rooms can tell which; `null` when it is
+/// about no room (an unreadable frame). Both keys are always present.
+pub fn error(code: ErrorCode, meetup_id: Option<MeetupId>, client_id: Option<Uuid>) -> Utf8Bytes {
     encode(&serde_json::json!({
-        "type": "error", "code": code.as_str(), "message": code.message(), "client_id": client_id
+        "type": "error", "code": code.as_str(), "message": code.message(), "meetup_id": meetup_id,
+        "client_id": client_id
     }))
 }
 
@@ -181,7 +185,8 @@ mod tests {
         assert!(matches!(frame, ClientFrame::Subscribe { meetup_id: 3, since_seq: 7 }));
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shout","meetup_id":3}"#).is_err());
         let error: serde_json::Value =
-            serde_json::from_str(&error(ErrorCode::NotMember, None)).expect("error frame is JSON");
+            serde_json::from_str(&error(ErrorCode::NotMember, Some(3), None)).expect("error frame is JSON");
         assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("error"), Some("not_member")));
+        assert_eq!((error["meetup_id"].as_i64(), error["client_id"].is_null()), (Some(3), true));
     }
 }

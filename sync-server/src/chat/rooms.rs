@@ -181,7 +181,11 @@ impl Rooms {
             queued.retain(|post| {
                 let left = departed.contains(&post.sender.id);
                 if left {
-                    post.outbox.push(Event::Direct(frames::error(ErrorCode::NotMember, Some(post.client_id))));
+                    post.outbox.push(Event::Direct(frames::error(
+                        ErrorCode::NotMember,
+                        Some(room.meetup),
+                        Some(post.client_id),
+                    )));
                 }
                 !left
             });
@@ -216,7 +220,7 @@ impl Rooms {
                         }
                     };
                     for post in batch {
-                        post.outbox.push(Event::Direct(frames::error(code, Some(post.client_id))));
+                        post.outbox.push(Event::Direct(frames::error(code, Some(room.meetup), Some(post.client_id))));
                     }
                 }
             }

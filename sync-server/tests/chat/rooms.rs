@@ -1,0 +1,48 @@
+//! Chat seen from a member in several rooms at once: every error about a room names that room, so
+//! the app can show it where it belongs.
+
+use chrono::Duration;
+use mingizuk_server::chat::Limits;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+use crate::client::Server;
+use crate::common::TestDb;
+
+/// The error's code, the room it names and the message it answers.
+fn about(error: &Value) -> (Option<&str>, Option<i64>, Option<String>) {
+    assert_eq!(error["type"], "error", "{error}");
+    assert!(error.get("meetup_id").is_some(), "an error frame always carries meetup_id: {error}");
+    (error["code"].as_str(), error["meetup_id"].as_i64(), error["client_id"].as_str().map(str::to_owned))
+}
+
+pub async fn an_error_frame_names_the_room_it_is_about(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let (host, ana) = (server.person("host").await, server.person("ana").await);
+    let joined = server.meetup(&host, Duration::days(1), None).await;
+    let stranger = server.meetup(&host, Duration::days(1), None).await;
+    let ended = server.meetup(&ana, Duration::hours(-1), None).await;
+    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{joined}/members"), None).await.0, 201);
+    let mut chat = server.connect(&ana).await;
+    for room in [joined, ended] {
+        chat.subscribe(room, 0).await;
+        chat.next_of("notice").await;
+    }
+
+    chat.subscribe(stranger, 0).await;
+    assert_eq!(about(&chat.next().await), (Some("not_member"), Some(stranger), None));
+    let sent = chat.say(stranger, "들어가도 되나요").await.to_string();
+    assert_eq!(about(&chat.next().await), (Some("not_member"), Some(stranger), Some(sent)));
+    let sent = chat.say(ended, "벌써 끝났네요").await.to_string();
+    assert_eq!(about(&chat.next().await), (Some("meetup_ended"), Some(ended), Some(sent)));
+    let sent = chat.say(joined, "   ").await.to_string();
+    assert_eq!(about(&chat.next().await), (Some("invalid_text"), Some(joined), Some(sent)));
+    chat.subscribe(9_999, 0).await;
+    assert_eq!(about(&chat.next().await), (Some("unknown_meetup"), Some(9_999), None));
+    chat.raw(Frame::Text("{\"type\":\"shout\"}".into())).await;
+    assert_eq!(about(&chat.next().await), (Some("invalid_frame"), None, None), "about no room");
+
+    // The host deletes one of ana's rooms under her connection: she is told which one closed.
+    assert_eq!(server.call(&host, "DELETE", &format!("/v1/meetups/{joined}"), None).await.0, 204);
+    assert_eq!(about(&chat.next_of("error").await), (Some("unknown_meetup"), Some(joined), None));
+}
