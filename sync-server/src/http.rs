@@ -40,8 +40,6 @@ pub struct AppState {
     pub chat: Arc<crate::chat::Chat>,
     /// Place search's geocoder client and cache.
     pub places: Arc<crate::places::PlaceSearch>,
-    /// Idempotency keys whose first request is running.
-    pub writes_in_flight: Arc<crate::idempotency::WritesInFlight>,
 }
 
 impl AppState {
@@ -59,15 +57,7 @@ impl AppState {
         let sync = Arc::new(crate::sync::Sync::new(storage.clone(), crate::sync::Limits::default()));
         let chat = Arc::new(crate::chat::Chat::new(storage.clone(), crate::chat::Limits::default()));
         let places = Arc::new(crate::places::PlaceSearch::new(config.geocoder.clone()));
-        Self {
-            config: Arc::new(config),
-            storage,
-            auth: Arc::new(Auth::new(keys)),
-            sync,
-            chat,
-            places,
-            writes_in_flight: Arc::default(),
-        }
+        Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)), sync, chat, places }
     }
 }
 

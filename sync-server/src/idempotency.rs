@@ -7,24 +7,25 @@
 //! the whole router, so every write route gets it, whoever adds it. Requests without a valid
 //! access token pass through untouched: their handler refuses them or they are public (sign-up).
 //!
-//! The in-progress marker lives in this process; several instances on one MySQL still agree on the
-//! kept response (the first stored wins) but may both run a request retried across instances.
-
-use std::collections::HashSet;
-use std::sync::Mutex;
+//! The in-progress marker is a claim stored in the key's row before the request runs (storage's
+//! `claim_key`: of concurrent claims exactly one wins), so several instances on one database agree
+//! on it as they agree on the kept response. A claim whose server died with it is taken over by a
+//! retry after `IN_PROGRESS_TIMEOUT`.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use chrono::Utc;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::auth::bearer_token;
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::storage::UserId;
-use crate::storage::idempotency::KeptResponse;
+use crate::storage::idempotency::{KeptResponse, KeyClaim};
+use crate::storage::{Storage, UserId};
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -32,30 +33,51 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 pub const MAX_KEY_CHARS: usize = 255;
 /// How long a kept response is replayed; the daily purge forgets older ones.
 pub const KEPT_RESPONSE_LIFETIME: chrono::Duration = chrono::Duration::days(1);
+/// How long a claimed key counts as running. A request runs in seconds (its body is read before
+/// the claim); a claim this old belongs to a server that died mid-request, and a retry takes it
+/// over rather than being told `idempotency_key_in_progress` for the rest of the day.
+pub const IN_PROGRESS_TIMEOUT: chrono::Duration = chrono::Duration::minutes(2);
 
-/// The (user, key) pairs whose first request is running now.
-#[derive(Debug, Default)]
-pub struct WritesInFlight(Mutex<HashSet<(UserId, String)>>);
-
-/// Holds a (user, key) pair as in flight until dropped, even when the handler panics or the
-/// client goes away.
-struct InFlight<'a> {
-    writes: &'a WritesInFlight,
-    pair: (UserId, String),
+/// A key this request claimed. Dropped without `keep` or `release` (the handler panicked), it is
+/// released in a task of its own, so the next retry runs rather than waiting for the timeout.
+struct HeldKey {
+    storage: std::sync::Arc<dyn Storage>,
+    user: UserId,
+    key: String,
+    claim: Option<Uuid>,
 }
 
-impl WritesInFlight {
-    fn start(&self, user: UserId, key: &str) -> Option<InFlight<'_>> {
-        let pair = (user, key.to_owned());
-        let newly_running = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(pair.clone());
-        // Not `then_some`: an `InFlight` built for a pair already running would unmark it when dropped.
-        if newly_running { Some(InFlight { writes: self, pair }) } else { None }
+impl HeldKey {
+    /// Keeps the response for retries; a failure is logged (the client gets its answer, a retry
+    /// after the timeout runs the write again).
+    async fn keep(mut self, status: StatusCode, body: &[u8]) {
+        let Some(claim) = self.claim.take() else { return };
+        match self.storage.keep_response(self.user, &self.key, claim, status.as_u16(), body, Utc::now()).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("an idempotency key was taken over while its first request ran"),
+            Err(e) => tracing::error!(error = %e, "could not keep the response of an idempotent write"),
+        }
+    }
+
+    async fn release(mut self) {
+        let Some(claim) = self.claim.take() else { return };
+        if let Err(e) = self.storage.release_key(self.user, &self.key, claim).await {
+            tracing::error!(error = %e, "could not release an idempotency key");
+        }
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for HeldKey {
     fn drop(&mut self) {
-        self.writes.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.pair);
+        let Some(claim) = self.claim.take() else { return };
+        let (storage, user, key) = (std::sync::Arc::clone(&self.storage), self.user, std::mem::take(&mut self.key));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = storage.release_key(user, &key, claim).await {
+                    tracing::error!(error = %e, "could not release an idempotency key");
+                }
+            });
+        }
     }
 }
 
@@ -121,38 +143,48 @@ async fn keyed_write(
     let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |p| p.as_str());
     let hash = request_hash(&parts.method, path, &body);
 
-    let Some(_running) = state.writes_in_flight.start(user, key) else {
-        return Err(ApiError::conflict(
-            "idempotency_key_in_progress",
-            "a request with this Idempotency-Key is still running; retry when it has finished",
-        )
-        .into_response());
-    };
-    let kept = state.storage.kept_response(user, key).await.map_err(|e| ApiError::from(e).into_response())?;
-    if let Some(kept) = kept {
-        if kept.request_hash != hash {
+    let now = Utc::now();
+    let claim = state
+        .storage
+        .claim_key(user, key, &hash, now, now - IN_PROGRESS_TIMEOUT)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    let claim = match claim {
+        KeyClaim::Claimed(claim) => claim,
+        KeyClaim::Kept(kept) if kept.request_hash == hash => return Ok(replay(kept)),
+        KeyClaim::Running { request_hash } if request_hash == hash => {
+            return Err(ApiError::conflict(
+                "idempotency_key_in_progress",
+                "a request with this Idempotency-Key is still running; retry when it has finished",
+            )
+            .into_response());
+        }
+        KeyClaim::Kept(_) | KeyClaim::Running { .. } => {
             return Err(ApiError::rule(
                 "idempotency_key_reused",
                 "this Idempotency-Key was used for another request; use a new key for a new request",
             )
             .into_response());
         }
-        return Ok(replay(kept));
-    }
+    };
+    let held =
+        HeldKey { storage: std::sync::Arc::clone(&state.storage), user, key: key.to_owned(), claim: Some(claim) };
 
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     let status = response.status();
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        held.release().await;
         return Ok(response);
     }
     let (parts, body) = response.into_parts();
-    let body: Bytes =
-        axum::body::to_bytes(body, usize::MAX).await.map_err(|e| ApiError::internal(e).into_response())?;
-    let kept = KeptResponse { request_hash: hash, status: status.as_u16(), body: body.to_vec() };
-    if let Err(e) = state.storage.keep_response(user, key, &kept).await {
-        // The write happened; the client gets its answer, a retry runs it again.
-        tracing::error!(error = %e, "could not keep the response of an idempotent write");
-    }
+    let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(e) => {
+            held.release().await;
+            return Err(ApiError::internal(e).into_response());
+        }
+    };
+    held.keep(status, &body).await;
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 

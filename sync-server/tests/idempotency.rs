@@ -1,8 +1,11 @@
 //! Idempotent writes seen from the app's outbox: a write retried with its Idempotency-Key gets the
 //! first answer again and runs once; the same key for another request, a retry while the first is
 //! still running, a malformed key and a server error each get their own treatment; keys are per
-//! account. Probe routes go through the same middleware as the real ones.
+//! account; two server instances on one database agree on all of it. Probe routes go through the
+//! same middleware as the real ones.
 
+#[macro_use]
+mod common;
 mod signed_in;
 
 use std::sync::Arc;
@@ -18,10 +21,13 @@ use serde_json::{Value, json};
 use signed_in::{code, request, send, server};
 use tokio::sync::Notify;
 
+conformance!(a_retry_at_another_instance_while_the_first_request_runs_is_told_it_is_in_progress);
+
 const REPLAYED: &str = "idempotent-replayed";
 
 /// Probe routes: `/probe/count` counts its runs; `/probe/flaky` fails with 500 on its first run;
-/// `/probe/slow` tells `started` it runs, then waits for `release`.
+/// `/probe/slow` tells `started` it runs, then waits for `release` (on its first run only: a second
+/// run answers at once, so a test that sees it fails rather than hangs).
 #[derive(Clone, Default)]
 struct Probes {
     runs: Arc<AtomicUsize>,
@@ -52,6 +58,9 @@ impl Probes {
             .route(
                 "/probe/slow",
                 post(move || async move {
+                    if slow.runs.fetch_add(1, Ordering::SeqCst) > 0 {
+                        return Json(json!({ "slow": "ran again" }));
+                    }
                     slow.started.notify_one();
                     slow.release.notified().await;
                     Json(json!({ "slow": "done" }))
@@ -226,4 +235,43 @@ async fn the_openapi_document_offers_the_key_on_signed_in_writes() {
     }
     assert_eq!(doc["components"]["parameters"]["IdempotencyKey"]["in"], "header");
     assert!(doc["paths"]["/v1/auth/login"]["post"]["parameters"].is_null(), "not on sign-in");
+}
+
+/// An instance of the server over the test's database, opened anew as another process would.
+async fn instance(db: &common::TestDb, dir: &tempfile::TempDir) -> AppState {
+    let env: std::collections::HashMap<String, String> = [
+        ("MINGIZUK_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("MINGIZUK_JWT_SECRET".to_owned(), "test-secret-of-at-least-32-bytes-for-hs256".to_owned()),
+    ]
+    .into();
+    let config = mingizuk_server::Config::from_sources(None, &env).expect("configuration");
+    let storage = mingizuk_server::storage::open(db.url()).await.expect("open the database again");
+    AppState::new(config, storage)
+}
+
+async fn a_retry_at_another_instance_while_the_first_request_runs_is_told_it_is_in_progress(db: common::TestDb) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (first_instance, second_instance) = (instance(&db, &dir).await, instance(&db, &dir).await);
+    let minji = common::person(db.storage(), "민지").await;
+    let (token, _) = first_instance.auth.keys.issue_access(minji.id, chrono::Utc::now()).expect("token");
+    let probes = Probes::default();
+    let attempt = |body: Value| keyed(Method::POST, "/probe/slow", &token, "slow-1", body);
+
+    let first = tokio::spawn(send(probes.app(first_instance.clone()), attempt(json!({}))));
+    probes.started.notified().await;
+    let (status, _, body) = send(probes.app(second_instance.clone()), attempt(json!({}))).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "idempotency_key_in_progress"), "{body}");
+    let (status, _, body) = send(probes.app(second_instance.clone()), attempt(json!({ "other": 1 }))).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"), "{body}");
+
+    probes.release.notify_one();
+    let (status, _, body) = first.await.expect("first request");
+    assert_eq!((status, body), (StatusCode::OK, json!({ "slow": "done" })));
+    let (status, headers, body) = send(probes.app(second_instance.clone()), attempt(json!({}))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "slow": "done" })));
+    assert_eq!(headers[REPLAYED], "true");
+    assert_eq!(probes.runs(), 1, "the write ran once across both instances");
+    for state in [first_instance, second_instance] {
+        state.storage.close().await;
+    }
 }

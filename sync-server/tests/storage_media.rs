@@ -1,16 +1,17 @@
 //! Conformance suite, images and idempotent writes: image records read back, counted per owner,
-//! deleted, and purged with their files when no meetup shows them after a day; kept responses of
-//! idempotent writes, first one wins, purged after a day. Each test runs against SQLite and against
+//! deleted, and purged with their files when no meetup shows them after a day; idempotency keys:
+//! claimed by one request at a time (taken over only when stale), their first kept response
+//! replayed, purged after a day. Each test runs against SQLite and against
 //! MySQL/MariaDB (see `storage.rs`).
 
 #[macro_use]
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use common::TestDb;
 use mingizuk_server::config::MediaConfig;
 use mingizuk_server::media::MediaFolder;
-use mingizuk_server::storage::idempotency::KeptResponse;
+use mingizuk_server::storage::idempotency::{KeptResponse, KeyClaim};
 use mingizuk_server::storage::media::MediaRecord;
 use mingizuk_server::storage::meetups::NewMeetup;
 use mingizuk_server::storage::{NewUser, Storage, StorageError, UserId};
@@ -22,8 +23,11 @@ conformance!(
     uploads_are_counted_per_owner_since_a_time,
     deleting_an_image_record_says_whether_there_was_one,
     images_no_meetup_shows_are_purged_with_their_files_after_a_day,
-    a_kept_response_is_read_back_and_the_first_one_wins,
-    a_response_of_an_unknown_user_is_refused,
+    a_claimed_key_runs_once_and_its_first_kept_response_is_replayed,
+    of_concurrent_claims_of_one_key_exactly_one_holds_it,
+    a_claim_whose_request_never_finished_is_taken_over_after_the_timeout,
+    a_released_key_runs_again,
+    a_key_of_an_unknown_user_is_refused,
     kept_responses_are_forgotten_after_the_cutoff,
 );
 
@@ -112,31 +116,104 @@ async fn images_no_meetup_shows_are_purged_with_their_files_after_a_day(db: Test
     assert!(!storage.delete_media_if_unused(shown.id).await.expect("delete if unused"));
 }
 
-fn kept(body: &str, status: u16) -> KeptResponse {
-    KeptResponse { request_hash: [7; 32], status, body: body.as_bytes().to_vec() }
+const HASH: [u8; 32] = [7; 32];
+
+fn kept(body: &str, status: u16) -> KeyClaim {
+    KeyClaim::Kept(KeptResponse { request_hash: HASH, status, body: body.as_bytes().to_vec() })
 }
 
-async fn a_kept_response_is_read_back_and_the_first_one_wins(db: TestDb) {
+/// Claims `user`'s `key` at `now` for a request with `hash`, with claims older than a minute stale.
+async fn claim(storage: &dyn Storage, user: UserId, key: &str, hash: [u8; 32], now: DateTime<Utc>) -> KeyClaim {
+    storage.claim_key(user, key, &hash, now, now - Duration::minutes(1)).await.expect("claim")
+}
+
+fn claimed(claim: KeyClaim) -> Uuid {
+    match claim {
+        KeyClaim::Claimed(claim) => claim,
+        other => panic!("expected to hold the key, got {other:?}"),
+    }
+}
+
+async fn a_claimed_key_runs_once_and_its_first_kept_response_is_replayed(db: TestDb) {
     let storage = db.storage();
     let (minji, junho) = (person(storage, "민지").await, person(storage, "준호").await);
-    assert_eq!(storage.kept_response(minji, "outbox-1").await.expect("read"), None);
-    assert!(storage.keep_response(minji, "outbox-1", &kept("{\"id\":1}", 201)).await.expect("keep"));
-    assert!(!storage.keep_response(minji, "outbox-1", &kept("{\"id\":2}", 201)).await.expect("keep again"));
-    assert_eq!(storage.kept_response(minji, "outbox-1").await.expect("read"), Some(kept("{\"id\":1}", 201)));
-    assert!(storage.keep_response(junho, "outbox-1", &kept("", 204)).await.expect("another user's key"));
-    assert_eq!(storage.kept_response(junho, "outbox-1").await.expect("read"), Some(kept("", 204)));
+    let now = Utc::now();
+    let first = claimed(claim(storage, minji, "outbox-1", HASH, now).await);
+    assert_eq!(claim(storage, minji, "outbox-1", HASH, now).await, KeyClaim::Running { request_hash: HASH });
+    assert!(storage.keep_response(minji, "outbox-1", first, 201, b"{\"id\":1}", now).await.expect("keep"));
+    assert_eq!(claim(storage, minji, "outbox-1", HASH, now).await, kept("{\"id\":1}", 201));
+    assert!(!storage.keep_response(minji, "outbox-1", first, 201, b"{\"id\":2}", now).await.expect("keep again"));
+    assert_eq!(claim(storage, minji, "outbox-1", [8; 32], now).await, kept("{\"id\":1}", 201), "the caller compares");
+
+    let theirs = claimed(claim(storage, junho, "outbox-1", HASH, now).await);
+    assert!(storage.keep_response(junho, "outbox-1", theirs, 204, b"", now).await.expect("another user's key"));
+    assert_eq!(claim(storage, junho, "outbox-1", HASH, now).await, kept("", 204));
 }
 
-async fn a_response_of_an_unknown_user_is_refused(db: TestDb) {
-    let refused = db.storage().keep_response(UserId::random(), "k", &kept("{}", 200)).await;
+async fn of_concurrent_claims_of_one_key_exactly_one_holds_it(db: TestDb) {
+    let storage = db.shared();
+    let minji = person(&*storage, "민지").await;
+    let now = Utc::now();
+    let claims = (0..16).map(|_| {
+        let storage = std::sync::Arc::clone(&storage);
+        tokio::spawn(async move { claim(&*storage, minji, "outbox-1", HASH, now).await })
+    });
+    let mut held = 0;
+    for claim in claims {
+        match claim.await.expect("claim task") {
+            KeyClaim::Claimed(_) => held += 1,
+            other => assert_eq!(other, KeyClaim::Running { request_hash: HASH }),
+        }
+    }
+    assert_eq!(held, 1);
+}
+
+async fn a_claim_whose_request_never_finished_is_taken_over_after_the_timeout(db: TestDb) {
+    let storage = db.storage();
+    let minji = person(storage, "민지").await;
+    let start = Utc::now();
+    let lost = claimed(claim(storage, minji, "outbox-1", HASH, start).await);
+    let soon = start + Duration::seconds(59);
+    assert_eq!(claim(storage, minji, "outbox-1", HASH, soon).await, KeyClaim::Running { request_hash: HASH });
+    let later = start + Duration::minutes(2);
+    assert_eq!(
+        claim(storage, minji, "outbox-1", [8; 32], later).await,
+        KeyClaim::Running { request_hash: HASH },
+        "another request never takes the key over"
+    );
+    let retry = claimed(claim(storage, minji, "outbox-1", HASH, later).await);
+    assert_ne!(retry, lost);
+    assert_eq!(claim(storage, minji, "outbox-1", HASH, later).await, KeyClaim::Running { request_hash: HASH });
+    assert!(!storage.keep_response(minji, "outbox-1", lost, 200, b"{}", later).await.expect("keep"), "taken over");
+    assert!(storage.keep_response(minji, "outbox-1", retry, 201, b"{\"id\":1}", later).await.expect("keep"));
+    assert_eq!(claim(storage, minji, "outbox-1", HASH, later).await, kept("{\"id\":1}", 201));
+}
+
+async fn a_released_key_runs_again(db: TestDb) {
+    let storage = db.storage();
+    let minji = person(storage, "민지").await;
+    let now = Utc::now();
+    let failed = claimed(claim(storage, minji, "outbox-1", HASH, now).await);
+    storage.release_key(minji, "outbox-1", failed).await.expect("release");
+    let again = claimed(claim(storage, minji, "outbox-1", HASH, now).await);
+    storage.release_key(minji, "outbox-1", failed).await.expect("a stale release");
+    assert_eq!(claim(storage, minji, "outbox-1", HASH, now).await, KeyClaim::Running { request_hash: HASH });
+    assert!(storage.keep_response(minji, "outbox-1", again, 200, b"{}", now).await.expect("keep"));
+}
+
+async fn a_key_of_an_unknown_user_is_refused(db: TestDb) {
+    let now = Utc::now();
+    let refused = db.storage().claim_key(UserId::random(), "k", &HASH, now, now).await;
     assert!(matches!(refused, Err(StorageError::UnknownUser)), "{refused:?}");
 }
 
 async fn kept_responses_are_forgotten_after_the_cutoff(db: TestDb) {
     let storage = db.storage();
     let minji = person(storage, "민지").await;
-    storage.keep_response(minji, "outbox-1", &kept("{}", 200)).await.expect("keep");
-    assert_eq!(storage.purge_kept_responses(Utc::now() - Duration::days(1)).await.expect("purge"), 0);
-    assert_eq!(storage.purge_kept_responses(Utc::now() + Duration::seconds(1)).await.expect("purge"), 1);
-    assert_eq!(storage.kept_response(minji, "outbox-1").await.expect("read"), None);
+    let now = Utc::now();
+    let first = claimed(claim(storage, minji, "outbox-1", HASH, now).await);
+    storage.keep_response(minji, "outbox-1", first, 200, b"{}", now).await.expect("keep");
+    assert_eq!(storage.purge_kept_responses(now - Duration::days(1)).await.expect("purge"), 0);
+    assert_eq!(storage.purge_kept_responses(now + Duration::seconds(1)).await.expect("purge"), 1);
+    claimed(claim(storage, minji, "outbox-1", HASH, now).await);
 }

@@ -26,6 +26,11 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/sqlite/0003_social_login.sql") },
     Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/sqlite/0004_account_root.sql") },
     Migration { version: 5, name: "meetups", sql: include_str!("../../migrations/sqlite/0005_meetups.sql") },
+    Migration {
+        version: 6,
+        name: "idempotency_claims",
+        sql: include_str!("../../migrations/sqlite/0006_idempotency_claims.sql"),
+    },
 ];
 
 pub(crate) const MYSQL: &[Migration] = &[
@@ -34,6 +39,11 @@ pub(crate) const MYSQL: &[Migration] = &[
     Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/mysql/0003_social_login.sql") },
     Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/mysql/0004_account_root.sql") },
     Migration { version: 5, name: "meetups", sql: include_str!("../../migrations/mysql/0005_meetups.sql") },
+    Migration {
+        version: 6,
+        name: "idempotency_claims",
+        sql: include_str!("../../migrations/mysql/0006_idempotency_claims.sql"),
+    },
 ];
 
 /// Given the (version, checksum) rows already in `schema_migrations`, the migrations still to

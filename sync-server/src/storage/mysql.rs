@@ -197,6 +197,7 @@ mod chat_batch;
 mod chat_writer;
 mod comments;
 mod documents;
+mod idempotency;
 mod media;
 mod meetups;
 mod social;

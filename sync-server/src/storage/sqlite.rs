@@ -154,6 +154,7 @@ mod chat_writer;
 mod chunks;
 mod comments;
 mod documents;
+mod idempotency;
 mod media;
 mod meetups;
 mod social;

@@ -1,15 +1,13 @@
-//! MySQL: uploaded images' records and the responses kept for idempotent writes. Each call is one
-//! statement, so no transaction is needed.
+//! MySQL: uploaded images' records. Each call is one statement, so no transaction is needed.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mysql_async::prelude::Queryable;
 use uuid::Uuid;
 
-use super::{ER_DUP_ENTRY, ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, server_code};
-use crate::storage::idempotency::{IdempotencyStore, KeptResponse, kept_from_db};
+use super::{ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, server_code};
 use crate::storage::media::{MediaRecord, MediaStore, media_from_db, media_id_from_db, size_to_db};
-use crate::storage::{StorageError, UserId, now_millis};
+use crate::storage::{StorageError, UserId};
 
 #[async_trait]
 impl MediaStore for MySqlStorage {
@@ -86,54 +84,5 @@ impl MediaStore for MySqlStorage {
             .await
             .map_err(backend)?;
         Ok(count.unwrap_or(0))
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for MySqlStorage {
-    async fn kept_response(&self, user: UserId, key: &str) -> Result<Option<KeptResponse>, StorageError> {
-        let mut conn = self.conn().await?;
-        let row: Option<(Vec<u8>, i64, Vec<u8>)> = conn
-            .exec_first(
-                "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ? AND `key` = ?",
-                (user.to_db(), key),
-            )
-            .await
-            .map_err(backend)?;
-        row.map(|(hash, status, body)| kept_from_db(&hash, status, body)).transpose()
-    }
-
-    async fn keep_response(&self, user: UserId, key: &str, response: &KeptResponse) -> Result<bool, StorageError> {
-        let mut conn = self.conn().await?;
-        let inserted = conn
-            .exec_drop(
-                "INSERT INTO idempotency_keys (user_id, `key`, request_hash, status, body, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    user.to_db(),
-                    key,
-                    response.request_hash.to_vec(),
-                    response.status,
-                    response.body.as_slice(),
-                    now_millis(),
-                ),
-            )
-            .await;
-        match inserted {
-            Ok(()) => Ok(true),
-            Err(e) => match server_code(&e) {
-                Some(ER_DUP_ENTRY) => Ok(false),
-                Some(ER_NO_REFERENCED_ROW_2) => Err(StorageError::UnknownUser),
-                _ => Err(backend(e)),
-            },
-        }
-    }
-
-    async fn purge_kept_responses(&self, created_before: DateTime<Utc>) -> Result<u64, StorageError> {
-        let mut conn = self.conn().await?;
-        conn.exec_drop("DELETE FROM idempotency_keys WHERE created_at < ?", (created_before.timestamp_millis(),))
-            .await
-            .map_err(backend)?;
-        Ok(conn.affected_rows())
     }
 }

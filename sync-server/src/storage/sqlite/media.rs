@@ -1,5 +1,4 @@
-//! SQLite: uploaded images' records and the responses kept for idempotent writes. Each call is one
-//! statement, so no transaction is needed.
+//! SQLite: uploaded images' records. Each call is one statement, so no transaction is needed.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -7,12 +6,11 @@ use sqlx::error::ErrorKind;
 use uuid::Uuid;
 
 use super::{SqliteStorage, backend, kind};
-use crate::storage::idempotency::kept_from_db;
-use crate::storage::idempotency::{IdempotencyStore, KeptResponse};
 use crate::storage::media::{MediaRecord, MediaStore, media_from_db, media_id_from_db, size_to_db};
-use crate::storage::{StorageError, UserId, now_millis};
+use crate::storage::{StorageError, UserId};
 
-fn unknown_user_or_backend(e: sqlx::Error) -> StorageError {
+/// A failed insert of a row that names its user: an unknown user is the caller's to handle.
+pub(super) fn unknown_user_or_backend(e: sqlx::Error) -> StorageError {
     match kind(&e) {
         Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownUser,
         _ => backend(e),
@@ -89,45 +87,5 @@ impl MediaStore for SqliteStorage {
             .await
             .map_err(backend)?;
         Ok(count.unsigned_abs())
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for SqliteStorage {
-    async fn kept_response(&self, user: UserId, key: &str) -> Result<Option<KeptResponse>, StorageError> {
-        let row: Option<(Vec<u8>, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ? AND key = ?")
-                .bind(user.to_db())
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-        row.map(|(hash, status, body)| kept_from_db(&hash, status, body)).transpose()
-    }
-
-    async fn keep_response(&self, user: UserId, key: &str, response: &KeptResponse) -> Result<bool, StorageError> {
-        let done = sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO NOTHING",
-        )
-        .bind(user.to_db())
-        .bind(key)
-        .bind(response.request_hash.as_slice())
-        .bind(i64::from(response.status))
-        .bind(response.body.as_slice())
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await
-        .map_err(unknown_user_or_backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn purge_kept_responses(&self, created_before: DateTime<Utc>) -> Result<u64, StorageError> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind(created_before.timestamp_millis())
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(done.rows_affected())
     }
 }
