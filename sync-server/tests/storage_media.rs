@@ -10,7 +10,7 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::TestDb;
 use mingizuk_server::config::MediaConfig;
-use mingizuk_server::media::MediaFolder;
+use mingizuk_server::media::{MediaError, MediaFolder};
 use mingizuk_server::storage::idempotency::{KeptResponse, KeyClaim};
 use mingizuk_server::storage::media::MediaRecord;
 use mingizuk_server::storage::meetups::NewMeetup;
@@ -23,6 +23,7 @@ conformance!(
     uploads_are_counted_per_owner_since_a_time,
     deleting_an_image_record_says_whether_there_was_one,
     images_no_meetup_shows_are_purged_with_their_files_after_a_day,
+    concurrent_uploads_never_exceed_the_daily_quota,
     a_claimed_key_runs_once_and_its_first_kept_response_is_replayed,
     of_concurrent_claims_of_one_key_exactly_one_holds_it,
     a_claim_whose_request_never_finished_is_taken_over_after_the_timeout,
@@ -114,6 +115,32 @@ async fn images_no_meetup_shows_are_purged_with_their_files_after_a_day(db: Test
     assert!(storage.media(shown.id).await.expect("read").is_some(), "a meetup's picture stays");
     assert!(dir.path().join(shown.id.to_string()).is_file());
     assert!(!storage.delete_media_if_unused(shown.id).await.expect("delete if unused"));
+}
+
+async fn concurrent_uploads_never_exceed_the_daily_quota(db: TestDb) {
+    let storage = db.shared();
+    let dir = tempfile::tempdir().expect("media folder");
+    let folder = MediaFolder::new(&MediaConfig { dir: dir.path().to_owned(), max_bytes: 1 << 20, uploads_per_day: 5 });
+    let minji = person(&*storage, "민지").await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let uploads: Vec<_> = (0..40)
+        .map(|_| {
+            let (storage, folder, png) = (std::sync::Arc::clone(&storage), folder.clone(), png.clone());
+            tokio::spawn(async move { folder.upload(&*storage, minji, png).await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for upload in uploads {
+        match upload.await.expect("upload task") {
+            Ok(_) => accepted += 1,
+            Err(MediaError::QuotaExceeded) => {}
+            Err(e) => panic!("an upload failed otherwise: {e}"),
+        }
+    }
+    assert_eq!(accepted, 5, "exactly the quota is accepted");
+    assert_eq!(storage.count_media_since(minji, Utc::now() - Duration::days(1)).await.expect("count"), 5);
+    let files = std::fs::read_dir(dir.path()).expect("media folder").count();
+    assert_eq!(files, 5, "refused uploads leave no file");
 }
 
 const HASH: [u8; 32] = [7; 32];

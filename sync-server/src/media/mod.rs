@@ -84,7 +84,9 @@ impl MediaFolder {
     }
 
     /// Keeps `bytes` as a new image of `owner`: sniffed, counted against the daily quota, written
-    /// durably, then recorded.
+    /// durably, then recorded if the quota still allows it. The count before writing only spares
+    /// the file write of an upload that is clearly over; the record's insert decides, atomically,
+    /// so concurrent uploads never take more than the quota between them.
     pub async fn upload(
         &self,
         storage: &dyn Storage,
@@ -93,7 +95,8 @@ impl MediaFolder {
     ) -> Result<MediaRecord, MediaError> {
         let kind = ImageType::sniff(&bytes).ok_or(MediaError::UnsupportedImage)?;
         let now = Utc::now();
-        let recent = storage.count_media_since(owner, now - chrono::Duration::days(1)).await?;
+        let since = now - chrono::Duration::days(1);
+        let recent = storage.count_media_since(owner, since).await?;
         if recent >= u64::from(self.uploads_per_day) {
             return Err(MediaError::QuotaExceeded);
         }
@@ -108,11 +111,17 @@ impl MediaFolder {
         tokio::task::spawn_blocking(move || write_durably(&dir, &path, &bytes))
             .await
             .map_err(std::io::Error::other)??;
-        if let Err(e) = storage.insert_media(&record).await {
-            remove_file(&self.path(record.id)).await;
-            return Err(e.into());
+        match storage.insert_media_within_quota(&record, since, self.uploads_per_day).await {
+            Ok(true) => Ok(record),
+            Ok(false) => {
+                remove_file(&self.path(record.id)).await;
+                Err(MediaError::QuotaExceeded)
+            }
+            Err(e) => {
+                remove_file(&self.path(record.id)).await;
+                Err(e.into())
+            }
         }
-        Ok(record)
     }
 
     /// The image `id` names with its bytes; `None` if it is not recorded.

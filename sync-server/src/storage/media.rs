@@ -25,6 +25,16 @@ pub trait MediaStore: Send + Sync {
     /// Records an uploaded image. `UnknownUser` if the owner does not exist.
     async fn insert_media(&self, media: &MediaRecord) -> Result<(), StorageError>;
 
+    /// Records an uploaded image only if its owner has recorded fewer than `quota` since `since`,
+    /// deciding and inserting atomically, so concurrent uploads never take more than `quota`
+    /// between them; whether it was recorded. `UnknownUser` if the owner does not exist.
+    async fn insert_media_within_quota(
+        &self,
+        media: &MediaRecord,
+        since: DateTime<Utc>,
+        quota: u32,
+    ) -> Result<bool, StorageError>;
+
     /// The image `id` names, if it is recorded.
     async fn media(&self, id: Uuid) -> Result<Option<MediaRecord>, StorageError>;
 
@@ -38,7 +48,8 @@ pub trait MediaStore: Send + Sync {
     /// Images uploaded before `created_before` that no meetup shows, oldest first, at most `limit`.
     async fn unused_media(&self, created_before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StorageError>;
 
-    /// How many images `owner` uploaded since `since` (the upload quota counts these).
+    /// How many images `owner` uploaded since `since` (the upload quota counts these; a check that
+    /// refuses early, before the file is written: `insert_media_within_quota` decides).
     async fn count_media_since(&self, owner: UserId, since: DateTime<Utc>) -> Result<u64, StorageError>;
 }
 

@@ -1,11 +1,13 @@
-//! MySQL: uploaded images' records. Each call is one statement, so no transaction is needed.
+//! MySQL: uploaded images' records. Each call is one statement, but for the quota's insert, which
+//! counts and inserts in one transaction under the owner's row lock.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mysql_async::TxOpts;
 use mysql_async::prelude::Queryable;
 use uuid::Uuid;
 
-use super::{ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, server_code};
+use super::{ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, retrying, server_code};
 use crate::storage::media::{MediaRecord, MediaStore, media_from_db, media_id_from_db, size_to_db};
 use crate::storage::{StorageError, UserId};
 
@@ -28,6 +30,46 @@ impl MediaStore for MySqlStorage {
             Some(ER_NO_REFERENCED_ROW_2) => StorageError::UnknownUser,
             _ => backend(e),
         })
+    }
+
+    async fn insert_media_within_quota(
+        &self,
+        media: &MediaRecord,
+        since: DateTime<Utc>,
+        quota: u32,
+    ) -> Result<bool, StorageError> {
+        // The owner's row is locked first, so one owner's uploads count and insert one at a time
+        // (locking the range of their images instead would let two gap locks deadlock).
+        let pool = &self.pool;
+        let (owner, id) = (media.owner.to_db(), media.id.hyphenated().to_string());
+        let (owner, id, size) = (owner.as_str(), id.as_str(), size_to_db(media.byte_size)?);
+        let outcome = retrying(|| async move {
+            let mut conn = pool.get_conn().await?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            let exists: Option<i64> = tx.exec_first("SELECT 1 FROM users WHERE id = ? FOR UPDATE", (owner,)).await?;
+            if exists.is_none() {
+                return Ok(None);
+            }
+            let recent: Option<i64> = tx
+                .exec_first(
+                    "SELECT COUNT(*) FROM media WHERE owner_user_id = ? AND created_at >= ?",
+                    (owner, since.timestamp_millis()),
+                )
+                .await?;
+            if recent.unwrap_or_default() >= i64::from(quota) {
+                return Ok(Some(false));
+            }
+            tx.exec_drop(
+                "INSERT INTO media (id, owner_user_id, content_type, byte_size, created_at) VALUES (?, ?, ?, ?, ?)",
+                (id, owner, media.content_type.as_str(), size, media.created_at.timestamp_millis()),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Some(true))
+        })
+        .await
+        .map_err(backend)?;
+        outcome.ok_or(StorageError::UnknownUser)
     }
 
     async fn media(&self, id: Uuid) -> Result<Option<MediaRecord>, StorageError> {

@@ -1,4 +1,5 @@
-//! SQLite: uploaded images' records. Each call is one statement, so no transaction is needed.
+//! SQLite: uploaded images' records. Each call is one statement (the quota's insert counts inside
+//! its own), so no transaction is needed.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -32,6 +33,34 @@ impl MediaStore for SqliteStorage {
         .await
         .map_err(unknown_user_or_backend)?;
         Ok(())
+    }
+
+    async fn insert_media_within_quota(
+        &self,
+        media: &MediaRecord,
+        since: DateTime<Utc>,
+        quota: u32,
+    ) -> Result<bool, StorageError> {
+        // One statement: SQLite takes the write lock before it counts, so the count and the
+        // insert see the same rows whoever else uploads meanwhile.
+        let owner = media.owner.to_db();
+        let done = sqlx::query(
+            "INSERT INTO media (id, owner_user_id, content_type, byte_size, created_at)
+             SELECT ?, ?, ?, ?, ?
+             WHERE (SELECT COUNT(*) FROM media WHERE owner_user_id = ? AND created_at >= ?) < ?",
+        )
+        .bind(media.id.hyphenated().to_string())
+        .bind(&owner)
+        .bind(&media.content_type)
+        .bind(size_to_db(media.byte_size)?)
+        .bind(media.created_at.timestamp_millis())
+        .bind(&owner)
+        .bind(since.timestamp_millis())
+        .bind(i64::from(quota))
+        .execute(&self.pool)
+        .await
+        .map_err(unknown_user_or_backend)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn media(&self, id: Uuid) -> Result<Option<MediaRecord>, StorageError> {
