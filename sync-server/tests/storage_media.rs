@@ -24,6 +24,7 @@ conformance!(
     deleting_an_image_record_says_whether_there_was_one,
     images_no_meetup_shows_are_purged_with_their_files_after_a_day,
     concurrent_uploads_never_exceed_the_daily_quota,
+    finding_the_meetups_that_show_an_image_reads_an_index,
     a_claimed_key_runs_once_and_its_first_kept_response_is_replayed,
     of_concurrent_claims_of_one_key_exactly_one_holds_it,
     a_claim_whose_request_never_finished_is_taken_over_after_the_timeout,
@@ -141,6 +142,37 @@ async fn concurrent_uploads_never_exceed_the_daily_quota(db: TestDb) {
     assert_eq!(storage.count_media_since(minji, Utc::now() - Duration::days(1)).await.expect("count"), 5);
     let files = std::fs::read_dir(dir.path()).expect("media folder").count();
     assert_eq!(files, 5, "refused uploads leave no file");
+}
+
+/// The purge of unused images and the deletion of an image ask which meetups show it; with many
+/// meetups that must be an index lookup, not a scan of every meetup.
+async fn finding_the_meetups_that_show_an_image_reads_an_index(db: TestDb) {
+    use mysql_async::prelude::Queryable;
+    macro_rules! lookup {
+        () => {
+            "SELECT 1 FROM meetups WHERE image_id = '7d1f6a2e-4b7c-4a55-9f0e-2b9d5c8e1a00'"
+        };
+    }
+    // The index the lookup reads, by name: the same on both backends.
+    let index = if db.url().starts_with("mysql://") {
+        let pool = mysql_async::Pool::from_url(db.url()).expect("MySQL URL");
+        let mut conn = pool.get_conn().await.expect("connect");
+        let row: mysql_async::Row =
+            conn.query_first(concat!("EXPLAIN ", lookup!())).await.expect("explain").expect("a plan");
+        let key: Option<String> = row.get("key").expect("the plan's key column");
+        drop(conn);
+        pool.disconnect().await.expect("disconnect");
+        key
+    } else {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.expect("open SQLite");
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(concat!("EXPLAIN QUERY PLAN ", lookup!())).fetch_all(&pool).await.expect("explain");
+        pool.close().await;
+        // "SEARCH meetups USING [COVERING ]INDEX <name> (image_id=?)", or "SCAN meetups".
+        let detail = rows.into_iter().map(|(_, _, _, detail)| detail).collect::<Vec<_>>().join("; ");
+        detail.split_once("INDEX ").and_then(|(_, rest)| rest.split_whitespace().next()).map(str::to_owned)
+    };
+    assert_eq!(index.as_deref(), Some("meetups_image"));
 }
 
 const HASH: [u8; 32] = [7; 32];

@@ -31,6 +31,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "idempotency_claims",
         sql: include_str!("../../migrations/sqlite/0006_idempotency_claims.sql"),
     },
+    Migration {
+        version: 7,
+        name: "meetups_image_index",
+        sql: include_str!("../../migrations/sqlite/0007_meetups_image_index.sql"),
+    },
 ];
 
 pub(crate) const MYSQL: &[Migration] = &[
@@ -43,6 +48,11 @@ pub(crate) const MYSQL: &[Migration] = &[
         version: 6,
         name: "idempotency_claims",
         sql: include_str!("../../migrations/mysql/0006_idempotency_claims.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "meetups_image_index",
+        sql: include_str!("../../migrations/mysql/0007_meetups_image_index.sql"),
     },
 ];
 
