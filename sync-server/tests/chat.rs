@@ -17,7 +17,7 @@ use chrono::Duration;
 use client::{Heard, Server};
 use common::TestDb;
 use mingizuk_server::chat::Limits;
-use rooms::an_error_frame_names_the_room_it_is_about;
+use rooms::{a_message_sent_after_a_nickname_change_shows_the_new_nickname, an_error_frame_names_the_room_it_is_about};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
@@ -37,6 +37,7 @@ conformance!(
     a_silent_connection_is_closed_after_the_idle_timeout,
     members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow,
     an_error_frame_names_the_room_it_is_about,
+    a_message_sent_after_a_nickname_change_shows_the_new_nickname,
 );
 
 fn seqs(frames: &[Value]) -> Vec<i64> {

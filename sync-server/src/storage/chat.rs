@@ -65,24 +65,34 @@ pub struct ChatMessage {
 pub struct NewMessage<'a> {
     pub meetup_id: MeetupId,
     pub kind: MessageKind,
+    /// Who sends it. The stored message shows the account's nickname as read in the transaction
+    /// that stores it, not `sender.nickname` (which may be what it was when a chat connection
+    /// opened), so a message sent after a profile edit carries the new name.
     pub sender: &'a Sender,
     pub client_id: Option<Uuid>,
     pub text: &'a str,
 }
 
 impl NewMessage<'_> {
-    /// This message as stored with `id`, `seq` and time `at`.
-    pub(crate) fn stored(&self, id: i64, seq: i64, at: DateTime<Utc>) -> ChatMessage {
+    /// This message as stored with `id`, `seq` and time `at`, its sender shown as `nickname` (the
+    /// account's, read while storing it).
+    pub(crate) fn stored(&self, id: i64, seq: i64, at: DateTime<Utc>, nickname: Option<String>) -> ChatMessage {
         ChatMessage {
             id,
             meetup_id: self.meetup_id,
             seq,
             kind: self.kind,
             client_id: self.client_id,
-            sender: Some(self.sender.clone()),
+            sender: Some(self.sender_as(nickname)),
             text: self.text.to_owned(),
             at,
         }
+    }
+
+    /// The sender shown as `nickname`; the name given with the message only if the account's
+    /// could not be read (it cannot be missing: the row references the account).
+    pub(crate) fn sender_as(&self, nickname: Option<String>) -> Sender {
+        Sender { id: self.sender.id, nickname: nickname.unwrap_or_else(|| self.sender.nickname.clone()) }
     }
 }
 

@@ -46,3 +46,41 @@ pub async fn an_error_frame_names_the_room_it_is_about(db: TestDb) {
     assert_eq!(server.call(&host, "DELETE", &format!("/v1/meetups/{joined}"), None).await.0, 204);
     assert_eq!(about(&chat.next_of("error").await), (Some("unknown_meetup"), Some(joined), None));
 }
+
+pub async fn a_message_sent_after_a_nickname_change_shows_the_new_nickname(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let (host, ana) = (server.person("host").await, server.person("ana").await);
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let (mut host_chat, mut ana_chat) = (server.connect(&host).await, server.connect(&ana).await);
+    for chat in [&mut host_chat, &mut ana_chat] {
+        chat.subscribe(meetup, 0).await;
+        chat.next_of("notice").await;
+    }
+    ana_chat.say(meetup, "안녕하세요").await;
+    assert_eq!(host_chat.next_of("message").await["sender"]["nickname"], "ana");
+    ana_chat.next_of("ack").await;
+
+    // Ana renames herself and keeps talking on the connection she opened as "ana".
+    let (status, body) = server.call(&ana, "PATCH", "/v1/me", Some(serde_json::json!({ "nickname": "아나" }))).await;
+    assert_eq!((status, body["nickname"].as_str()), (200, Some("아나")), "{body}");
+    let resent = ana_chat.say(meetup, "이름 바꿨어요").await;
+    let heard = host_chat.next_of("message").await;
+    assert_eq!((heard["text"].as_str(), heard["sender"]["nickname"].as_str()), (Some("이름 바꿨어요"), Some("아나")));
+    assert_eq!(ana_chat.next_of("message").await["sender"]["nickname"], "아나", "she sees it too");
+    ana_chat.next_of("ack").await;
+
+    // A resend of that message is acked, not stored again, and history shows the name as it is now.
+    ana_chat.send_as(meetup, resent, "이름 바꿨어요").await;
+    ana_chat.next_of("ack").await;
+    let (status, history) = server.call(&host, "GET", &format!("/v1/meetups/{meetup}/messages"), None).await;
+    assert_eq!(status, 200, "{history}");
+    let names: Vec<&str> = history["messages"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|m| m["kind"] == "text")
+        .filter_map(|m| m["sender"]["nickname"].as_str())
+        .collect();
+    assert_eq!(names, vec!["아나", "아나"], "newest first, each under the current name");
+}

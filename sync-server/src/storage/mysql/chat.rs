@@ -34,21 +34,22 @@ pub(super) async fn insert_message(
 ) -> Result<Inserted, mysql_async::Error> {
     let time = |millis: i64| chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default();
     if let Some(client_id) = new.client_id {
-        let existing: Option<(i64, i64, i64, String, i64)> = tx
+        let existing: Option<(i64, i64, i64, String, i64, Option<String>)> = tx
             .exec_first(
-                "SELECT id, meetup_id, seq, text, created_at FROM chat_messages
-                 WHERE sender_user_id = ? AND client_id = ?",
+                "SELECT m.id, m.meetup_id, m.seq, m.text, m.created_at, u.nickname
+                 FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id
+                 WHERE m.sender_user_id = ? AND m.client_id = ?",
                 (new.sender.id.to_db(), client_id.hyphenated().to_string()),
             )
             .await?;
-        if let Some((id, meetup_id, seq, text, created_at)) = existing {
+        if let Some((id, meetup_id, seq, text, created_at, nickname)) = existing {
             return Ok(Inserted::Existing(ChatMessage {
                 id,
                 meetup_id,
                 seq,
                 kind: new.kind,
                 client_id: Some(client_id),
-                sender: Some(new.sender.clone()),
+                sender: Some(new.sender_as(nickname)),
                 text,
                 at: time(created_at),
             }));
@@ -58,8 +59,14 @@ pub(super) async fn insert_message(
     if tx.affected_rows() == 0 {
         return Ok(Inserted::UnknownMeetup);
     }
-    let seq: Option<i64> = tx.exec_first("SELECT chat_seq FROM meetups WHERE id = ?", (new.meetup_id,)).await?;
-    let Some(seq) = seq else { return Ok(Inserted::UnknownMeetup) };
+    // The sender's nickname as it is now comes back with the counter: no round trip more.
+    let seq: Option<(i64, Option<String>)> = tx
+        .exec_first(
+            "SELECT m.chat_seq, u.nickname FROM meetups m LEFT JOIN users u ON u.id = ? WHERE m.id = ?",
+            (new.sender.id.to_db(), new.meetup_id),
+        )
+        .await?;
+    let Some((seq, nickname)) = seq else { return Ok(Inserted::UnknownMeetup) };
     let now = now_millis();
     tx.exec_drop(
         "INSERT INTO chat_messages (meetup_id, seq, kind, sender_user_id, client_id, text, created_at)
@@ -76,7 +83,7 @@ pub(super) async fn insert_message(
     )
     .await?;
     let id = tx.last_insert_id().and_then(|id| i64::try_from(id).ok()).unwrap_or_default();
-    Ok(Inserted::New(new.stored(id, seq, time(now))))
+    Ok(Inserted::New(new.stored(id, seq, time(now), nickname)))
 }
 
 #[async_trait]

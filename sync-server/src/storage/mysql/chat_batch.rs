@@ -17,7 +17,8 @@ use mysql_async::prelude::{FromRow, Queryable};
 use mysql_async::{Conn, Row};
 
 use super::chat::Inserted;
-use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage};
+use crate::storage::UserId;
+use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
 use crate::storage::now_millis;
 
 /// A (sender, client id) pair as stored.
@@ -106,7 +107,7 @@ async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option
         seqs[index] = Some(*count);
     }
     let now = now_millis();
-    let mut ids: HashMap<(MeetupId, i64), i64> = HashMap::new();
+    let mut ids: HashMap<(MeetupId, i64), (i64, Option<String>)> = HashMap::new();
     if counts.is_empty() {
         conn.query_drop("COMMIT").await?;
     } else {
@@ -123,8 +124,8 @@ async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option
     let mut inserted: Vec<Inserted> = Vec::with_capacity(batch.len());
     for (index, new) in batch.iter().enumerate() {
         if let Some(seq) = seqs[index] {
-            let id = ids.get(&(new.meetup_id, seq)).copied().unwrap_or_default();
-            inserted.push(Inserted::New(new.stored(id, seq, time(now))));
+            let (id, nickname) = ids.remove(&(new.meetup_id, seq)).unwrap_or_default();
+            inserted.push(Inserted::New(new.stored(id, seq, time(now), nickname)));
             continue;
         }
         // Not new, so it has a key: stored before, or first seen earlier in this batch (whose
@@ -136,10 +137,15 @@ async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option
         let Some(message) = earlier else {
             return Err(mysql_async::Error::Other("a chat message neither new nor stored before".into()));
         };
-        inserted.push(Inserted::Existing(ChatMessage { kind: new.kind, sender: Some(new.sender.clone()), ..message }));
+        let sender = Some(new.sender_as(message.sender.map(|s| s.nickname)));
+        inserted.push(Inserted::Existing(ChatMessage { kind: new.kind, sender, ..message }));
     }
     Ok(Some(inserted))
 }
+
+/// A message stored before, as round trip 1 reads it: id, meetup, seq, text, time, sender id, client
+/// id, and the sender's nickname now.
+type StoredRow = (i64, i64, i64, String, i64, String, String, Option<String>);
 
 /// Round trip 1: begins the transaction and reads the messages of `batch` whose (sender, client
 /// id) is already stored.
@@ -155,19 +161,21 @@ async fn begin_and_look_up(
     // A disjunction of point lookups: both MySQL and MariaDB read it through the unique index,
     // which a row-constructor IN does not promise on every version.
     let mut sql = String::from(
-        "START TRANSACTION; SELECT id, meetup_id, seq, text, created_at, sender_user_id, client_id \
-         FROM chat_messages WHERE ",
+        "START TRANSACTION; SELECT c.id, c.meetup_id, c.seq, c.text, c.created_at, c.sender_user_id, c.client_id, \
+         u.nickname FROM chat_messages c LEFT JOIN users u ON u.id = c.sender_user_id WHERE ",
     );
     for (i, (sender, client)) in keys.iter().enumerate() {
-        sql.push_str(if i == 0 { "(sender_user_id = " } else { " OR (sender_user_id = " });
+        sql.push_str(if i == 0 { "(c.sender_user_id = " } else { " OR (c.sender_user_id = " });
         push_text(&mut sql, sender);
-        sql.push_str(" AND client_id = ");
+        sql.push_str(" AND c.client_id = ");
         push_text(&mut sql, client);
         sql.push(')');
     }
-    let found: Vec<(i64, i64, i64, String, i64, String, String)> = rows(run(conn, sql).await?)?;
+    let found: Vec<StoredRow> = rows(run(conn, sql).await?)?;
     let mut stored = HashMap::new();
-    for (id, meetup_id, seq, text, created_at, sender, client) in found {
+    for (id, meetup_id, seq, text, created_at, sender, client, nickname) in found {
+        // The sender as the room shows them now.
+        let shown = UserId::from_db(&sender).ok().zip(nickname).map(|(id, nickname)| Sender { id, nickname });
         let Ok(client_id) = uuid::Uuid::parse_str(&client) else { continue };
         let message = ChatMessage {
             id,
@@ -175,7 +183,7 @@ async fn begin_and_look_up(
             seq,
             kind: MessageKind::Text,
             client_id: Some(client_id),
-            sender: None,
+            sender: shown,
             text,
             at: time(created_at),
         };
@@ -205,7 +213,7 @@ async fn advance_counters(
 }
 
 /// Round trip 3: one multi-row insert of the new messages (those with a sequence number), their
-/// ids read back by (meetup, seq), and the commit.
+/// ids and their senders' nicknames read back by (meetup, seq), and the commit.
 async fn insert_and_commit(
     conn: &mut Conn,
     batch: &[NewMessage<'_>],
@@ -213,7 +221,7 @@ async fn insert_and_commit(
     counts: &BTreeMap<MeetupId, i64>,
     last: &BTreeMap<MeetupId, i64>,
     now: i64,
-) -> Result<HashMap<(MeetupId, i64), i64>, mysql_async::Error> {
+) -> Result<HashMap<(MeetupId, i64), (i64, Option<String>)>, mysql_async::Error> {
     let mut sql = String::with_capacity(64 + batch.len() * 400);
     sql.push_str(
         "INSERT INTO chat_messages (meetup_id, seq, kind, sender_user_id, client_id, text, created_at) VALUES ",
@@ -233,16 +241,20 @@ async fn insert_and_commit(
         push_text(&mut sql, new.text);
         let _ = write!(sql, ", {now})");
     }
-    sql.push_str("; SELECT meetup_id, seq, id FROM chat_messages WHERE ");
+    // Read back with each sender's nickname as it is now: a rename shows on the next message.
+    sql.push_str(
+        "; SELECT c.meetup_id, c.seq, c.id, u.nickname FROM chat_messages c \
+         LEFT JOIN users u ON u.id = c.sender_user_id WHERE ",
+    );
     for (i, (meetup, count)) in counts.iter().enumerate() {
         let last = last.get(meetup).copied().unwrap_or_default();
         let from = last - count + 1;
         let or = if i == 0 { "" } else { " OR " };
-        let _ = write!(sql, "{or}(meetup_id = {meetup} AND seq BETWEEN {from} AND {last})");
+        let _ = write!(sql, "{or}(c.meetup_id = {meetup} AND c.seq BETWEEN {from} AND {last})");
     }
     sql.push_str("; COMMIT");
-    let read: Vec<(i64, i64, i64)> = rows(run(conn, sql).await?)?;
-    Ok(read.into_iter().map(|(meetup, seq, id)| ((meetup, seq), id)).collect())
+    let read: Vec<(i64, i64, i64, Option<String>)> = rows(run(conn, sql).await?)?;
+    Ok(read.into_iter().map(|(meetup, seq, id, nickname)| ((meetup, seq), (id, nickname))).collect())
 }
 
 #[cfg(test)]

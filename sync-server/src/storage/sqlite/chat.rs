@@ -22,22 +22,24 @@ pub(super) async fn insert_message(
     new: &NewMessage<'_>,
 ) -> Result<(ChatMessage, bool), StorageError> {
     if let Some(client_id) = new.client_id {
-        let existing: Option<(i64, i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT id, meetup_id, seq, text, created_at FROM chat_messages WHERE sender_user_id = ? AND client_id = ?",
+        let existing: Option<(i64, i64, i64, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT m.id, m.meetup_id, m.seq, m.text, m.created_at, u.nickname
+             FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id
+             WHERE m.sender_user_id = ? AND m.client_id = ?",
         )
         .bind(new.sender.id.to_db())
         .bind(client_id.hyphenated().to_string())
         .fetch_optional(&mut *conn)
         .await
         .map_err(backend)?;
-        if let Some((id, meetup_id, seq, text, created_at)) = existing {
+        if let Some((id, meetup_id, seq, text, created_at, nickname)) = existing {
             let message = ChatMessage {
                 id,
                 meetup_id,
                 seq,
                 kind: new.kind,
                 client_id: Some(client_id),
-                sender: Some(new.sender.clone()),
+                sender: Some(new.sender_as(nickname)),
                 text,
                 at: time_from_db(created_at)?,
             };
@@ -52,9 +54,11 @@ pub(super) async fn insert_message(
             .map_err(backend)?;
     let Some((seq,)) = seq else { return Err(StorageError::UnknownMeetup) };
     let now = now_millis();
-    let (id,): (i64,) = sqlx::query_as(
+    // The sender's nickname as it is now comes back with the insert: no statement more per message.
+    let (id, nickname): (i64, Option<String>) = sqlx::query_as(
         "INSERT INTO chat_messages (meetup_id, seq, kind, sender_user_id, client_id, text, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         RETURNING id, (SELECT nickname FROM users WHERE id = sender_user_id)",
     )
     .bind(new.meetup_id)
     .bind(seq)
@@ -66,7 +70,7 @@ pub(super) async fn insert_message(
     .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
-    Ok((new.stored(id, seq, time_from_db(now)?), true))
+    Ok((new.stored(id, seq, time_from_db(now)?, nickname), true))
 }
 
 #[async_trait]
