@@ -26,6 +26,7 @@ conformance!(
     a_like_counts_once_per_person,
     my_meetups_are_those_i_host_joined_or_liked,
     deleting_an_account_deletes_the_meetups_it_hosts_at_once,
+    members_in_their_accounts_deletion_grace_are_neither_counted_nor_listed,
     edits_of_different_fields_from_two_devices_at_once_both_land,
 );
 
@@ -315,6 +316,41 @@ async fn deleting_an_account_deletes_the_meetups_it_hosts_at_once(db: TestDb) {
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     let (items, _) = api.page(&ana, "/v1/meetups").await;
     assert_eq!(items.len(), 1, "only the other meetup is left");
+}
+
+async fn members_in_their_accounts_deletion_grace_are_neither_counted_nor_listed(db: TestDb) {
+    let api = Api::start(&db).await;
+    let (host, ana, bo, cleo) =
+        (api.person("host").await, api.person("ana").await, api.person("bo").await, api.person("cleo").await);
+    let mut body = meetup_body("세 명 모임", "서울특별시 강남구 테헤란로 1");
+    body["member_limit"] = json!(3);
+    let id = api.create(&host, body).await["id"].as_i64().expect("id");
+    api.join(id, &ana).await;
+    api.join(id, &bo).await;
+    let path = format!("/v1/meetups/{id}");
+    assert_eq!(api.call(&host, Method::GET, &path, None).await.1["member_count"], 3);
+    assert_eq!(api.call(&bo, Method::DELETE, "/v1/me", None).await.0, StatusCode::NO_CONTENT);
+
+    let ids =
+        |members: &Value| members.as_array().expect("members").iter().map(|m| m["id"].clone()).collect::<Vec<_>>();
+    let (_, detail) = api.call(&ana, Method::GET, &path, None).await;
+    assert_eq!(detail["member_count"], 2, "bo's account is hidden during its grace");
+    assert_eq!(ids(&detail["members"]), vec![json!(host.sender.id), json!(ana.sender.id)]);
+    for (who, list) in
+        [(&ana, "/v1/meetups"), (&host, "/v1/me/meetups?role=host"), (&ana, "/v1/me/meetups?role=member")]
+    {
+        let (items, _) = api.page(who, list).await;
+        assert_eq!(items[0]["member_count"], 2, "{list}");
+    }
+
+    // The seat the count shows free can be taken.
+    let (status, joined) = api.call(&cleo, Method::POST, &format!("{path}/members"), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{joined}");
+    let (_, detail) = api.call(&ana, Method::GET, &path, None).await;
+    assert_eq!(detail["member_count"], 3);
+    assert_eq!(ids(&detail["members"]).len(), 3);
+    let (status, body) = api.call(&bo, Method::POST, &format!("{path}/members"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a deleted account cannot take a seat: {body}");
 }
 
 async fn edits_of_different_fields_from_two_devices_at_once_both_land(db: TestDb) {

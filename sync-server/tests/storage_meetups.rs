@@ -294,7 +294,7 @@ async fn meetups_of_an_account_in_deletion_grace_are_hidden_everywhere(db: TestD
     assert!(matches!(storage.comments(hidden, None, 20).await, Err(StorageError::UnknownMeetup)));
     let shown_detail = storage.meetup(shown, ana.id).await.expect("read").expect("exists");
     assert_eq!(shown_detail.members, vec![ana.clone()], "members in grace are hidden");
-    assert_eq!(shown_detail.meetup.member_count, 2, "but still hold their seat");
+    assert_eq!(shown_detail.meetup.member_count, 1, "and not counted");
     let shown_detail = shown_detail.meetup;
     assert_eq!(shown_detail.comment_count, 0, "comments of an account in grace are hidden");
     assert!(storage.comments(shown, None, 20).await.expect("comments").is_empty());

@@ -99,7 +99,7 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "region": { "type": "string", "description": "\"시·도 시·군·구\" derived from the address" },
                 "member_count": {
                     "type": "integer",
-                    "description": "Seats taken, the host included (members in their deletion grace still hold one)"
+                    "description": "Seats taken, the host included; members whose account is in its deletion grace are neither counted nor hold a seat"
                 },
                 "like_count": { "type": "integer" },
                 "liked_by_me": { "type": "boolean" },

@@ -67,7 +67,9 @@ pub struct Meetup {
     pub lat: f64,
     pub lng: f64,
     pub region: String,
-    /// Seats taken: members, the host included (members in their deletion grace still hold one).
+    /// Seats taken: members, the host included, whose account is not in its deletion grace (hidden
+    /// like their comments; a join may take the seat, and one restored within the grace is a member
+    /// again even if that puts the meetup over its limit).
     pub member_count: u32,
     pub like_count: u32,
     /// Comments by live accounts (those of accounts in their deletion grace are hidden).

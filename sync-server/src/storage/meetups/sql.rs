@@ -7,13 +7,15 @@ use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId};
 
 /// The select list and joins of a `MeetupRow`; its one bind is the viewer (for `liked_by_me`).
-/// Meetups whose host is in their deletion grace are left out (a macro, so queries stay literals).
+/// Meetups whose host is in their deletion grace are left out, and so are members and comments of
+/// accounts in their grace from the counts (a macro, so queries stay literals).
 macro_rules! select_meetups {
     () => {
         "SELECT m.id, m.host_user_id, u.nickname AS host_nickname, m.title, m.contents, m.starts_at,
                 m.ends_at, m.member_limit, m.image_id, m.place_name, m.address, m.lat, m.lng, m.region,
                 m.like_count,
-                (SELECT COUNT(*) FROM meetup_members mm WHERE mm.meetup_id = m.id) AS member_count,
+                (SELECT COUNT(*) FROM meetup_members mm JOIN users mu ON mu.id = mm.user_id
+                 WHERE mm.meetup_id = m.id AND mu.deleted_at IS NULL) AS member_count,
                 (SELECT COUNT(*) FROM comments c JOIN users cu ON cu.id = c.author_user_id
                  WHERE c.meetup_id = m.id AND cu.deleted_at IS NULL) AS comment_count,
                 EXISTS (SELECT 1 FROM meetup_likes l WHERE l.meetup_id = m.id AND l.user_id = ?) AS liked_by_me,
@@ -27,7 +29,7 @@ macro_rules! select_meetups {
 pub(crate) const MEETUP: &str = concat!(select_meetups!(), "AND m.id = ?");
 
 /// The members of a meetup shown to others, host first, then by joining time (binds: meetup).
-/// Members in their account's deletion grace are hidden, though they still hold their seat.
+/// Members in their account's deletion grace are hidden, as they are from `member_count`.
 pub(crate) const MEMBERS: &str = "SELECT u.id, u.nickname FROM meetup_members mm
      JOIN meetups m ON m.id = mm.meetup_id JOIN users u ON u.id = mm.user_id
      WHERE mm.meetup_id = ? AND u.deleted_at IS NULL ORDER BY u.id = m.host_user_id DESC, mm.joined_at, u.id";
@@ -51,7 +53,10 @@ pub(crate) const UPDATE_MEETUP: &str = "UPDATE meetups SET title = ?, contents =
      updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
      WHERE id = ? AND updated_at = ?";
 
-pub(crate) const MEMBER_COUNT: &str = "SELECT COUNT(*) FROM meetup_members WHERE meetup_id = ?";
+/// The seats taken in a meetup, as `member_count` shows them: members whose account is not in its
+/// deletion grace (binds: meetup). A join is refused, and a member limit may not go, below it.
+pub(crate) const MEMBER_COUNT: &str = "SELECT COUNT(*) FROM meetup_members mm JOIN users u ON u.id = mm.user_id
+     WHERE mm.meetup_id = ? AND u.deleted_at IS NULL";
 pub(crate) const IMAGE_OF: &str = "SELECT COUNT(*) FROM media WHERE id = ? AND owner_user_id = ?";
 pub(crate) const LIKE_COUNT: &str = "SELECT like_count FROM meetups WHERE id = ?";
 pub(crate) const LIKE_UP: &str = "UPDATE meetups SET like_count = like_count + 1 WHERE id = ?";

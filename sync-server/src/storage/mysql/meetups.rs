@@ -70,8 +70,7 @@ impl MeetupStore for MySqlStorage {
             if ends_at <= now.timestamp_millis() {
                 return Ok(Some(Ok(Join::Ended)));
             }
-            let members: Option<i64> =
-                tx.exec_first("SELECT COUNT(*) FROM meetup_members WHERE meetup_id = ?", (meetup,)).await?;
+            let members: Option<i64> = tx.exec_first(sql::MEMBER_COUNT, (meetup,)).await?;
             if limit.is_some_and(|limit| members.unwrap_or_default() >= limit) {
                 return Ok(Some(Ok(Join::Full)));
             }

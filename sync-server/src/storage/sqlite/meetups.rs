@@ -42,7 +42,8 @@ impl MeetupStore for SqliteStorage {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let row: Option<(i64, Option<i64>, i64, i64)> = sqlx::query_as(
             "SELECT m.ends_at, m.member_limit,
-                    (SELECT COUNT(*) FROM meetup_members mm WHERE mm.meetup_id = m.id),
+                    (SELECT COUNT(*) FROM meetup_members mm JOIN users u ON u.id = mm.user_id
+                     WHERE mm.meetup_id = m.id AND u.deleted_at IS NULL),
                     EXISTS (SELECT 1 FROM meetup_members mm WHERE mm.meetup_id = m.id AND mm.user_id = ?)
              FROM meetups m WHERE m.id = ?",
         )
