@@ -8,7 +8,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use mingizuk_core::RuleError;
+use mingizuk_core::export::{self, ImportReport};
 use mingizuk_core::fold::Derived;
+use mingizuk_core::limits::IMPORT_MAX_BYTES;
 use mingizuk_core::model::{Moment, Personal, RoutineId};
 use mingizuk_core::rules::{self, ActionPick, Change};
 use mingizuk_core::schema;
@@ -140,6 +143,41 @@ impl Engine {
         let mut state = self.state.lock().await;
         let changes = plan(&state.personal, &state.derived)?;
         state.write(&changes, self.clock.now_ms()).await
+    }
+
+    /// All personal data as an export file (JSON, every id kept): see `core::export`.
+    pub async fn export_json(&self) -> Result<String> {
+        let state = self.state.lock().await;
+        let file = export::export(&state.personal, self.clock.now_ms());
+        serde_json::to_string_pretty(&file).map_err(|e| ClientError::Invalid(format!("cannot write the export: {e}")))
+    }
+
+    /// The history as CSV, with names in the account's language.
+    pub async fn export_csv(&self) -> Result<String> {
+        let state = self.state.lock().await;
+        Ok(export::history_csv(&state.personal, state.personal.account.language))
+    }
+
+    /// Imports an export file: what the device lacks is added (and syncs like any change),
+    /// what it has is left alone. A file that is not a valid export changes nothing.
+    pub async fn import(&self, json: &str) -> Result<ImportReport> {
+        if json.len() > IMPORT_MAX_BYTES {
+            let mb = IMPORT_MAX_BYTES / (1024 * 1024);
+            return Err(RuleError::InvalidImport(format!("an export file is at most {mb} MB")).into());
+        }
+        let file = export::parse(json)?;
+        let now = self.clock.now_ms();
+        let mut state = self.state.lock().await;
+        let plan = export::plan_import(&state.personal, &file)?;
+        state.write(&plan.changes, now).await?;
+        if !plan.started.is_empty() {
+            state
+                .write_account(now, |doc| {
+                    plan.started.iter().try_for_each(|(device, date)| schema::record_start(doc, device, *date))
+                })
+                .await?;
+        }
+        Ok(plan.report)
     }
 
     /// Every document of this device, whole: what another replica needs to catch up.

@@ -41,6 +41,8 @@ pub enum RuleError {
     CollectionComplete,
     #[error("{0}")]
     InvalidDocument(String),
+    #[error("{0}")]
+    InvalidImport(String),
 }
 
 impl RuleError {
@@ -65,6 +67,7 @@ impl RuleError {
             RuleError::CharacterGrowing => "character_growing",
             RuleError::CollectionComplete => "collection_complete",
             RuleError::InvalidDocument(_) => "invalid_document",
+            RuleError::InvalidImport(_) => "invalid_import",
         }
     }
 }

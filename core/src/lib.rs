@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod export;
 pub mod fold;
 pub mod history;
 pub mod limits;

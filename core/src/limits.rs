@@ -57,3 +57,6 @@ pub const CHAT_TEXT_MAX_CHARS: usize = 250;
 pub const CHAT_HISTORY_PAGE: u32 = 50;
 /// A place search (`GET /v1/places?q=`) is 1–100 characters.
 pub const PLACE_QUERY_MAX_CHARS: usize = 100;
+
+/// An export file to import is at most this many bytes (a year of heavy use is well under 2 MB).
+pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;

@@ -885,6 +885,7 @@ fn every_rule_error_has_a_stable_snake_case_code() {
         (RuleError::CharacterGrowing, "character_growing"),
         (RuleError::CollectionComplete, "collection_complete"),
         (RuleError::InvalidDocument("x".into()), "invalid_document"),
+        (RuleError::InvalidImport("x".into()), "invalid_import"),
     ];
     let mut codes = std::collections::BTreeSet::new();
     for (error, code) in &expected {
@@ -916,7 +917,8 @@ fn every_rule_error_has_a_stable_snake_case_code() {
             | RuleError::NeedCharacter
             | RuleError::CharacterGrowing
             | RuleError::CollectionComplete
-            | RuleError::InvalidDocument(_) => {}
+            | RuleError::InvalidDocument(_)
+            | RuleError::InvalidImport(_) => {}
         }
     }
 }

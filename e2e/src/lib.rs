@@ -75,6 +75,7 @@ impl App {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("MINGIZUK_DATA_DIR", data.path().join("device"))
             .env("MINGIZUK_SERVER", server_url)
+            .env("MINGIZUK_EXPORT_DIR", data.path().join("exports"))
             // Window state and any other per-user file of the app stay in the test's folder.
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_DATA_HOME", home.join("data"))
@@ -103,6 +104,11 @@ impl App {
             }
         };
         Ok(App { client, driver, native_port, data })
+    }
+
+    /// Where the app writes its exports ("my data" on the me screen).
+    pub fn export_dir(&self) -> PathBuf {
+        self.data.path().join("exports")
     }
 
     /// Calls one of the shell's commands from the page, as the UI does: its JSON answer, or the

@@ -163,5 +163,33 @@ async fn custom_routine_within_limits(app: &App) -> Result<()> {
     app.click("routine-save").await?;
     routine_card(app, "아침 스트레칭").await?;
     app.screenshot("10-routines-mine").await?;
+    my_data(app).await
+}
+
+/// The me screen's "my data": the history exported as JSON and CSV files, and the JSON file
+/// imported back through the file chooser (everything in it is already on the device).
+async fn my_data(app: &App) -> Result<()> {
+    let files = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(app.export_dir()).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default()
+    };
+    app.click("nav-me").await?;
+    app.click("export-json").await?;
+    app.until("the JSON export is written", || async { Ok(files().len() == 1) }).await?;
+    app.click("export-csv").await?;
+    app.until("the CSV export is written", || async { Ok(files().len() == 2) }).await?;
+    let json = files().into_iter().find(|p| p.extension().is_some_and(|e| e == "json")).context("no JSON export")?;
+    let csv = files().into_iter().find(|p| p.extension().is_some_and(|e| e == "csv")).context("no CSV export")?;
+    let history = std::fs::read_to_string(&csv)?;
+    // The header, each action of the preset played, and its completion.
+    ensure!(history.lines().count() >= 6, "the CSV holds the workout: {history}");
+    let text = std::fs::read_to_string(&json)?;
+    ensure!(text.contains("\"format\": \"mingizuk-export\""), "the JSON is an export");
+
+    app.find("import-file").await?.send_keys(&json.to_string_lossy()).await?;
+    app.until("the import is reported", || async {
+        Ok(!app.find_all("info-toast").await?.is_empty() && app.text("info-toast").await?.contains("이미 모두 있어요"))
+    })
+    .await?;
+    app.screenshot("15-me-my-data").await?;
     Ok(())
 }

@@ -45,6 +45,8 @@ pub fn commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         personal::set_reminder,
         personal::finish_onboarding,
         personal::painted,
+        personal::export_data,
+        personal::import_data,
         account::account,
         account::sign_up,
         account::sign_in,
@@ -85,7 +87,9 @@ pub fn commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// the saved session); the network is only ever reached from background tasks and commands.
 fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
     webview::configure(app);
-    let config = Config::from_env(app.path().app_data_dir()?);
+    let data_dir = app.path().app_data_dir()?;
+    let export_dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| data_dir.clone());
+    let config = Config::from_env(data_dir, export_dir);
     let emit = events::emitter(app.handle().clone());
     let shell = tauri::async_runtime::block_on(Shell::open(config, emit))?;
     app.manage(shell);

@@ -3,13 +3,14 @@
 
 use mingizuk_client::Completed;
 use mingizuk_client::core::catalog::{self, Action, Character};
+use mingizuk_client::core::export::ImportReport;
 use mingizuk_client::core::history::{ChartMode, MonthGrid, WeekPage};
 use mingizuk_client::core::limits;
 use mingizuk_client::core::model::{Language, RoutineId};
 use mingizuk_client::core::rules::ActionPick;
 use mingizuk_client::social::{COMMENT_MAX_CHARS, MESSAGE_MAX_CHARS};
 use mingizuk_client::views::{Collection, Home, RoutineView, Stats};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::State;
 use uuid::Uuid;
 
@@ -29,6 +30,7 @@ pub struct Limits {
     pub nickname_max: usize,
     pub password_min: usize,
     pub password_max: usize,
+    pub import_max_bytes: usize,
 }
 
 pub const LIMITS: Limits = Limits {
@@ -42,6 +44,7 @@ pub const LIMITS: Limits = Limits {
     nickname_max: limits::NICKNAME_MAX_CHARS,
     password_min: limits::PASSWORD_MIN_CHARS,
     password_max: limits::PASSWORD_MAX_CHARS,
+    import_max_bytes: limits::IMPORT_MAX_BYTES,
 };
 
 /// The settings screen: the synced settings and this device's onboarding flag.
@@ -157,6 +160,38 @@ pub async fn set_language(shell: State<'_, Shell>, language: Language) -> Comman
 #[tauri::command]
 pub async fn set_reminder(shell: State<'_, Shell>, minutes: Option<u16>) -> CommandResult<()> {
     Ok(shell.engine.set_reminder(minutes).await?)
+}
+
+/// The two kinds of export (PRODUCT.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// Everything, every id kept: the file `import_data` reads back.
+    Json,
+    /// The history, for spreadsheets.
+    Csv,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exported {
+    /// The file written, in the export folder (the downloads folder unless configured).
+    pub path: String,
+}
+
+#[tauri::command]
+pub async fn export_data(shell: State<'_, Shell>, format: ExportFormat) -> CommandResult<Exported> {
+    let (text, ext) = match format {
+        ExportFormat::Json => (shell.engine.export_json().await?, "json"),
+        ExportFormat::Csv => (shell.engine.export_csv().await?, "csv"),
+    };
+    let stem = format!("mingizuk-{}", chrono::Local::now().format("%Y-%m-%d"));
+    let path = crate::files::write_new(&shell.config.export_dir, &stem, ext, &text)?;
+    Ok(Exported { path: path.display().to_string() })
+}
+
+#[tauri::command]
+pub async fn import_data(shell: State<'_, Shell>, json: String) -> CommandResult<ImportReport> {
+    Ok(shell.engine.import(&json).await?)
 }
 
 #[tauri::command]

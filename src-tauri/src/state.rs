@@ -21,20 +21,24 @@ pub struct Config {
     pub server_url: String,
     pub data_dir: PathBuf,
     pub tile_url: String,
+    /// Where "export my data" writes its files.
+    pub export_dir: PathBuf,
 }
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8787";
 pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
 impl Config {
-    /// Reads `MINGIZUK_SERVER`, `MINGIZUK_DATA_DIR` and `MINGIZUK_TILE_URL`, with
-    /// `default_data_dir` (Tauri's app data folder) when the data folder is not set.
-    pub fn from_env(default_data_dir: PathBuf) -> Config {
+    /// Reads `MINGIZUK_SERVER`, `MINGIZUK_DATA_DIR`, `MINGIZUK_TILE_URL` and
+    /// `MINGIZUK_EXPORT_DIR`, with `default_data_dir` (Tauri's app data folder) and
+    /// `default_export_dir` (the user's downloads folder) when the folders are not set.
+    pub fn from_env(default_data_dir: PathBuf, default_export_dir: PathBuf) -> Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         Config {
             server_url: var("MINGIZUK_SERVER").unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
             data_dir: var("MINGIZUK_DATA_DIR").map(PathBuf::from).unwrap_or(default_data_dir),
             tile_url: var("MINGIZUK_TILE_URL").unwrap_or_else(|| DEFAULT_TILE_URL.to_owned()),
+            export_dir: var("MINGIZUK_EXPORT_DIR").map(PathBuf::from).unwrap_or(default_export_dir),
         }
     }
 }

@@ -115,3 +115,32 @@ fn limits_and_the_catalog_come_from_core() {
     let week = device.ok("week_page", json!({ "week": null, "mode": "routines" }));
     assert_eq!(week["week"], 1);
 }
+
+#[test]
+fn my_data_is_exported_to_new_files_and_imported_on_another_device_once() {
+    let phone = device();
+    phone.ok("draw_character", json!({}));
+    let preset = PRESETS[1].id.to_string();
+    let entry = phone.ok("routine", json!({ "id": preset }))["entries"][0]["id"].clone();
+    phone.ok("complete_action", json!({ "routine": preset, "entry": entry }));
+
+    let json_file = phone.ok("export_data", json!({ "format": "json" }))["path"].as_str().unwrap().to_owned();
+    let csv_file = phone.ok("export_data", json!({ "format": "csv" }))["path"].as_str().unwrap().to_owned();
+    let again = phone.ok("export_data", json!({ "format": "json" }))["path"].as_str().unwrap().to_owned();
+    assert!(json_file.ends_with(".json") && csv_file.ends_with(".csv"), "{json_file} {csv_file}");
+    assert_ne!(again, json_file, "an export never overwrites an earlier one");
+    let csv = std::fs::read_to_string(&csv_file).unwrap();
+    assert_eq!(csv.lines().count(), 2, "the header and the one action: {csv}");
+
+    let laptop = device();
+    let text = std::fs::read_to_string(&json_file).unwrap();
+    let report = laptop.ok("import_data", json!({ "json": text }));
+    assert_eq!(report, json!({ "routines": 0, "completions": 1, "draws": 1, "already_there": 2 }));
+    assert_eq!(laptop.ok("stats", json!({})), phone.ok("stats", json!({})));
+    let second = laptop.ok("import_data", json!({ "json": text }));
+    assert_eq!(second["completions"], 0);
+
+    let refused = laptop.call("import_data", json!({ "json": "{\"format\":\"mingizuk-export\",\"version\":9}" }));
+    assert_eq!(refused.unwrap_err()["code"], "invalid_import");
+    assert!(laptop.call("export_data", json!({ "format": "pdf" })).is_err());
+}

@@ -171,6 +171,10 @@ fn personal(device: &Device, samples: &mut Samples) {
     samples.lib("stats", device.ok("stats", json!({})));
     device.ok("set_reminder", json!({ "minutes": 480 }));
     samples.lib("settings", device.ok("settings", json!({})));
+    let exported = device.ok("export_data", json!({ "format": "json" }));
+    let file = std::fs::read_to_string(exported["path"].as_str().unwrap()).unwrap();
+    samples.lib("exportData", exported);
+    samples.lib("importData", common::device().ok("import_data", json!({ "json": file })));
 }
 
 /// Signing up and the sync status until the device's data is in the account.

@@ -11,7 +11,9 @@ import type {
   ChartMode,
   Collection,
   Completed,
+  Exported,
   Home,
+  ImportReport,
   Limits,
   MonthGrid,
   RoutinePick,
@@ -45,6 +47,8 @@ export const settings = () => call<Settings>('settings');
 export const setLanguage = (language: 'ko' | 'en') => call<void>('set_language', { language });
 export const setReminder = (minutes: number | null) => call<void>('set_reminder', { minutes });
 export const finishOnboarding = () => call<void>('finish_onboarding');
+export const exportData = (format: 'json' | 'csv') => call<Exported>('export_data', { format });
+export const importData = (json: string) => call<ImportReport>('import_data', { json });
 
 export const account = () => call<Account>('account');
 export const signUp = (email: string, password: string, nickname: string) =>

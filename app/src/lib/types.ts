@@ -156,6 +156,22 @@ export interface Limits {
   nickname_max: number;
   password_min: number;
   password_max: number;
+  /** The largest export file `import_data` takes. */
+  import_max_bytes: number;
+}
+
+/** An export written by `export_data`. */
+export interface Exported {
+  /** The file, in the downloads folder unless MINGIZUK_EXPORT_DIR says otherwise. */
+  path: string;
+}
+
+/** What `import_data` added; `already_there` counts the file's records the device had. */
+export interface ImportReport {
+  routines: number;
+  completions: number;
+  draws: number;
+  already_there: number;
 }
 
 /** The `settings` command. */

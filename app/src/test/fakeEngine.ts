@@ -93,6 +93,7 @@ function respond(state: FakeState, cmd: string, args?: Record<string, unknown>):
         nickname_max: 8,
         password_min: 8,
         password_max: 64,
+        import_max_bytes: 32 * 1024 * 1024,
       };
     case 'catalog':
       return catalog;

@@ -1,0 +1,63 @@
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import '../lib/strings';
+import { session } from '../lib/session.svelte';
+import { toasts } from '../lib/toasts.svelte';
+import DataCard from './DataCard.svelte';
+
+/** Picks a file with `content` in the file chooser (jsdom's File has no `text()`; WebKit's has). */
+function choose(input: HTMLElement, content: string) {
+  const file = Object.assign(new File([content], 'backup.json'), { text: async () => content });
+  Object.defineProperty(input, 'files', { value: [file], configurable: true });
+  return fireEvent.change(input);
+}
+
+/** The command and arguments of the `n`th call the shell received. */
+const call = (mock: ReturnType<typeof vi.fn>, n = 0) => mock.mock.calls[n].slice(0, 2);
+
+describe('my data', () => {
+  afterEach(() => {
+    cleanup();
+    clearMocks();
+    toasts.splice(0);
+  });
+
+  it('exports to a file and says where it went', async () => {
+    const invoked = vi.fn((..._args: unknown[]) => ({ path: '/home/mingi/Downloads/mingizuk-2026-11-26.csv' }));
+    mockIPC(invoked);
+    render(DataCard);
+    await fireEvent.click(screen.getByTestId('export-csv'));
+    await vi.waitFor(() => expect(toasts.map((t) => t.text)).toContain('/home/mingi/Downloads/mingizuk-2026-11-26.csv에 저장했어요'));
+    expect(call(invoked)).toEqual(['export_data', { format: 'csv' }]);
+  });
+
+  it('imports the chosen file, reports what it added and has the screens reload', async () => {
+    const invoked = vi.fn((..._args: unknown[]) => ({ routines: 1, completions: 12, draws: 1, already_there: 2 }));
+    mockIPC(invoked);
+    const revision = session.revision;
+    render(DataCard);
+    await choose(screen.getByTestId('import-file'), '{"format":"mingizuk-export"}');
+    await vi.waitFor(() => expect(session.revision).toBe(revision + 1));
+    expect(call(invoked)).toEqual(['import_data', { json: '{"format":"mingizuk-export"}' }]);
+    expect(toasts.at(-1)?.text).toBe('루틴 1개, 기록 12개, 친구 1명을 가져왔어요 (이미 있던 것 2개)');
+  });
+
+  it('shows why a file was refused, and does not send one over the size limit', async () => {
+    const invoked = vi.fn((..._args: unknown[]) => {
+      throw { code: 'invalid_import', message: 'routine 7: a count of 0' };
+    });
+    mockIPC(invoked);
+    session.limits = { import_max_bytes: 16 } as typeof session.limits;
+    render(DataCard);
+    await choose(screen.getByTestId('import-file'), '{}');
+    await vi.waitFor(() => expect(screen.getByTestId('import-detail').textContent).toBe('routine 7: a count of 0'));
+    expect(toasts.at(-1)?.code).toBe('invalid_import');
+
+    invoked.mockClear();
+    await choose(screen.getByTestId('import-file'), 'x'.repeat(17));
+    expect(screen.getByTestId('import-detail').textContent).toBe('내보낸 파일이라기엔 너무 커요');
+    expect(invoked).not.toHaveBeenCalled();
+    session.limits = null;
+  });
+});

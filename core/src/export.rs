@@ -1,0 +1,385 @@
+//! Export of all personal data (PRODUCT.md §9) — a JSON file that keeps every id, and a CSV of
+//! the history for spreadsheets — and the import of such a JSON file back, on this or another
+//! device or account, without duplicates.
+//!
+//! Import never overwrites what the device already has: a routine, completion or draw whose id
+//! (or key) is already known is skipped, so importing the same file twice changes nothing the
+//! second time. A custom routine whose name is taken by another live routine comes in renamed
+//! ("name (2)"). The file is checked whole before anything is written: one bad record refuses it
+//! all, with the record named.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog;
+use crate::error::RuleError;
+use crate::limits::{ACTION_COUNT_MAX, ACTION_COUNT_MIN, ROUTINE_MAX_ACTIONS, ROUTINE_NAME_MAX_CHARS};
+use crate::model::{ActionCompletion, Draw, Language, Moment, Personal, Routine, RoutineCompletion, RoutineId};
+use crate::rules::{self, ActionPick, Change};
+
+/// The `format` field of every export.
+pub const FORMAT: &str = "mingizuk-export";
+/// The version of the export format this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Everything personal of one user, as one JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Export {
+    pub format: String,
+    pub version: u32,
+    pub exported_at_ms: i64,
+    pub settings: Settings,
+    /// Local date on which each device first opened the app.
+    pub started: BTreeMap<String, NaiveDate>,
+    pub draws: Vec<Draw>,
+    /// Custom routines (deleted ones too: the history names them) and presets (for their cycles).
+    pub routines: Vec<Routine>,
+    /// The winning completion of each action key.
+    pub action_completions: Vec<ActionCompletion>,
+    pub routine_completions: Vec<RoutineCompletion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub main_routine: Option<RoutineId>,
+    pub language: Language,
+    pub reminder_minutes: Option<u16>,
+}
+
+/// What an import added; the rest was already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub routines: u32,
+    pub completions: u32,
+    pub draws: u32,
+    /// Records of the file the device already had.
+    pub already_there: u32,
+}
+
+/// What to write for an import: the changes, then the start dates to record in the account.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportPlan {
+    pub changes: Vec<Change>,
+    pub started: Vec<(String, NaiveDate)>,
+    pub report: ImportReport,
+}
+
+/// The export of `personal`, made at `now_ms`.
+pub fn export(personal: &Personal, now_ms: i64) -> Export {
+    let account = &personal.account;
+    Export {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        exported_at_ms: now_ms,
+        settings: Settings {
+            main_routine: account.main_routine,
+            language: account.language,
+            reminder_minutes: account.reminder_minutes,
+        },
+        started: account.started.clone(),
+        draws: account.draws.clone(),
+        routines: personal.routines.values().cloned().collect(),
+        action_completions: personal.actions.values().cloned().collect(),
+        routine_completions: personal.routine_records.values().cloned().collect(),
+    }
+}
+
+fn invalid(what: impl std::fmt::Display) -> RuleError {
+    RuleError::InvalidImport(what.to_string())
+}
+
+/// Parses an export file; anything that is not one is refused with `invalid_import`.
+pub fn parse(json: &str) -> Result<Export, RuleError> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let head: Head = serde_json::from_str(json).map_err(|e| invalid(format!("this is not a JSON export: {e}")))?;
+    if head.format.as_deref() != Some(FORMAT) {
+        return Err(invalid("this file is not a Mingizuk export"));
+    }
+    match head.version {
+        Some(VERSION) => {}
+        Some(v) if v > VERSION => {
+            return Err(invalid(format!("this export was made by a newer Mingizuk (format version {v})")));
+        }
+        _ => return Err(invalid("this export has no known format version")),
+    }
+    serde_json::from_str(json).map_err(|e| invalid(format!("the export is damaged: {e}")))
+}
+
+fn check_moment(m: &Moment, what: &dyn Fn() -> String) -> Result<(), RuleError> {
+    if Moment::new(m.at_ms, m.offset_minutes).as_ref() != Some(m) {
+        return Err(invalid(format!("{}: its date does not match its instant and UTC offset", what())));
+    }
+    Ok(())
+}
+
+/// Checks every record of the file against the rules a device's own writes follow.
+fn check(file: &Export, personal: &Personal) -> Result<(), RuleError> {
+    let mut ids = HashSet::new();
+    for r in &file.routines {
+        let what = || format!("routine {}", r.id);
+        if !ids.insert(r.id) {
+            return Err(invalid(format!("{} appears twice", what())));
+        }
+        if r.preset {
+            if catalog::preset(r.id).is_none() {
+                return Err(invalid(format!("{} is not a preset of this app", what())));
+            }
+        } else {
+            let name = r.name.trim();
+            if name.is_empty() || name.chars().count() > ROUTINE_NAME_MAX_CHARS {
+                return Err(invalid(format!("{} has a name of 1–{ROUTINE_NAME_MAX_CHARS} characters", what())));
+            }
+            let picks: Vec<ActionPick> =
+                r.entries.iter().map(|e| ActionPick { action: e.action.clone(), count: e.count }).collect();
+            rules::check_picks(&picks).map_err(|e| invalid(format!("{}: {e}", what())))?;
+            if r.entries.iter().map(|e| e.id).collect::<HashSet<_>>().len() != r.entries.len() {
+                return Err(invalid(format!("{} repeats an entry id", what())));
+            }
+        }
+        if r.cycles.keys().any(|c| *c < 2) {
+            return Err(invalid(format!("{} lists a cycle before the second", what())));
+        }
+    }
+    let known = |id: &RoutineId| ids.contains(id) || personal.routines.contains_key(id);
+    for c in &file.action_completions {
+        let what = || format!("the completion of {} in cycle {} of routine {}", c.action, c.key.cycle, c.key.routine);
+        if !known(&c.key.routine) {
+            return Err(invalid(format!("{}: the routine is not in the file", what())));
+        }
+        if c.key.cycle < 1 || catalog::action(&c.action).is_none() {
+            return Err(invalid(format!("{}: no such action or cycle", what())));
+        }
+        if !(ACTION_COUNT_MIN..=ACTION_COUNT_MAX).contains(&c.count) {
+            return Err(invalid(format!("{}: a count of {}", what(), c.count)));
+        }
+        check_moment(&c.moment, &what)?;
+    }
+    for c in &file.routine_completions {
+        let what = || format!("the completion of cycle {} of routine {}", c.key.cycle, c.key.routine);
+        if !known(&c.key.routine) {
+            return Err(invalid(format!("{}: the routine is not in the file", what())));
+        }
+        if c.key.cycle < 1 || c.actions < 1 || usize::from(c.actions) > ROUTINE_MAX_ACTIONS {
+            return Err(invalid(format!("{}: no such cycle or number of actions", what())));
+        }
+        check_moment(&c.moment, &what)?;
+    }
+    if file.draws.iter().map(|d| d.id).collect::<HashSet<_>>().len() != file.draws.len() {
+        return Err(invalid("a draw appears twice"));
+    }
+    if file.started.keys().any(|device| device.is_empty() || device.len() > 64) {
+        return Err(invalid("a device's start date has no valid device id"));
+    }
+    if let Some(main) = file.settings.main_routine
+        && !known(&main)
+    {
+        return Err(invalid("the main routine is not in the file"));
+    }
+    Ok(())
+}
+
+/// `name`, or `name (2)`, `name (3)`… — the first that no name in `taken` has, within the
+/// routine name limit.
+fn free_name(name: &str, taken: &BTreeSet<String>) -> String {
+    let name = name.trim();
+    if !taken.contains(name) {
+        return name.to_owned();
+    }
+    (2u32..)
+        .map(|n| {
+            let suffix = format!(" ({n})");
+            let keep = ROUTINE_NAME_MAX_CHARS.saturating_sub(suffix.chars().count());
+            let stem: String = name.chars().take(keep).collect();
+            format!("{}{suffix}", stem.trim_end())
+        })
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// Plans the import of `file` into `personal`: only what is not there yet.
+pub fn plan_import(personal: &Personal, file: &Export) -> Result<ImportPlan, RuleError> {
+    check(file, personal)?;
+    let mut plan = ImportPlan::default();
+    let mut report = ImportReport::default();
+    let mut taken: BTreeSet<String> = personal.live_routines().map(|r| r.name.clone()).collect();
+    let mut deleted = Vec::new();
+    for r in &file.routines {
+        if !r.preset && !personal.routines.contains_key(&r.id) {
+            let name = if r.deleted { r.name.trim().to_owned() } else { free_name(&r.name, &taken) };
+            if !r.deleted {
+                taken.insert(name.clone());
+            }
+            plan.changes.push(Change::CreateRoutine(Routine { name, cycles: BTreeMap::new(), ..r.clone() }));
+            if r.deleted {
+                deleted.push(Change::DeleteRoutine(r.id));
+            }
+            report.routines += 1;
+        } else {
+            report.already_there += 1;
+        }
+        let have = personal.routines.get(&r.id).map(|local| &local.cycles);
+        for (cycle, start) in &r.cycles {
+            match have.and_then(|c| c.get(cycle)) {
+                // Of two starts of one cycle the first in `CycleStart`'s order (a restart)
+                // stands, as when two devices merge (`Personal::apply`).
+                Some(local) if *local <= *start => {}
+                _ => plan.changes.push(Change::StartCycle { routine: r.id, cycle: *cycle, start: *start }),
+            }
+        }
+    }
+    plan.changes.extend(deleted);
+    for c in &file.action_completions {
+        if personal.actions.contains_key(&c.key) {
+            report.already_there += 1;
+        } else {
+            plan.changes.push(Change::CompleteAction(c.clone()));
+            report.completions += 1;
+        }
+    }
+    for c in &file.routine_completions {
+        if personal.routine_records.contains_key(&c.key) {
+            report.already_there += 1;
+        } else {
+            plan.changes.push(Change::CompleteRoutine(c.clone()));
+            report.completions += 1;
+        }
+    }
+    for d in &file.draws {
+        if personal.account.draws.iter().any(|x| x.id == d.id) {
+            report.already_there += 1;
+        } else {
+            plan.changes.push(Change::Draw(*d));
+            report.draws += 1;
+        }
+    }
+    if personal.account.main_routine.is_none()
+        && let Some(main) = file.settings.main_routine
+        && file.routines.iter().chain(personal.routines.get(&main)).any(|r| r.id == main && !r.deleted)
+    {
+        plan.changes.push(Change::SetMain(Some(main)));
+    }
+    plan.started = file
+        .started
+        .iter()
+        .filter(|(device, _)| !personal.account.started.contains_key(*device))
+        .map(|(device, date)| (device.clone(), *date))
+        .collect();
+    plan.report = report;
+    Ok(plan)
+}
+
+/// The history as CSV, oldest first: one row per completed action and one per completed
+/// routine cycle, with names in `language`.
+pub fn history_csv(personal: &Personal, language: Language) -> String {
+    let routine_name = |id: &RoutineId| -> String {
+        match (catalog::preset(*id), personal.routines.get(id)) {
+            (Some(p), _) => (if language == Language::Ko { p.name_ko } else { p.name_en }).to_owned(),
+            (None, Some(r)) => r.name.clone(),
+            (None, None) => String::new(),
+        }
+    };
+    let mut rows: Vec<(Moment, [String; 8])> = Vec::new();
+    for c in personal.actions.values() {
+        let action = catalog::action(&c.action)
+            .map(|a| if language == Language::Ko { a.name_ko } else { a.name_en })
+            .unwrap_or(c.action.as_str());
+        rows.push((
+            c.moment,
+            [
+                "action".into(),
+                c.key.routine.to_string(),
+                routine_name(&c.key.routine),
+                c.key.cycle.to_string(),
+                c.action.clone(),
+                action.to_owned(),
+                c.count.to_string(),
+                String::new(),
+            ],
+        ));
+    }
+    for c in personal.routine_records.values() {
+        rows.push((
+            c.moment,
+            [
+                "routine".into(),
+                c.key.routine.to_string(),
+                routine_name(&c.key.routine),
+                c.key.cycle.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                c.actions.to_string(),
+            ],
+        ));
+    }
+    rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let mut out = String::from(
+        "date,time,utc_offset,kind,routine_id,routine,cycle,action_id,action,count,actions_in_routine\r\n",
+    );
+    for (m, fields) in rows {
+        let local = chrono::DateTime::from_timestamp_millis(m.at_ms)
+            .zip(chrono::FixedOffset::east_opt(m.offset_minutes * 60))
+            .map(|(t, o)| t.with_timezone(&o).format("%H:%M:%S").to_string())
+            .unwrap_or_default();
+        let sign = if m.offset_minutes < 0 { '-' } else { '+' };
+        let offset = format!("UTC{sign}{:02}:{:02}", m.offset_minutes.abs() / 60, m.offset_minutes.abs() % 60);
+        let cells = [m.date.to_string(), local, offset].into_iter().chain(fields);
+        out.push_str(&cells.map(|c| csv_field(&c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One CSV field (RFC 4180), with text that a spreadsheet would run as a formula made inert.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_name_gets_the_first_free_number_within_the_name_limit() {
+        let taken: BTreeSet<String> = ["아침".to_owned(), "아침 (2)".to_owned()].into();
+        assert_eq!(free_name("저녁", &taken), "저녁");
+        assert_eq!(free_name(" 아침 ", &taken), "아침 (3)");
+        let long = "a".repeat(ROUTINE_NAME_MAX_CHARS);
+        let renamed = free_name(&long, &[long.clone()].into());
+        assert_eq!(renamed.chars().count(), ROUTINE_NAME_MAX_CHARS);
+        assert!(renamed.ends_with(" (2)"));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_made_inert() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+09:00"), "'+09:00");
+        assert_eq!(csv_field("-5"), "-5");
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_export_of_this_version_is_refused_with_a_reason() {
+        let refusal = |json: &str| match parse(json) {
+            Ok(_) => panic!("{json} was taken"),
+            Err(e) => (e.code(), e.to_string()),
+        };
+        assert_eq!(refusal("not json").0, "invalid_import");
+        assert!(refusal(r#"{"format":"other","version":1}"#).1.contains("not a Mingizuk export"));
+        assert!(refusal(r#"{"format":"mingizuk-export","version":2}"#).1.contains("newer"));
+        assert!(refusal(r#"{"format":"mingizuk-export","version":1}"#).1.contains("damaged"));
+    }
+}
