@@ -12,6 +12,7 @@ pub mod fold;
 pub mod history;
 pub mod limits;
 pub mod model;
+pub mod place;
 pub mod region;
 pub mod rules;
 pub mod schema;

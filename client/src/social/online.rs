@@ -36,15 +36,7 @@ impl Role {
 }
 
 /// A place found by the server's geocoder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Place {
-    pub name: String,
-    pub address: String,
-    pub lat: f64,
-    pub lng: f64,
-    /// "시·도 시·군·구", when the address starts with a Korean 시·도.
-    pub region: Option<String>,
-}
+pub use mingizuk_core::place::Place;
 
 /// An image the server keeps: put its `id` in a meetup's `image_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use crate::config::GeocoderConfig;
 
 pub use geocoder::{GeocoderError, MAX_RESULTS};
@@ -23,16 +21,8 @@ pub const CACHE_TTL: Duration = Duration::from_secs(10 * 60);
 /// How many searches the cache keeps at most.
 pub const CACHE_ENTRIES: usize = 512;
 
-/// A place as the app shows and a meetup stores it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Place {
-    pub name: String,
-    pub address: String,
-    pub lat: f64,
-    pub lng: f64,
-    /// "시·도 시·군·구"; `None` when the address does not start with a Korean 시·도.
-    pub region: Option<String>,
-}
+/// A place as the app shows and a meetup stores it (one definition with the devices').
+pub use mingizuk_core::place::Place;
 
 /// The geocoder client with its cache; one per server.
 pub struct PlaceSearch {
