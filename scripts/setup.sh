@@ -61,7 +61,7 @@ fi
 # for Vite, the Svelte app's npm packages, and its web assets (embedded in the app binary, so they
 # are built before cargo compiles the shell).
 apt_install libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libssl-dev libxdo-dev \
-  libayatana-appindicator3-dev librsvg2-dev file \
+  libayatana-appindicator3-dev librsvg2-dev file libdbus-1-dev \
   fonts-noto-cjk fonts-noto-color-emoji
 node_version=$(node --version | sed -E 's/^v([0-9]+)\.([0-9]+).*/\1 \2/')
 read -r node_major node_minor <<< "$node_version"

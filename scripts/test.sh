@@ -8,6 +8,8 @@ source scripts/setup.sh
 # The end-to-end tests run the real app in a real window: an X server in memory (Xvfb), the
 # WebKitGTK WebDriver and tauri-driver between it and the tests.
 apt_install xvfb xauth webkit2gtk-driver
+# The session's tokens in a real OS keychain: GNOME Keyring on a private D-Bus.
+apt_install gnome-keyring dbus-daemon
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version '^2'
@@ -27,6 +29,12 @@ echo "== app: svelte-check, TypeScript, Vitest"
 (cd app && npm run --silent check && npm test --silent)
 echo "== cargo test"
 cargo test --workspace --locked --exclude mingizuk-e2e
+echo "== the session's tokens in a real keychain (GNOME Keyring on a private D-Bus, its files in a temporary folder)"
+keyring_home="$(mktemp -d)"
+XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c \
+  'printf mingizuk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+   cargo test --locked -q -p mingizuk-client --test tokens -- --ignored'
+rm -rf "$keyring_home"
 echo "== the app's types against what the shell answered (samples written by src-tauri/tests/contract.rs)"
 (cd app && npm run --silent check:contract)
 echo "== end to end: the desktop app under Xvfb (screenshots in target/e2e-screenshots)"

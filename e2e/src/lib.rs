@@ -76,6 +76,8 @@ impl App {
             .env("MINGIZUK_DATA_DIR", data.path().join("device"))
             .env("MINGIZUK_SERVER", server_url)
             .env("MINGIZUK_EXPORT_DIR", data.path().join("exports"))
+            // The session stays in the test's folder, never in the keychain of whoever runs it.
+            .env("MINGIZUK_KEYCHAIN", "off")
             // Window state and any other per-user file of the app stay in the test's folder.
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_DATA_HOME", home.join("data"))

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mingizuk_client::social::Social;
+use mingizuk_client::sync::{OsKeychain, TokenStore};
 use mingizuk_client::{Cloud, Engine, SystemClock};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
@@ -23,9 +24,13 @@ pub struct Config {
     pub tile_url: String,
     /// Where "export my data" writes its files.
     pub export_dir: PathBuf,
+    /// Whether the session's tokens go to the OS keychain (`MINGIZUK_KEYCHAIN=off`: the file).
+    pub keychain: bool,
 }
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8787";
+/// The keychain service the session's tokens are kept under (the app's identifier).
+pub const KEYCHAIN_SERVICE: &str = "app.mingizuk.desktop";
 pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
 impl Config {
@@ -39,6 +44,8 @@ impl Config {
             data_dir: var("MINGIZUK_DATA_DIR").map(PathBuf::from).unwrap_or(default_data_dir),
             tile_url: var("MINGIZUK_TILE_URL").unwrap_or_else(|| DEFAULT_TILE_URL.to_owned()),
             export_dir: var("MINGIZUK_EXPORT_DIR").map(PathBuf::from).unwrap_or(default_export_dir),
+            // Android has no keychain the `keyring` crate reaches: the file there.
+            keychain: !cfg!(target_os = "android") && var("MINGIZUK_KEYCHAIN").as_deref() != Some("off"),
         }
     }
 }
@@ -81,7 +88,14 @@ impl Shell {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| AppError::new("storage_failed", format!("cannot create the data folder: {e}")))?;
         let engine = Arc::new(Engine::open(&config.data_dir.join("device.sqlite"), Arc::new(SystemClock)).await?);
-        let cloud = Arc::new(Cloud::new(engine.clone(), &config.server_url, &config.data_dir)?);
+        let tokens = if config.keychain {
+            // One entry per data folder, so that two folders (a second profile, a test) keep two sessions.
+            let account = config.data_dir.display().to_string();
+            TokenStore::with_keychain(&config.data_dir, Arc::new(OsKeychain::new(KEYCHAIN_SERVICE, &account)))
+        } else {
+            TokenStore::in_dir(&config.data_dir)
+        };
+        let cloud = Arc::new(Cloud::with_tokens(engine.clone(), &config.server_url, tokens)?);
         let device = Mutex::new(DeviceSettings::load(&config.data_dir));
         let shell =
             Shell { config, engine, cloud, social: RwLock::new(None), social_events: Mutex::new(None), device, emit };

@@ -3,6 +3,7 @@
 //! syncs every document of the account. [`Cloud`] is the face the app uses.
 
 mod api;
+mod keychain;
 mod session;
 mod social;
 mod task;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 pub(crate) use api::server_error;
 pub use api::{ProfileChange, ServerApi, TokenPair, UserInfo};
+pub use keychain::{KEYCHAIN_PATIENCE, OsKeychain, SecretStore};
 pub use session::{Credentials, Session, TokenStore};
 pub use social::{PROVIDERS, SocialSignIn};
 pub use task::{SyncHandle, SyncPhase, SyncStatus};
@@ -74,7 +76,12 @@ impl Cloud {
     /// A link to the server at `server_url`, keeping the session in `data_dir`. A session saved
     /// there by an earlier run is picked up (call [`Cloud::resume`] to start syncing with it).
     pub fn new(engine: Arc<Engine>, server_url: &str, data_dir: &Path) -> Result<Self> {
-        let credentials = Arc::new(Credentials::new(ServerApi::new(server_url)?, TokenStore::in_dir(data_dir))?);
+        Self::with_tokens(engine, server_url, TokenStore::in_dir(data_dir))
+    }
+
+    /// Like [`Cloud::new`], with the session kept in `tokens` (the app's: the OS keychain).
+    pub fn with_tokens(engine: Arc<Engine>, server_url: &str, tokens: TokenStore) -> Result<Self> {
+        let credentials = Arc::new(Credentials::new(ServerApi::new(server_url)?, tokens)?);
         let (status, _) = watch::channel(SyncStatus::initial());
         Ok(Self { engine, credentials, task: Mutex::new(None), status })
     }

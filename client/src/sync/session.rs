@@ -1,15 +1,20 @@
-//! The signed-in session: tokens, the user and the account root, kept in a file readable by the
-//! user only (written whole to a temporary file and renamed, so a crash never leaves half a
-//! file), and refreshed before the access token runs out. A refresh token the server refuses
-//! signs the device out. (The OS keychain is not used yet: see the README's notes.)
+//! The signed-in session: tokens, the user and the account root, refreshed before the access
+//! token runs out. A refresh token the server refuses signs the device out.
+//!
+//! Kept in `session.json`, readable by the user only (written whole to a temporary file and
+//! renamed, so a crash never leaves half a file). With an OS keychain (the app's store) the two
+//! tokens go to the keychain and the file keeps only who is signed in; when the keychain cannot
+//! be used, the tokens stay in the file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::api::{ServerApi, TokenPair, UserInfo};
+use super::keychain::SecretStore;
 use crate::error::{ClientError, Result};
 
 /// An access token this close to its expiry is refreshed before use.
@@ -53,28 +58,101 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Where the session is kept: `session.json` in the app's data folder.
-#[derive(Debug, Clone)]
+/// `session.json` as written: the session, with empty tokens when the keychain holds them.
+#[derive(Serialize, Deserialize)]
+struct OnDisk {
+    #[serde(flatten)]
+    session: Session,
+    #[serde(default)]
+    tokens_in_keychain: bool,
+}
+
+/// What the keychain holds: the two tokens.
+#[derive(Serialize, Deserialize)]
+struct Tokens {
+    access_token: String,
+    refresh_token: String,
+}
+
+/// Where the session is kept: `session.json` in the app's data folder, and the tokens in the OS
+/// keychain when there is one.
+#[derive(Clone)]
 pub struct TokenStore {
     path: PathBuf,
+    keychain: Option<Arc<dyn SecretStore>>,
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenStore").field("path", &self.path).field("keychain", &self.keychain.is_some()).finish()
+    }
 }
 
 impl TokenStore {
+    /// The session in the data folder's file only (tests, tools, systems without a keychain).
     pub fn in_dir(dir: &Path) -> Self {
-        Self { path: dir.join("session.json") }
+        Self { path: dir.join("session.json"), keychain: None }
     }
 
+    /// The tokens in `keychain`, the rest in the data folder's file.
+    pub fn with_keychain(dir: &Path, keychain: Arc<dyn SecretStore>) -> Self {
+        Self { path: dir.join("session.json"), keychain: Some(keychain) }
+    }
+
+    /// The saved session. Tokens the keychain should hold but does not (deleted by hand, or the
+    /// keychain is gone) leave the device signed out, never half signed in.
     pub fn load(&self) -> Result<Option<Session>> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| ClientError::corrupt("session.json", e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(ClientError::Invalid(format!("cannot read the session file: {e}"))),
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(ClientError::Invalid(format!("cannot read the session file: {e}"))),
+        };
+        let OnDisk { mut session, tokens_in_keychain } =
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::corrupt("session.json", e))?;
+        if !tokens_in_keychain {
+            return Ok(Some(session));
         }
+        let secret = match self.keychain.as_ref().map(|k| k.get()) {
+            Some(Ok(Some(secret))) => secret,
+            Some(Ok(None)) => {
+                tracing::warn!("the keychain no longer holds this device's tokens: signed out");
+                return Ok(None);
+            }
+            Some(Err(e)) => {
+                tracing::warn!("cannot read the tokens from the keychain ({e}): signed out for now");
+                return Ok(None);
+            }
+            None => return Ok(None),
+        };
+        let tokens: Tokens =
+            serde_json::from_str(&secret).map_err(|e| ClientError::corrupt("the keychain entry", e))?;
+        session.access_token = tokens.access_token;
+        session.refresh_token = tokens.refresh_token;
+        Ok(Some(session))
     }
 
+    /// Saves the session: the tokens to the keychain if it takes them, else to the file.
     pub fn save(&self, session: &Session) -> Result<()> {
+        let mut on_disk = OnDisk { session: session.clone(), tokens_in_keychain: false };
+        if let Some(keychain) = &self.keychain {
+            let tokens =
+                Tokens { access_token: session.access_token.clone(), refresh_token: session.refresh_token.clone() };
+            let secret = serde_json::to_string(&tokens).map_err(|e| ClientError::Invalid(e.to_string()))?;
+            match keychain.set(&secret) {
+                Ok(()) => {
+                    on_disk.session.access_token.clear();
+                    on_disk.session.refresh_token.clear();
+                    on_disk.tokens_in_keychain = true;
+                }
+                Err(e) => tracing::warn!("the keychain cannot take the tokens ({e}); they stay in session.json"),
+            }
+        }
+        self.write(&on_disk)
+    }
+
+    fn write(&self, on_disk: &OnDisk) -> Result<()> {
         let io = |e: std::io::Error| ClientError::Invalid(format!("cannot write the session file: {e}"));
-        let bytes = serde_json::to_vec(session).map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let bytes = serde_json::to_vec(on_disk).map_err(|e| ClientError::Invalid(e.to_string()))?;
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
@@ -95,7 +173,13 @@ impl TokenStore {
         std::fs::rename(&tmp, &self.path).map_err(io)
     }
 
+    /// Forgets the session: the file and the keychain's tokens.
     pub fn clear(&self) -> Result<()> {
+        if let Some(keychain) = &self.keychain
+            && let Err(e) = keychain.delete()
+        {
+            tracing::warn!("cannot remove the tokens from the keychain: {e}");
+        }
         match std::fs::remove_file(&self.path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -31,6 +31,7 @@ pub fn device_with(server_url: &str, emit: events::Emit) -> Device {
         data_dir: dir.path().to_path_buf(),
         tile_url: "http://127.0.0.1:9/{z}/{x}/{y}.png".into(),
         export_dir: dir.path().join("exports"),
+        keychain: false,
     };
     let shell = tauri::async_runtime::block_on(Shell::open(config, emit)).unwrap();
     app.manage(shell);
