@@ -26,7 +26,11 @@ pub fn write_new(dir: &Path, stem: &str, ext: &str, text: &str) -> CommandResult
         let path = dir.join(name);
         match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut file) => {
-                file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
+                if let Err(e) = file.write_all(text.as_bytes()).and_then(|()| file.sync_all()) {
+                    // A disk that filled up leaves no half export behind.
+                    let _ = std::fs::remove_file(&path);
+                    return Err(io(e));
+                }
                 return Ok(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
