@@ -320,7 +320,7 @@ async fn a_deleted_account_is_signed_out_everywhere_and_signing_in_restores_it()
     assert_error(
         &call(Method::GET, "/v1/me").bearer(token).send(&server).await,
         StatusCode::UNAUTHORIZED,
-        "unauthenticated",
+        "invalid_token",
     );
     assert_error(&refresh(&server, &session["refresh_token"]).await, StatusCode::UNAUTHORIZED, "invalid_token");
     let taken = call(Method::POST, "/v1/auth/signup")

@@ -127,5 +127,5 @@ async fn comments_of_an_account_in_deletion_grace_are_hidden(db: TestDb) {
     let (_, detail) = api.call(&host, Method::GET, &meetup, None).await;
     assert_eq!(detail["comment_count"], 1);
     let (status, body) = api.call(&gone, Method::POST, &path, text("아직 있어요")).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_token");
 }

@@ -308,7 +308,7 @@ async fn deleting_an_account_deletes_the_meetups_it_hosts_at_once(db: TestDb) {
         assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     }
     let (status, body) = api.call(&gone, Method::GET, "/v1/meetups", None).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_token");
 
     // Deleted, not hidden (PRODUCT.md §2): restoring the account does not bring it back.
     db.storage().restore_user(gone.sender.id).await.expect("restore");

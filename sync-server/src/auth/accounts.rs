@@ -131,11 +131,12 @@ impl Auth {
         Ok(())
     }
 
-    /// The signed-in user's account, if it is still live.
+    /// The signed-in user's account, if it is still live. A token of an account deleted since it
+    /// was issued names no one any more: `invalid_token`, as `/v1/sync` and `/v1/chat` say too.
     pub async fn current_user(&self, storage: &dyn Storage, id: UserId) -> Result<User, ApiError> {
         match storage.user_by_id(id).await? {
             Some(user) if user.deleted_at.is_none() => Ok(user),
-            _ => Err(ApiError::Unauthenticated),
+            _ => Err(AuthError::InvalidToken.into()),
         }
     }
 
