@@ -10,6 +10,15 @@ source scripts/setup.sh
 apt_install xvfb xauth webkit2gtk-driver
 # The session's tokens in a real OS keychain: GNOME Keyring on a private D-Bus.
 apt_install gnome-keyring dbus-daemon
+# Redis: the chat tests run two server instances whose rooms fan out through it.
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt_install redis-server
+fi
+if ! (echo > /dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  echo "setup: starting Redis"
+  as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null
+  for _ in $(seq 1 30); do (echo > /dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 1; done
+fi
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version '^2'

@@ -101,7 +101,19 @@ pub struct Config {
     pub media: MediaConfig,
     /// The geocoder place search asks.
     pub geocoder: GeocoderConfig,
+    /// Several instances: the Redis their chat rooms fan out through (none: this instance alone).
+    pub redis: Option<RedisConfig>,
 }
+
+/// Where the instances of one deployment meet: a Redis URL and the pub/sub channel they share.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    pub url: Secret,
+    pub channel: String,
+}
+
+/// The pub/sub channel chat fans out on unless `redis_channel` names another.
+pub const DEFAULT_REDIS_CHANNEL: &str = "mingizuk:chat";
 
 /// One layer as written in the TOML file: every key optional, unknown keys refused.
 #[derive(Debug, Default, Deserialize)]
@@ -118,6 +130,8 @@ struct Layer {
     oauth: Option<social::SocialLayer>,
     media: Option<media::MediaLayer>,
     geocoder: Option<media::GeocoderLayer>,
+    redis_url: Option<Secret>,
+    redis_channel: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +186,8 @@ impl Config {
             oauth: None,
             media: None,
             geocoder: None,
+            redis_url: var("MINGIZUK_REDIS_URL").map(Secret),
+            redis_channel: var("MINGIZUK_REDIS_CHANNEL"),
             allowed_origins: var("MINGIZUK_ALLOWED_ORIGINS")
                 .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()),
         };
@@ -191,6 +207,22 @@ impl Config {
             return Err(ConfigError::Invalid { key: "max_body_bytes", message: "must be above 0".into() });
         }
         let media = media::resolve_media(file_layer.media.as_ref(), env, &data_dir)?;
+        let redis = match env_layer.redis_url.or(file_layer.redis_url) {
+            Some(url) => {
+                if let Err(e) = redis::Client::open(url.expose()) {
+                    return Err(ConfigError::Invalid { key: "redis_url", message: e.to_string() });
+                }
+                let channel = env_layer
+                    .redis_channel
+                    .or(file_layer.redis_channel)
+                    .unwrap_or_else(|| DEFAULT_REDIS_CHANNEL.to_owned());
+                if channel.is_empty() {
+                    return Err(ConfigError::Invalid { key: "redis_channel", message: "must not be empty".into() });
+                }
+                Some(RedisConfig { url, channel })
+            }
+            None => None,
+        };
         Ok(Self {
             listen,
             data_dir,
@@ -203,6 +235,7 @@ impl Config {
             allowed_origins: env_layer.allowed_origins.or(file_layer.allowed_origins).unwrap_or_default(),
             media,
             geocoder: media::resolve_geocoder(file_layer.geocoder.as_ref(), env)?,
+            redis,
         })
     }
 }
@@ -259,6 +292,21 @@ mod tests {
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2") && !debug.contains("s3cret-key"), "{debug}");
         assert!(debug.contains("mysql://app:***@db:3306/mingizuk"), "{debug}");
+    }
+
+    #[test]
+    fn a_redis_url_joins_the_instances_on_a_channel_and_stays_out_of_debug() {
+        assert!(Config::from_sources(None, &HashMap::new()).expect("defaults").redis.is_none());
+        let config = Config::from_sources(
+            Some((Path::new("m.toml"), "redis_channel = \"from-file\"")),
+            &env(&[("MINGIZUK_REDIS_URL", "redis://:hunter2@cache:6379/0")]),
+        )
+        .expect("redis");
+        let redis = config.redis.as_ref().expect("redis configured");
+        assert_eq!((redis.url.expose(), redis.channel.as_str()), ("redis://:hunter2@cache:6379/0", "from-file"));
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let bad = Config::from_sources(None, &env(&[("MINGIZUK_REDIS_URL", "http://cache")]));
+        assert!(matches!(bad, Err(ConfigError::Invalid { key: "redis_url", .. })), "{bad:?}");
     }
 
     #[test]

@@ -55,7 +55,9 @@ impl AppState {
             }
         };
         let sync = Arc::new(crate::sync::Sync::new(storage.clone(), crate::sync::Limits::default()));
-        let chat = Arc::new(crate::chat::Chat::new(storage.clone(), crate::chat::Limits::default()));
+        let chat = crate::chat::Chat::new(storage.clone(), crate::chat::Limits::default(), config.redis.as_ref())
+            .expect("the configuration checked the Redis URL");
+        let chat = Arc::new(chat);
         let places = Arc::new(crate::places::PlaceSearch::new(config.geocoder.clone()));
         Self { config: Arc::new(config), storage, auth: Arc::new(Auth::new(keys)), sync, chat, places }
     }

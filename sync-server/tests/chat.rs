@@ -1,7 +1,8 @@
 //! Meetup chat seen from real WebSocket and HTTP clients on 127.0.0.1, on SQLite and on
 //! MySQL/MariaDB: who may open `/v1/chat`, subscribe and send; live delivery in sequence order;
 //! resends; replay after a reconnect; join and leave messages; the notice; history pages; limits;
-//! and a chaos run where members drop and reconnect while thousands of messages flow.
+//! a chaos run where members drop and reconnect while thousands of messages flow; and two
+//! instances fanning out through Redis.
 
 #[macro_use]
 mod common;
@@ -9,6 +10,8 @@ mod common;
 mod chaos;
 #[path = "chat/client.rs"]
 mod client;
+#[path = "chat/instances.rs"]
+mod instances;
 #[path = "chat/rooms.rs"]
 mod rooms;
 
@@ -16,6 +19,10 @@ use chaos::members_dropping_and_reconnecting_at_random_miss_nothing_while_thousa
 use chrono::Duration;
 use client::{Heard, Server};
 use common::TestDb;
+use instances::{
+    an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
+    members_on_two_instances_hear_each_other_through_redis,
+};
 use mingizuk_server::chat::Limits;
 use rooms::{a_message_sent_after_a_nickname_change_shows_the_new_nickname, an_error_frame_names_the_room_it_is_about};
 use serde_json::{Value, json};
@@ -38,6 +45,8 @@ conformance!(
     members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow,
     an_error_frame_names_the_room_it_is_about,
     a_message_sent_after_a_nickname_change_shows_the_new_nickname,
+    members_on_two_instances_hear_each_other_through_redis,
+    an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
 );
 
 fn seqs(frames: &[Value]) -> Vec<i64> {

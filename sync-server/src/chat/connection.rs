@@ -273,6 +273,7 @@ impl Connection {
                     }
                 }
                 Event::Direct(frame) => socket.feed(Frame::Text(frame)).await?,
+                Event::CatchUp(meetup) => self.catch_up(socket, meetup, i64::MAX).await?,
                 Event::Removed(meetup, why) => {
                     self.access_cache.remove(&meetup);
                     if self.subscribed.remove(&meetup).is_some() {

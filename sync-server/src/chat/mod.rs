@@ -1,9 +1,11 @@
 //! Meetup chat (PRODUCT.md §7, DESIGN.md "Chat"): `GET /v1/chat` is a WebSocket of JSON frames,
 //! opened with the same credentials, tickets and origin check as `/v1/sync`. `rooms` fans stored
-//! messages out in memory, `connection` runs one socket, `frames` holds the frame shapes and
+//! messages out in memory (and, with a Redis URL, through `bus` to the other instances),
+//! `connection` runs one socket, `frames` holds the frame shapes and
 //! `routes` the HTTP routes that change a room (join, leave, notice) or page its history. Messages
 //! are stored before anyone hears of them; who may post is checked here, consistency is storage's.
 
+mod bus;
 mod connection;
 mod frames;
 mod outbox;
@@ -71,8 +73,17 @@ pub struct Chat {
 }
 
 impl Chat {
-    pub fn new(storage: Arc<dyn Storage>, limits: Limits) -> Self {
-        Self { rooms: Arc::new(Rooms::new(storage)), limits }
+    /// One instance's chat; with `bus`, fanned out to and from the other instances on it.
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        limits: Limits,
+        bus: Option<&crate::config::RedisConfig>,
+    ) -> Result<Self, redis::RedisError> {
+        let rooms = Arc::new(Rooms::new(storage));
+        if let Some(bus) = bus {
+            rooms.connect_bus(bus)?;
+        }
+        Ok(Self { rooms, limits })
     }
 }
 

@@ -30,6 +30,9 @@ pub enum Event {
     /// The room sends this connection nothing more, and says why: `not_member` when the user left,
     /// `unknown_meetup` when the meetup was deleted.
     Removed(MeetupId, ErrorCode),
+    /// Something of the room may have been lost on its way here (another instance's event through
+    /// Redis): send the client what storage holds after its last sequence number.
+    CatchUp(MeetupId),
 }
 
 /// The queue filled up: the connection is too slow for its rooms and must reconnect.

@@ -5,16 +5,18 @@
 //! takes the lock writes everything queued meanwhile in one transaction. Each write runs in its own
 //! task, so a client that disconnects mid-write cannot leave a committed message unpublished.
 //!
-//! One process only: several instances would publish through Redis pub/sub, with storage as the
-//! source of truth for replay (not built yet). A subscriber that falls behind is dropped, never
-//! skipped; it replays from its last sequence number when it reconnects.
+//! Several instances: with a bus (`bus.rs`, Redis pub/sub) each publication also goes to the other
+//! instances, which hand it to their subscribers of the room; storage stays the source of truth for
+//! replay. A subscriber that falls behind is dropped, never skipped; it replays from its last
+//! sequence number when it reconnects.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::bus::{Bus, Listener, Shout};
 use super::frames::{self, ErrorCode};
 use super::outbox::locked;
 pub use super::outbox::{Event, Outbox};
@@ -69,10 +71,6 @@ impl Room {
         }
     }
 
-    fn publish_message(&self, message: &ChatMessage) {
-        self.publish(&Event::Message { meetup: self.meetup, seq: message.seq, frame: frames::message(message) });
-    }
-
     /// Stops delivering this room to every connection of `user` (everyone when `None`), telling
     /// each why.
     fn remove(&self, user: Option<UserId>, why: ErrorCode) {
@@ -92,6 +90,8 @@ impl Room {
 pub struct Rooms {
     storage: Arc<dyn Storage>,
     rooms: Mutex<RoomMap>,
+    /// The other instances, when there are any.
+    bus: OnceLock<Bus>,
 }
 
 struct RoomMap {
@@ -102,7 +102,37 @@ struct RoomMap {
 
 impl Rooms {
     pub fn new(storage: Arc<dyn Storage>) -> Self {
-        Self { storage, rooms: Mutex::new(RoomMap { rooms: HashMap::new(), sweep_at: 64 }) }
+        Self { storage, rooms: Mutex::new(RoomMap { rooms: HashMap::new(), sweep_at: 64 }), bus: OnceLock::new() }
+    }
+
+    /// Joins the other instances on `config`'s Redis channel: from now on what this instance
+    /// publishes reaches their subscribers, and theirs reaches ours.
+    pub fn connect_bus(self: &Arc<Self>, config: &crate::config::RedisConfig) -> Result<(), redis::RedisError> {
+        let listener = Arc::new(RemoteRooms(Arc::downgrade(self)));
+        let bus = Bus::start(config, listener)?;
+        // Only the first bus counts; a server connects one at start.
+        let _ = self.bus.set(bus);
+        Ok(())
+    }
+
+    fn shout(&self, shout: Shout) {
+        if let Some(bus) = self.bus.get() {
+            bus.publish(shout);
+        }
+    }
+
+    /// Delivers a stored message to the room's subscribers here and on the other instances.
+    fn publish_message(&self, room: &Room, message: &ChatMessage) {
+        let frame = frames::message(message);
+        if let Some(bus) = self.bus.get() {
+            bus.publish(Shout::Message { meetup: room.meetup, seq: message.seq, frame: frame.as_str().to_owned() });
+        }
+        room.publish(&Event::Message { meetup: room.meetup, seq: message.seq, frame });
+    }
+
+    /// The room of `meetup` if it is live in this instance.
+    fn existing(&self, meetup: MeetupId) -> Option<Arc<Room>> {
+        locked(&self.rooms).rooms.get(&meetup).and_then(Weak::upgrade)
     }
 
     pub fn storage(&self) -> &dyn Storage {
@@ -206,7 +236,7 @@ impl Rooms {
                     for ((message, stored), post) in posted.iter().zip(batch) {
                         // A resend was published when it was first stored.
                         if *stored {
-                            room.publish_message(message);
+                            self.publish_message(room, message);
                         }
                         post.outbox.push(Event::Direct(frames::ack(message)));
                     }
@@ -233,7 +263,8 @@ impl Rooms {
             let joined = rooms.storage.join_meetup(meetup, &user, Utc::now()).await?;
             if let Join::Joined(message) = &joined {
                 locked(&room.departed).remove(&user.id);
-                room.publish_message(message);
+                rooms.shout(Shout::Joined { meetup, user: user.id });
+                rooms.publish_message(&room, message);
             }
             Ok(joined)
         })
@@ -247,8 +278,9 @@ impl Rooms {
             let left = rooms.storage.leave_meetup(meetup, &user).await?;
             if let Leave::Left(message) = &left {
                 locked(&room.departed).insert(user.id);
-                room.publish_message(message);
+                rooms.publish_message(&room, message);
                 room.remove(Some(user.id), ErrorCode::NotMember);
+                rooms.shout(Shout::Left { meetup, user: user.id });
             }
             Ok(left)
         })
@@ -263,7 +295,9 @@ impl Rooms {
     ) -> Result<Option<Notice>, StorageError> {
         self.write(meetup, move |rooms, room| async move {
             let notice = rooms.storage.set_notice(meetup, text.as_deref().map(|text| (text, Utc::now()))).await?;
-            room.publish(&Event::Direct(frames::notice(meetup, notice.as_ref())));
+            let frame = frames::notice(meetup, notice.as_ref());
+            rooms.shout(Shout::Notice { meetup, frame: frame.as_str().to_owned() });
+            room.publish(&Event::Direct(frame));
             Ok(notice)
         })
         .await
@@ -275,6 +309,7 @@ impl Rooms {
         let room = self.room(meetup);
         let _order = room.order.lock().await;
         room.remove(None, ErrorCode::UnknownMeetup);
+        self.shout(Shout::Closed { meetup });
     }
 
     /// Runs `write` under the room's order lock in a task of its own, so that a request dropped
@@ -295,6 +330,46 @@ impl Rooms {
         match task.await {
             Ok(result) => result,
             Err(e) => Err(StorageError::Io(std::io::Error::other(format!("a room write did not finish: {e}")))),
+        }
+    }
+}
+
+/// The rooms as the bus sees them: what another instance published goes to this instance's
+/// subscribers of the room, if it has any (a room nobody here is in is not made for it).
+struct RemoteRooms(Weak<Rooms>);
+
+impl Listener for RemoteRooms {
+    fn hear(&self, shout: Shout) {
+        let Some(rooms) = self.0.upgrade() else { return };
+        let meetup = match &shout {
+            Shout::Message { meetup, .. }
+            | Shout::Notice { meetup, .. }
+            | Shout::Left { meetup, .. }
+            | Shout::Joined { meetup, .. }
+            | Shout::Closed { meetup } => *meetup,
+            Shout::CatchUp => {
+                let live: Vec<Arc<Room>> = locked(&rooms.rooms).rooms.values().filter_map(Weak::upgrade).collect();
+                for room in live {
+                    room.publish(&Event::CatchUp(room.meetup));
+                }
+                return;
+            }
+        };
+        let Some(room) = rooms.existing(meetup) else { return };
+        match shout {
+            // Out of order or twice is fine: each connection fills gaps from storage and skips
+            // what it sent already.
+            Shout::Message { meetup, seq, frame } => room.publish(&Event::Message { meetup, seq, frame: frame.into() }),
+            Shout::Notice { frame, .. } => room.publish(&Event::Direct(frame.into())),
+            Shout::Left { user, .. } => {
+                locked(&room.departed).insert(user);
+                room.remove(Some(user), ErrorCode::NotMember);
+            }
+            Shout::Joined { user, .. } => {
+                locked(&room.departed).remove(&user);
+            }
+            Shout::Closed { .. } => room.remove(None, ErrorCode::UnknownMeetup),
+            Shout::CatchUp => {}
         }
     }
 }

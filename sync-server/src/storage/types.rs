@@ -47,7 +47,7 @@ impl fmt::Display for DocumentId {
 }
 
 /// An account's id: a random UUID chosen by the server, stored hyphenated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct UserId(pub Uuid);
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use mingizuk_server::auth::SignUp;
 use mingizuk_server::chat::{Chat, Limits};
+use mingizuk_server::config::RedisConfig;
 use mingizuk_server::storage::Storage;
 use mingizuk_server::storage::chat::{MeetupId, Sender};
 use mingizuk_server::{AppState, Config};
@@ -41,6 +42,12 @@ pub struct Person {
 
 impl Server {
     pub async fn start(db: &TestDb, limits: Limits) -> Server {
+        Self::start_instance(db.shared(), limits, None).await
+    }
+
+    /// One instance of a deployment: on `storage`, fanning its rooms out through `redis` if given.
+    /// Every instance signs tokens with the same key, so a person's token works on each.
+    pub async fn start_instance(storage: Arc<dyn Storage>, limits: Limits, redis: Option<&RedisConfig>) -> Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         let env: HashMap<String, String> = [
             ("MINGIZUK_DATA_DIR".to_owned(), dir.path().display().to_string()),
@@ -48,8 +55,8 @@ impl Server {
         ]
         .into();
         let config = Config::from_sources(None, &env).expect("configuration");
-        let mut state = AppState::new(config, db.shared());
-        state.chat = Arc::new(Chat::new(db.shared(), limits));
+        let mut state = AppState::new(config, Arc::clone(&storage));
+        state.chat = Arc::new(Chat::new(storage, limits, redis).expect("chat"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let serving = state.clone();

@@ -1,0 +1,192 @@
+//! Two server instances on one database, their rooms fanned out through the real Redis on
+//! 127.0.0.1:6379 (`MINGIZUK_TEST_REDIS_URL` names another): members connected to different
+//! instances hear each other live, the notice, a leave and a deletion cross over, and an instance
+//! cut off from Redis catches up from storage once it is back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::Duration;
+use mingizuk_server::chat::Limits;
+use mingizuk_server::config::{RedisConfig, Secret};
+use mingizuk_server::storage::{self, Storage};
+use rand::Rng;
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::client::{PATIENCE, Server};
+use crate::common::TestDb;
+
+fn redis_url() -> String {
+    std::env::var("MINGIZUK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A channel of this test alone, so tests running at once on one Redis do not hear each other.
+fn channel() -> String {
+    format!("mingizuk:test:{:016x}", rand::rng().random::<u64>())
+}
+
+fn bus(url: String, channel: &str) -> RedisConfig {
+    RedisConfig { url: Secret::new(url), channel: channel.to_owned() }
+}
+
+/// A second handle on the test's database, as another instance would open it.
+async fn reopen(db: &TestDb) -> Arc<dyn Storage> {
+    storage::open(db.url()).await.expect("open the database again")
+}
+
+fn texts(frames: &[Value]) -> Vec<&str> {
+    frames.iter().filter(|f| f["type"] == "message" && f["kind"] == "text").filter_map(|f| f["text"].as_str()).collect()
+}
+
+pub async fn members_on_two_instances_hear_each_other_through_redis(db: TestDb) {
+    let channel = channel();
+    let a = Server::start_instance(db.shared(), Limits::default(), Some(&bus(redis_url(), &channel))).await;
+    let other = reopen(&db).await;
+    let b = Server::start_instance(Arc::clone(&other), Limits::default(), Some(&bus(redis_url(), &channel))).await;
+    let (host, ana) = (a.person("host").await, a.person("ana").await);
+    let meetup = a.meetup(&host, Duration::days(1), None).await;
+    let mut host_chat = a.connect(&host).await;
+    host_chat.subscribe(meetup, 0).await;
+    host_chat.quiet().await;
+
+    // Ana joins through instance B: the host, on A, sees her join message live.
+    assert_eq!(b.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let join = host_chat.next_of("message").await;
+    assert_eq!((join["kind"].as_str(), join["seq"].as_i64()), (Some("join"), Some(1)));
+    let mut ana_chat = b.connect(&ana).await;
+    ana_chat.subscribe(meetup, 0).await;
+    let replay = ana_chat.quiet().await;
+    assert_eq!(replay.iter().filter(|f| f["type"] == "message").count(), 1, "{replay:?}");
+
+    host_chat.say(meetup, "A에서 안녕").await;
+    host_chat.next_of("ack").await;
+    let heard = ana_chat.next_of("message").await;
+    assert_eq!((heard["text"].as_str(), heard["seq"].as_i64()), (Some("A에서 안녕"), Some(2)));
+    ana_chat.say(meetup, "B에서 반가워요").await;
+    let heard = host_chat.next_of("message").await;
+    assert_eq!((heard["text"].as_str(), heard["seq"].as_i64()), (Some("B에서 반가워요"), Some(3)));
+
+    // The host sets the notice on A; Ana, on B, sees it.
+    let notice = json!({ "text": "7시에 정문" });
+    assert_eq!(a.call(&host, "PUT", &format!("/v1/meetups/{meetup}/notice"), Some(notice)).await.0, 200);
+    assert_eq!(ana_chat.next_of("notice").await["notice"]["text"], "7시에 정문");
+
+    // Ana leaves through A: her connection on B stops hearing the room, and says why.
+    assert_eq!(a.call(&ana, "DELETE", &format!("/v1/meetups/{meetup}/members/me"), None).await.0, 204);
+    let error = ana_chat.next_of("error").await;
+    assert_eq!((error["code"].as_str(), error["meetup_id"].as_i64()), (Some("not_member"), Some(meetup)));
+    host_chat.say(meetup, "다음에 봐요").await;
+    host_chat.next_of("ack").await;
+    assert!(texts(&ana_chat.quiet().await).is_empty(), "who left hears no more");
+
+    // The host deletes the meetup through B: the room on A tells the host it is gone.
+    assert_eq!(b.call(&host, "DELETE", &format!("/v1/meetups/{meetup}"), None).await.0, 204);
+    let gone = host_chat.next_of("error").await;
+    assert_eq!((gone["code"].as_str(), gone["meetup_id"].as_i64()), (Some("unknown_meetup"), Some(meetup)));
+    drop(b);
+    other.close().await;
+}
+
+pub async fn an_instance_cut_off_from_redis_catches_up_from_storage_when_back(db: TestDb) {
+    let channel = channel();
+    let proxy = Proxy::start(redis_url()).await;
+    let a = Server::start_instance(db.shared(), Limits::default(), Some(&bus(redis_url(), &channel))).await;
+    let other = reopen(&db).await;
+    let b = Server::start_instance(Arc::clone(&other), Limits::default(), Some(&bus(proxy.url(), &channel))).await;
+    let (host, ana) = (a.person("host").await, a.person("ana").await);
+    let meetup = a.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(a.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let (mut host_chat, mut ana_chat) = (a.connect(&host).await, b.connect(&ana).await);
+    ana_chat.subscribe(meetup, 0).await;
+    ana_chat.quiet().await;
+    host_chat.say(meetup, "하나").await;
+    assert_eq!(ana_chat.next_of("message").await["text"], "하나", "B hears A through Redis");
+
+    // B loses Redis; what A publishes meanwhile never reaches B's subscription.
+    proxy.cut().await;
+    host_chat.say(meetup, "둘").await;
+    host_chat.next_of("ack").await;
+    host_chat.say(meetup, "셋").await;
+    host_chat.next_of("ack").await;
+    assert!(texts(&ana_chat.quiet().await).is_empty(), "nothing arrives while B is cut off");
+
+    // Back: B reconnects and its members catch up from storage, in order, once each.
+    proxy.heal();
+    let mut heard = Vec::new();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while heard.len() < 2 && tokio::time::Instant::now() < deadline {
+        let frame = ana_chat.next_of("message").await;
+        heard.push((frame["seq"].as_i64(), frame["text"].as_str().map(str::to_owned)));
+    }
+    assert_eq!(heard, vec![(Some(3), Some("둘".to_owned())), (Some(4), Some("셋".to_owned()))]);
+    host_chat.say(meetup, "넷").await;
+    let live = ana_chat.next_of("message").await;
+    assert_eq!((live["seq"].as_i64(), live["text"].as_str()), (Some(5), Some("넷")), "and hears live again");
+    assert!(texts(&ana_chat.quiet().await).is_empty(), "nothing twice");
+    drop(b);
+    other.close().await;
+}
+
+/// A TCP relay on 127.0.0.1 in front of Redis that can be cut: while cut it closes every
+/// connection it carries and every new one at once, as a network between an instance and Redis
+/// failing would.
+struct Proxy {
+    address: std::net::SocketAddr,
+    cut: watch::Sender<bool>,
+    /// Connections being relayed.
+    open: Arc<AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let upstream = upstream.trim_start_matches("redis://").trim_end_matches('/').to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+        let address = listener.local_addr().expect("address");
+        let (cut, watch) = watch::channel(false);
+        let open = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&open);
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if *watch.borrow() {
+                    continue; // Dropped: closed at once.
+                }
+                let upstream = upstream.clone();
+                let mut watch = watch.clone();
+                let open = Arc::clone(&counted);
+                open.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = watch.wait_for(|cut| *cut) => {}
+                        }
+                    }
+                    drop(client);
+                    open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Proxy { address, cut, open, _task: task }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://{}", self.address)
+    }
+
+    /// Cuts every connection and returns once all are closed.
+    async fn cut(&self) {
+        self.cut.send_replace(true);
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.open.load(Ordering::SeqCst) > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "the proxy's connections did not close");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    fn heal(&self) {
+        self.cut.send_replace(false);
+    }
+}
