@@ -279,16 +279,15 @@ pub fn plan_import(personal: &Personal, file: &Export) -> Result<ImportPlan, Rul
 pub fn history_csv(personal: &Personal, language: Language) -> String {
     let routine_name = |id: &RoutineId| -> String {
         match (catalog::preset(*id), personal.routines.get(id)) {
-            (Some(p), _) => (if language == Language::Ko { p.name_ko } else { p.name_en }).to_owned(),
+            (Some(p), _) => language.pick(p.name_ko, p.name_en).to_owned(),
             (None, Some(r)) => r.name.clone(),
             (None, None) => String::new(),
         }
     };
     let mut rows: Vec<(Moment, [String; 8])> = Vec::new();
     for c in personal.actions.values() {
-        let action = catalog::action(&c.action)
-            .map(|a| if language == Language::Ko { a.name_ko } else { a.name_en })
-            .unwrap_or(c.action.as_str());
+        let action =
+            catalog::action(&c.action).map(|a| language.pick(a.name_ko, a.name_en)).unwrap_or(c.action.as_str());
         rows.push((
             c.moment,
             [

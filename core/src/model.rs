@@ -138,6 +138,16 @@ pub enum Language {
     En,
 }
 
+impl Language {
+    /// Of a text given in both languages, the one in this language.
+    pub fn pick<'a>(self, ko: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Self::Ko => ko,
+            Self::En => en,
+        }
+    }
+}
+
 /// The account root: settings, main routine, draws and the first day of each device.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Account {

@@ -83,3 +83,9 @@ pub(crate) fn claim_from_db(hash: &[u8], status: i64, body: Vec<u8>) -> Result<K
     let status = u16::try_from(status).map_err(|_| StorageError::Corrupt(format!("kept status {status}")))?;
     Ok(KeyClaim::Kept(KeptResponse { request_hash, status, body }))
 }
+
+/// Both backends' claim loops give up with this after a few rounds in which the key's row changed
+/// between their reads and writes (other requests claiming and releasing it meanwhile).
+pub(crate) fn key_kept_changing() -> StorageError {
+    StorageError::Io(std::io::Error::other("an idempotency key kept changing under its claim"))
+}

@@ -20,41 +20,33 @@ impl Migration {
     }
 }
 
-pub(crate) const SQLITE: &[Migration] = &[
-    Migration { version: 1, name: "initial", sql: include_str!("../../migrations/sqlite/0001_initial.sql") },
-    Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/sqlite/0002_accounts.sql") },
-    Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/sqlite/0003_social_login.sql") },
-    Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/sqlite/0004_account_root.sql") },
-    Migration { version: 5, name: "meetups", sql: include_str!("../../migrations/sqlite/0005_meetups.sql") },
-    Migration {
-        version: 6,
-        name: "idempotency_claims",
-        sql: include_str!("../../migrations/sqlite/0006_idempotency_claims.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "meetups_image_index",
-        sql: include_str!("../../migrations/sqlite/0007_meetups_image_index.sql"),
-    },
-];
+/// Both backends' migrations from one list: each entry is a version, its file's number and its
+/// name, and each backend has its own file of that name (`migrations/<backend>/NNNN_name.sql`), so
+/// a migration added for one backend and not the other does not compile.
+macro_rules! migrations {
+    ($(($version:literal, $number:literal, $name:literal)),* $(,)?) => {
+        pub(crate) const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/sqlite/", $number, "_", $name, ".sql")),
+        }),*];
+        pub(crate) const MYSQL: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/mysql/", $number, "_", $name, ".sql")),
+        }),*];
+    };
+}
 
-pub(crate) const MYSQL: &[Migration] = &[
-    Migration { version: 1, name: "initial", sql: include_str!("../../migrations/mysql/0001_initial.sql") },
-    Migration { version: 2, name: "accounts", sql: include_str!("../../migrations/mysql/0002_accounts.sql") },
-    Migration { version: 3, name: "social_login", sql: include_str!("../../migrations/mysql/0003_social_login.sql") },
-    Migration { version: 4, name: "account_root", sql: include_str!("../../migrations/mysql/0004_account_root.sql") },
-    Migration { version: 5, name: "meetups", sql: include_str!("../../migrations/mysql/0005_meetups.sql") },
-    Migration {
-        version: 6,
-        name: "idempotency_claims",
-        sql: include_str!("../../migrations/mysql/0006_idempotency_claims.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "meetups_image_index",
-        sql: include_str!("../../migrations/mysql/0007_meetups_image_index.sql"),
-    },
-];
+migrations!(
+    (1, "0001", "initial"),
+    (2, "0002", "accounts"),
+    (3, "0003", "social_login"),
+    (4, "0004", "account_root"),
+    (5, "0005", "meetups"),
+    (6, "0006", "idempotency_claims"),
+    (7, "0007", "meetups_image_index"),
+);
 
 /// Given the (version, checksum) rows already in `schema_migrations`, the migrations still to
 /// apply, in order. Refuses a database that recorded an edited file or a version it does not know.

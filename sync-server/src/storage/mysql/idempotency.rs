@@ -8,7 +8,7 @@ use mysql_async::prelude::Queryable;
 use uuid::Uuid;
 
 use super::{ER_DUP_ENTRY, ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, server_code};
-use crate::storage::idempotency::{IdempotencyStore, KeyClaim, RUNNING, claim_from_db};
+use crate::storage::idempotency::{IdempotencyStore, KeyClaim, RUNNING, claim_from_db, key_kept_changing};
 use crate::storage::{StorageError, UserId};
 
 /// Rounds of claim, take over and read before giving up; another round is needed only when the
@@ -80,7 +80,7 @@ impl IdempotencyStore for MySqlStorage {
                 return claim_from_db(&hash, status, body);
             }
         }
-        Err(StorageError::Io(std::io::Error::other("an idempotency key kept changing under its claim")))
+        Err(key_kept_changing())
     }
 
     async fn keep_response(

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::media::unknown_user_or_backend;
 use super::{SqliteStorage, backend};
-use crate::storage::idempotency::{IdempotencyStore, KeyClaim, RUNNING, claim_from_db};
+use crate::storage::idempotency::{IdempotencyStore, KeyClaim, RUNNING, claim_from_db, key_kept_changing};
 use crate::storage::{StorageError, UserId};
 
 /// Rounds of claim, take over and read before giving up; another round is needed only when the
@@ -71,7 +71,7 @@ impl IdempotencyStore for SqliteStorage {
                 return claim_from_db(&hash, status, body);
             }
         }
-        Err(StorageError::Io(std::io::Error::other("an idempotency key kept changing under its claim")))
+        Err(key_kept_changing())
     }
 
     async fn keep_response(
