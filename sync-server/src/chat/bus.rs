@@ -107,12 +107,14 @@ async fn publish(
         let mut connection = connect("publisher", || client.get_multiplexed_async_connection()).await;
         loop {
             if batch.is_empty() {
+                // After a loss the catch-up goes first, without waiting for a new event.
                 if dropped.swap(false, Ordering::Relaxed) {
                     batch.push(Shout::CatchUp);
-                }
-                match receiver.recv().await {
-                    Some(shout) => batch.push(shout),
-                    None => return,
+                } else {
+                    match receiver.recv().await {
+                        Some(shout) => batch.push(shout),
+                        None => return,
+                    }
                 }
                 while batch.len() < PIPELINE {
                     match receiver.try_recv() {
@@ -131,7 +133,8 @@ async fn publish(
             match pipe.exec_async(&mut connection).await {
                 Ok(()) => batch.clear(),
                 Err(e) => {
-                    // Some of the batch may have gone out; the rest goes again after a CatchUp.
+                    // Some of the batch may have gone out; what did not is made up for by the
+                    // catch-up sent first once Redis answers again.
                     tracing::warn!(error = %e, "chat fan-out: publishing to Redis failed; reconnecting");
                     batch.clear();
                     dropped.store(true, Ordering::Relaxed);
