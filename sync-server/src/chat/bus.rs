@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use redis::IntoConnectionInfo;
+use redis::io::tcp::TcpSettings;
+use redis::io::tcp::socket2::TcpKeepalive;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -77,7 +80,12 @@ impl Bus {
     /// URL is checked here; reaching Redis is retried in the background, so an instance starts
     /// and serves its own rooms while Redis is away.
     pub fn start(config: &RedisConfig, listener: Arc<dyn Listener>) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(config.url.expose())?;
+        // No Nagle delay for small pipelined PUBLISHes; keepalive probes, so that a subscription
+        // whose peer vanished without a word (no FIN, no RST) fails within about two minutes and
+        // reconnects instead of waiting for ever.
+        let keepalive = TcpKeepalive::new().with_time(Duration::from_secs(30)).with_interval(Duration::from_secs(10));
+        let tcp = TcpSettings::default().set_nodelay(true).set_keepalive(keepalive);
+        let client = redis::Client::open(config.url.expose().into_connection_info()?.set_tcp_settings(tcp))?;
         let instance = Uuid::new_v4();
         let (queue, receiver) = mpsc::channel(QUEUE);
         let dropped = Arc::new(AtomicBool::new(false));
