@@ -55,6 +55,20 @@ pub enum Shout {
     CatchUp,
 }
 
+impl Shout {
+    /// The room it is about; `None` for a catch-up, which is about every room.
+    pub fn meetup(&self) -> Option<MeetupId> {
+        match self {
+            Self::Message { meetup, .. }
+            | Self::Notice { meetup, .. }
+            | Self::Left { meetup, .. }
+            | Self::Joined { meetup, .. }
+            | Self::Closed { meetup } => Some(*meetup),
+            Self::CatchUp => None,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     /// The instance that published it.

@@ -73,15 +73,15 @@ pub struct Chat {
 }
 
 impl Chat {
-    /// One instance's chat; with `bus`, fanned out to and from the other instances on it.
+    /// One instance's chat; with `redis`, fanned out to and from the other instances on it.
     pub fn new(
         storage: Arc<dyn Storage>,
         limits: Limits,
-        bus: Option<&crate::config::RedisConfig>,
+        redis: Option<&crate::config::RedisConfig>,
     ) -> Result<Self, redis::RedisError> {
         let rooms = Arc::new(Rooms::new(storage));
-        if let Some(bus) = bus {
-            rooms.connect_bus(bus)?;
+        if let Some(redis) = redis {
+            rooms.connect_bus(redis)?;
         }
         Ok(Self { rooms, limits })
     }

@@ -341,19 +341,12 @@ struct RemoteRooms(Weak<Rooms>);
 impl Listener for RemoteRooms {
     fn hear(&self, shout: Shout) {
         let Some(rooms) = self.0.upgrade() else { return };
-        let meetup = match &shout {
-            Shout::Message { meetup, .. }
-            | Shout::Notice { meetup, .. }
-            | Shout::Left { meetup, .. }
-            | Shout::Joined { meetup, .. }
-            | Shout::Closed { meetup } => *meetup,
-            Shout::CatchUp => {
-                let live: Vec<Arc<Room>> = locked(&rooms.rooms).rooms.values().filter_map(Weak::upgrade).collect();
-                for room in live {
-                    room.publish(&Event::CatchUp(room.meetup));
-                }
-                return;
+        let Some(meetup) = shout.meetup() else {
+            let live: Vec<Arc<Room>> = locked(&rooms.rooms).rooms.values().filter_map(Weak::upgrade).collect();
+            for room in live {
+                room.publish(&Event::CatchUp(room.meetup));
             }
+            return;
         };
         let Some(room) = rooms.existing(meetup) else { return };
         match shout {
