@@ -101,19 +101,33 @@ pub struct Config {
     pub media: MediaConfig,
     /// The geocoder place search asks.
     pub geocoder: GeocoderConfig,
-    /// Several instances: the Redis their chat rooms fan out through (none: this instance alone).
+    /// Several instances: the Redis their chat rooms and documents fan out through (none: this
+    /// instance alone).
     pub redis: Option<RedisConfig>,
 }
 
-/// Where the instances of one deployment meet: a Redis URL and the pub/sub channel they share.
+/// Where the instances of one deployment meet: a Redis URL and the prefix of the pub/sub channels
+/// they share.
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
     pub url: Secret,
     pub channel: String,
 }
 
-/// The pub/sub channel chat fans out on unless `redis_channel` names another.
-pub const DEFAULT_REDIS_CHANNEL: &str = "mingizuk:chat";
+impl RedisConfig {
+    /// The channel chat rooms fan out on.
+    pub fn chat_channel(&self) -> String {
+        format!("{}:chat", self.channel)
+    }
+
+    /// The channel documents' changes are announced on.
+    pub fn documents_channel(&self) -> String {
+        format!("{}:docs", self.channel)
+    }
+}
+
+/// The prefix of the pub/sub channels unless `redis_channel` names another.
+pub const DEFAULT_REDIS_CHANNEL: &str = "mingizuk";
 
 /// One layer as written in the TOML file: every key optional, unknown keys refused.
 #[derive(Debug, Default, Deserialize)]

@@ -54,7 +54,9 @@ impl AppState {
                 TokenKeys::ephemeral()
             }
         };
-        let sync = Arc::new(crate::sync::Sync::new(storage.clone(), crate::sync::Limits::default()));
+        let sync = crate::sync::Sync::new(storage.clone(), crate::sync::Limits::default(), config.redis.as_ref())
+            .expect("the configuration checked the Redis URL");
+        let sync = Arc::new(sync);
         let chat = crate::chat::Chat::new(storage.clone(), crate::chat::Limits::default(), config.redis.as_ref())
             .expect("the configuration checked the Redis URL");
         let chat = Arc::new(chat);

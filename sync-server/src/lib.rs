@@ -5,6 +5,7 @@
 //! `main.rs` is glue: it loads the configuration, opens storage and calls [`server::serve`].
 
 pub mod auth;
+mod bus;
 pub mod chat;
 pub mod config;
 pub mod error;

@@ -20,6 +20,7 @@ use chrono::Duration;
 use client::{Heard, Server};
 use common::TestDb;
 use instances::{
+    a_member_who_left_through_another_instance_says_nothing_after_their_leave,
     an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
     members_on_two_instances_hear_each_other_through_redis,
 };
@@ -47,6 +48,7 @@ conformance!(
     a_message_sent_after_a_nickname_change_shows_the_new_nickname,
     members_on_two_instances_hear_each_other_through_redis,
     an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
+    a_member_who_left_through_another_instance_says_nothing_after_their_leave,
 );
 
 fn seqs(frames: &[Value]) -> Vec<i64> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use common::TestDb;
-use mingizuk_server::storage::chat::{MeetupId, MessageKind, NewMessage, Sender};
+use mingizuk_server::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Posted, Sender};
 use mingizuk_server::storage::meetups::{Join, Leave};
 use mingizuk_server::storage::{NewUser, Storage, StorageError, UserId};
 
@@ -26,6 +26,7 @@ conformance!(
     purging_an_account_removes_the_meetups_it_hosts_and_leaves_its_messages_elsewhere_without_a_sender,
     a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once,
     batches_of_many_rooms_at_once_keep_each_rooms_sequence_and_outcome,
+    a_batch_stores_members_messages_only_and_nothing_after_the_end,
     the_notice_is_set_replaced_and_removed,
 );
 
@@ -42,6 +43,15 @@ async fn person(storage: &dyn Storage, name: &str) -> Sender {
 
 async fn meetup(storage: &dyn Storage, host: &Sender, member_limit: Option<u32>, ends_in: Duration) -> MeetupId {
     common::meetup(storage, host.id, member_limit, ends_in).await
+}
+
+/// A batch outcome as (message, stored now), for a message that was stored now or before.
+fn acked(posted: &Posted) -> (&ChatMessage, bool) {
+    match posted {
+        Posted::Stored(message) => (message, true),
+        Posted::Resent(message) => (message, false),
+        refused => panic!("refused: {refused:?}"),
+    }
 }
 
 fn text<'a>(meetup: MeetupId, sender: &'a Sender, client_id: uuid::Uuid, text: &'a str) -> NewMessage<'a> {
@@ -201,18 +211,20 @@ async fn a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once(d
     let (first, second) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
     let batch = [text(id, &host, first, "하나"), text(id, &host, second, "둘"), text(id, &host, first, "하나")];
     let posted = storage.post_messages(&batch).await.expect("post a batch");
+    let posted: Vec<(&ChatMessage, bool)> = posted.iter().map(acked).collect();
     let summary: Vec<(i64, bool, &str)> = posted.iter().map(|(m, stored)| (m.seq, *stored, m.text.as_str())).collect();
     assert_eq!(summary, vec![(1, true, "하나"), (2, true, "둘"), (1, false, "하나")]);
     let third = uuid::Uuid::new_v4();
     let mixed = [text(id, &host, second, "둘"), text(id, &host, third, "셋"), text(id, &host, second, "둘")];
     let again = storage.post_messages(&mixed).await.expect("a batch with a resend");
+    let again: Vec<(&ChatMessage, bool)> = again.iter().map(acked).collect();
     let summary: Vec<(i64, bool)> = again.iter().map(|(m, stored)| (m.seq, *stored)).collect();
     assert_eq!(summary, vec![(2, false), (3, true), (2, false)]);
     let read = storage.messages_after(id, 0, 50).await.expect("read");
     assert_eq!(read.len(), 3);
     // What a batch reports is what is stored, ids included.
-    assert_eq!((&posted[0].0, &posted[1].0, &again[1].0), (&read[0], &read[1], &read[2]));
-    assert_eq!(again[0].0, read[1]);
+    assert_eq!((posted[0].0, posted[1].0, again[1].0), (&read[0], &read[1], &read[2]));
+    assert_eq!(again[0].0, &read[1]);
     let gone = storage.post_messages(&[text(9_999, &host, uuid::Uuid::new_v4(), "x")]).await;
     assert!(matches!(gone, Err(StorageError::UnknownMeetup)), "{gone:?}");
 }
@@ -240,6 +252,7 @@ async fn batches_of_many_rooms_at_once_keep_each_rooms_sequence_and_outcome(db: 
                         text(room, &host, again, &bodies[0]),
                     ];
                     let posted = storage.post_messages(&batch).await.expect("post a batch");
+                    let posted: Vec<(&ChatMessage, bool)> = posted.iter().map(acked).collect();
                     let summary: Vec<(i64, bool, &str)> =
                         posted.iter().map(|(m, stored)| (m.meetup_id, *stored, m.text.as_str())).collect();
                     assert_eq!(
@@ -267,6 +280,35 @@ async fn batches_of_many_rooms_at_once_keep_each_rooms_sequence_and_outcome(db: 
         assert_eq!(messages.iter().map(|m| m.text.as_str()).collect::<BTreeSet<_>>().len(), 48, "each once");
         assert!(messages.iter().all(|m| m.meetup_id == room && m.id > 0));
     }
+}
+
+/// The relay checked membership when a send arrived; storage checks it again as it stores the
+/// message, so one from a member who left meanwhile (through another instance, say) never follows
+/// their leave message, and none is stored once the meetup has ended.
+async fn a_batch_stores_members_messages_only_and_nothing_after_the_end(db: TestDb) {
+    let storage = db.storage();
+    let (host, ana, bob) = (person(storage, "host").await, person(storage, "ana").await, person(storage, "bob").await);
+    let id = meetup(storage, &host, None, Duration::days(1)).await;
+    storage.join_meetup(id, &ana, Utc::now()).await.expect("join");
+    let (hers, his, again) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let batch = [text(id, &ana, hers, "안녕"), text(id, &bob, his, "끼어들기"), text(id, &host, again, "반가워요")];
+    let posted = storage.post_messages(&batch).await.expect("post a batch");
+    assert!(matches!(&posted[0], Posted::Stored(m) if m.seq == 2), "{posted:?}");
+    assert_eq!(posted[1], Posted::NotMember, "who never joined");
+    assert!(matches!(&posted[2], Posted::Stored(m) if m.seq == 3), "numbers skip no refused message");
+
+    assert!(matches!(storage.leave_meetup(id, &ana).await.expect("leave"), Leave::Left(m) if m.seq == 4));
+    let batch = [text(id, &ana, hers, "안녕"), text(id, &ana, uuid::Uuid::new_v4(), "잘 있어요")];
+    let posted = storage.post_messages(&batch).await.expect("post after the leave");
+    assert!(matches!(&posted[0], Posted::Resent(m) if m.seq == 2), "a resend of what she said before: {posted:?}");
+    assert_eq!(posted[1], Posted::NotMember, "who left");
+    let stored = storage.messages_after(id, 0, 50).await.expect("read");
+    assert_eq!(stored.last().map(|m| (m.seq, m.kind)), Some((4, MessageKind::Leave)), "nothing after her leave");
+
+    let ended = meetup(storage, &host, None, Duration::seconds(-1)).await;
+    let posted = storage.post_messages(&[text(ended, &host, uuid::Uuid::new_v4(), "늦었다")]).await.expect("post");
+    assert_eq!(posted, vec![Posted::Ended]);
+    assert!(storage.messages_after(ended, 0, 50).await.expect("read").is_empty());
 }
 
 async fn the_notice_is_set_replaced_and_removed(db: TestDb) {

@@ -28,11 +28,8 @@ pub enum Backend {
     MySql,
 }
 
-/// The MariaDB/MySQL server tests create databases on (root, no password) unless
-/// `MINGIZUK_TEST_MYSQL_URL` names another, without a database path.
-pub fn mysql_admin_url() -> String {
-    std::env::var("MINGIZUK_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
-}
+/// The MariaDB/MySQL server tests create databases on (see `storage::test_mysql_admin_url`).
+pub use mingizuk_server::storage::test_mysql_admin_url as mysql_admin_url;
 
 /// A fresh database: a SQLite file in a temporary folder, or a throwaway MySQL database dropped
 /// by [`TestDb::drop_database`].
@@ -94,16 +91,28 @@ impl TestServer {
 
     /// A server on a given address (to come back where a stopped one was) with a given key.
     pub async fn start_at(db: &TestDb, jwt_secret: &str, address: &str) -> TestServer {
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+        Self::start_on(db, listener, jwt_secret, Vec::new()).await
+    }
+
+    /// A server on `listener` with `env` added to its configuration (a provider's settings, say).
+    pub async fn start_on(
+        db: &TestDb,
+        listener: tokio::net::TcpListener,
+        jwt_secret: &str,
+        env: Vec<(String, String)>,
+    ) -> TestServer {
         // The server's own files (uploaded images) go to the database's temporary folder.
         let data = db.dir.path().join("server-data");
-        let env = [
+        let mut vars: std::collections::HashMap<String, String> = [
             ("MINGIZUK_JWT_SECRET".to_owned(), jwt_secret.to_owned()),
             ("MINGIZUK_DATA_DIR".to_owned(), data.display().to_string()),
-        ];
-        let config = Config::from_sources(None, &env.into_iter().collect()).unwrap();
+        ]
+        .into();
+        vars.extend(env);
+        let config = Config::from_sources(None, &vars).unwrap();
         let storage = storage::open(&db.url).await.unwrap();
         let state = AppState::new(config, storage.clone());
-        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

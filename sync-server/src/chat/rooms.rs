@@ -10,7 +10,7 @@
 //! replay. A subscriber that falls behind is dropped, never skipped; it replays from its last
 //! sequence number when it reconnects.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use chrono::Utc;
@@ -20,7 +20,7 @@ use super::bus::{Bus, Listener, Shout};
 use super::frames::{self, ErrorCode};
 use super::outbox::locked;
 pub use super::outbox::{Event, Outbox};
-use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Notice, Sender};
+use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Notice, Posted, Sender};
 use crate::storage::meetups::{Join, Leave};
 use crate::storage::{Storage, StorageError, UserId};
 
@@ -50,10 +50,6 @@ pub struct Room {
     order: tokio::sync::Mutex<()>,
     pending: Mutex<Pending>,
     subscribers: Mutex<HashMap<u64, Arc<Outbox>>>,
-    /// Who left the meetup through this room (and has not joined again). A send is checked for
-    /// membership before it is queued; a leave that commits between that check and the group
-    /// commit is caught here, so nothing from someone who left follows their leave message.
-    departed: Mutex<HashSet<UserId>>,
 }
 
 impl Room {
@@ -91,7 +87,7 @@ pub struct Rooms {
     storage: Arc<dyn Storage>,
     rooms: Mutex<RoomMap>,
     /// The other instances, when there are any.
-    bus: OnceLock<Bus>,
+    bus: OnceLock<Bus<Shout>>,
 }
 
 struct RoomMap {
@@ -105,11 +101,12 @@ impl Rooms {
         Self { storage, rooms: Mutex::new(RoomMap { rooms: HashMap::new(), sweep_at: 64 }), bus: OnceLock::new() }
     }
 
-    /// Joins the other instances on `config`'s Redis channel: from now on what this instance
+    /// Joins the other instances on `config`'s chat channel: from now on what this instance
     /// publishes reaches their subscribers, and theirs reaches ours.
     pub fn connect_bus(self: &Arc<Self>, config: &crate::config::RedisConfig) -> Result<(), redis::RedisError> {
         let listener = Arc::new(RemoteRooms(Arc::downgrade(self)));
-        let bus = Bus::start(config, listener)?;
+        let channel = crate::bus::Channel { url: &config.url, name: config.chat_channel(), what: "chat" };
+        let bus = Bus::start(channel, listener)?;
         // Only the first bus counts; a server connects one at start.
         let _ = self.bus.set(bus);
         Ok(())
@@ -153,7 +150,6 @@ impl Rooms {
             order: tokio::sync::Mutex::new(()),
             pending: Mutex::new(Pending::default()),
             subscribers: Mutex::new(HashMap::new()),
-            departed: Mutex::new(HashSet::new()),
         });
         map.rooms.insert(meetup, Arc::downgrade(&room));
         room
@@ -205,21 +201,11 @@ impl Rooms {
         }
     }
 
-    async fn commit(&self, room: &Room, mut queued: Vec<Post>) {
-        {
-            let departed = locked(&room.departed);
-            queued.retain(|post| {
-                let left = departed.contains(&post.sender.id);
-                if left {
-                    post.outbox.push(Event::Direct(frames::error(
-                        ErrorCode::NotMember,
-                        Some(room.meetup),
-                        Some(post.client_id),
-                    )));
-                }
-                !left
-            });
-        }
+    /// Stores `queued` and publishes what was stored. A send was checked for membership before it
+    /// was queued, with an answer up to `ACCESS_FRESH` old; storage checks again in the transaction
+    /// that stores it, so nothing from someone who left follows their leave message, whichever
+    /// instance the leave went through.
+    async fn commit(&self, room: &Room, queued: Vec<Post>) {
         for batch in queued.chunks(MAX_BATCH) {
             let new: Vec<NewMessage<'_>> = batch
                 .iter()
@@ -233,12 +219,22 @@ impl Rooms {
                 .collect();
             match self.storage.post_messages(&new).await {
                 Ok(posted) => {
-                    for ((message, stored), post) in posted.iter().zip(batch) {
-                        // A resend was published when it was first stored.
-                        if *stored {
-                            self.publish_message(room, message);
-                        }
-                        post.outbox.push(Event::Direct(frames::ack(message)));
+                    for (posted, post) in posted.iter().zip(batch) {
+                        let reply = match posted {
+                            Posted::Stored(message) => {
+                                self.publish_message(room, message);
+                                frames::ack(message)
+                            }
+                            // A resend was published when it was first stored.
+                            Posted::Resent(message) => frames::ack(message),
+                            Posted::NotMember => {
+                                frames::error(ErrorCode::NotMember, Some(room.meetup), Some(post.client_id))
+                            }
+                            Posted::Ended => {
+                                frames::error(ErrorCode::MeetupEnded, Some(room.meetup), Some(post.client_id))
+                            }
+                        };
+                        post.outbox.push(Event::Direct(reply));
                     }
                 }
                 Err(e) => {
@@ -262,8 +258,6 @@ impl Rooms {
         self.write(meetup, move |rooms, room| async move {
             let joined = rooms.storage.join_meetup(meetup, &user, Utc::now()).await?;
             if let Join::Joined(message) = &joined {
-                locked(&room.departed).remove(&user.id);
-                rooms.shout(Shout::Joined { meetup, user: user.id });
                 rooms.publish_message(&room, message);
             }
             Ok(joined)
@@ -277,7 +271,6 @@ impl Rooms {
         self.write(meetup, move |rooms, room| async move {
             let left = rooms.storage.leave_meetup(meetup, &user).await?;
             if let Leave::Left(message) = &left {
-                locked(&room.departed).insert(user.id);
                 rooms.publish_message(&room, message);
                 room.remove(Some(user.id), ErrorCode::NotMember);
                 rooms.shout(Shout::Left { meetup, user: user.id });
@@ -338,7 +331,7 @@ impl Rooms {
 /// subscribers of the room, if it has any (a room nobody here is in is not made for it).
 struct RemoteRooms(Weak<Rooms>);
 
-impl Listener for RemoteRooms {
+impl Listener<Shout> for RemoteRooms {
     fn hear(&self, shout: Shout) {
         let Some(rooms) = self.0.upgrade() else { return };
         let Some(meetup) = shout.meetup() else {
@@ -354,13 +347,7 @@ impl Listener for RemoteRooms {
             // what it sent already.
             Shout::Message { meetup, seq, frame } => room.publish(&Event::Message { meetup, seq, frame: frame.into() }),
             Shout::Notice { frame, .. } => room.publish(&Event::Direct(frame.into())),
-            Shout::Left { user, .. } => {
-                locked(&room.departed).insert(user);
-                room.remove(Some(user), ErrorCode::NotMember);
-            }
-            Shout::Joined { user, .. } => {
-                locked(&room.departed).remove(&user);
-            }
+            Shout::Left { user, .. } => room.remove(Some(user), ErrorCode::NotMember),
             Shout::Closed { .. } => room.remove(None, ErrorCode::UnknownMeetup),
             Shout::CatchUp => {}
         }

@@ -171,6 +171,47 @@ pub struct RoomAccess {
     pub ends_at: DateTime<Utc>,
 }
 
+impl RoomAccess {
+    /// Why a text message of this user may not be stored at `now`, if it may not.
+    pub(crate) fn refusal(&self, now: DateTime<Utc>) -> Option<Posted> {
+        if !self.member {
+            Some(Posted::NotMember)
+        } else if self.ends_at <= now {
+            Some(Posted::Ended)
+        } else {
+            None
+        }
+    }
+}
+
+/// A user's standing in a meetup as both backends read it (binds: user, meetup): the host's id,
+/// the end, and whether the user is in the member list.
+pub(crate) const ROOM_ACCESS: &str = "SELECT m.host_user_id, m.ends_at, \
+     EXISTS (SELECT 1 FROM meetup_members mm WHERE mm.meetup_id = m.id AND mm.user_id = ?) \
+     FROM meetups m WHERE m.id = ?";
+
+/// A row of `ROOM_ACCESS`.
+pub(crate) type AccessRow = (String, i64, i64);
+
+/// `user`'s standing from a row of `ROOM_ACCESS`.
+pub(crate) fn access_from_row((host, ends_at, member): AccessRow, user: UserId) -> Result<RoomAccess, StorageError> {
+    let host = host == user.to_db();
+    Ok(RoomAccess { member: member != 0 || host, host, ends_at: time_from_db(ends_at)? })
+}
+
+/// What became of one message of a batch (`ChatStore::post_messages`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Posted {
+    /// Stored now.
+    Stored(ChatMessage),
+    /// This (sender, client id) was stored before: that message, not stored again.
+    Resent(ChatMessage),
+    /// Not stored: the sender is not a member of the meetup (any more).
+    NotMember,
+    /// Not stored: the meetup has ended, its room is read-only.
+    Ended,
+}
+
 /// The chat module's storage calls. Both backends implement it; the conformance suite checks them.
 #[async_trait]
 pub trait ChatStore: Send + Sync {
@@ -182,10 +223,14 @@ pub trait ChatStore: Send + Sync {
     /// Membership is the caller's check (`room_access`), made just before.
     async fn post_message(&self, new: &NewMessage<'_>) -> Result<(ChatMessage, bool), StorageError>;
 
-    /// Appends several messages in one transaction, in the order given (the relay's group commit:
-    /// one commit for everything queued while the previous one was being written). Each comes back
-    /// as `post_message` reports it; one failure stores none of them.
-    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError>;
+    /// Appends several members' text messages in one transaction, in the order given (the relay's
+    /// group commit: one commit for everything queued while the previous one was being written),
+    /// and says what became of each. Unlike `post_message`, membership and the meetup's end are
+    /// checked here, inside the transaction that stores the message, so a message can never follow
+    /// its sender's leave, whichever instance the leave went through: a resend comes back as
+    /// stored before, a message from someone who is not a member now or after the end is refused.
+    /// `UnknownMeetup` (nothing stored) if a meetup is gone; one failure stores none of them.
+    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Posted>, StorageError>;
 
     /// The meetup's notice, if it has one. `UnknownMeetup` if it does not exist.
     async fn notice(&self, meetup: MeetupId) -> Result<Option<Notice>, StorageError>;

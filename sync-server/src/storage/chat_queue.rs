@@ -7,10 +7,10 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::StorageError;
-use super::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
+use super::chat::{MeetupId, MessageKind, NewMessage, Posted, Sender};
 
-/// What one batch stored, in its order (see `ChatStore::post_messages`).
-pub(crate) type Posted = Result<Vec<(ChatMessage, bool)>, StorageError>;
+/// What became of one batch's messages, in its order (see `ChatStore::post_messages`).
+pub(crate) type Answer = Result<Vec<Posted>, StorageError>;
 
 /// A message to store, owned so it can wait in the queue.
 pub(crate) struct QueuedMessage {
@@ -46,12 +46,12 @@ impl QueuedMessage {
 /// One room's batch and where its outcome goes.
 pub(crate) struct Batch {
     pub(crate) messages: Vec<QueuedMessage>,
-    done: oneshot::Sender<Posted>,
+    done: oneshot::Sender<Answer>,
 }
 
 impl Batch {
     /// Answers the room that queued this batch (it may have stopped waiting: nothing to do then).
-    pub(crate) fn answer(self, posted: Posted) {
+    pub(crate) fn answer(self, posted: Answer) {
         let _ = self.done.send(posted);
     }
 }
@@ -70,7 +70,7 @@ impl ChatQueue {
     }
 
     /// Queues a room's batch; returns once the writer committed it (or failed to).
-    pub(crate) async fn post(&self, batch: &[NewMessage<'_>]) -> Posted {
+    pub(crate) async fn post(&self, batch: &[NewMessage<'_>]) -> Answer {
         let (done, answer) = oneshot::channel();
         let messages = batch.iter().map(QueuedMessage::of).collect();
         self.queue.send(Batch { messages, done }).map_err(|_| stopped())?;

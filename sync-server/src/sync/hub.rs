@@ -4,14 +4,22 @@
 //! under its lock; the lock is held across the storage write, and a failed write drops the
 //! document from memory (the next use reloads what storage has), so no peer is ever told about a
 //! change the database does not hold.
+//!
+//! Several instances: with a bus (`crate::bus`, Redis pub/sub) each instance announces the
+//! documents it stored changes of, and the others that hold one in memory read its new chunks from
+//! storage and wake their connections syncing it, so a user's devices on different instances hear
+//! each other live. An announcement lost on the way only delays that until the next one, a
+//! reconnect, or the catch-up after an outage the bus can see.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, ChangeHash};
 use tokio::sync::{Mutex, Notify};
 
+use super::fanout::{DocShout, RemoteDocs};
+use crate::bus::{Bus, Channel};
 use crate::storage::{ChunkKey, Claim, ContentHash, DocumentId, Storage, StorageError, UserId};
 
 /// Incremental chunks a document gathers on the server before it is compacted into a snapshot.
@@ -119,6 +127,7 @@ struct DocState {
     subscribers: HashMap<u64, Arc<Signal>>,
 }
 
+#[derive(Default)]
 struct Loaded {
     doc: Automerge,
     owner: Option<UserId>,
@@ -135,11 +144,35 @@ pub struct Applied {
 pub struct Hub {
     storage: Arc<dyn Storage>,
     docs: StdMutex<HashMap<DocumentId, Arc<DocEntry>>>,
+    /// The other instances, when there are any.
+    bus: OnceLock<Bus<DocShout>>,
 }
 
 impl Hub {
     pub fn new(storage: Arc<dyn Storage>) -> Self {
-        Self { storage, docs: StdMutex::new(HashMap::new()) }
+        Self { storage, docs: StdMutex::new(HashMap::new()), bus: OnceLock::new() }
+    }
+
+    /// Joins the other instances on `config`'s documents channel: from now on each instance hears
+    /// which documents the others stored changes of.
+    pub fn connect_bus(self: &Arc<Self>, config: &crate::config::RedisConfig) -> Result<(), redis::RedisError> {
+        let listener = Arc::new(RemoteDocs::new(self));
+        let channel = Channel { url: &config.url, name: config.documents_channel(), what: "documents" };
+        // Only the first bus counts; a server connects one at start.
+        let _ = self.bus.set(Bus::start(channel, listener)?);
+        Ok(())
+    }
+
+    /// The entries in memory: all, or the one of `id`.
+    pub(super) fn resident_entries(&self, id: Option<&DocumentId>) -> Vec<Arc<DocEntry>> {
+        let docs = match self.docs.lock() {
+            Ok(docs) => docs,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match id {
+            Some(id) => docs.get(id).cloned().into_iter().collect(),
+            None => docs.values().cloned().collect(),
+        }
     }
 
     /// How many documents are in memory.
@@ -212,6 +245,9 @@ impl Hub {
                     subscriber.mark(&entry.id);
                 }
             }
+            if let Some(bus) = self.bus.get() {
+                bus.publish(DocShout::Changed { doc: entry.id.as_str().to_owned() });
+            }
         }
         subscribers.insert(conn, signal.clone());
         Ok(Applied { reply: loaded.doc.generate_sync_message(peer).map(sync::Message::encode) })
@@ -261,17 +297,56 @@ impl Hub {
     }
 
     async fn load(&self, id: &DocumentId) -> Result<Loaded, DocError> {
-        let owner = self.storage.document_owner(id).await?;
-        let mut doc = Automerge::new();
-        let mut keys = Vec::new();
-        if owner.is_some() {
-            for chunk in self.storage.load_chunks(id).await? {
-                doc.load_incremental(&chunk.bytes)
-                    .map_err(|e| StorageError::Corrupt(format!("document {id}, chunk {:?}: {e}", chunk.key)))?;
-                keys.push(chunk.key);
+        let mut loaded = Loaded::default();
+        self.load_new_chunks(id, &mut loaded).await?;
+        Ok(loaded)
+    }
+
+    /// Reads the chunks of the document that `loaded` lacks (another instance stored them) and
+    /// applies them; whether that changed its heads.
+    async fn load_new_chunks(&self, id: &DocumentId, loaded: &mut Loaded) -> Result<bool, DocError> {
+        if loaded.owner.is_none() {
+            loaded.owner = self.storage.document_owner(id).await?;
+            if loaded.owner.is_none() {
+                return Ok(false);
             }
         }
-        Ok(Loaded { doc, owner, chunks: keys })
+        let before = loaded.doc.get_heads();
+        for chunk in self.storage.load_chunks(id).await? {
+            if loaded.chunks.contains(&chunk.key) {
+                continue;
+            }
+            loaded
+                .doc
+                .load_incremental(&chunk.bytes)
+                .map_err(|e| StorageError::Corrupt(format!("document {id}, chunk {:?}: {e}", chunk.key)))?;
+            loaded.chunks.push(chunk.key);
+        }
+        Ok(loaded.doc.get_heads() != before)
+    }
+
+    /// Brings a document in memory up to what storage holds (another instance stored changes of
+    /// it) and wakes the connections syncing it if that changed anything.
+    pub(super) async fn refresh(&self, entry: &DocEntry) {
+        let mut state = entry.state.lock().await;
+        let DocState { loaded: slot, subscribers } = &mut *state;
+        let changed = match slot.as_mut() {
+            // Its next use loads it from storage whole.
+            None => true,
+            Some(loaded) => match self.load_new_chunks(&entry.id, loaded).await {
+                Ok(changed) => changed,
+                Err(e) => {
+                    tracing::warn!(doc = %entry.id, error = %e, "reading another instance's changes failed");
+                    *slot = None;
+                    true
+                }
+            },
+        };
+        if changed {
+            for subscriber in subscribers.values() {
+                subscriber.mark(&entry.id);
+            }
+        }
     }
 
     /// Stores what changed since `before`, claiming the document for `user` if nobody has.

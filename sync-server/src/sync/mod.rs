@@ -6,6 +6,7 @@
 //! both against the rule that a peer is never told about a change the database does not hold.
 
 mod connection;
+mod fanout;
 mod hub;
 mod tickets;
 
@@ -43,13 +44,19 @@ pub struct Sync {
 }
 
 impl Sync {
-    pub fn new(storage: Arc<dyn crate::storage::Storage>, limits: Limits) -> Self {
-        Self {
-            hub: Arc::new(Hub::new(storage)),
-            tickets: Tickets::default(),
-            limits,
-            peer_id: format!("mingizuk-server-{}", uuid::Uuid::new_v4().simple()),
+    /// One instance's document sync; with `redis`, its documents' changes announced to and from
+    /// the other instances on it.
+    pub fn new(
+        storage: Arc<dyn crate::storage::Storage>,
+        limits: Limits,
+        redis: Option<&crate::config::RedisConfig>,
+    ) -> Result<Self, redis::RedisError> {
+        let hub = Arc::new(Hub::new(storage));
+        if let Some(redis) = redis {
+            hub.connect_bus(redis)?;
         }
+        let peer_id = format!("mingizuk-server-{}", uuid::Uuid::new_v4().simple());
+        Ok(Self { hub, tickets: Tickets::default(), limits, peer_id })
     }
 }
 

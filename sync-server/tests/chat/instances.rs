@@ -1,7 +1,8 @@
 //! Two server instances on one database, their rooms fanned out through the real Redis on
 //! 127.0.0.1:6379 (`MINGIZUK_TEST_REDIS_URL` names another): members connected to different
-//! instances hear each other live, the notice, a leave and a deletion cross over, and an instance
-//! cut off from Redis catches up from storage once it is back.
+//! instances hear each other live, the notice, a leave and a deletion cross over, an instance
+//! cut off from Redis catches up from storage once it is back, and a member who left through one
+//! instance cannot have a message stored after their leave through another.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Duration;
 use mingizuk_server::chat::Limits;
 use mingizuk_server::config::{RedisConfig, Secret};
+use mingizuk_server::storage::chat::MessageKind;
 use mingizuk_server::storage::{self, Storage};
 use rand::Rng;
 use serde_json::{Value, json};
@@ -132,6 +134,43 @@ pub async fn an_instance_cut_off_from_redis_catches_up_from_storage_when_back(db
     assert_eq!((live["seq"].as_i64(), live["text"].as_str()), (Some(5), Some("넷")), "and hears live again");
     assert!(texts(&ana_chat.quiet().await).is_empty(), "nothing twice");
     assert_eq!(texts(&host_chat.quiet().await), vec!["넷"], "nothing twice");
+    drop(b);
+    other.close().await;
+}
+
+/// The worst case for a leave: two instances without Redis, so the one holding a member's send
+/// hears nothing of the leave another committed, and its membership answer for her is fresh.
+/// Storage checks membership as it stores the send: it is refused, nothing follows her leave.
+pub async fn a_member_who_left_through_another_instance_says_nothing_after_their_leave(db: TestDb) {
+    let a = Server::start_instance(db.shared(), Limits::default(), None).await;
+    let other = reopen(&db).await;
+    let b = Server::start_instance(Arc::clone(&other), Limits::default(), None).await;
+    let (host, ana) = (a.person("host").await, a.person("ana").await);
+    let meetup = a.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(a.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let mut ana_chat = a.connect(&ana).await;
+    ana_chat.subscribe(meetup, 0).await;
+    ana_chat.quiet().await;
+    ana_chat.say(meetup, "곧 갈게요").await;
+    ana_chat.next_of("ack").await;
+
+    assert_eq!(b.call(&ana, "DELETE", &format!("/v1/meetups/{meetup}/members/me"), None).await.0, 204);
+    let late = ana_chat.say(meetup, "아직 있어요?").await;
+    let answer = loop {
+        let frame = ana_chat.next().await;
+        if frame["type"] != "message" {
+            break frame;
+        }
+    };
+    assert_eq!(
+        (answer["type"].as_str(), answer["code"].as_str(), answer["meetup_id"].as_i64()),
+        (Some("error"), Some("not_member"), Some(meetup)),
+        "{answer}"
+    );
+    assert_eq!(answer["client_id"].as_str(), Some(late.to_string().as_str()));
+    let stored = other.messages_after(meetup, 0, 50).await.expect("read the room");
+    let kinds: Vec<(i64, MessageKind)> = stored.iter().map(|m| (m.seq, m.kind)).collect();
+    assert_eq!(kinds, vec![(1, MessageKind::Join), (2, MessageKind::Text), (3, MessageKind::Leave)]);
     drop(b);
     other.close().await;
 }

@@ -41,7 +41,7 @@ pub async fn server_with(limits: Limits) -> Server {
     let config = Config::from_sources(None, &env).expect("configuration");
     let storage = storage::open(config.database_url.expose()).await.expect("open SQLite");
     let mut state = AppState::new(config, storage.clone());
-    state.sync = Arc::new(Sync::new(storage, limits));
+    state.sync = Arc::new(Sync::new(storage, limits, None).expect("sync"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let serving = state.clone();

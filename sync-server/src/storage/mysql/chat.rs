@@ -8,10 +8,9 @@ use mysql_async::{Transaction, TxOpts};
 
 use super::{MySqlStorage, backend, retrying};
 use crate::storage::chat::{
-    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, Notice, RoomAccess,
-    message_from_row, notice_from_row, notice_to_row,
+    AccessRow, ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, Notice,
+    Posted, ROOM_ACCESS, RoomAccess, access_from_row, message_from_row, notice_from_row, notice_to_row,
 };
-use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId, now_millis};
 
 /// What `insert_message` did.
@@ -90,20 +89,8 @@ pub(super) async fn insert_message(
 impl ChatStore for MySqlStorage {
     async fn room_access(&self, meetup: MeetupId, user: UserId) -> Result<Option<RoomAccess>, StorageError> {
         let mut conn = self.conn().await?;
-        let row: Option<(String, i64, i64)> = conn
-            .exec_first(
-                "SELECT m.host_user_id, m.ends_at,
-                        EXISTS (SELECT 1 FROM meetup_members mm WHERE mm.meetup_id = m.id AND mm.user_id = ?)
-                 FROM meetups m WHERE m.id = ?",
-                (user.to_db(), meetup),
-            )
-            .await
-            .map_err(backend)?;
-        row.map(|(host, ends_at, member)| {
-            let host = host == user.to_db();
-            Ok(RoomAccess { member: member != 0 || host, host, ends_at: time_from_db(ends_at)? })
-        })
-        .transpose()
+        let row: Option<AccessRow> = conn.exec_first(ROOM_ACCESS, (user.to_db(), meetup)).await.map_err(backend)?;
+        row.map(|row| access_from_row(row, user)).transpose()
     }
 
     async fn post_message(&self, new: &NewMessage<'_>) -> Result<(ChatMessage, bool), StorageError> {
@@ -124,7 +111,7 @@ impl ChatStore for MySqlStorage {
         }
     }
 
-    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError> {
+    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Posted>, StorageError> {
         // Committed together with the other rooms' batches queued meanwhile (`chat_writer`).
         self.chat.post(batch).await
     }

@@ -1,24 +1,31 @@
 //! MySQL: a group commit of chat messages in three round trips, however many messages and rooms
-//! it holds: (1) begin and look up resends, (2) advance every meetup's counter in one `UPDATE` and
-//! read the counters back, (3) one multi-row `INSERT`, read back the ids, commit. Each round trip
+//! it holds: (1) begin, lock the meetups' rows, look up resends and read the senders' membership,
+//! (2) advance every meetup's counter in one `UPDATE` and read the counters back, (3) one
+//! multi-row `INSERT`, read back the ids, commit. Each round trip
 //! is one text query of several statements (MySQL runs them in order and stops at the first
 //! error). Text, not prepared statements: every batch has another shape, so preparing would add a
 //! round trip per statement and churn the connection's statement cache. Values are written as
 //! numbers or as hex string literals with a character set introducer, which mean the same in
 //! every `sql_mode`, so no text typed by a user is ever parsed as SQL.
 //!
-//! Same results as appending the messages one by one with `insert_message`, which stays the path
-//! for anything else (joins and leaves).
+//! Membership is read after the meetups' rows are locked, and a join or a leave writes its system
+//! message through the same row (`insert_message` advances its counter), so a leave either
+//! committed before this batch read membership (its sender's messages are refused) or comes after
+//! this batch in the room's order: a message can never follow its sender's leave. The membership
+//! read itself takes no lock (a leave holds its member row while it waits for the meetup's: a
+//! locking read would deadlock with it).
+//!
+//! Same results as appending the messages one by one with `insert_message` after checking each
+//! sender's standing; `insert_message` stays the path for anything else (joins and leaves).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 use mysql_async::prelude::{FromRow, Queryable};
 use mysql_async::{Conn, Row};
 
-use super::chat::Inserted;
 use crate::storage::UserId;
-use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
+use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Posted, RoomAccess, Sender};
 use crate::storage::now_millis;
 
 /// A (sender, client id) pair as stored.
@@ -57,29 +64,37 @@ fn rows<T: FromRow>(set: Vec<Row>) -> Result<Vec<T>, mysql_async::Error> {
 }
 
 /// Runs a query of several statements, reading every statement's answer (so an error in any, the
-/// final `COMMIT` included, comes back here); the rows of its one `SELECT`. The answers of
-/// statements without rows do not always arrive as result sets of their own, so the `SELECT` is
-/// found by its columns, not by its place.
-async fn run(conn: &mut Conn, sql: String) -> Result<Vec<Row>, mysql_async::Error> {
+/// final `COMMIT` included, comes back here); the rows of each of its `SELECT`s, in order. The
+/// answers of statements without rows do not always arrive as result sets of their own, so the
+/// `SELECT`s are found by their columns, not by their places.
+async fn run(conn: &mut Conn, sql: String) -> Result<Vec<Vec<Row>>, mysql_async::Error> {
     let mut result = conn.query_iter(sql).await?;
     let mut selected = Vec::new();
     while !result.is_empty() {
         let has_columns = !result.columns_ref().is_empty();
         let rows = result.collect::<Row>().await?;
         if has_columns {
-            selected = rows;
+            selected.push(rows);
         }
     }
     Ok(selected)
 }
 
+/// The rows of the one `SELECT` of a query run by `run`.
+fn only(mut sets: Vec<Vec<Row>>) -> Result<Vec<Row>, mysql_async::Error> {
+    match (sets.pop(), sets.is_empty()) {
+        (Some(rows), true) => Ok(rows),
+        _ => Err(bad_row("not the one result set expected")),
+    }
+}
+
 /// Appends `batch` in one transaction of its own, in order (each meetup's messages get its next
-/// sequence numbers in the order given): committed and what each became, or `None` (rolled back,
-/// nothing stored) if one of its meetups is gone. On an error the transaction is rolled back.
+/// sequence numbers in the order given): committed and what became of each, or `None` (rolled
+/// back, nothing stored) if one of its meetups is gone. On an error the transaction is rolled back.
 pub(super) async fn commit_batch(
     conn: &mut Conn,
     batch: &[NewMessage<'_>],
-) -> Result<Option<Vec<Inserted>>, mysql_async::Error> {
+) -> Result<Option<Vec<Posted>>, mysql_async::Error> {
     let result = write_batch(conn, batch).await;
     if !matches!(result, Ok(Some(_))) {
         // Best effort: a connection that cannot roll back is broken and the server rolls back.
@@ -88,17 +103,24 @@ pub(super) async fn commit_batch(
     result
 }
 
-async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<Vec<Inserted>>, mysql_async::Error> {
-    let stored = begin_and_look_up(conn, batch).await?;
-    // Each message is either stored before, a repeat of one earlier in this batch, or new.
+async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<Vec<Posted>>, mysql_async::Error> {
+    let Some(Begun { stored, rooms }) = begin(conn, batch).await? else { return Ok(None) };
+    let now = now_millis();
+    // Each message is stored before, a repeat of one earlier in this batch, refused, or new.
     let mut first_of: HashMap<Key, usize> = HashMap::new();
+    let mut refused: Vec<Option<Posted>> = vec![None; batch.len()];
     let mut counts: BTreeMap<MeetupId, i64> = BTreeMap::new();
     let mut seqs: Vec<Option<i64>> = vec![None; batch.len()];
     for (index, new) in batch.iter().enumerate() {
-        if let Some(k) = key(new) {
-            if stored.contains_key(&k) || first_of.contains_key(&k) {
-                continue;
-            }
+        let k = key(new);
+        if k.as_ref().is_some_and(|k| stored.contains_key(k) || first_of.contains_key(k)) {
+            continue;
+        }
+        if let Some(refusal) = rooms.refusal(new, time(now)) {
+            refused[index] = Some(refusal);
+            continue;
+        }
+        if let Some(k) = k {
             first_of.insert(k, index);
         }
         let count = counts.entry(new.meetup_id).or_default();
@@ -106,7 +128,6 @@ async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option
         // The offset within the meetup's new messages for now; its sequence number below.
         seqs[index] = Some(*count);
     }
-    let now = now_millis();
     let mut ids: HashMap<(MeetupId, i64), (i64, Option<String>)> = HashMap::new();
     if counts.is_empty() {
         conn.query_drop("COMMIT").await?;
@@ -121,59 +142,102 @@ async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option
         }
         ids = insert_and_commit(conn, batch, &seqs, &counts, &last, now).await?;
     }
-    let mut inserted: Vec<Inserted> = Vec::with_capacity(batch.len());
+    let mut posted: Vec<Posted> = Vec::with_capacity(batch.len());
     for (index, new) in batch.iter().enumerate() {
         if let Some(seq) = seqs[index] {
             let (id, nickname) = ids.remove(&(new.meetup_id, seq)).unwrap_or_default();
-            inserted.push(Inserted::New(new.stored(id, seq, time(now), nickname)));
+            posted.push(Posted::Stored(new.stored(id, seq, time(now), nickname)));
             continue;
         }
-        // Not new, so it has a key: stored before, or first seen earlier in this batch (whose
-        // result is already in place: `inserted` gets one entry per message, in order).
-        let earlier = key(new).and_then(|k| match first_of.get(&k).and_then(|&i| inserted.get(i)) {
-            Some(Inserted::New(message)) => Some(message.clone()),
+        if let Some(refusal) = refused[index].take() {
+            posted.push(refusal);
+            continue;
+        }
+        // Neither new nor refused, so it has a key: stored before, or first seen earlier in this
+        // batch (whose outcome is already in place: `posted` gets one entry per message, in order).
+        let earlier = key(new).and_then(|k| match first_of.get(&k).and_then(|&i| posted.get(i)) {
+            Some(Posted::Stored(message)) => Some(message.clone()),
             _ => stored.get(&k).cloned(),
         });
         let Some(message) = earlier else {
             return Err(mysql_async::Error::Other("a chat message neither new nor stored before".into()));
         };
         let sender = Some(new.sender_as(message.sender.map(|s| s.nickname)));
-        inserted.push(Inserted::Existing(ChatMessage { kind: new.kind, sender, ..message }));
+        posted.push(Posted::Resent(ChatMessage { kind: new.kind, sender, ..message }));
     }
-    Ok(Some(inserted))
+    Ok(Some(posted))
+}
+
+/// What round trip 1 found.
+struct Begun {
+    /// The messages of the batch already stored, by (sender, client id).
+    stored: HashMap<Key, ChatMessage>,
+    rooms: Rooms,
+}
+
+/// The batch's meetups as round trip 1 read them: host and end of each, and which senders are
+/// members of which.
+struct Rooms {
+    meetups: HashMap<MeetupId, (String, i64)>,
+    members: HashSet<(MeetupId, String)>,
+}
+
+impl Rooms {
+    /// Why `new` may not be stored at `now`, if it may not (see `RoomAccess::refusal`).
+    fn refusal(&self, new: &NewMessage<'_>, now: chrono::DateTime<chrono::Utc>) -> Option<Posted> {
+        let sender = new.sender.id.to_db();
+        let Some((host, ends_at)) = self.meetups.get(&new.meetup_id) else { return Some(Posted::NotMember) };
+        let host = *host == sender;
+        let member = host || self.members.contains(&(new.meetup_id, sender));
+        RoomAccess { member, host, ends_at: time(*ends_at) }.refusal(now)
+    }
 }
 
 /// A message stored before, as round trip 1 reads it: id, meetup, seq, text, time, sender id, client
 /// id, and the sender's nickname now.
 type StoredRow = (i64, i64, i64, String, i64, String, String, Option<String>);
 
-/// Round trip 1: begins the transaction and reads the messages of `batch` whose (sender, client
-/// id) is already stored.
-async fn begin_and_look_up(
-    conn: &mut Conn,
-    batch: &[NewMessage<'_>],
-) -> Result<HashMap<Key, ChatMessage>, mysql_async::Error> {
-    let keys: Vec<Key> = batch.iter().filter_map(key).collect();
-    if keys.is_empty() {
-        conn.query_drop("START TRANSACTION").await?;
-        return Ok(HashMap::new());
-    }
+/// Round trip 1: begins the transaction, locks the batch's meetups' rows (in key order, as round
+/// trip 2 updates them), then reads the messages of `batch` whose (sender, client id) is already
+/// stored and the senders' membership. `None` if one of the meetups is gone.
+async fn begin(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<Begun>, mysql_async::Error> {
+    let meetups: BTreeSet<MeetupId> = batch.iter().map(|new| new.meetup_id).collect();
+    let within = list(meetups.iter().copied());
+    let mut sql = format!(
+        "START TRANSACTION; SELECT id, host_user_id, ends_at FROM meetups WHERE id IN ({within}) ORDER BY id FOR UPDATE; \
+         SELECT c.id, c.meetup_id, c.seq, c.text, c.created_at, c.sender_user_id, c.client_id, u.nickname \
+         FROM chat_messages c LEFT JOIN users u ON u.id = c.sender_user_id WHERE FALSE"
+    );
     // A disjunction of point lookups: both MySQL and MariaDB read it through the unique index,
     // which a row-constructor IN does not promise on every version.
-    let mut sql = String::from(
-        "START TRANSACTION; SELECT c.id, c.meetup_id, c.seq, c.text, c.created_at, c.sender_user_id, c.client_id, \
-         u.nickname FROM chat_messages c LEFT JOIN users u ON u.id = c.sender_user_id WHERE ",
-    );
-    for (i, (sender, client)) in keys.iter().enumerate() {
-        sql.push_str(if i == 0 { "(c.sender_user_id = " } else { " OR (c.sender_user_id = " });
-        push_text(&mut sql, sender);
+    for (sender, client) in batch.iter().filter_map(key) {
+        sql.push_str(" OR (c.sender_user_id = ");
+        push_text(&mut sql, &sender);
         sql.push_str(" AND c.client_id = ");
-        push_text(&mut sql, client);
+        push_text(&mut sql, &client);
         sql.push(')');
     }
-    let found: Vec<StoredRow> = rows(run(conn, sql).await?)?;
+    let _ =
+        write!(sql, "; SELECT meetup_id, user_id FROM meetup_members WHERE meetup_id IN ({within}) AND user_id IN (");
+    let senders: BTreeSet<String> = batch.iter().map(|new| new.sender.id.to_db()).collect();
+    for (i, sender) in senders.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        push_text(&mut sql, sender);
+    }
+    sql.push(')');
+    let Ok([locked, found, members]) = <[Vec<Row>; 3]>::try_from(run(conn, sql).await?) else {
+        return Err(bad_row("not the three result sets expected"));
+    };
+    let locked: HashMap<MeetupId, (String, i64)> =
+        rows::<(i64, String, i64)>(locked)?.into_iter().map(|(id, host, ends_at)| (id, (host, ends_at))).collect();
+    if locked.len() != meetups.len() {
+        return Ok(None);
+    }
+    let members: HashSet<(MeetupId, String)> = rows::<(i64, String)>(members)?.into_iter().collect();
     let mut stored = HashMap::new();
-    for (id, meetup_id, seq, text, created_at, sender, client, nickname) in found {
+    for (id, meetup_id, seq, text, created_at, sender, client, nickname) in rows::<StoredRow>(found)? {
         // The sender as the room shows them now.
         let shown = UserId::from_db(&sender).ok().zip(nickname).map(|(id, nickname)| Sender { id, nickname });
         let Ok(client_id) = uuid::Uuid::parse_str(&client) else { continue };
@@ -189,7 +253,7 @@ async fn begin_and_look_up(
         };
         stored.insert((sender, client), message);
     }
-    Ok(stored)
+    Ok(Some(Begun { stored, rooms: Rooms { meetups: locked, members } }))
 }
 
 fn list(meetups: impl Iterator<Item = MeetupId>) -> String {
@@ -208,7 +272,7 @@ async fn advance_counters(
         let _ = write!(sql, " WHEN {meetup} THEN {count}");
     }
     let _ = write!(sql, " END WHERE id IN ({within}); SELECT id, chat_seq FROM meetups WHERE id IN ({within})");
-    let last: BTreeMap<MeetupId, i64> = rows::<(i64, i64)>(run(conn, sql).await?)?.into_iter().collect();
+    let last: BTreeMap<MeetupId, i64> = rows::<(i64, i64)>(only(run(conn, sql).await?)?)?.into_iter().collect();
     Ok((last.len() == counts.len()).then_some(last))
 }
 
@@ -253,7 +317,7 @@ async fn insert_and_commit(
         let _ = write!(sql, "{or}(c.meetup_id = {meetup} AND c.seq BETWEEN {from} AND {last})");
     }
     sql.push_str("; COMMIT");
-    let read: Vec<(i64, i64, i64, Option<String>)> = rows(run(conn, sql).await?)?;
+    let read: Vec<(i64, i64, i64, Option<String>)> = rows(only(run(conn, sql).await?)?)?;
     Ok(read.into_iter().map(|(meetup, seq, id, nickname)| ((meetup, seq), (id, nickname))).collect())
 }
 

@@ -17,11 +17,10 @@ use std::sync::Arc;
 use mysql_async::Pool;
 use tokio::sync::Mutex;
 
-use super::chat::Inserted;
 use super::chat_batch::commit_batch;
 use super::{backend, retrying};
 use crate::storage::StorageError;
-use crate::storage::chat::{ChatMessage, NewMessage};
+use crate::storage::chat::{NewMessage, Posted};
 use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, round};
 
 /// Writers draining the queue: while one waits for its commit, the next gathers and writes the
@@ -77,29 +76,17 @@ async fn run(pool: Pool, queue: Arc<Mutex<Receiver>>) {
     }
 }
 
-/// Stores `batches` in one transaction; what each stored, in order, or `None` (nothing stored) if
-/// one of their meetups is gone.
-async fn commit(pool: &Pool, batches: &[Batch]) -> Result<Option<Vec<Vec<(ChatMessage, bool)>>>, mysql_async::Error> {
+/// Stores `batches` in one transaction; what became of each one's messages, in order, or `None`
+/// (nothing stored) if one of their meetups is gone.
+async fn commit(pool: &Pool, batches: &[Batch]) -> Result<Option<Vec<Vec<Posted>>>, mysql_async::Error> {
     let messages: Vec<NewMessage<'_>> = batches.iter().flat_map(|b| b.messages.iter().map(|m| m.as_new())).collect();
     let messages = &messages;
-    let inserted = retrying(|| async move {
+    let posted = retrying(|| async move {
         let mut conn = pool.get_conn().await?;
         commit_batch(&mut conn, messages).await
     })
     .await?;
-    let Some(inserted) = inserted else { return Ok(None) };
-    let mut inserted = inserted.into_iter();
-    let mut posted = Vec::with_capacity(batches.len());
-    for batch in batches {
-        let mut theirs = Vec::with_capacity(batch.messages.len());
-        for one in inserted.by_ref().take(batch.messages.len()) {
-            match one {
-                Inserted::New(message) => theirs.push((message, true)),
-                Inserted::Existing(message) => theirs.push((message, false)),
-                Inserted::UnknownMeetup => return Ok(None),
-            }
-        }
-        posted.push(theirs);
-    }
-    Ok(Some(posted))
+    let Some(posted) = posted else { return Ok(None) };
+    let mut posted = posted.into_iter();
+    Ok(Some(batches.iter().map(|batch| posted.by_ref().take(batch.messages.len()).collect()).collect()))
 }

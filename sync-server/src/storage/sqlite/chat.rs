@@ -1,6 +1,8 @@
 //! SQLite: chat messages. `insert_message` is shared with the meetup writes (join and leave post
 //! their system message in the same transaction).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -8,8 +10,8 @@ use uuid::Uuid;
 
 use super::{SqliteStorage, backend};
 use crate::storage::chat::{
-    ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, Notice, RoomAccess,
-    message_from_row, notice_from_row, notice_to_row,
+    AccessRow, ChatMessage, ChatStore, MESSAGES_AFTER, MESSAGES_BEFORE, MeetupId, MessageRow, NewMessage, Notice,
+    Posted, ROOM_ACCESS, RoomAccess, access_from_row, message_from_row, notice_from_row, notice_to_row,
 };
 use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId, now_millis};
@@ -21,19 +23,55 @@ pub(super) async fn insert_message(
     conn: &mut SqliteConnection,
     new: &NewMessage<'_>,
 ) -> Result<(ChatMessage, bool), StorageError> {
-    if let Some(client_id) = new.client_id {
-        let existing: Option<(i64, i64, i64, String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT m.id, m.meetup_id, m.seq, m.text, m.created_at, u.nickname
-             FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id
-             WHERE m.sender_user_id = ? AND m.client_id = ?",
-        )
-        .bind(new.sender.id.to_db())
-        .bind(client_id.hyphenated().to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(backend)?;
-        if let Some((id, meetup_id, seq, text, created_at, nickname)) = existing {
-            let message = ChatMessage {
+    if let Some(before) = stored_before(conn, new).await? {
+        return Ok((before, false));
+    }
+    Ok((append(conn, new).await?, true))
+}
+
+/// A member's text message for the chat writer's transaction: a resend comes back as stored
+/// before; otherwise the sender's standing, read in this transaction (which holds SQLite's write
+/// lock, so no leave can commit before it ends) and kept in `access` for the rest of it, decides
+/// whether it is stored. `UnknownMeetup` if the meetup is gone.
+pub(super) async fn post_text(
+    conn: &mut SqliteConnection,
+    new: &NewMessage<'_>,
+    access: &mut HashMap<(MeetupId, UserId), RoomAccess>,
+) -> Result<Posted, StorageError> {
+    if let Some(before) = stored_before(conn, new).await? {
+        return Ok(Posted::Resent(before));
+    }
+    let standing = match access.get(&(new.meetup_id, new.sender.id)) {
+        Some(standing) => *standing,
+        None => {
+            let standing =
+                room_access(&mut *conn, new.meetup_id, new.sender.id).await?.ok_or(StorageError::UnknownMeetup)?;
+            access.insert((new.meetup_id, new.sender.id), standing);
+            standing
+        }
+    };
+    if let Some(refused) = standing.refusal(Utc::now()) {
+        return Ok(refused);
+    }
+    Ok(Posted::Stored(append(conn, new).await?))
+}
+
+/// The text message this (sender, client id) already stored, if any.
+async fn stored_before(conn: &mut SqliteConnection, new: &NewMessage<'_>) -> Result<Option<ChatMessage>, StorageError> {
+    let Some(client_id) = new.client_id else { return Ok(None) };
+    let existing: Option<(i64, i64, i64, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT m.id, m.meetup_id, m.seq, m.text, m.created_at, u.nickname
+         FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id
+         WHERE m.sender_user_id = ? AND m.client_id = ?",
+    )
+    .bind(new.sender.id.to_db())
+    .bind(client_id.hyphenated().to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    existing
+        .map(|(id, meetup_id, seq, text, created_at, nickname)| {
+            Ok(ChatMessage {
                 id,
                 meetup_id,
                 seq,
@@ -42,10 +80,13 @@ pub(super) async fn insert_message(
                 sender: Some(new.sender_as(nickname)),
                 text,
                 at: time_from_db(created_at)?,
-            };
-            return Ok((message, false));
-        }
-    }
+            })
+        })
+        .transpose()
+}
+
+/// Stores `new` with its meetup's next sequence number. `UnknownMeetup` if the meetup is gone.
+async fn append(conn: &mut SqliteConnection, new: &NewMessage<'_>) -> Result<ChatMessage, StorageError> {
     let seq: Option<(i64,)> =
         sqlx::query_as("UPDATE meetups SET chat_seq = chat_seq + 1 WHERE id = ? RETURNING chat_seq")
             .bind(new.meetup_id)
@@ -70,27 +111,24 @@ pub(super) async fn insert_message(
     .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
-    Ok((new.stored(id, seq, time_from_db(now)?, nickname), true))
+    Ok(new.stored(id, seq, time_from_db(now)?, nickname))
+}
+
+/// The user's standing in the meetup's room, through `db` (the pool, or a transaction).
+async fn room_access<'c>(
+    db: impl sqlx::SqliteExecutor<'c>,
+    meetup: MeetupId,
+    user: UserId,
+) -> Result<Option<RoomAccess>, StorageError> {
+    let row: Option<AccessRow> =
+        sqlx::query_as(ROOM_ACCESS).bind(user.to_db()).bind(meetup).fetch_optional(db).await.map_err(backend)?;
+    row.map(|row| access_from_row(row, user)).transpose()
 }
 
 #[async_trait]
 impl ChatStore for SqliteStorage {
     async fn room_access(&self, meetup: MeetupId, user: UserId) -> Result<Option<RoomAccess>, StorageError> {
-        let row: Option<(String, i64, i64)> = sqlx::query_as(
-            "SELECT m.host_user_id, m.ends_at,
-                    EXISTS (SELECT 1 FROM meetup_members mm WHERE mm.meetup_id = m.id AND mm.user_id = ?)
-             FROM meetups m WHERE m.id = ?",
-        )
-        .bind(user.to_db())
-        .bind(meetup)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        row.map(|(host, ends_at, member)| {
-            let host = host == user.to_db();
-            Ok(RoomAccess { member: member != 0 || host, host, ends_at: time_from_db(ends_at)? })
-        })
-        .transpose()
+        room_access(&self.pool, meetup, user).await
     }
 
     async fn post_message(&self, new: &NewMessage<'_>) -> Result<(ChatMessage, bool), StorageError> {
@@ -100,7 +138,7 @@ impl ChatStore for SqliteStorage {
         Ok(posted)
     }
 
-    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<(ChatMessage, bool)>, StorageError> {
+    async fn post_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Posted>, StorageError> {
         // Committed together with the other rooms' batches queued meanwhile (`chat_writer`).
         self.chat.post(batch).await
     }
