@@ -112,7 +112,7 @@ async fn database(mysql: bool, dir: &std::path::Path) -> (String, Option<String>
     if !mysql {
         return (format!("sqlite://{}", dir.join("server.sqlite").display()), None);
     }
-    let admin = std::env::var("MINGIZUK_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
+    let admin = mingizuk_server::storage::test_mysql_admin_url();
     let name = format!("mingizuk_kill_{:016x}", rand::random::<u64>());
     let pool = mysql_async::Pool::from_url(&admin).unwrap();
     let mut conn = pool.get_conn().await.expect("connect to MariaDB/MySQL on 127.0.0.1:3306");

@@ -188,6 +188,14 @@ pub trait Storage:
     async fn close(&self);
 }
 
+/// The MariaDB/MySQL server tests make their throwaway databases on: root without a password on
+/// 127.0.0.1:3306, unless `MINGIZUK_TEST_MYSQL_URL` names another (without a database path). For
+/// this crate's tests and the workspace's.
+#[doc(hidden)]
+pub fn test_mysql_admin_url() -> String {
+    std::env::var("MINGIZUK_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
+}
+
 /// Opens the backend a database URL names: `mysql://…` selects MySQL/MariaDB, anything else
 /// (`sqlite://path`, `sqlite:path` or a bare path) a SQLite file, created if missing. Runs the
 /// migrations before returning.

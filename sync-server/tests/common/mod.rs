@@ -16,12 +16,6 @@ pub enum Backend {
     MySql,
 }
 
-/// The MariaDB/MySQL server the suite creates its databases on: root without a password on
-/// 127.0.0.1:3306 unless `MINGIZUK_TEST_MYSQL_URL` names another (without a database path).
-fn mysql_admin_url() -> String {
-    std::env::var("MINGIZUK_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
-}
-
 /// One test's database: the storage opened on it and the URL to open it again.
 #[derive(Clone)]
 #[allow(dead_code)] // Each test binary compiles this module; not all of them reopen a database.
@@ -64,7 +58,7 @@ where
             finish(outcome);
         }
         Backend::MySql => {
-            let admin_url = mysql_admin_url();
+            let admin_url = storage::test_mysql_admin_url();
             let admin = mysql_async::Pool::from_url(&admin_url).expect("MySQL admin URL");
             let name = format!("mingizuk_test_{:016x}", rand::rng().random::<u64>());
             let mut conn = admin.get_conn().await.expect("connect to MariaDB/MySQL on 127.0.0.1:3306");

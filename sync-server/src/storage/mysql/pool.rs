@@ -53,7 +53,7 @@ mod tests {
     /// Needs the MariaDB/MySQL the suite uses (`MINGIZUK_TEST_MYSQL_URL`, root on 127.0.0.1:3306).
     #[tokio::test]
     async fn a_busy_pool_keeps_its_connections_open_instead_of_opening_one_per_query() {
-        let url = std::env::var("MINGIZUK_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+        let url = crate::storage::test_mysql_admin_url();
         let pool = Pool::new(pool_opts(&url).expect("pool options"));
         let mut seen = std::collections::HashSet::new();
         for _ in 0..5 {
