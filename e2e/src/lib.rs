@@ -17,6 +17,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
+pub mod tiles;
+
 /// How long a screen may take to show what a test waits for.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -66,6 +68,11 @@ fn testid(id: &str) -> String {
 impl App {
     /// Launches the app on a fresh device that syncs with `server_url` (which need not be up).
     pub async fn launch(server_url: &str) -> Result<App> {
+        Self::launch_with(server_url, &[]).await
+    }
+
+    /// As `launch`, with `env` added to the app's environment.
+    pub async fn launch_with(server_url: &str, env: &[(&str, std::ffi::OsString)]) -> Result<App> {
         let data = tempfile::tempdir()?;
         let port = free_port()?;
         let native_port = free_port()?;
@@ -82,6 +89,7 @@ impl App {
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CACHE_HOME", home.join("cache"))
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -169,13 +177,19 @@ impl App {
         if !element.is_enabled().await? {
             bail!("the element is disabled");
         }
+        self.show(element).await?;
+        element.click().await?;
+        Ok(())
+    }
+
+    /// Scrolls an element to the middle of the window (for a screenshot of it, say).
+    pub async fn show(&self, element: &Element) -> Result<()> {
         self.client
             .execute(
                 "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
                 vec![serde_json::to_value(element)?],
             )
             .await?;
-        element.click().await?;
         Ok(())
     }
 

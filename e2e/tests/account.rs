@@ -1,5 +1,5 @@
 //! The desktop app end to end, with an account: the real binary in a real window under Xvfb, a
-//! real sync server on 127.0.0.1 and headless devices on the other side.
+//! real sync server on 127.0.0.1, headless devices on the other side and a map tile server.
 //!
 //! Run by `scripts/test.sh` (`xvfb-run cargo test -p mingizuk-e2e`) after it built the app. Its own
 //! test binary (apart from `offline.rs`), so each journey runs in a fresh process.
@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use mingizuk_client::social::Social;
+use mingizuk_e2e::tiles::{TileServer, tile_of};
 use mingizuk_e2e::{App, PATIENCE, draw_character, free_port, now_ms, pass_onboarding};
 use mingizuk_tests::{Device, JWT_SECRET, TestDb, TestServer};
 use serde_json::{Value, json};
@@ -19,8 +20,9 @@ async fn signing_up_syncs_the_device_and_a_meetup_chat_shows_a_message_from_anot
     // The app starts offline; the server comes up at the address it was given.
     let address = format!("127.0.0.1:{}", free_port()?);
     let server_url = format!("http://{address}");
-    let app = App::launch(&server_url).await?;
-    let outcome = account_journey(&app, &db, &address).await;
+    let tiles = TileServer::start().await?;
+    let app = App::launch_with(&server_url, &[("MINGIZUK_TILE_URL", tiles.template.clone().into())]).await?;
+    let outcome = account_journey(&app, &db, &address, &tiles).await;
     if outcome.is_err() {
         app.screenshot("failure-account").await.ok();
         // What the shell itself says, beside what the screen shows.
@@ -30,7 +32,7 @@ async fn signing_up_syncs_the_device_and_a_meetup_chat_shows_a_message_from_anot
     outcome
 }
 
-async fn account_journey(app: &App, db: &TestDb, address: &str) -> Result<()> {
+async fn account_journey(app: &App, db: &TestDb, address: &str, tiles: &TileServer) -> Result<()> {
     pass_onboarding(app).await?;
     draw_character(app).await?;
     let server = TestServer::start_at(db, JWT_SECRET, address).await;
@@ -78,6 +80,13 @@ async fn account_journey(app: &App, db: &TestDb, address: &str) -> Result<()> {
     app.find("meetup-detail").await?;
     app.click("meetup-join").await?;
     app.find("meetup-leave").await?;
+    // The place's map draws the tiles around it, from the tile server the app was given.
+    let (x, y) = tile_of(PLACE.0, PLACE.1, 16);
+    app.until("the map shows the tile of the meetup's place", || async {
+        let loaded = app.select_all("[data-testid=\"place-map\"] img.leaflet-tile-loaded").await?;
+        Ok(!loaded.is_empty() && tiles.requests().contains(&(16, x, y)))
+    })
+    .await?;
     app.screenshot("13-meetup-detail").await?;
     app.click("meetup-chat").await?;
     app.find("chat").await?;
@@ -99,6 +108,9 @@ async fn account_journey(app: &App, db: &TestDb, address: &str) -> Result<()> {
     Ok(())
 }
 
+/// Where the meetup is: Yeouido Hangang Park (latitude, longitude).
+const PLACE: (f64, f64) = (37.5284, 126.9327);
+
 /// A meetup hosted by `host` that starts tomorrow, created over the HTTP API.
 async fn create_meetup(server_url: &str, host: &Device) -> Result<i64> {
     let token = host.cloud.credentials().access_token(false).await?;
@@ -116,7 +128,7 @@ async fn create_meetup(server_url: &str, host: &Device) -> Result<i64> {
         "contents": "가볍게 몸 풀고 커피 한 잔!",
         "starts_at": at(now + day),
         "ends_at": at(now + day + 3600),
-        "location": {"place_name": "여의도 한강공원", "address": "서울특별시 영등포구 여의동로 330", "lat": 37.5284, "lng": 126.9327}
+        "location": {"place_name": "여의도 한강공원", "address": "서울특별시 영등포구 여의동로 330", "lat": PLACE.0, "lng": PLACE.1}
     });
     let response =
         reqwest::Client::new().post(format!("{server_url}/v1/meetups")).bearer_auth(token).json(&body).send().await?;
