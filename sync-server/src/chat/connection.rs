@@ -50,8 +50,8 @@ struct Connection {
     outbox: Arc<Outbox>,
     subscribed: HashMap<MeetupId, Subscription>,
     /// Membership answers reused for `ACCESS_FRESH`, so a busy member's sends do not each read the
-    /// database. A leave inside that window is still caught: the room refuses a departed member's
-    /// sends at commit; a leave or deletion also drops the answer at once (`Event::Removed`).
+    /// database. A leave inside that window is still caught: storage checks membership again as it
+    /// stores each send; a leave or deletion also drops the answer at once (`Event::Removed`).
     access_cache: HashMap<MeetupId, (crate::storage::chat::RoomAccess, Instant)>,
     rate: TokenBucket,
 }
