@@ -15,10 +15,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use fake_idp::{FakeIdp, Flavor};
+use fake_idp::{FakeIdp, Flavor, browse};
 use mingizuk_e2e::{App, PATIENCE, draw_character, now_ms, pass_onboarding};
 use mingizuk_tests::{Device, JWT_SECRET, TestDb, TestServer};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 
 const EMAIL: &str = "mongsil@example.com";
 
@@ -70,7 +70,7 @@ async fn journey(app: &App, server: &TestServer) -> Result<()> {
     let pending = laptop.cloud.begin_social_sign_in("kakao").await?;
     let url = pending.browser_url.clone();
     let (page, user) = tokio::join!(browse(&url), laptop.cloud.finish_social_sign_in(pending, PATIENCE));
-    ensure!(page? == StatusCode::OK, "the hand-off page answers");
+    ensure!(page.0 == StatusCode::OK, "the hand-off page answers");
     let user = user.context("the second device signs in with Kakao")?;
     let account = app.invoke("account").await?;
     ensure!(account["user"]["id"].as_str() == Some(user.id.as_str()), "one account for one Kakao user: {account}");
@@ -101,18 +101,4 @@ fn install_browser(dir: &Path, log: &Path) -> Result<OsString> {
         path.push(system);
     }
     Ok(path)
-}
-
-/// Follows redirects by hand from `url` until a page answers: that page's status.
-async fn browse(url: &str) -> Result<StatusCode> {
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let mut url = url.to_owned();
-    for _ in 0..10 {
-        let response = browser.get(&url).send().await?;
-        if response.status() != StatusCode::FOUND {
-            return Ok(response.status());
-        }
-        url = response.headers()[header::LOCATION].to_str()?.to_owned();
-    }
-    anyhow::bail!("too many redirects")
 }

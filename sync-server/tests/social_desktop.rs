@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_idp::{FakeIdp, Flavor};
+use fake_idp::{FakeIdp, Flavor, browse};
 use mingizuk_client::{Cloud, Engine, ManualClock};
 use mingizuk_server::{AppState, Config, server, storage};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 
 /// 2026-11-02 00:00 UTC.
 const START_MS: i64 = 1_793_577_600_000;
@@ -32,21 +32,6 @@ async fn start_server(idp: &FakeIdp) -> (String, tempfile::TempDir) {
     let storage = storage::open(config.database_url.expose()).await.expect("open SQLite");
     tokio::spawn(server::serve(listener, AppState::new(config, storage), std::future::pending()));
     (base, dir)
-}
-
-/// Follows redirects by hand from `url` until a page answers; returns that page's status and body.
-async fn browse(url: &str) -> (StatusCode, String) {
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let mut url = url.to_owned();
-    for _ in 0..10 {
-        let response = browser.get(&url).send().await.expect("GET");
-        if response.status() != StatusCode::FOUND {
-            let status = response.status();
-            return (status, response.text().await.unwrap_or_default());
-        }
-        url = response.headers()[header::LOCATION].to_str().expect("Location").to_owned();
-    }
-    panic!("too many redirects");
 }
 
 async fn device(server: &str) -> (Arc<Engine>, Cloud, tempfile::TempDir) {

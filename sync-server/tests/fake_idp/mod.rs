@@ -266,3 +266,18 @@ async fn userinfo(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap) ->
 async fn jwks() -> Json<Value> {
     Json(json!({ "keys": [{ "kty": "RSA", "kid": KEY_ID, "alg": "RS256", "use": "sig", "n": RSA_N, "e": RSA_E }] }))
 }
+
+/// A browser whose user approves at once: follows redirects by hand from `url` until a page answers; returns that page's status and body.
+pub async fn browse(url: &str) -> (reqwest::StatusCode, String) {
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let mut url = url.to_owned();
+    for _ in 0..10 {
+        let response = browser.get(&url).send().await.expect("GET");
+        if response.status() != reqwest::StatusCode::FOUND {
+            let status = response.status();
+            return (status, response.text().await.unwrap_or_default());
+        }
+        url = response.headers()[reqwest::header::LOCATION].to_str().expect("Location").to_owned();
+    }
+    panic!("too many redirects");
+}
