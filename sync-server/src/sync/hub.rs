@@ -14,11 +14,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use automerge::{Automerge, ChangeHash};
 use tokio::sync::{Mutex, Notify};
 
 use super::fanout::{DocShout, RemoteDocs};
+use super::ledger::Ledger;
 use crate::bus::{Bus, Channel};
 use crate::storage::{ChunkKey, Claim, ContentHash, DocumentId, Storage, StorageError, UserId};
 
@@ -129,7 +130,7 @@ struct DocState {
 
 #[derive(Default)]
 struct Loaded {
-    doc: Automerge,
+    doc: Ledger,
     owner: Option<UserId>,
     chunks: Vec<ChunkKey>,
 }
@@ -225,17 +226,19 @@ impl Hub {
             subscribers.remove(&conn);
             return Err(DocError::Unavailable);
         }
-        if request && loaded.owner.is_none() && loaded.doc.get_heads().is_empty() {
+        if request && loaded.owner.is_none() && loaded.doc.is_empty() {
             return Err(DocError::Unavailable);
         }
-        let before = loaded.doc.get_heads();
-        if let Err(e) = loaded.doc.receive_sync_message(peer, message) {
-            // Changes may have been applied before the failure: memory must match storage again.
-            *slot = None;
-            return Err(DocError::InvalidMessage(e.to_string()));
-        }
-        if loaded.doc.get_heads() != before {
-            if let Err(e) = self.commit(&entry.id, user, loaded, &before).await {
+        let applied = match loaded.doc.receive_sync_message(peer, message) {
+            Ok(applied) => applied,
+            Err(e) => {
+                // Changes may have been applied before the failure: memory must match storage again.
+                *slot = None;
+                return Err(DocError::InvalidMessage(e.to_string()));
+            }
+        };
+        if !applied.is_empty() {
+            if let Err(e) = self.commit(&entry.id, user, loaded, &applied).await {
                 *slot = None;
                 subscribers.remove(&conn);
                 return Err(e);
@@ -311,18 +314,19 @@ impl Hub {
                 return Ok(false);
             }
         }
-        let before = loaded.doc.get_heads();
+        let mut changed = false;
         for chunk in self.storage.load_chunks(id).await? {
             if loaded.chunks.contains(&chunk.key) {
                 continue;
             }
-            loaded
+            let applied = loaded
                 .doc
-                .load_incremental(&chunk.bytes)
+                .load(&chunk.bytes)
                 .map_err(|e| StorageError::Corrupt(format!("document {id}, chunk {:?}: {e}", chunk.key)))?;
+            changed |= !applied.is_empty();
             loaded.chunks.push(chunk.key);
         }
-        Ok(loaded.doc.get_heads() != before)
+        Ok(changed)
     }
 
     /// Brings a document in memory up to what storage holds (another instance stored changes of
@@ -349,13 +353,13 @@ impl Hub {
         }
     }
 
-    /// Stores what changed since `before`, claiming the document for `user` if nobody has.
+    /// Stores the `applied` changes, claiming the document for `user` if nobody has.
     async fn commit(
         &self,
         id: &DocumentId,
         user: UserId,
         loaded: &mut Loaded,
-        before: &[ChangeHash],
+        applied: &[ChangeHash],
     ) -> Result<(), DocError> {
         if loaded.owner.is_none() {
             match self.storage.claim_document(id, user).await? {
@@ -363,20 +367,34 @@ impl Hub {
                 Claim::OwnedByOther => return Err(DocError::Unavailable),
             }
         }
-        let bytes = loaded.doc.save_after(before);
+        let bytes = loaded.doc.bytes_of(applied);
         let key = ChunkKey::Incremental(ContentHash::of(&bytes));
         self.storage.put_chunk(id, key, &bytes).await?;
         loaded.chunks.push(key);
         if loaded.chunks.len() >= COMPACT_AFTER_CHUNKS {
-            let heads = loaded.doc.get_heads();
-            let snapshot = ContentHash::of_heads(heads.iter().map(|h| h.0.as_slice()));
-            let bytes = loaded.doc.save();
-            // A failed compaction loses nothing: the chunks it would replace are still there.
-            match self.storage.compact(id, snapshot, &bytes, &loaded.chunks).await {
-                Ok(()) => loaded.chunks = vec![ChunkKey::Snapshot(snapshot)],
-                Err(e) => tracing::warn!(doc = %id, error = %e, "compaction failed; will retry later"),
-            }
+            self.compact(id, loaded).await;
         }
         Ok(())
+    }
+
+    /// Replaces the document's chunks by one snapshot: automerge's saved form, several times
+    /// smaller than the changes it holds (the one place the server builds the document itself).
+    /// A failed compaction loses nothing: the chunks it would replace are still there.
+    async fn compact(&self, id: &DocumentId, loaded: &mut Loaded) {
+        let heads = loaded.doc.heads();
+        let snapshot = ContentHash::of_heads(heads.iter().map(|h| h.0.as_slice()));
+        let changes = loaded.doc.all_bytes();
+        let saved = tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|saved| saved.map_err(|e| e.to_string()));
+        let result = match saved {
+            Ok(bytes) => self.storage.compact(id, snapshot, &bytes, &loaded.chunks).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => loaded.chunks = vec![ChunkKey::Snapshot(snapshot)],
+            Err(e) => tracing::warn!(doc = %id, error = %e, "compaction failed; will retry later"),
+        }
     }
 }

@@ -1,13 +1,16 @@
 //! Document sync (DESIGN.md "Sync"): `GET /v1/sync` speaks the automerge-repo protocol over a
 //! WebSocket, authenticated before the upgrade by a bearer access token or a single-use ticket
-//! from `POST /v1/ws-ticket`. The server side of the protocol is written here over automerge's sync
-//! API rather than taken from `samod`: samod's `Storage::put` returns `()`, so a failed write
-//! could not be reported, and its document actor is free to send before a write has finished —
-//! both against the rule that a peer is never told about a change the database does not hold.
+//! from `POST /v1/ws-ticket`. The server side of the protocol is written here rather than taken
+//! from `samod`: samod's `Storage::put` returns `()`, so a failed write could not be reported, and
+//! its document actor is free to send before a write has finished — both against the rule that a
+//! peer is never told about a change the database does not hold. Its sync messages come from
+//! `ledger`, which keeps a document's change graph instead of the document (the server never
+//! reads a document) and answers as automerge's own sync code does.
 
 mod connection;
 mod fanout;
 mod hub;
+mod ledger;
 mod tickets;
 
 use std::sync::Arc;
