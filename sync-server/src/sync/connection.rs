@@ -12,7 +12,8 @@ use automerge::sync;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use mingizuk_core::wire::{self, Message};
 
-use super::hub::{DocEntry, DocError, Ephemeral, Hub, Signal};
+use super::hub::{DocEntry, DocError, Hub};
+use super::signal::{Ephemeral, Signal};
 use crate::rate::TokenBucket;
 use crate::storage::{DocumentId, UserId};
 

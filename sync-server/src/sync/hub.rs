@@ -11,15 +11,16 @@
 //! each other live. An announcement lost on the way only delays that until the next one, a
 //! reconnect, or the catch-up after an outage the bus can see.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
 use automerge::sync;
 use automerge::{Automerge, ChangeHash};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{Mutex, Semaphore};
 
 use super::fanout::{DocShout, RemoteDocs};
 use super::ledger::Ledger;
+use super::signal::{Ephemeral, Signal};
 use crate::bus::{Bus, Channel};
 use crate::storage::{ChunkKey, Claim, ContentHash, DocumentId, Storage, StorageError, UserId};
 
@@ -38,80 +39,6 @@ pub enum DocError {
     /// The database refused or failed: the peer must not believe anything was kept.
     #[error("storage failed: {0}")]
     Storage(#[from] StorageError),
-}
-
-/// Ephemeral messages waiting for one connection beyond this are dropped, oldest first: they are
-/// presence-like and never stored, so a slow peer loses some rather than holding memory.
-pub const EPHEMERAL_QUEUE: usize = 256;
-
-/// An ephemeral message from another connection of the same user, to pass on as it came.
-#[derive(Debug, Clone)]
-pub struct Ephemeral {
-    pub document: DocumentId,
-    pub sender_id: String,
-    pub session_id: String,
-    pub count: u64,
-    pub data: Vec<u8>,
-}
-
-/// What woke a connection: documents changed since it last looked, and ephemeral messages.
-#[derive(Default)]
-pub struct Wake {
-    pub changed: Vec<DocumentId>,
-    pub ephemeral: Vec<Ephemeral>,
-}
-
-#[derive(Default)]
-struct Mailbox {
-    dirty: HashSet<DocumentId>,
-    ephemeral: std::collections::VecDeque<Ephemeral>,
-}
-
-/// A connection's mailbox for "documents changed since you last looked" and relayed ephemeral
-/// messages.
-pub struct Signal {
-    pub user: UserId,
-    mailbox: StdMutex<Mailbox>,
-    notify: Notify,
-}
-
-impl Signal {
-    pub fn new(user: UserId) -> Arc<Self> {
-        Arc::new(Self { user, mailbox: StdMutex::new(Mailbox::default()), notify: Notify::new() })
-    }
-
-    fn mark(&self, doc: &DocumentId) {
-        if let Ok(mut mailbox) = self.mailbox.lock() {
-            mailbox.dirty.insert(doc.clone());
-        }
-        self.notify.notify_one();
-    }
-
-    fn post(&self, message: Ephemeral) {
-        if let Ok(mut mailbox) = self.mailbox.lock() {
-            if mailbox.ephemeral.len() >= EPHEMERAL_QUEUE {
-                mailbox.ephemeral.pop_front();
-            }
-            mailbox.ephemeral.push_back(message);
-        }
-        self.notify.notify_one();
-    }
-
-    /// Waits until something arrived, then takes it all.
-    pub async fn changed(&self) -> Wake {
-        loop {
-            let wake = match self.mailbox.lock() {
-                Ok(mut mailbox) => {
-                    Wake { changed: mailbox.dirty.drain().collect(), ephemeral: mailbox.ephemeral.drain(..).collect() }
-                }
-                Err(_) => Wake::default(),
-            };
-            if !wake.changed.is_empty() || !wake.ephemeral.is_empty() {
-                return wake;
-            }
-            self.notify.notified().await;
-        }
-    }
 }
 
 /// One document in memory.
@@ -147,11 +74,13 @@ pub struct Hub {
     docs: StdMutex<HashMap<DocumentId, Arc<DocEntry>>>,
     /// The other instances, when there are any.
     bus: OnceLock<Bus<DocShout>>,
+    /// One compaction at a time: each builds a whole document, off the async workers.
+    compacting: Semaphore,
 }
 
 impl Hub {
     pub fn new(storage: Arc<dyn Storage>) -> Self {
-        Self { storage, docs: StdMutex::new(HashMap::new()), bus: OnceLock::new() }
+        Self { storage, docs: StdMutex::new(HashMap::new()), bus: OnceLock::new(), compacting: Semaphore::new(1) }
     }
 
     /// Joins the other instances on `config`'s documents channel: from now on each instance hears
@@ -384,6 +313,7 @@ impl Hub {
         let heads = loaded.doc.heads();
         let snapshot = ContentHash::of_heads(heads.iter().map(|h| h.0.as_slice()));
         let changes = loaded.doc.all_bytes();
+        let Ok(_one_at_a_time) = self.compacting.acquire().await else { return };
         let saved = tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
             .await
             .map_err(|e| e.to_string())

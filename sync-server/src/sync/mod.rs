@@ -11,6 +11,7 @@ mod connection;
 mod fanout;
 mod hub;
 mod ledger;
+mod signal;
 mod tickets;
 
 use std::sync::Arc;

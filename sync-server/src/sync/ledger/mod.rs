@@ -1,0 +1,207 @@
+//! A document as the server needs it: the graph of its changes, not its contents.
+//!
+//! The server relays and stores changes; it never reads a document. Automerge's own sync
+//! implementation (`SyncDoc for Automerge`) needs the whole document in memory, and applying a
+//! peer's change to it walks every operation of the object the change touches — on a document
+//! that keeps overwriting a few keys that grows with every change, and it was most of the server's
+//! CPU. The sync protocol itself only needs the change graph: heads, dependencies, which changes a
+//! peer lacks (bloom filters of change hashes) and the bytes of changes to send. This module keeps
+//! exactly that and speaks the protocol as `automerge::sync` does (same messages, same state
+//! machine over the same [`sync::State`], version 1 and 2 messages), so clients cannot tell.
+//!
+//! What automerge checks and this does not: that a change's operations make sense against the
+//! document (an operation on an object that does not exist, say). Every chunk is still parsed and
+//! hashed by automerge, its checksum checked and its actor's sequence numbers kept unique; the
+//! owner of a document is the only one who can write to it.
+
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+
+use automerge::{ActorId, Change, ChangeHash};
+
+use chunks::split_chunks;
+
+mod chunks;
+mod protocol;
+
+/// Changes that wait for a dependency the server does not have, at most, per document in memory.
+pub const MAX_PENDING: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("chunk at byte {at}: {reason}")]
+    Chunk { at: usize, reason: String },
+    #[error("change {hash} reuses sequence number {seq} of its actor")]
+    DuplicateSeq { hash: ChangeHash, seq: u64 },
+    #[error("more than {MAX_PENDING} changes wait for changes the server does not have")]
+    TooManyPending,
+}
+
+struct Node {
+    /// Position in `Ledger::order`.
+    index: usize,
+    deps: Box<[ChangeHash]>,
+    bytes: Box<[u8]>,
+}
+
+/// The change graph of one document, with the bytes of every change.
+#[derive(Default)]
+pub struct Ledger {
+    nodes: HashMap<ChangeHash, Node>,
+    /// Every change in the order it was applied: each after its dependencies.
+    order: Vec<ChangeHash>,
+    heads: BTreeSet<ChangeHash>,
+    /// The highest sequence number applied, per actor.
+    seqs: HashMap<ActorId, u64>,
+    /// Changes whose dependencies have not all arrived, in arrival order.
+    pending: Vec<Change>,
+}
+
+impl Ledger {
+    /// The document's heads, sorted.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.heads.iter().copied().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub fn has_change(&self, hash: &ChangeHash) -> bool {
+        self.nodes.contains_key(hash)
+    }
+
+    /// Adds the changes held in `bytes` (any sequence of automerge chunks: changes, compressed
+    /// changes, documents); returns the changes applied, in order.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<Vec<ChangeHash>, LedgerError> {
+        let mut changes = Vec::new();
+        split_chunks(bytes, &mut changes)?;
+        self.apply(changes)
+    }
+
+    /// The bytes of `hashes`' changes, one after the other: a chunk sequence [`Ledger::load`] and
+    /// `Automerge::load_incremental` read.
+    pub fn bytes_of<'a>(&self, hashes: impl IntoIterator<Item = &'a ChangeHash>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for hash in hashes {
+            if let Some(node) = self.nodes.get(hash) {
+                out.extend_from_slice(&node.bytes);
+            }
+        }
+        out
+    }
+
+    /// Every change, dependencies first.
+    pub fn all_bytes(&self) -> Vec<u8> {
+        self.bytes_of(&self.order)
+    }
+
+    fn apply(&mut self, changes: Vec<Change>) -> Result<Vec<ChangeHash>, LedgerError> {
+        let mut arriving: HashMap<(ActorId, u64), ChangeHash> =
+            self.pending.iter().map(|c| ((c.actor_id().clone(), c.seq()), c.hash())).collect();
+        for change in changes {
+            let hash = change.hash();
+            if self.nodes.contains_key(&hash) || self.pending.iter().any(|c| c.hash() == hash) {
+                continue;
+            }
+            let key = (change.actor_id().clone(), change.seq());
+            let taken = self.seqs.get(&key.0).is_some_and(|&seq| seq >= key.1);
+            if taken || arriving.get(&key).is_some_and(|other| *other != hash) {
+                return Err(LedgerError::DuplicateSeq { hash, seq: key.1 });
+            }
+            arriving.insert(key, hash);
+            self.pending.push(change);
+        }
+        let mut applied = Vec::new();
+        loop {
+            let before = applied.len();
+            let mut waiting = Vec::with_capacity(self.pending.len());
+            for change in std::mem::take(&mut self.pending) {
+                if change.deps().iter().all(|dep| self.nodes.contains_key(dep)) {
+                    applied.push(self.insert(change)?);
+                } else {
+                    waiting.push(change);
+                }
+            }
+            self.pending = waiting;
+            if applied.len() == before || self.pending.is_empty() {
+                break;
+            }
+        }
+        if self.pending.len() > MAX_PENDING {
+            return Err(LedgerError::TooManyPending);
+        }
+        Ok(applied)
+    }
+
+    fn insert(&mut self, change: Change) -> Result<ChangeHash, LedgerError> {
+        let hash = change.hash();
+        let seq = self.seqs.entry(change.actor_id().clone()).or_insert(0);
+        if *seq >= change.seq() {
+            return Err(LedgerError::DuplicateSeq { hash, seq: change.seq() });
+        }
+        *seq = change.seq();
+        for dep in change.deps() {
+            self.heads.remove(dep);
+        }
+        self.heads.insert(hash);
+        let node = Node { index: self.order.len(), deps: change.deps().into(), bytes: change.raw_bytes().into() };
+        self.nodes.insert(hash, node);
+        self.order.push(hash);
+        Ok(hash)
+    }
+
+    /// The changes that are not `heads` nor among their ancestors (hashes not held are ignored),
+    /// dependencies first: what a peer at `heads` lacks.
+    ///
+    /// Walks back from both our heads and `heads`, newest first, painting what each reaches, and
+    /// stops when nothing reached only from our side is left: the cost is the changes since
+    /// `heads`, not the document.
+    fn hashes_since(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        const OURS: u8 = 1;
+        const THEIRS: u8 = 2;
+        let theirs: Vec<usize> = heads.iter().filter_map(|h| self.nodes.get(h)).map(|n| n.index).collect();
+        if theirs.is_empty() {
+            return self.order.clone();
+        }
+        let mut paint: HashMap<usize, u8> = HashMap::new();
+        for head in &self.heads {
+            paint.insert(self.nodes[head].index, OURS);
+        }
+        for index in theirs {
+            *paint.entry(index).or_default() |= THEIRS;
+        }
+        let mut queue: BinaryHeap<usize> = paint.keys().copied().collect();
+        let mut ours_only = paint.values().filter(|p| **p == OURS).count();
+        let mut since = Vec::new();
+        while ours_only > 0 {
+            let Some(index) = queue.pop() else { break };
+            let colour = paint[&index];
+            if colour == OURS {
+                ours_only -= 1;
+                since.push(index);
+            }
+            for dep in self.nodes[&self.order[index]].deps.iter() {
+                let dep = self.nodes[dep].index;
+                let old = paint.get(&dep).copied().unwrap_or(0);
+                let new = old | colour;
+                if new == old {
+                    continue;
+                }
+                paint.insert(dep, new);
+                if old == 0 {
+                    queue.push(dep);
+                }
+                match (old == OURS, new == OURS) {
+                    (false, true) => ours_only += 1,
+                    (true, false) => ours_only -= 1,
+                    _ => {}
+                }
+            }
+        }
+        since.sort_unstable();
+        since.into_iter().map(|index| self.order[index]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
