@@ -95,38 +95,54 @@ impl Ledger {
         self.bytes_of(&self.order)
     }
 
+    /// Applies what arrived, each change once all its dependencies are in, in time linear in
+    /// the changes (a message may hold a hundred thousand, in any order).
     fn apply(&mut self, changes: Vec<Change>) -> Result<Vec<ChangeHash>, LedgerError> {
         let mut arriving: HashMap<(ActorId, u64), ChangeHash> =
             self.pending.iter().map(|c| ((c.actor_id().clone(), c.seq()), c.hash())).collect();
         for change in changes {
             let hash = change.hash();
-            if self.nodes.contains_key(&hash) || self.pending.iter().any(|c| c.hash() == hash) {
+            let key = (change.actor_id().clone(), change.seq());
+            if self.nodes.contains_key(&hash) || arriving.get(&key) == Some(&hash) {
                 continue;
             }
-            let key = (change.actor_id().clone(), change.seq());
             let taken = self.seqs.get(&key.0).is_some_and(|&seq| seq >= key.1);
-            if taken || arriving.get(&key).is_some_and(|other| *other != hash) {
+            if taken || arriving.contains_key(&key) {
                 return Err(LedgerError::DuplicateSeq { hash, seq: key.1 });
             }
             arriving.insert(key, hash);
             self.pending.push(change);
         }
-        let mut applied = Vec::new();
-        loop {
-            let before = applied.len();
-            let mut waiting = Vec::with_capacity(self.pending.len());
-            for change in std::mem::take(&mut self.pending) {
-                if change.deps().iter().all(|dep| self.nodes.contains_key(dep)) {
-                    applied.push(self.insert(change)?);
-                } else {
-                    waiting.push(change);
-                }
+        // Kahn's order: how many dependencies each waiting change lacks, and who waits on what.
+        let mut lacking = vec![0usize; self.pending.len()];
+        let mut waiting_on: HashMap<ChangeHash, Vec<usize>> = HashMap::new();
+        let mut ready = std::collections::VecDeque::new();
+        for (i, change) in self.pending.iter().enumerate() {
+            let mut deps: Vec<&ChangeHash> = change.deps().iter().filter(|d| !self.nodes.contains_key(d)).collect();
+            deps.sort_unstable();
+            deps.dedup();
+            lacking[i] = deps.len();
+            for dep in deps {
+                waiting_on.entry(*dep).or_default().push(i);
             }
-            self.pending = waiting;
-            if applied.len() == before || self.pending.is_empty() {
-                break;
+            if lacking[i] == 0 {
+                ready.push_back(i);
             }
         }
+        let mut slots: Vec<Option<Change>> = std::mem::take(&mut self.pending).into_iter().map(Some).collect();
+        let mut applied = Vec::new();
+        while let Some(i) = ready.pop_front() {
+            let Some(change) = slots[i].take() else { continue };
+            let hash = self.insert(change)?;
+            applied.push(hash);
+            for waiter in waiting_on.remove(&hash).into_iter().flatten() {
+                lacking[waiter] -= 1;
+                if lacking[waiter] == 0 {
+                    ready.push_back(waiter);
+                }
+            }
+        }
+        self.pending = slots.into_iter().flatten().collect();
         if self.pending.len() > MAX_PENDING {
             return Err(LedgerError::TooManyPending);
         }

@@ -196,6 +196,19 @@ fn changes_waiting_for_a_dependency_apply_when_it_arrives() {
 }
 
 #[test]
+fn changes_sent_newest_first_apply_in_one_message() {
+    let mut writer = Device::new(1);
+    writer.write(500, "w");
+    let changes = writer.doc.get_changes(&[]);
+    let newest_first: Vec<u8> = changes.iter().rev().flat_map(|c| c.raw_bytes().to_vec()).collect();
+    let mut ledger = Ledger::default();
+    let applied = ledger.load(&newest_first).unwrap();
+    assert_eq!(applied, changes.iter().map(|c| c.hash()).collect::<Vec<_>>(), "dependencies first");
+    assert_eq!(ledger.heads(), writer.doc.get_heads());
+    assert!(ledger.load(&newest_first).unwrap().is_empty(), "a repeat changes nothing");
+}
+
+#[test]
 fn bytes_that_are_not_sound_changes_are_refused() {
     let mut writer = Device::new(1);
     writer.write(1, "w");
