@@ -27,6 +27,7 @@ conformance!(
     a_batch_of_messages_is_stored_in_order_in_one_go_and_its_resends_once,
     batches_of_many_rooms_at_once_keep_each_rooms_sequence_and_outcome,
     a_batch_stores_members_messages_only_and_nothing_after_the_end,
+    a_batch_of_thousands_of_messages_in_many_rooms_is_stored_whole_and_resent_whole,
     the_notice_is_set_replaced_and_removed,
 );
 
@@ -309,6 +310,56 @@ async fn a_batch_stores_members_messages_only_and_nothing_after_the_end(db: Test
     let posted = storage.post_messages(&[text(ended, &host, uuid::Uuid::new_v4(), "늦었다")]).await.expect("post");
     assert_eq!(posted, vec![Posted::Ended]);
     assert!(storage.messages_after(ended, 0, 50).await.expect("read").is_empty());
+}
+
+/// A busy relay hands storage thousands of messages at once (its writer takes up to a few thousand
+/// per transaction): every room gets its messages in the order given, text of any kind is stored
+/// as typed, and the same batch again is all resends.
+async fn a_batch_of_thousands_of_messages_in_many_rooms_is_stored_whole_and_resent_whole(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let mut members = vec![host.clone()];
+    for n in 0..4 {
+        members.push(person(storage, &format!("member{n}")).await);
+    }
+    let mut rooms = Vec::new();
+    for _ in 0..5 {
+        let room = meetup(storage, &host, None, Duration::days(1)).await;
+        for member in &members[1..] {
+            storage.join_meetup(room, member, Utc::now()).await.expect("join");
+        }
+        rooms.push(room);
+    }
+    // After the joins each room's next number is 5 (four join messages).
+    let bodies: Vec<String> = (0..2_500).map(|n| format!("{n} '); DROP TABLE chat_messages; -- 밍기적 ?")).collect();
+    let ids: Vec<uuid::Uuid> = (0..bodies.len()).map(|_| uuid::Uuid::new_v4()).collect();
+    let batch: Vec<NewMessage<'_>> = bodies
+        .iter()
+        .zip(&ids)
+        .enumerate()
+        .map(|(n, (body, &id))| text(rooms[n % rooms.len()], &members[n / 7 % members.len()], id, body))
+        .collect();
+    let posted = storage.post_messages(&batch).await.expect("post a big batch");
+    assert_eq!(posted.len(), batch.len());
+    for (n, outcome) in posted.iter().enumerate() {
+        let (message, stored) = acked(outcome);
+        assert!(stored, "message {n} stored now");
+        assert_eq!(
+            (message.meetup_id, message.seq, &message.text),
+            (batch[n].meetup_id, 5 + (n / 5) as i64, &bodies[n])
+        );
+        assert_eq!(message.sender.as_ref().map(|s| s.id), Some(batch[n].sender.id));
+    }
+    let again = storage.post_messages(&batch).await.expect("the same batch again");
+    assert!(again.iter().zip(&posted).all(|(again, first)| matches!(
+        (again, first), (Posted::Resent(a), Posted::Stored(f)) if a == f
+    )));
+    for (r, &room) in rooms.iter().enumerate() {
+        let read = storage.messages_after(room, 4, 1_000).await.expect("read");
+        let texts: Vec<&str> = read.iter().map(|m| m.text.as_str()).collect();
+        let sent: Vec<&str> = bodies.iter().skip(r).step_by(rooms.len()).map(String::as_str).collect();
+        assert_eq!(texts, sent, "room {r} holds its messages once, in order");
+    }
 }
 
 async fn the_notice_is_set_replaced_and_removed(db: TestDb) {

@@ -98,3 +98,14 @@ pub(crate) fn round(first: Batch, queue: &mut Receiver, max_messages: usize) -> 
     }
     batches
 }
+
+/// The messages of a round's batches, in order, to store in one transaction.
+pub(crate) fn messages(batches: &[Batch]) -> Vec<NewMessage<'_>> {
+    batches.iter().flat_map(|batch| batch.messages.iter().map(QueuedMessage::as_new)).collect()
+}
+
+/// What became of the messages of `messages(batches)`, handed back batch by batch.
+pub(crate) fn per_batch(batches: &[Batch], posted: Vec<Posted>) -> Vec<Vec<Posted>> {
+    let mut posted = posted.into_iter();
+    batches.iter().map(|batch| posted.by_ref().take(batch.messages.len()).collect()).collect()
+}

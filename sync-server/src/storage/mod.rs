@@ -7,6 +7,7 @@
 //! decides who may do what, storage only keeps it consistent.
 
 pub mod chat;
+mod chat_plan;
 mod chat_queue;
 pub mod idempotency;
 pub mod media;

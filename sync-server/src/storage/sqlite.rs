@@ -150,6 +150,7 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
 }
 
 mod chat;
+mod chat_batch;
 mod chat_writer;
 mod chunks;
 mod comments;

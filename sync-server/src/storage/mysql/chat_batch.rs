@@ -15,8 +15,8 @@
 //! read itself takes no lock (a leave holds its member row while it waits for the meetup's: a
 //! locking read would deadlock with it).
 //!
-//! Same results as appending the messages one by one with `insert_message` after checking each
-//! sender's standing; `insert_message` stays the path for anything else (joins and leaves).
+//! What becomes of each message is `chat_plan`'s, shared with SQLite; `insert_message` stays the
+//! path for anything else (joins and leaves).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
@@ -24,21 +24,9 @@ use std::fmt::Write;
 use mysql_async::prelude::{FromRow, Queryable};
 use mysql_async::{Conn, Row};
 
-use crate::storage::UserId;
-use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Posted, RoomAccess, Sender};
+use crate::storage::chat::{MeetupId, NewMessage, Posted};
+use crate::storage::chat_plan::{Plan, Rooms, STORED_COLUMNS, StoredBefore, StoredRow, key, stored_by_key};
 use crate::storage::now_millis;
-
-/// A (sender, client id) pair as stored.
-type Key = (String, String);
-
-fn key(new: &NewMessage<'_>) -> Option<Key> {
-    new.client_id.map(|c| (new.sender.id.to_db(), c.hyphenated().to_string()))
-}
-
-fn time(millis: i64) -> chrono::DateTime<chrono::Utc> {
-    // We wrote it; a value that cannot be read comes back as the epoch's start.
-    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
-}
 
 /// Appends `text` as an SQL string literal: quoted as it is when it holds only letters, digits
 /// and hyphens (ids), otherwise as `_utf8mb4 X'…'`.
@@ -104,109 +92,31 @@ pub(super) async fn commit_batch(
 }
 
 async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<Vec<Posted>>, mysql_async::Error> {
-    let Some(Begun { stored, rooms }) = begin(conn, batch).await? else { return Ok(None) };
+    let Some((stored, rooms)) = begin(conn, batch).await? else { return Ok(None) };
     let now = now_millis();
-    // Each message is stored before, a repeat of one earlier in this batch, refused, or new.
-    let mut first_of: HashMap<Key, usize> = HashMap::new();
-    let mut refused: Vec<Option<Posted>> = vec![None; batch.len()];
-    let mut counts: BTreeMap<MeetupId, i64> = BTreeMap::new();
-    let mut seqs: Vec<Option<i64>> = vec![None; batch.len()];
-    for (index, new) in batch.iter().enumerate() {
-        let k = key(new);
-        if k.as_ref().is_some_and(|k| stored.contains_key(k) || first_of.contains_key(k)) {
-            continue;
-        }
-        if let Some(refusal) = rooms.refusal(new, time(now)) {
-            refused[index] = Some(refusal);
-            continue;
-        }
-        if let Some(k) = k {
-            first_of.insert(k, index);
-        }
-        let count = counts.entry(new.meetup_id).or_default();
-        *count += 1;
-        // The offset within the meetup's new messages for now; its sequence number below.
-        seqs[index] = Some(*count);
-    }
-    let mut ids: HashMap<(MeetupId, i64), (i64, Option<String>)> = HashMap::new();
-    if counts.is_empty() {
+    let mut plan = Plan::new(batch, &stored, &rooms, now);
+    let mut ids = HashMap::new();
+    if plan.counts().is_empty() {
         conn.query_drop("COMMIT").await?;
     } else {
-        let Some(last) = advance_counters(conn, &counts).await? else { return Ok(None) };
-        for (seq, new) in seqs.iter_mut().zip(batch) {
-            if let Some(offset) = seq {
-                let meetup = new.meetup_id;
-                *offset +=
-                    last.get(&meetup).copied().unwrap_or_default() - counts.get(&meetup).copied().unwrap_or_default();
-            }
+        let Some(last) = advance_counters(conn, plan.counts()).await? else { return Ok(None) };
+        if !plan.number(batch, last) {
+            return Ok(None);
         }
-        ids = insert_and_commit(conn, batch, &seqs, &counts, &last, now).await?;
+        ids = insert_and_commit(conn, batch, &plan, now).await?;
     }
-    let mut posted: Vec<Posted> = Vec::with_capacity(batch.len());
-    for (index, new) in batch.iter().enumerate() {
-        if let Some(seq) = seqs[index] {
-            let (id, nickname) = ids.remove(&(new.meetup_id, seq)).unwrap_or_default();
-            posted.push(Posted::Stored(new.stored(id, seq, time(now), nickname)));
-            continue;
-        }
-        if let Some(refusal) = refused[index].take() {
-            posted.push(refusal);
-            continue;
-        }
-        // Neither new nor refused, so it has a key: stored before, or first seen earlier in this
-        // batch (whose outcome is already in place: `posted` gets one entry per message, in order).
-        let earlier = key(new).and_then(|k| match first_of.get(&k).and_then(|&i| posted.get(i)) {
-            Some(Posted::Stored(message)) => Some(message.clone()),
-            _ => stored.get(&k).cloned(),
-        });
-        let Some(message) = earlier else {
-            return Err(mysql_async::Error::Other("a chat message neither new nor stored before".into()));
-        };
-        let sender = Some(new.sender_as(message.sender.map(|s| s.nickname)));
-        posted.push(Posted::Resent(ChatMessage { kind: new.kind, sender, ..message }));
-    }
-    Ok(Some(posted))
+    plan.outcome(batch, &stored, ids, now).map(Some).map_err(|e| mysql_async::Error::Other(e.to_string().into()))
 }
-
-/// What round trip 1 found.
-struct Begun {
-    /// The messages of the batch already stored, by (sender, client id).
-    stored: HashMap<Key, ChatMessage>,
-    rooms: Rooms,
-}
-
-/// The batch's meetups as round trip 1 read them: host and end of each, and which senders are
-/// members of which.
-struct Rooms {
-    meetups: HashMap<MeetupId, (String, i64)>,
-    members: HashSet<(MeetupId, String)>,
-}
-
-impl Rooms {
-    /// Why `new` may not be stored at `now`, if it may not (see `RoomAccess::refusal`).
-    fn refusal(&self, new: &NewMessage<'_>, now: chrono::DateTime<chrono::Utc>) -> Option<Posted> {
-        let sender = new.sender.id.to_db();
-        let Some((host, ends_at)) = self.meetups.get(&new.meetup_id) else { return Some(Posted::NotMember) };
-        let host = *host == sender;
-        let member = host || self.members.contains(&(new.meetup_id, sender));
-        RoomAccess { member, host, ends_at: time(*ends_at) }.refusal(now)
-    }
-}
-
-/// A message stored before, as round trip 1 reads it: id, meetup, seq, text, time, sender id, client
-/// id, and the sender's nickname now.
-type StoredRow = (i64, i64, i64, String, i64, String, String, Option<String>);
 
 /// Round trip 1: begins the transaction, locks the batch's meetups' rows (in key order, as round
 /// trip 2 updates them), then reads the messages of `batch` whose (sender, client id) is already
 /// stored and the senders' membership. `None` if one of the meetups is gone.
-async fn begin(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<Begun>, mysql_async::Error> {
+async fn begin(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<(StoredBefore, Rooms)>, mysql_async::Error> {
     let meetups: BTreeSet<MeetupId> = batch.iter().map(|new| new.meetup_id).collect();
     let within = list(meetups.iter().copied());
     let mut sql = format!(
         "START TRANSACTION; SELECT id, host_user_id, ends_at FROM meetups WHERE id IN ({within}) ORDER BY id FOR UPDATE; \
-         SELECT c.id, c.meetup_id, c.seq, c.text, c.created_at, c.sender_user_id, c.client_id, u.nickname \
-         FROM chat_messages c LEFT JOIN users u ON u.id = c.sender_user_id WHERE FALSE"
+         SELECT {STORED_COLUMNS} FROM chat_messages c LEFT JOIN users u ON u.id = c.sender_user_id WHERE FALSE"
     );
     // A disjunction of point lookups: both MySQL and MariaDB read it through the unique index,
     // which a row-constructor IN does not promise on every version.
@@ -236,24 +146,7 @@ async fn begin(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<Begun
         return Ok(None);
     }
     let members: HashSet<(MeetupId, String)> = rows::<(i64, String)>(members)?.into_iter().collect();
-    let mut stored = HashMap::new();
-    for (id, meetup_id, seq, text, created_at, sender, client, nickname) in rows::<StoredRow>(found)? {
-        // The sender as the room shows them now.
-        let shown = UserId::from_db(&sender).ok().zip(nickname).map(|(id, nickname)| Sender { id, nickname });
-        let Ok(client_id) = uuid::Uuid::parse_str(&client) else { continue };
-        let message = ChatMessage {
-            id,
-            meetup_id,
-            seq,
-            kind: MessageKind::Text,
-            client_id: Some(client_id),
-            sender: shown,
-            text,
-            at: time(created_at),
-        };
-        stored.insert((sender, client), message);
-    }
-    Ok(Some(Begun { stored, rooms: Rooms { meetups: locked, members } }))
+    Ok(Some((stored_by_key(rows::<StoredRow>(found)?), Rooms { meetups: locked, members })))
 }
 
 fn list(meetups: impl Iterator<Item = MeetupId>) -> String {
@@ -276,25 +169,20 @@ async fn advance_counters(
     Ok((last.len() == counts.len()).then_some(last))
 }
 
-/// Round trip 3: one multi-row insert of the new messages (those with a sequence number), their
-/// ids and their senders' nicknames read back by (meetup, seq), and the commit.
+/// Round trip 3: one multi-row insert of the plan's new messages, their ids and their senders'
+/// nicknames read back by (meetup, seq), and the commit.
 async fn insert_and_commit(
     conn: &mut Conn,
     batch: &[NewMessage<'_>],
-    seqs: &[Option<i64>],
-    counts: &BTreeMap<MeetupId, i64>,
-    last: &BTreeMap<MeetupId, i64>,
+    plan: &Plan,
     now: i64,
 ) -> Result<HashMap<(MeetupId, i64), (i64, Option<String>)>, mysql_async::Error> {
     let mut sql = String::with_capacity(64 + batch.len() * 400);
     sql.push_str(
         "INSERT INTO chat_messages (meetup_id, seq, kind, sender_user_id, client_id, text, created_at) VALUES ",
     );
-    let mut first = true;
-    for (new, seq) in batch.iter().zip(seqs) {
-        let Some(seq) = *seq else { continue };
-        let _ = write!(sql, "{}({}, {seq}, {}, ", if first { "" } else { ", " }, new.meetup_id, new.kind.to_db());
-        first = false;
+    for (i, (new, seq)) in plan.new_messages(batch).enumerate() {
+        let _ = write!(sql, "{}({}, {seq}, {}, ", if i == 0 { "" } else { ", " }, new.meetup_id, new.kind.to_db());
         push_text(&mut sql, &new.sender.id.to_db());
         sql.push_str(", ");
         match new.client_id {
@@ -310,9 +198,7 @@ async fn insert_and_commit(
         "; SELECT c.meetup_id, c.seq, c.id, u.nickname FROM chat_messages c \
          LEFT JOIN users u ON u.id = c.sender_user_id WHERE ",
     );
-    for (i, (meetup, count)) in counts.iter().enumerate() {
-        let last = last.get(meetup).copied().unwrap_or_default();
-        let from = last - count + 1;
+    for (i, (meetup, from, last)) in plan.ranges().enumerate() {
         let or = if i == 0 { "" } else { " OR " };
         let _ = write!(sql, "{or}(c.meetup_id = {meetup} AND c.seq BETWEEN {from} AND {last})");
     }

@@ -20,8 +20,8 @@ use tokio::sync::Mutex;
 use super::chat_batch::commit_batch;
 use super::{backend, retrying};
 use crate::storage::StorageError;
-use crate::storage::chat::{NewMessage, Posted};
-use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, round};
+use crate::storage::chat::Posted;
+use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, messages, per_batch, round};
 
 /// Writers draining the queue: while one waits for its commit, the next gathers and writes the
 /// batches that queued up meanwhile.
@@ -79,14 +79,11 @@ async fn run(pool: Pool, queue: Arc<Mutex<Receiver>>) {
 /// Stores `batches` in one transaction; what became of each one's messages, in order, or `None`
 /// (nothing stored) if one of their meetups is gone.
 async fn commit(pool: &Pool, batches: &[Batch]) -> Result<Option<Vec<Vec<Posted>>>, mysql_async::Error> {
-    let messages: Vec<NewMessage<'_>> = batches.iter().flat_map(|b| b.messages.iter().map(|m| m.as_new())).collect();
-    let messages = &messages;
+    let messages = &messages(batches);
     let posted = retrying(|| async move {
         let mut conn = pool.get_conn().await?;
         commit_batch(&mut conn, messages).await
     })
     .await?;
-    let Some(posted) = posted else { return Ok(None) };
-    let mut posted = posted.into_iter();
-    Ok(Some(batches.iter().map(|batch| posted.by_ref().take(batch.messages.len()).collect()).collect()))
+    Ok(posted.map(|posted| per_batch(batches, posted)))
 }

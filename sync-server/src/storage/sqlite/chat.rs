@@ -1,8 +1,6 @@
 //! SQLite: chat messages. `insert_message` is shared with the meetup writes (join and leave post
 //! their system message in the same transaction).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -27,33 +25,6 @@ pub(super) async fn insert_message(
         return Ok((before, false));
     }
     Ok((append(conn, new).await?, true))
-}
-
-/// A member's text message for the chat writer's transaction: a resend comes back as stored
-/// before; otherwise the sender's standing, read in this transaction (which holds SQLite's write
-/// lock, so no leave can commit before it ends) and kept in `access` for the rest of it, decides
-/// whether it is stored. `UnknownMeetup` if the meetup is gone.
-pub(super) async fn post_text(
-    conn: &mut SqliteConnection,
-    new: &NewMessage<'_>,
-    access: &mut HashMap<(MeetupId, UserId), RoomAccess>,
-) -> Result<Posted, StorageError> {
-    if let Some(before) = stored_before(conn, new).await? {
-        return Ok(Posted::Resent(before));
-    }
-    let standing = match access.get(&(new.meetup_id, new.sender.id)) {
-        Some(standing) => *standing,
-        None => {
-            let standing =
-                room_access(&mut *conn, new.meetup_id, new.sender.id).await?.ok_or(StorageError::UnknownMeetup)?;
-            access.insert((new.meetup_id, new.sender.id), standing);
-            standing
-        }
-    };
-    if let Some(refused) = standing.refusal(Utc::now()) {
-        return Ok(refused);
-    }
-    Ok(Posted::Stored(append(conn, new).await?))
 }
 
 /// The text message this (sender, client id) already stored, if any.

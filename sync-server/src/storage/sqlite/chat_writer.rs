@@ -7,19 +7,17 @@
 //!
 //! A combined transaction that fails is rolled back and each batch is written again in its own,
 //! so every room gets the outcome of its own messages (a deleted meetup's `UnknownMeetup` stays
-//! its room's). Resends are recognised by (sender, client id) inside `post_text`, so writing
-//! a batch again cannot double a message; the same call checks each sender's membership and the
-//! meetup's end inside the transaction.
-
-use std::collections::HashMap;
+//! its room's). Resends are recognised by (sender, client id) inside the transaction
+//! (`chat_batch`), so writing a batch again cannot double a message; the same transaction checks
+//! each sender's membership and the meetup's end.
 
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 
-use super::chat::post_text;
+use super::chat_batch::write_batch;
 use super::{backend, chunks};
 use crate::storage::StorageError;
 use crate::storage::chat::Posted;
-use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, round};
+use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, messages, per_batch, round};
 
 /// The most messages one transaction takes; the rest wait for the next round.
 const MAX_BATCH_MESSAGES: usize = 2048;
@@ -75,16 +73,7 @@ async fn run(pool: SqlitePool, mut queue: Receiver) {
 /// Stores `batches` in one transaction; what each stored, in order.
 async fn commit(conn: &mut SqliteConnection, batches: &[Batch]) -> Result<Vec<Vec<Posted>>, StorageError> {
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-    let mut posted = Vec::with_capacity(batches.len());
-    // Each sender's standing in each room, read once per transaction.
-    let mut access = HashMap::new();
-    for batch in batches {
-        let mut theirs = Vec::with_capacity(batch.messages.len());
-        for m in &batch.messages {
-            theirs.push(post_text(&mut tx, &m.as_new(), &mut access).await?);
-        }
-        posted.push(theirs);
-    }
+    let posted = write_batch(&mut tx, &messages(batches)).await?;
     tx.commit().await.map_err(backend)?;
-    Ok(posted)
+    Ok(per_batch(batches, posted))
 }
