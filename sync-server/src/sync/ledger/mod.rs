@@ -3,8 +3,9 @@
 //! The server relays and stores changes; it never reads a document. Automerge's own sync
 //! implementation (`SyncDoc for Automerge`) needs the whole document in memory, and applying a
 //! peer's change to it walks every operation of the object the change touches. Overwritten values
-//! stay in that object, so the walk grows with every change, and it was most of the server's CPU. The sync protocol itself only needs the change graph: heads, dependencies, which changes a
-//! peer lacks (bloom filters of change hashes) and the bytes of changes to send. This module keeps
+//! stay in that object, so the walk grows with every change, and it was most of the server's CPU.
+//! The sync protocol itself only needs the change graph: heads, dependencies, which changes a peer
+//! lacks (bloom filters of change hashes) and the bytes of changes to send. This module keeps
 //! exactly that and speaks the protocol as `automerge::sync` does (same messages, same state
 //! machine over the same [`sync::State`], version 1 and 2 messages), so clients cannot tell.
 //!
