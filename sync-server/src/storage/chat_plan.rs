@@ -10,6 +10,7 @@
 //! sender's standing — a fixed number of statements per transaction instead of several per message.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -78,6 +79,23 @@ pub(crate) fn stored_by_key(rows: Vec<StoredRow>) -> StoredBefore {
         stored.insert((sender, client), message);
     }
     stored
+}
+
+/// Meetup ids as an SQL list (`1, 2, 3`): numbers, so safe to write into a statement.
+pub(crate) fn id_list(ids: impl Iterator<Item = MeetupId>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The `UPDATE` that advances each meetup's message counter by its count of new messages, in one
+/// statement (both backends; SQLite adds `RETURNING`, MySQL reads the counters back after it).
+pub(crate) fn counter_update(counts: &BTreeMap<MeetupId, i64>) -> String {
+    let mut sql = String::from("UPDATE meetups SET chat_seq = chat_seq + CASE id");
+    for (meetup, count) in counts {
+        // Writing to a String cannot fail.
+        let _ = write!(sql, " WHEN {meetup} THEN {count}");
+    }
+    let _ = write!(sql, " END WHERE id IN ({})", id_list(counts.keys().copied()));
+    sql
 }
 
 /// What becomes of each message of a batch.

@@ -82,12 +82,16 @@ fn stopped() -> StorageError {
     StorageError::Io(std::io::Error::other("the chat writer stopped"))
 }
 
+/// The most messages a writer's round takes (give or take the last room's batch); the rest wait
+/// for the next round. Both backends' writers.
+const MAX_ROUND_MESSAGES: usize = 2048;
+
 /// The next round for a writer: `first` and every batch already queued behind it, up to about
-/// `max_messages` messages (the rest wait for the next round).
-pub(crate) fn round(first: Batch, queue: &mut Receiver, max_messages: usize) -> Vec<Batch> {
+/// `MAX_ROUND_MESSAGES` messages (the rest wait for the next round).
+pub(crate) fn round(first: Batch, queue: &mut Receiver) -> Vec<Batch> {
     let mut messages = first.messages.len();
     let mut batches = vec![first];
-    while messages < max_messages {
+    while messages < MAX_ROUND_MESSAGES {
         match queue.try_recv() {
             Ok(batch) => {
                 messages += batch.messages.len();

@@ -25,7 +25,9 @@ use mysql_async::prelude::{FromRow, Queryable};
 use mysql_async::{Conn, Row};
 
 use crate::storage::chat::{MeetupId, NewMessage, Posted};
-use crate::storage::chat_plan::{Plan, Rooms, STORED_COLUMNS, StoredBefore, StoredRow, key, stored_by_key};
+use crate::storage::chat_plan::{
+    Plan, Rooms, STORED_COLUMNS, StoredBefore, StoredRow, counter_update, id_list, key, stored_by_key,
+};
 use crate::storage::now_millis;
 
 /// Appends `text` as an SQL string literal: quoted as it is when it holds only letters, digits
@@ -113,7 +115,7 @@ async fn write_batch(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option
 /// stored and the senders' membership. `None` if one of the meetups is gone.
 async fn begin(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<(StoredBefore, Rooms)>, mysql_async::Error> {
     let meetups: BTreeSet<MeetupId> = batch.iter().map(|new| new.meetup_id).collect();
-    let within = list(meetups.iter().copied());
+    let within = id_list(meetups.iter().copied());
     let mut sql = format!(
         "START TRANSACTION; SELECT id, host_user_id, ends_at FROM meetups WHERE id IN ({within}) ORDER BY id FOR UPDATE; \
          SELECT {STORED_COLUMNS} FROM chat_messages c LEFT JOIN users u ON u.id = c.sender_user_id WHERE FALSE"
@@ -149,22 +151,14 @@ async fn begin(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<(Stor
     Ok(Some((stored_by_key(rows::<StoredRow>(found)?), Rooms { meetups: locked, members })))
 }
 
-fn list(meetups: impl Iterator<Item = MeetupId>) -> String {
-    meetups.map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
-}
-
 /// Round trip 2: advances each meetup's counter by its count of new messages (rows locked in key
 /// order) and reads them back: each meetup's last sequence number now, or `None` if one is gone.
 async fn advance_counters(
     conn: &mut Conn,
     counts: &BTreeMap<MeetupId, i64>,
 ) -> Result<Option<BTreeMap<MeetupId, i64>>, mysql_async::Error> {
-    let within = list(counts.keys().copied());
-    let mut sql = String::from("UPDATE meetups SET chat_seq = chat_seq + CASE id");
-    for (meetup, count) in counts {
-        let _ = write!(sql, " WHEN {meetup} THEN {count}");
-    }
-    let _ = write!(sql, " END WHERE id IN ({within}); SELECT id, chat_seq FROM meetups WHERE id IN ({within})");
+    let mut sql = counter_update(counts);
+    let _ = write!(sql, "; SELECT id, chat_seq FROM meetups WHERE id IN ({})", id_list(counts.keys().copied()));
     let last: BTreeMap<MeetupId, i64> = rows::<(i64, i64)>(only(run(conn, sql).await?)?)?.into_iter().collect();
     Ok((last.len() == counts.len()).then_some(last))
 }

@@ -27,9 +27,6 @@ use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, messages, per_batch
 /// batches that queued up meanwhile.
 const WRITERS: usize = 2;
 
-/// The most messages one transaction takes; the rest wait for the next round.
-const MAX_BATCH_MESSAGES: usize = 2048;
-
 /// Starts the writer tasks on the current Tokio runtime; they end when the last handle is dropped.
 /// A writer holds a pooled connection only while it writes, so closing the pool never waits on it.
 pub(super) fn start(pool: Pool) -> ChatQueue {
@@ -46,7 +43,7 @@ async fn run(pool: Pool, queue: Arc<Mutex<Receiver>>) {
         let batches = {
             let mut queue = queue.lock().await;
             let Some(first) = queue.recv().await else { return };
-            round(first, &mut queue, MAX_BATCH_MESSAGES)
+            round(first, &mut queue)
         };
         let batches = if batches.len() > 1 {
             match commit(&pool, &batches).await {

@@ -21,7 +21,9 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::backend;
 use crate::storage::chat::{MeetupId, NewMessage, Posted};
-use crate::storage::chat_plan::{Plan, Rooms, STORED_COLUMNS, StoredBefore, StoredRow, key, stored_by_key};
+use crate::storage::chat_plan::{
+    Plan, Rooms, STORED_COLUMNS, StoredBefore, StoredRow, counter_update, id_list, key, stored_by_key,
+};
 use crate::storage::{StorageError, now_millis};
 
 /// New messages per `INSERT` statement: three bound values each, well under SQLite's limit of
@@ -57,10 +59,6 @@ pub(super) async fn write_batch(
     plan.outcome(batch, &stored, ids, now)
 }
 
-fn list(numbers: impl Iterator<Item = i64>) -> String {
-    numbers.map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
-}
-
 /// `count` placeholders of `group` (such as `"(?, ?)"`), separated by commas.
 fn placeholders(group: &str, count: usize) -> String {
     vec![group; count].join(", ")
@@ -72,7 +70,7 @@ async fn rooms(
     batch: &[NewMessage<'_>],
     meetups: &BTreeSet<MeetupId>,
 ) -> Result<Rooms, StorageError> {
-    let within = list(meetups.iter().copied());
+    let within = id_list(meetups.iter().copied());
     let sql = format!("SELECT id, host_user_id, ends_at FROM meetups WHERE id IN ({within})");
     let found: Vec<(i64, String, i64)> =
         sqlx::query_as(AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *conn).await.map_err(backend)?;
@@ -119,11 +117,7 @@ async fn advance_counters(
     conn: &mut SqliteConnection,
     counts: &BTreeMap<MeetupId, i64>,
 ) -> Result<BTreeMap<MeetupId, i64>, StorageError> {
-    let mut sql = String::from("UPDATE meetups SET chat_seq = chat_seq + CASE id");
-    for (meetup, count) in counts {
-        let _ = write!(sql, " WHEN {meetup} THEN {count}");
-    }
-    let _ = write!(sql, " END WHERE id IN ({}) RETURNING id, chat_seq", list(counts.keys().copied()));
+    let sql = counter_update(counts) + " RETURNING id, chat_seq";
     let last: Vec<(i64, i64)> =
         sqlx::query_as(AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *conn).await.map_err(backend)?;
     Ok(last.into_iter().collect())

@@ -19,9 +19,6 @@ use crate::storage::StorageError;
 use crate::storage::chat::Posted;
 use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, messages, per_batch, round};
 
-/// The most messages one transaction takes; the rest wait for the next round.
-const MAX_BATCH_MESSAGES: usize = 2048;
-
 /// Starts the writer task on the current Tokio runtime; it ends when the last handle is dropped.
 pub(super) fn start(pool: SqlitePool) -> ChatQueue {
     let (queue, rx) = ChatQueue::new();
@@ -32,7 +29,7 @@ pub(super) fn start(pool: SqlitePool) -> ChatQueue {
 async fn run(pool: SqlitePool, mut queue: Receiver) {
     let mut writer: Option<SqliteConnection> = None;
     while let Some(first) = queue.recv().await {
-        let batches = round(first, &mut queue, MAX_BATCH_MESSAGES);
+        let batches = round(first, &mut queue);
         let conn = match chunks::connection(&pool, &mut writer).await {
             Ok(conn) => conn,
             Err(e) => {
