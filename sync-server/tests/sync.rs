@@ -19,6 +19,13 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 
 use client::{SECRET, close_of, document, join, next, push, send, server, server_with, sync_message};
 
+/// Asks for document `id` as a device that holds nothing of it does (a `request` message).
+async fn ask_for(socket: &mut client::Socket, id: &str) {
+    let request = AutoCommit::new().sync().generate_sync_message(&mut automerge::sync::State::new());
+    let data = request.expect("first message").encode();
+    send(socket, Message::Request { sender_id: "x".into(), target_id: "s".into(), document_id: id.into(), data }).await;
+}
+
 #[tokio::test]
 async fn a_connection_needs_a_valid_token_or_ticket() {
     let server = server().await;
@@ -77,24 +84,14 @@ async fn a_user_reaches_only_their_own_documents() {
 
     // Muneo asks for it, and offers changes to it: both look like a document that does not exist.
     let mut other = server.connect(&muneo).await;
-    let mut empty = AutoCommit::new();
-    let mut state = automerge::sync::State::new();
-    let request = empty.sync().generate_sync_message(&mut state).expect("first message").encode();
-    send(
-        &mut other,
-        Message::Request { sender_id: "x".into(), target_id: "s".into(), document_id: id.clone(), data: request },
-    )
-    .await;
+    ask_for(&mut other, &id).await;
     assert!(matches!(next(&mut other).await, Some(Message::DocUnavailable { document_id, .. }) if document_id == id));
     let (_, mut intruder) = document();
     let seen = push(&mut other, &id, &mut intruder).await;
     assert!(matches!(seen.last(), Some(Message::DocUnavailable { .. })), "{seen:?}");
     // An id nobody stored is unavailable to a request the same way.
     let unknown = wire::document_id(uuid::Uuid::new_v4());
-    let request = AutoCommit::new().sync().generate_sync_message(&mut automerge::sync::State::new());
-    let data = request.expect("first message").encode();
-    send(&mut other, Message::Request { sender_id: "x".into(), target_id: "s".into(), document_id: unknown, data })
-        .await;
+    ask_for(&mut other, &unknown).await;
     assert!(matches!(next(&mut other).await, Some(Message::DocUnavailable { .. })));
 
     // Mingi's document is untouched and still theirs.
@@ -263,4 +260,36 @@ async fn ephemeral_messages_reach_the_users_other_connections_on_the_document() 
     send(&mut phone, presence(&other)).await;
     let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), laptop.next()).await;
     assert!(quiet.is_err(), "nothing else reaches the laptop: {quiet:?}");
+}
+
+#[tokio::test]
+async fn a_device_that_asked_for_a_document_too_early_receives_it_once_another_device_stores_it() {
+    // The laptop read the document's id in the account before the phone's changes reached the
+    // server: its request is answered "unavailable", and it must still hear of the document.
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let (id, mut doc) = document();
+    let mut laptop = server.connect(&token).await;
+    ask_for(&mut laptop, &id).await;
+    assert!(matches!(next(&mut laptop).await, Some(Message::DocUnavailable { document_id, .. }) if document_id == id));
+
+    let mut phone = server.connect(&token).await;
+    push(&mut phone, &id, &mut doc).await;
+
+    // The server offers the laptop the document unasked; the laptop syncs it to the end.
+    let mut copy = AutoCommit::new();
+    let mut state = automerge::sync::State::new();
+    while copy.get_heads() != doc.get_heads() {
+        match next(&mut laptop).await {
+            Some(Message::Sync { document_id, data, .. }) if document_id == id => {
+                let message = automerge::sync::Message::decode(&data).expect("sync message");
+                copy.sync().receive_sync_message(&mut state, message).expect("receive");
+                if let Some(reply) = copy.sync().generate_sync_message(&mut state) {
+                    send(&mut laptop, sync_message(&id, reply.encode())).await;
+                }
+            }
+            other => panic!("expected the document, got {other:?}"),
+        }
+    }
+    assert_eq!(copy.get(ROOT, "title").expect("read").map(|(v, _)| v.to_string()), Some("\"squats\"".into()));
 }

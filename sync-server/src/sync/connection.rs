@@ -255,6 +255,8 @@ impl Connection {
                 self.forget(&doc).await;
                 self.send(socket, self.unavailable(document_id)).await
             }
+            // Kept: the hub wakes this connection when the document is first stored.
+            Err(DocError::NotYetStored) => self.send(socket, self.unavailable(document_id)).await,
             Err(DocError::InvalidMessage(e)) => {
                 tracing::debug!(conn = self.id, doc = %doc, error = %e, "invalid sync message");
                 self.forget(&doc).await;

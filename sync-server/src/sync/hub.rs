@@ -30,9 +30,13 @@ pub const COMPACT_AFTER_CHUNKS: usize = 256;
 /// Why a peer's message about a document was not applied.
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
-    /// Unknown, or someone else's: the peer is told `doc-unavailable`, nothing more.
+    /// Someone else's, or gone: the peer is told `doc-unavailable`, nothing more.
     #[error("the document is unavailable")]
     Unavailable,
+    /// Asked for before any device stored it: the peer is told `doc-unavailable` and stays
+    /// subscribed, so it hears of the document as soon as one of the user's devices stores it.
+    #[error("nobody has stored the document yet")]
+    NotYetStored,
     /// The sync message does not decode or its changes do not apply.
     #[error("invalid sync message: {0}")]
     InvalidMessage(String),
@@ -156,7 +160,10 @@ impl Hub {
             return Err(DocError::Unavailable);
         }
         if request && loaded.owner.is_none() && loaded.doc.is_empty() {
-            return Err(DocError::Unavailable);
+            // Another device of the user may be about to store it (it listed the document in the
+            // account before its changes arrived): the first change stored wakes this peer.
+            subscribers.insert(conn, signal.clone());
+            return Err(DocError::NotYetStored);
         }
         let applied = match loaded.doc.receive_sync_message(peer, message) {
             Ok(applied) => applied,

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::{self, Message as Frame};
 
 pub const SECRET: &str = "sync-test-secret-of-at-least-32-bytes";
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub struct Server {
     address: SocketAddr,
