@@ -80,7 +80,8 @@ async fn connect(inner: &Inner, force_refresh: bool) -> Result<Socket> {
     let mut request = format!("{ws}/v1/chat").into_client_request().map_err(|e| ClientError::Invalid(e.to_string()))?;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| ClientError::Invalid(e.to_string()))?;
     request.headers_mut().insert("authorization", bearer);
-    match tokio_tungstenite::connect_async(request).await {
+    // `true`: no Nagle — a chat line is one small frame and goes out at once.
+    match tokio_tungstenite::connect_async_with_config(request, None, true).await {
         Ok((socket, _)) => Ok(socket),
         Err(tungstenite::Error::Http(response)) => {
             let status = response.status().as_u16();
