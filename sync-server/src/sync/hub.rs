@@ -30,7 +30,7 @@ pub const COMPACT_AFTER_CHUNKS: usize = 256;
 /// Why a peer's message about a document was not applied.
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
-    /// Someone else's, or gone: the peer is told `doc-unavailable`, nothing more.
+    /// Someone else's: the peer is told `doc-unavailable`, nothing more.
     #[error("the document is unavailable")]
     Unavailable,
     /// Asked for before any device stored it: the peer is told `doc-unavailable` and stays
