@@ -27,7 +27,7 @@ pub async fn serve(
 /// before is still unacknowledged waits for that acknowledgement, which the peer may delay by up to
 /// 40 ms when it has nothing to send back — a chat delivery or a sync reply that follows another
 /// one would sit out that timer. A connection whose option cannot be set is served anyway.
-pub fn without_nagle(listener: TcpListener) -> TapIo<TcpListener, impl FnMut(&mut TcpStream) + Send + 'static> {
+fn without_nagle(listener: TcpListener) -> TapIo<TcpListener, impl FnMut(&mut TcpStream) + Send + 'static> {
     listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");

@@ -17,7 +17,7 @@ use mingizuk_server::sync::Limits;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-use client::{SECRET, close_of, document, join, next, push, send, server, server_with, sync_message};
+use client::{SECRET, answer, close_of, document, join, next, push, send, server, server_with, sync_message};
 
 /// Asks for document `id` as a device that holds nothing of it does (a `request` message).
 async fn ask_for(socket: &mut client::Socket, id: &str) {
@@ -282,11 +282,7 @@ async fn a_device_that_asked_for_a_document_too_early_receives_it_once_another_d
     while copy.get_heads() != doc.get_heads() {
         match next(&mut laptop).await {
             Some(Message::Sync { document_id, data, .. }) if document_id == id => {
-                let message = automerge::sync::Message::decode(&data).expect("sync message");
-                copy.sync().receive_sync_message(&mut state, message).expect("receive");
-                if let Some(reply) = copy.sync().generate_sync_message(&mut state) {
-                    send(&mut laptop, sync_message(&id, reply.encode())).await;
-                }
+                answer(&mut laptop, &id, &mut copy, &mut state, &data).await;
             }
             other => panic!("expected the document, got {other:?}"),
         }

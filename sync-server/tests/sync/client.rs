@@ -151,11 +151,22 @@ pub async fn push(socket: &mut Socket, id: &str, doc: &mut AutoCommit) -> Vec<Me
         let Some(message) = next(socket).await else { break };
         seen.push(message.clone());
         let Message::Sync { data, .. } = message else { break };
-        let m = automerge::sync::Message::decode(&data).expect("sync message");
-        doc.sync().receive_sync_message(&mut state, m).expect("receive");
-        if let Some(m) = doc.sync().generate_sync_message(&mut state) {
-            send(socket, sync_message(id, m.encode())).await;
-        }
+        answer(socket, id, doc, &mut state, &data).await;
     }
     seen
+}
+
+/// Applies the server's sync message `data` to `doc` and sends whatever the protocol asks next.
+pub async fn answer(
+    socket: &mut Socket,
+    id: &str,
+    doc: &mut AutoCommit,
+    state: &mut automerge::sync::State,
+    data: &[u8],
+) {
+    let m = automerge::sync::Message::decode(data).expect("sync message");
+    doc.sync().receive_sync_message(state, m).expect("receive");
+    if let Some(m) = doc.sync().generate_sync_message(state) {
+        send(socket, sync_message(id, m.encode())).await;
+    }
 }
