@@ -8,6 +8,9 @@ source scripts/setup.sh
 # The end-to-end tests run the real app in a real window: an X server in memory (Xvfb), the
 # WebKitGTK WebDriver and tauri-driver between it and the tests.
 apt_install xvfb xauth webkit2gtk-driver
+# The reminders reach a real notification server (dunst, on a private D-Bus), whose popup on the
+# X screen is photographed with xwd.
+apt_install dunst x11-apps
 # The session's tokens in a real OS keychain: GNOME Keyring on a private D-Bus.
 apt_install gnome-keyring dbus-daemon
 # Redis: the chat tests run two server instances whose rooms fan out through it.

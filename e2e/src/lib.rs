@@ -17,6 +17,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
+pub mod notifications;
 pub mod tiles;
 
 /// How long a screen may take to show what a test waits for.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use mingizuk_client::social::Social;
+use mingizuk_e2e::notifications::NotificationServer;
 use mingizuk_e2e::tiles::{TileServer, tile_of};
 use mingizuk_e2e::{App, PATIENCE, draw_character, free_port, now_ms, pass_onboarding};
 use mingizuk_tests::{Device, JWT_SECRET, TestDb, TestServer};
@@ -21,8 +22,10 @@ async fn signing_up_syncs_the_device_and_a_meetup_chat_shows_a_message_from_anot
     let address = format!("127.0.0.1:{}", free_port()?);
     let server_url = format!("http://{address}");
     let tiles = TileServer::start().await?;
-    let app = App::launch_with(&server_url, &[("MINGIZUK_TILE_URL", tiles.template.clone().into())]).await?;
-    let outcome = account_journey(&app, &db, &address, &tiles).await;
+    let notifications = NotificationServer::start().await?;
+    let env = [("MINGIZUK_TILE_URL", tiles.template.clone().into()), notifications.env()];
+    let app = App::launch_with(&server_url, &env).await?;
+    let outcome = account_journey(&app, &db, &address, &tiles, &notifications).await;
     if outcome.is_err() {
         app.screenshot("failure-account").await.ok();
         // What the shell itself says, beside what the screen shows.
@@ -32,7 +35,13 @@ async fn signing_up_syncs_the_device_and_a_meetup_chat_shows_a_message_from_anot
     outcome
 }
 
-async fn account_journey(app: &App, db: &TestDb, address: &str, tiles: &TileServer) -> Result<()> {
+async fn account_journey(
+    app: &App,
+    db: &TestDb,
+    address: &str,
+    tiles: &TileServer,
+    notifications: &NotificationServer,
+) -> Result<()> {
     pass_onboarding(app).await?;
     draw_character(app).await?;
     let server = TestServer::start_at(db, JWT_SECRET, address).await;
@@ -68,7 +77,8 @@ async fn account_journey(app: &App, db: &TestDb, address: &str, tiles: &TileServ
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    // Another person hosts a meetup; the app's user joins it and opens its chat.
+    // Another person hosts a meetup that starts soon; the app's user joins it (and is reminded
+    // of it on the desktop) and opens its chat.
     let host = Device::new(&server.url, now_ms()).await;
     host.cloud.sign_up("host-e2e@mingizuk.test", "stretch with friends", "모임장").await?;
     let social = Social::open(host.cloud.credentials(), host.dir.path()).await?;
@@ -80,6 +90,15 @@ async fn account_journey(app: &App, db: &TestDb, address: &str, tiles: &TileServ
     app.find("meetup-detail").await?;
     app.click("meetup-join").await?;
     app.find("meetup-leave").await?;
+    notifications.until_displayed(1, PATIENCE).await?;
+    notifications.screenshot("18-meetup-reminder").await?;
+    let shown = notifications.close_all().await?;
+    ensure!(
+        shown.len() == 1
+            && shown[0].summary == MEETUP_TITLE
+            && (shown[0].body == "모임이 20분 뒤에 시작해요" || shown[0].body == "모임이 19분 뒤에 시작해요"),
+        "a popup says the joined meetup starts in 20 minutes: {shown:?}"
+    );
     // The place's map draws the tiles around it, from the tile server the app was given.
     let (x, y) = tile_of(PLACE.0, PLACE.1, 16);
     app.until("the map shows the tile of the meetup's place", || async {
@@ -111,10 +130,12 @@ async fn account_journey(app: &App, db: &TestDb, address: &str, tiles: &TileServ
 /// Where the meetup is: Yeouido Hangang Park (latitude, longitude).
 const PLACE: (f64, f64) = (37.5284, 126.9327);
 
-/// A meetup hosted by `host` that starts tomorrow, created over the HTTP API.
+const MEETUP_TITLE: &str = "한강 아침 스트레칭";
+
+/// A meetup hosted by `host` that starts in 20 minutes, created over the HTTP API.
 async fn create_meetup(server_url: &str, host: &Device) -> Result<i64> {
     let token = host.cloud.credentials().access_token(false).await?;
-    let day = 24 * 3600;
+    let soon = 20 * 60;
     let at = |seconds: i64| {
         let out = std::process::Command::new("date")
             .args(["-u", "-d", &format!("@{seconds}"), "+%Y-%m-%dT%H:%M:%SZ"])
@@ -124,10 +145,10 @@ async fn create_meetup(server_url: &str, host: &Device) -> Result<i64> {
     };
     let now = now_ms() / 1000;
     let body = json!({
-        "title": "한강 아침 스트레칭",
+        "title": MEETUP_TITLE,
         "contents": "가볍게 몸 풀고 커피 한 잔!",
-        "starts_at": at(now + day),
-        "ends_at": at(now + day + 3600),
+        "starts_at": at(now + soon),
+        "ends_at": at(now + soon + 3600),
         "location": {"place_name": "여의도 한강공원", "address": "서울특별시 영등포구 여의동로 330", "lat": PLACE.0, "lng": PLACE.1}
     });
     let response =

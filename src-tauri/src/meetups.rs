@@ -67,12 +67,20 @@ pub async fn open_room(shell: State<'_, Shell>, id: MeetupId) -> CommandResult<(
 
 #[tauri::command]
 pub async fn create_meetup(shell: State<'_, Shell>, meetup: Value) -> CommandResult<String> {
-    Ok(shell.social().await?.create_meetup(meetup).await?)
+    let social = shell.social().await?;
+    let delivered = social.events();
+    let key = social.create_meetup(meetup).await?;
+    crate::reminders::look_once_sent(&shell.reminders, delivered, &key);
+    Ok(key)
 }
 
 #[tauri::command]
 pub async fn edit_meetup(shell: State<'_, Shell>, id: MeetupId, changes: Value) -> CommandResult<String> {
-    Ok(shell.social().await?.edit_meetup(id, changes).await?)
+    let social = shell.social().await?;
+    let delivered = social.events();
+    let key = social.edit_meetup(id, changes).await?;
+    crate::reminders::look_once_sent(&shell.reminders, delivered, &key);
+    Ok(key)
 }
 
 #[tauri::command]
@@ -103,7 +111,11 @@ pub async fn delete_comment(shell: State<'_, Shell>, comment_id: i64) -> Command
 
 #[tauri::command]
 pub async fn join(shell: State<'_, Shell>, id: MeetupId) -> CommandResult<String> {
-    Ok(shell.social().await?.join(id).await?)
+    let social = shell.social().await?;
+    let delivered = social.events();
+    let key = social.join(id).await?;
+    crate::reminders::look_once_sent(&shell.reminders, delivered, &key);
+    Ok(key)
 }
 
 #[tauri::command]

@@ -159,7 +159,9 @@ pub async fn set_language(shell: State<'_, Shell>, language: Language) -> Comman
 
 #[tauri::command]
 pub async fn set_reminder(shell: State<'_, Shell>, minutes: Option<u16>) -> CommandResult<()> {
-    Ok(shell.engine.set_reminder(minutes).await?)
+    shell.engine.set_reminder(minutes).await?;
+    shell.reminders.notify_one();
+    Ok(())
 }
 
 /// The two kinds of export (PRODUCT.md §9).

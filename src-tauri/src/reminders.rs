@@ -1,7 +1,10 @@
-//! Reminders (PRODUCT.md §9): once a minute a background task gathers the situation (the local
-//! time, the reminder setting, whether today's main routine is done, the joined meetups about to
-//! start) and asks [`due`], a pure function, what to notify. What was notified is remembered in
-//! `reminders.json` in the data folder, so a restart never notifies twice.
+//! Reminders (PRODUCT.md §9): at start, once a minute, and at once when the reminder time is set
+//! or the server confirmed a join (or a meetup created or moved), a background task gathers the
+//! situation (the local time, the reminder setting, whether today's main routine is done, the
+//! joined meetups about to start) and asks [`due`], a pure function, what to notify. What was
+//! notified is remembered in `reminders.json` in the data folder, so a restart never notifies
+//! twice. Notifications go through the Tauri notification plugin (on Linux, the desktop's
+//! notification server over D-Bus).
 //!
 //! The rules:
 //! - Daily: from the chosen time (minutes after local midnight) until [`DAILY_WINDOW_MINUTES`]
@@ -13,14 +16,17 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
 use mingizuk_client::core::model::Language;
-use mingizuk_client::social::{MeetupId, Role};
+use mingizuk_client::social::{MeetupId, Role, SocialEvent};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{Notify, broadcast};
 
 use crate::state::Shell;
 
@@ -136,38 +142,67 @@ pub fn text(reminder: &Reminder, language: Language) -> (String, String) {
     }
 }
 
-/// Starts the reminder task (for as long as the app runs).
+/// Starts the reminder task (for as long as the app runs): it looks at start, once a [`TICK`],
+/// and whenever [`Shell::reminders`] is notified.
 pub fn start<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         let dir = app.state::<Shell>().config.data_dir.clone();
         let mut sent = Sent::load(&dir);
         loop {
-            tokio::time::sleep(TICK).await;
             let shell = app.state::<Shell>();
-            let situation = match gather(&shell).await {
-                Ok(situation) => situation,
-                Err(e) => {
-                    tracing::warn!(error = %e, "reminders: cannot read the situation");
-                    continue;
-                }
-            };
-            let reminders = due(&situation, &sent);
-            if reminders.is_empty() {
-                continue;
-            }
-            let language = shell.engine.settings().await.language;
-            for reminder in &reminders {
-                let (title, body) = text(reminder, language);
-                if let Err(e) = app.notification().builder().title(title).body(body).show() {
-                    tracing::warn!(error = %e, "reminders: cannot show a notification");
-                }
-            }
-            sent.record(&situation, &reminders);
-            if let Err(e) = sent.save(&dir) {
-                tracing::warn!(error = %e, "reminders: cannot remember what was notified");
+            look(&app, &shell, &dir, &mut sent).await;
+            tokio::select! {
+                () = tokio::time::sleep(TICK) => {}
+                () = shell.reminders.notified() => {}
             }
         }
     });
+}
+
+/// Wakes the reminder task once the server confirmed the outbox write `key` (a join, a meetup
+/// created or moved: the joined meetups changed), so that a meetup starting soon is announced at
+/// once. `events` must be subscribed before the write is queued, or its confirmation may be missed.
+pub fn look_once_sent(wake: &Arc<Notify>, mut events: broadcast::Receiver<SocialEvent>, key: &str) {
+    let (wake, key) = (wake.clone(), key.to_owned());
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(SocialEvent::Sent { key: sent }) if sent == key => break wake.notify_one(),
+                Ok(SocialEvent::Refused { key: refused, .. }) if refused == key => break,
+                Ok(_) => {}
+                // Its confirmation may be among the missed: look all the same.
+                Err(RecvError::Lagged(_)) => break wake.notify_one(),
+                // Signed out: nothing joined to remind of.
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// Shows what is due now and remembers it.
+async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &mut Sent) {
+    let situation = match gather(shell).await {
+        Ok(situation) => situation,
+        Err(e) => {
+            tracing::warn!(error = %e, "reminders: cannot read the situation");
+            return;
+        }
+    };
+    let reminders = due(&situation, sent);
+    if reminders.is_empty() {
+        return;
+    }
+    let language = shell.engine.settings().await.language;
+    for reminder in &reminders {
+        let (title, body) = text(reminder, language);
+        if let Err(e) = app.notification().builder().title(title).body(body).show() {
+            tracing::warn!(error = %e, "reminders: cannot show a notification");
+        }
+    }
+    sent.record(&situation, &reminders);
+    if let Err(e) = sent.save(dir) {
+        tracing::warn!(error = %e, "reminders: cannot remember what was notified");
+    }
 }
 
 async fn gather(shell: &Shell) -> crate::error::CommandResult<Situation> {
@@ -276,6 +311,26 @@ mod tests {
         now.now = at("2026-11-26T18:40:00+09:00");
         let later = due(&now, &sent);
         assert_eq!(later, vec![Reminder::Meetup { id: 2, title: "meetup 2".into(), minutes_left: 21 }]);
+    }
+
+    #[tokio::test]
+    async fn the_reminders_look_again_once_the_server_confirmed_the_join_not_before_nor_after_a_refusal() {
+        let wake = Arc::new(Notify::new());
+        let (events, _) = broadcast::channel(16);
+        look_once_sent(&wake, events.subscribe(), "join-1");
+        events.send(SocialEvent::Sent { key: "another write".into() }).unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
+        assert!(early.is_err(), "another write's confirmation does not wake the reminders");
+        events.send(SocialEvent::Sent { key: "join-1".into() }).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), wake.notified()).await.unwrap();
+
+        look_once_sent(&wake, events.subscribe(), "join-2");
+        events
+            .send(SocialEvent::Refused { key: "join-2".into(), code: "meetup_full".into(), message: String::new() })
+            .unwrap();
+        events.send(SocialEvent::Sent { key: "join-2".into() }).unwrap();
+        let refused = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
+        assert!(refused.is_err(), "a refused join changes nothing to remind of");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use mingizuk_client::social::Social;
 use mingizuk_client::sync::{OsKeychain, TokenStore};
 use mingizuk_client::{Cloud, Engine, SystemClock};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{Mutex, Notify, RwLock};
 use tokio::task::JoinHandle;
 
 use crate::error::{AppError, CommandResult};
@@ -78,6 +78,9 @@ pub struct Shell {
     social: RwLock<Option<Arc<Social>>>,
     social_events: Mutex<Option<JoinHandle<()>>>,
     pub device: Mutex<DeviceSettings>,
+    /// Wakes the reminder task before its next tick (the reminder time changed, a joined meetup
+    /// changed on the server).
+    pub reminders: Arc<Notify>,
     emit: Emit,
 }
 
@@ -97,8 +100,16 @@ impl Shell {
         };
         let cloud = Arc::new(Cloud::with_tokens(engine.clone(), &config.server_url, tokens)?);
         let device = Mutex::new(DeviceSettings::load(&config.data_dir));
-        let shell =
-            Shell { config, engine, cloud, social: RwLock::new(None), social_events: Mutex::new(None), device, emit };
+        let shell = Shell {
+            config,
+            engine,
+            cloud,
+            social: RwLock::new(None),
+            social_events: Mutex::new(None),
+            device,
+            reminders: Arc::new(Notify::new()),
+            emit,
+        };
         crate::events::forward_sync_status(&shell.cloud, shell.emit.clone());
         if shell.cloud.user().await.is_some() {
             shell.cloud.resume().await?;
