@@ -255,6 +255,19 @@ impl App {
         .await
     }
 
+    /// Waits until an information toast says `text` (among others that may still show).
+    pub async fn until_info_toast(&self, what: &str, text: &str) -> Result<()> {
+        self.until(what, || async {
+            for toast in self.find_all("info-toast").await? {
+                if toast.text().await?.contains(text) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await
+    }
+
     /// Saves a screenshot of the window as `<name>.png`, after two animation frames so that the
     /// last change is painted.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {

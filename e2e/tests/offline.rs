@@ -187,15 +187,7 @@ async fn my_data(app: &App) -> Result<()> {
 
     app.find("import-file").await?.send_keys(&json.to_string_lossy()).await?;
     // The exports' own toasts may still show above it.
-    app.until("the import is reported", || async {
-        for toast in app.find_all("info-toast").await? {
-            if toast.text().await?.contains("이미 모두 있어요") {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    })
-    .await?;
+    app.until_info_toast("the import is reported", "이미 모두 있어요").await?;
     app.screenshot("15-me-my-data").await?;
     Ok(())
 }

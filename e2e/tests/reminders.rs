@@ -32,15 +32,7 @@ async fn set_reminder(app: &App, time: &str) -> Result<()> {
             vec![serde_json::to_value(&field)?, time.into()],
         )
         .await?;
-    app.until("the reminder is saved", || async {
-        for toast in app.find_all("info-toast").await? {
-            if toast.text().await?.contains("알림 시간을 저장했어요") {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    })
-    .await
+    app.until_info_toast("the reminder is saved", "알림 시간을 저장했어요").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

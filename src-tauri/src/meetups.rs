@@ -67,20 +67,12 @@ pub async fn open_room(shell: State<'_, Shell>, id: MeetupId) -> CommandResult<(
 
 #[tauri::command]
 pub async fn create_meetup(shell: State<'_, Shell>, meetup: Value) -> CommandResult<String> {
-    let social = shell.social().await?;
-    let delivered = social.events();
-    let key = social.create_meetup(meetup).await?;
-    crate::reminders::look_once_sent(&shell.reminders, delivered, &key);
-    Ok(key)
+    crate::reminders::queue_then_look(&shell, |social| async move { social.create_meetup(meetup).await }).await
 }
 
 #[tauri::command]
 pub async fn edit_meetup(shell: State<'_, Shell>, id: MeetupId, changes: Value) -> CommandResult<String> {
-    let social = shell.social().await?;
-    let delivered = social.events();
-    let key = social.edit_meetup(id, changes).await?;
-    crate::reminders::look_once_sent(&shell.reminders, delivered, &key);
-    Ok(key)
+    crate::reminders::queue_then_look(&shell, |social| async move { social.edit_meetup(id, changes).await }).await
 }
 
 #[tauri::command]
@@ -111,11 +103,7 @@ pub async fn delete_comment(shell: State<'_, Shell>, comment_id: i64) -> Command
 
 #[tauri::command]
 pub async fn join(shell: State<'_, Shell>, id: MeetupId) -> CommandResult<String> {
-    let social = shell.social().await?;
-    let delivered = social.events();
-    let key = social.join(id).await?;
-    crate::reminders::look_once_sent(&shell.reminders, delivered, &key);
-    Ok(key)
+    crate::reminders::queue_then_look(&shell, |social| async move { social.join(id).await }).await
 }
 
 #[tauri::command]

@@ -21,13 +21,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
 use mingizuk_client::core::model::Language;
-use mingizuk_client::social::{MeetupId, Role, SocialEvent};
+use mingizuk_client::social::{MeetupId, Role, Social, SocialEvent};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Notify, broadcast};
 
+use crate::error::CommandResult;
 use crate::state::Shell;
 
 /// The daily reminder may fire this long after its time (the task wakes once a minute; a device
@@ -123,7 +124,7 @@ impl Sent {
         std::fs::read(Self::path(dir)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
     }
 
-    pub fn save(&self, dir: &Path) -> crate::error::CommandResult<()> {
+    pub fn save(&self, dir: &Path) -> CommandResult<()> {
         crate::files::write_json(&Self::path(dir), self)
     }
 }
@@ -157,6 +158,20 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
             }
         }
     });
+}
+
+/// Queues a social write that changes which joined meetups start soon (a join, a meetup created or
+/// moved) and has the reminder task look once the server confirmed it; answers the write's key.
+pub async fn queue_then_look<F, Fut>(shell: &Shell, write: F) -> CommandResult<String>
+where
+    F: FnOnce(Arc<Social>) -> Fut,
+    Fut: Future<Output = mingizuk_client::Result<String>>,
+{
+    let social = shell.social().await?;
+    let delivered = social.events();
+    let key = write(social).await?;
+    look_once_sent(&shell.reminders, delivered, &key);
+    Ok(key)
 }
 
 /// Wakes the reminder task once the server confirmed the outbox write `key` (a join, a meetup
@@ -205,7 +220,7 @@ async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &
     }
 }
 
-async fn gather(shell: &Shell) -> crate::error::CommandResult<Situation> {
+async fn gather(shell: &Shell) -> CommandResult<Situation> {
     let settings = shell.engine.settings().await;
     Ok(Situation {
         now: chrono::Local::now().fixed_offset(),
