@@ -24,6 +24,7 @@ conformance!(
     chunks_of_an_unclaimed_document_are_refused,
     loading_returns_every_chunk_of_that_document_snapshots_first,
     compaction_deletes_only_the_chunks_it_was_given,
+    another_instance_reads_only_the_chunks_it_lacks,
     compaction_racing_writers_loses_nothing,
     concurrent_writers_to_one_document_lose_nothing,
     a_taken_email_or_nickname_is_a_typed_conflict,
@@ -185,6 +186,42 @@ async fn compaction_deletes_only_the_chunks_it_was_given(db: TestDb) {
     let chunks = storage.load_chunks(&log).await.expect("load");
     assert_eq!(chunks.len(), 1);
     assert_eq!((chunks[0].key, chunks[0].bytes.as_slice()), (ChunkKey::Snapshot(newer), &b"snapshot of five"[..]));
+}
+
+async fn another_instance_reads_only_the_chunks_it_lacks(db: TestDb) {
+    let storage = db.storage();
+    let ana = user(storage, "ana").await;
+    let log = doc("log");
+    storage.claim_document(&log, ana).await.expect("claim");
+    let mut written = Vec::new();
+    for _ in 0..3 {
+        let (key, bytes) = incremental();
+        storage.put_chunk(&log, key, &bytes).await.expect("put");
+        written.push((key, bytes));
+    }
+    let (known, fresh) = written.split_at(2);
+    let known: Vec<ChunkKey> = known.iter().map(|(key, _)| *key).collect();
+    assert_eq!(
+        storage.chunk_keys(&log).await.expect("keys").into_iter().collect::<BTreeSet<_>>(),
+        keys(storage, &log).await
+    );
+    assert_eq!(storage.chunk(&log, fresh[0].0).await.expect("chunk"), Some(fresh[0].1.clone()));
+
+    let new = storage.load_chunks_except(&log, &known).await.expect("load the rest");
+    assert_eq!(new.into_iter().map(|c| (c.key, c.bytes)).collect::<Vec<_>>(), fresh.to_vec());
+    assert_eq!(storage.load_chunks_except(&log, &[]).await.expect("load all").len(), 3);
+
+    // The chunks it knew are compacted away: it reads the snapshot that replaced them.
+    let snapshot = ContentHash::of_heads([b"h1".as_slice()]);
+    storage.compact(&log, snapshot, b"snapshot of two", &known).await.expect("compact");
+    assert_eq!(storage.chunk(&log, known[0]).await.expect("chunk"), None);
+    let mut known = known;
+    known.push(fresh[0].0);
+    let new = storage.load_chunks_except(&log, &known).await.expect("load the snapshot");
+    assert_eq!(
+        new.into_iter().map(|c| (c.key, c.bytes)).collect::<Vec<_>>(),
+        vec![(ChunkKey::Snapshot(snapshot), b"snapshot of two".to_vec())]
+    );
 }
 
 async fn compaction_racing_writers_loses_nothing(db: TestDb) {

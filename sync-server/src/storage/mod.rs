@@ -6,6 +6,7 @@
 //! both backends to the same behaviour. No HTTP, protocol or auth rules live here: the caller
 //! decides who may do what, storage only keeps it consistent.
 
+mod batches;
 pub mod chat;
 mod chat_plan;
 mod chat_queue;
@@ -96,6 +97,33 @@ pub trait Storage:
 
     /// Every chunk of `doc_id`, snapshots first. Unknown documents have none.
     async fn load_chunks(&self, doc_id: &DocumentId) -> Result<Vec<Chunk>, StorageError>;
+
+    /// The keys of every chunk of `doc_id`, snapshots first: read without the chunks' bytes.
+    async fn chunk_keys(&self, doc_id: &DocumentId) -> Result<Vec<ChunkKey>, StorageError>;
+
+    /// The bytes of one chunk, if it is (still) stored.
+    async fn chunk(&self, doc_id: &DocumentId, key: ChunkKey) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// The chunks of `doc_id` whose keys are not among `known`, snapshots first: what another
+    /// instance stored since this one read the document, without reading again the bytes it has.
+    async fn load_chunks_except(&self, doc_id: &DocumentId, known: &[ChunkKey]) -> Result<Vec<Chunk>, StorageError> {
+        if known.is_empty() {
+            return self.load_chunks(doc_id).await;
+        }
+        let mut chunks = Vec::new();
+        for key in self.chunk_keys(doc_id).await?.into_iter().filter(|key| !known.contains(key)) {
+            match self.chunk(doc_id, key).await? {
+                Some(bytes) => chunks.push(Chunk { key, bytes }),
+                // Compacted away since the keys were read: the snapshot that replaced it holds
+                // its changes, and a read of everything now includes that snapshot.
+                None => {
+                    let all = self.load_chunks(doc_id).await?;
+                    return Ok(all.into_iter().filter(|chunk| !known.contains(&chunk.key)).collect());
+                }
+            }
+        }
+        Ok(chunks)
+    }
 
     /// In one transaction: stores the snapshot and deletes exactly the chunks in `replaced` (the
     /// ones the caller read and folded into the snapshot). Chunks written meanwhile survive. The

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Pool, TxOpts};
 
+use super::batches;
 use super::types::time_from_db;
 use super::{
     AuthCode, Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, OAuthState, Rotation, Storage,
@@ -206,6 +207,14 @@ impl Storage for MySqlStorage {
         rows.into_iter().map(|(kind, hash, bytes)| Ok(Chunk { key: ChunkKey::from_db(kind, &hash)?, bytes })).collect()
     }
 
+    async fn chunk_keys(&self, doc_id: &DocumentId) -> Result<Vec<ChunkKey>, StorageError> {
+        self.chunk_keys_of(doc_id).await
+    }
+
+    async fn chunk(&self, doc_id: &DocumentId, key: ChunkKey) -> Result<Option<Vec<u8>>, StorageError> {
+        self.chunk_of(doc_id, key).await
+    }
+
     async fn compact(
         &self,
         doc_id: &DocumentId,
@@ -223,12 +232,12 @@ impl Storage for MySqlStorage {
                 (doc_id.as_str(), snapshot_key.kind_code(), snapshot.0.to_vec(), snapshot_bytes.to_vec()),
             )
             .await?;
-            for key in replaced.iter().filter(|key| **key != snapshot_key) {
-                tx.exec_drop(
-                    "DELETE FROM chunks WHERE doc_id = ? AND kind = ? AND hash = ?",
-                    (doc_id.as_str(), key.kind_code(), key.hash().0.to_vec()),
-                )
-                .await?;
+            for (kind, hashes) in batches::replaced_by_kind(replaced, snapshot_key) {
+                for group in batches::groups(&hashes) {
+                    let mut params: Vec<mysql_async::Value> = vec![doc_id.as_str().into(), kind.into()];
+                    params.extend(group.iter().map(|hash| mysql_async::Value::from(*hash)));
+                    tx.exec_drop(batches::DELETE_CHUNKS.text(group.len()), params).await?;
+                }
             }
             tx.commit().await
         })

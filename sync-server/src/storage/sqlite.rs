@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use super::batches;
 use super::types::time_from_db;
 use super::{
     AuthCode, Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, OAuthState, Rotation, Storage,
@@ -218,6 +219,14 @@ impl Storage for SqliteStorage {
         rows.into_iter().map(|(kind, hash, bytes)| Ok(Chunk { key: ChunkKey::from_db(kind, &hash)?, bytes })).collect()
     }
 
+    async fn chunk_keys(&self, doc_id: &DocumentId) -> Result<Vec<ChunkKey>, StorageError> {
+        self.chunk_keys_of(doc_id).await
+    }
+
+    async fn chunk(&self, doc_id: &DocumentId, key: ChunkKey) -> Result<Option<Vec<u8>>, StorageError> {
+        self.chunk_of(doc_id, key).await
+    }
+
     async fn compact(
         &self,
         doc_id: &DocumentId,
@@ -241,14 +250,14 @@ impl Storage for SqliteStorage {
             Some(ErrorKind::ForeignKeyViolation) => StorageError::UnknownDocument,
             _ => backend(e),
         })?;
-        for key in replaced.iter().filter(|key| **key != snapshot_key) {
-            sqlx::query("DELETE FROM chunks WHERE doc_id = ? AND kind = ? AND hash = ?")
-                .bind(doc_id.as_str())
-                .bind(key.kind_code())
-                .bind(key.hash().0.as_slice())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+        for (kind, hashes) in batches::replaced_by_kind(replaced, snapshot_key) {
+            for group in batches::groups(&hashes) {
+                let mut query = sqlx::query(batches::DELETE_CHUNKS.text(group.len())).bind(doc_id.as_str()).bind(kind);
+                for hash in group {
+                    query = query.bind(*hash);
+                }
+                query.execute(&mut *tx).await.map_err(backend)?;
+            }
         }
         tx.commit().await.map_err(backend)
     }

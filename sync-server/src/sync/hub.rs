@@ -251,10 +251,7 @@ impl Hub {
             }
         }
         let mut changed = false;
-        for chunk in self.storage.load_chunks(id).await? {
-            if loaded.chunks.contains(&chunk.key) {
-                continue;
-            }
+        for chunk in self.storage.load_chunks_except(id, &loaded.chunks).await? {
             let applied = loaded
                 .doc
                 .load(&chunk.bytes)

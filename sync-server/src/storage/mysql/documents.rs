@@ -1,10 +1,10 @@
-//! MySQL: the account root that names a user's documents.
+//! MySQL: the account root that names a user's documents, and a document's chunks read one by one.
 
 use mysql_async::prelude::Queryable;
 use uuid::Uuid;
 
 use super::{MySqlStorage, backend};
-use crate::storage::{StorageError, UserId};
+use crate::storage::{ChunkKey, DocumentId, StorageError, UserId};
 
 impl MySqlStorage {
     pub(super) async fn account_root_of(&self, user: UserId) -> Result<Uuid, StorageError> {
@@ -25,5 +25,24 @@ impl MySqlStorage {
                 Uuid::parse_str(&text).map_err(|e| StorageError::Corrupt(format!("account root {text:?}: {e}")))
             }
         }
+    }
+
+    pub(super) async fn chunk_keys_of(&self, doc_id: &DocumentId) -> Result<Vec<ChunkKey>, StorageError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(i64, Vec<u8>)> = conn
+            .exec("SELECT kind, hash FROM chunks WHERE doc_id = ? ORDER BY kind, hash", (doc_id.as_str(),))
+            .await
+            .map_err(backend)?;
+        rows.into_iter().map(|(kind, hash)| ChunkKey::from_db(kind, &hash)).collect()
+    }
+
+    pub(super) async fn chunk_of(&self, doc_id: &DocumentId, key: ChunkKey) -> Result<Option<Vec<u8>>, StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_first(
+            "SELECT bytes FROM chunks WHERE doc_id = ? AND kind = ? AND hash = ?",
+            (doc_id.as_str(), key.kind_code(), key.hash().0.to_vec()),
+        )
+        .await
+        .map_err(backend)
     }
 }

@@ -20,6 +20,7 @@ use std::fmt::Write;
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::backend;
+use crate::storage::batches::placeholders;
 use crate::storage::chat::{MeetupId, NewMessage, Posted};
 use crate::storage::chat_plan::{
     Plan, Rooms, STORED_COLUMNS, StoredBefore, StoredRow, counter_update, id_list, key, stored_by_key,
@@ -57,11 +58,6 @@ pub(super) async fn write_batch(
         }
     }
     plan.outcome(batch, &stored, ids, now)
-}
-
-/// `count` placeholders of `group` (such as `"(?, ?)"`), separated by commas.
-fn placeholders(group: &str, count: usize) -> String {
-    vec![group; count].join(", ")
 }
 
 /// The batch's meetups (host and end) and which senders are members of which.

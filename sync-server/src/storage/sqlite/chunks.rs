@@ -14,13 +14,12 @@
 //! connection has written meanwhile, so a writer that moved from pooled connection to pooled
 //! connection found its cache invalidated at every batch and read the same index pages again.
 
-use std::sync::OnceLock;
-
 use sqlx::error::ErrorKind;
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{backend, kind};
+use crate::storage::batches::{self, Statements};
 use crate::storage::{ChunkKey, DocumentId, StorageError};
 
 /// The most chunks, and bytes, one transaction takes; the rest wait for the next round.
@@ -138,39 +137,23 @@ pub(super) async fn connection<'a>(
 
 async fn commit_together(conn: &mut SqliteConnection, batch: &[Put]) -> Result<(), sqlx::Error> {
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let mut rest = batch;
-    while !rest.is_empty() {
-        // Several rows per statement (each statement is a round trip to the connection's thread),
-        // in a few fixed sizes so the prepared statements stay few and cached.
-        let rows = ROWS_PER_INSERT.iter().copied().find(|&n| n <= rest.len()).unwrap_or(1);
-        let (group, tail) = rest.split_at(rows);
-        let mut query = sqlx::query(insert_rows(rows));
+    for group in batches::groups(batch) {
+        let mut query = sqlx::query(INSERT_CHUNKS.text(group.len()));
         for put in group {
             query = query.bind(&put.doc_id).bind(put.kind).bind(put.hash.as_slice()).bind(put.bytes.as_slice());
         }
         query.execute(&mut *tx).await?;
-        rest = tail;
     }
     tx.commit().await
 }
 
-/// The statement sizes a batch is split into, largest first.
-const ROWS_PER_INSERT: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
-
-/// The insert of `rows` chunks (one of `ROWS_PER_INSERT`), made once from fixed text.
-fn insert_rows(rows: usize) -> &'static str {
-    static STATEMENTS: OnceLock<Vec<(usize, String)>> = OnceLock::new();
-    let statements = STATEMENTS.get_or_init(|| {
-        ROWS_PER_INSERT
-            .iter()
-            .map(|&n| {
-                let values = vec!["(?, ?, ?, ?)"; n].join(", ");
-                (n, format!("INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES {values} ON CONFLICT (doc_id, kind, hash) DO NOTHING"))
-            })
-            .collect()
-    });
-    statements.iter().find(|(n, _)| *n == rows).map_or(INSERT_ONE, |(_, sql)| sql.as_str())
-}
+/// The insert of several chunks in one statement.
+static INSERT_CHUNKS: Statements = Statements::new(|rows| {
+    format!(
+        "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES {} ON CONFLICT (doc_id, kind, hash) DO NOTHING",
+        batches::placeholders("(?, ?, ?, ?)", rows)
+    )
+});
 
 const INSERT_ONE: &str =
     "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (doc_id, kind, hash) DO NOTHING";
