@@ -16,6 +16,7 @@ pub mod state;
 mod webview;
 
 use tauri::{Manager, Runtime};
+use tauri_plugin_window_state::StateFlags;
 
 pub use error::AppError;
 pub use state::{Config, Shell};
@@ -87,6 +88,7 @@ pub fn commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// the saved session); the network is only ever reached from background tasks and commands.
 fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
     webview::configure(app);
+    webview::show_at_the_latest(app);
     let data_dir = app.path().app_data_dir()?;
     let export_dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| data_dir.clone());
     let config = Config::from_env(data_dir, export_dir);
@@ -105,10 +107,14 @@ pub fn run() {
         )
         .init();
     let builder = commands(tauri::Builder::default())
-        .plugin(tauri_plugin_window_state::Builder::new().build())
+        // The window opens hidden and shows once its page loaded (webview.rs): not the plugin's to show.
+        .plugin(
+            tauri_plugin_window_state::Builder::new().with_state_flags(StateFlags::all() - StateFlags::VISIBLE).build(),
+        )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        .setup(setup);
+        .setup(setup)
+        .on_page_load(webview::on_page_load);
     if let Err(e) = builder.run(tauri::generate_context!()) {
         tracing::error!(error = %e, "the app stopped with an error");
         std::process::exit(1);

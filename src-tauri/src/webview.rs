@@ -4,8 +4,44 @@
 //! (measured by `bench --bin app` under Xvfb: first paint 1.8 s → 1.0 s, 348 → 255 MB). The app's screens are simple
 //! enough for WebKit's plain CPU painting everywhere, so it asks for that;
 //! `MINGIZUK_HARDWARE_ACCELERATION=1` gives WebKit its default back.
+//!
+//! When the window appears: it opens hidden (`"visible": false` in `tauri.conf.json`) and is shown
+//! once its page has loaded. Shown at once, the window was drawn before WebKit's web process had
+//! painted anything, and the app's main thread then sat in a 500 ms timed wait that always expired
+//! (seen with `strace`: the web process was meanwhile waiting on the app's process), so every
+//! launch lost half a second: `bench --bin app` under Xvfb, first paint 1 060 – 1 090 → 560 – 570 ms.
 
-use tauri::{App, Manager, Runtime};
+use std::time::Duration;
+
+use tauri::webview::{PageLoadEvent, PageLoadPayload};
+use tauri::{App, Manager, Runtime, Webview};
+
+/// A window whose page never finishes loading is shown all the same after this long.
+const SHOW_AT_THE_LATEST: Duration = Duration::from_secs(3);
+
+/// Shows the window once its page has loaded.
+pub fn on_page_load<R: Runtime>(webview: &Webview<R>, page: &PageLoadPayload<'_>) {
+    if page.event() == PageLoadEvent::Finished
+        && let Err(e) = webview.window().show()
+    {
+        tracing::warn!(error = %e, "could not show the window");
+    }
+}
+
+/// Shows every window still hidden after [`SHOW_AT_THE_LATEST`]: a page that fails to load must
+/// not leave the app running without a window.
+pub fn show_at_the_latest<R: Runtime>(app: &App<R>) {
+    let app = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SHOW_AT_THE_LATEST).await;
+        for window in app.webview_windows().values() {
+            if !window.is_visible().unwrap_or(true) {
+                tracing::warn!(window = window.label(), "the page did not load in time; showing the window");
+                let _ = window.show();
+            }
+        }
+    });
+}
 
 pub fn configure<R: Runtime>(app: &App<R>) {
     let accelerated = std::env::var("MINGIZUK_HARDWARE_ACCELERATION").is_ok_and(|v| v == "1");
