@@ -13,17 +13,35 @@ use futures_util::{SinkExt, StreamExt};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mingizuk_core::wire::{self, Message};
 use mingizuk_server::auth::{AUDIENCE, ISSUER};
-use mingizuk_server::sync::Limits;
+use mingizuk_server::storage::{ChunkKey, DocumentId};
+use mingizuk_server::sync::{COMPACT_AFTER_CHUNKS, Limits};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-use client::{SECRET, answer, close_of, document, join, next, push, send, server, server_with, sync_message};
+use client::{
+    SECRET, answer, close_of, document, join, next, push, push_with, send, server, server_with, sync_message,
+};
 
 /// Asks for document `id` as a device that holds nothing of it does (a `request` message).
 async fn ask_for(socket: &mut client::Socket, id: &str) {
     let request = AutoCommit::new().sync().generate_sync_message(&mut automerge::sync::State::new());
     let data = request.expect("first message").encode();
     send(socket, Message::Request { sender_id: "x".into(), target_id: "s".into(), document_id: id.into(), data }).await;
+}
+
+/// Syncs a new copy of document `id` from what the server sends until it has `heads`.
+async fn pull(socket: &mut client::Socket, id: &str, heads: Vec<automerge::ChangeHash>) -> AutoCommit {
+    let mut copy = AutoCommit::new();
+    let mut state = automerge::sync::State::new();
+    while copy.get_heads() != heads {
+        match next(socket).await {
+            Some(Message::Sync { document_id, data, .. }) if document_id == id => {
+                answer(socket, id, &mut copy, &mut state, &data).await;
+            }
+            other => panic!("expected the document, got {other:?}"),
+        }
+    }
+    copy
 }
 
 #[tokio::test]
@@ -277,15 +295,32 @@ async fn a_device_that_asked_for_a_document_too_early_receives_it_once_another_d
     push(&mut phone, &id, &mut doc).await;
 
     // The server offers the laptop the document unasked; the laptop syncs it to the end.
-    let mut copy = AutoCommit::new();
-    let mut state = automerge::sync::State::new();
-    while copy.get_heads() != doc.get_heads() {
-        match next(&mut laptop).await {
-            Some(Message::Sync { document_id, data, .. }) if document_id == id => {
-                answer(&mut laptop, &id, &mut copy, &mut state, &data).await;
-            }
-            other => panic!("expected the document, got {other:?}"),
-        }
-    }
+    let copy = pull(&mut laptop, &id, doc.get_heads()).await;
     assert_eq!(copy.get(ROOT, "title").expect("read").map(|(v, _)| v.to_string()), Some("\"squats\"".into()));
+}
+
+#[tokio::test]
+async fn a_document_of_many_small_syncs_is_compacted_and_a_new_device_still_receives_all_of_it() {
+    // A phone that syncs after every completion stores a chunk per change; past the threshold the
+    // server folds them into one snapshot, and nothing of the document is lost on the way.
+    let server = server().await;
+    let token = server.user("gomi").await;
+    let (id, mut doc) = document();
+    let mut phone = server.connect(&token).await;
+    let mut session = automerge::sync::State::new();
+    let changes = COMPACT_AFTER_CHUNKS + 20;
+    for n in 0..changes {
+        doc.put(ROOT, "count", i64::try_from(n).expect("small")).expect("put");
+        doc.commit();
+        push_with(&mut phone, &id, &mut doc, &mut session).await;
+    }
+    let stored = server.state.storage.load_chunks(&DocumentId::new(id.clone()).expect("id")).await.expect("chunks");
+    assert!(stored.iter().any(|chunk| matches!(chunk.key, ChunkKey::Snapshot(_))), "a snapshot was stored");
+    assert!(stored.len() < changes / 2, "{} chunks left of {changes} syncs", stored.len());
+
+    let mut laptop = server.connect(&token).await;
+    ask_for(&mut laptop, &id).await;
+    let copy = pull(&mut laptop, &id, doc.get_heads()).await;
+    let last = i64::try_from(changes - 1).expect("small");
+    assert_eq!(copy.get(ROOT, "count").expect("read").and_then(|(v, _)| v.as_i64()), Some(last));
 }

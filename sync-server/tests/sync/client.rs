@@ -142,16 +142,25 @@ pub fn sync_message(document_id: &str, data: Vec<u8>) -> Message {
 /// Syncs `doc` to the server until it confirms heads covering the document's; returns the
 /// messages the server sent.
 pub async fn push(socket: &mut Socket, id: &str, doc: &mut AutoCommit) -> Vec<Message> {
-    let mut state = automerge::sync::State::new();
+    push_with(socket, id, doc, &mut automerge::sync::State::new()).await
+}
+
+/// [`push`] with the sync state of an ongoing session with the server (only what is new is sent).
+pub async fn push_with(
+    socket: &mut Socket,
+    id: &str,
+    doc: &mut AutoCommit,
+    state: &mut automerge::sync::State,
+) -> Vec<Message> {
     let mut seen = Vec::new();
-    if let Some(m) = doc.sync().generate_sync_message(&mut state) {
+    if let Some(m) = doc.sync().generate_sync_message(state) {
         send(socket, sync_message(id, m.encode())).await;
     }
     while state.their_heads.as_ref() != Some(&doc.get_heads()) {
         let Some(message) = next(socket).await else { break };
         seen.push(message.clone());
         let Message::Sync { data, .. } = message else { break };
-        answer(socket, id, doc, &mut state, &data).await;
+        answer(socket, id, doc, state, &data).await;
     }
     seen
 }
