@@ -147,7 +147,7 @@ async fn commit_together(conn: &mut SqliteConnection, batch: &[Put]) -> Result<(
     tx.commit().await
 }
 
-/// The insert of several chunks in one statement.
+/// The insert of one or several chunks in one statement.
 static INSERT_CHUNKS: Statements = Statements::new(|rows| {
     format!(
         "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES {} ON CONFLICT (doc_id, kind, hash) DO NOTHING",
@@ -155,11 +155,8 @@ static INSERT_CHUNKS: Statements = Statements::new(|rows| {
     )
 });
 
-const INSERT_ONE: &str =
-    "INSERT INTO chunks (doc_id, kind, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (doc_id, kind, hash) DO NOTHING";
-
 async fn insert_one(conn: &mut SqliteConnection, put: &Put) -> Result<(), StorageError> {
-    sqlx::query(INSERT_ONE)
+    sqlx::query(INSERT_CHUNKS.text(1))
         .bind(&put.doc_id)
         .bind(put.kind)
         .bind(put.hash.as_slice())
