@@ -46,6 +46,7 @@ migrations!(
     (5, "0005", "meetups"),
     (6, "0006", "idempotency_claims"),
     (7, "0007", "meetups_image_index"),
+    (8, "0008", "chunks_clustered"),
 );
 
 /// Given the (version, checksum) rows already in `schema_migrations`, the migrations still to

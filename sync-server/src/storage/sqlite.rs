@@ -75,41 +75,8 @@ impl SqliteStorage {
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
         let storage =
             Self { chunks: chunks::ChunkWriter::start(pool.clone()), chat: chat_writer::start(pool.clone()), pool };
-        storage.migrate().await?;
+        schema::migrate(&storage.pool, migrate::SQLITE).await?;
         Ok(storage)
-    }
-
-    async fn migrate(&self) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version INTEGER NOT NULL PRIMARY KEY,
-                name TEXT NOT NULL,
-                checksum TEXT NOT NULL,
-                applied_at INTEGER NOT NULL
-            )",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let applied: Vec<(i64, String)> = sqlx::query_as("SELECT version, checksum FROM schema_migrations")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        // SQLite DDL is transactional: each file and its record commit together or not at all.
-        for migration in migrate::pending(migrate::SQLITE, &applied)? {
-            sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(backend)?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)")
-                .bind(migration.version)
-                .bind(migration.name)
-                .bind(migration.checksum())
-                .bind(now_millis())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            tracing::info!(version = migration.version, name = migration.name, "applied SQLite migration");
-        }
-        tx.commit().await.map_err(backend)
     }
 }
 
@@ -159,6 +126,7 @@ mod documents;
 mod idempotency;
 mod media;
 mod meetups;
+mod schema;
 mod social;
 mod tokens;
 
