@@ -11,8 +11,9 @@
 //! each other live. An announcement lost on the way only delays that until the next one, a
 //! reconnect, or the catch-up after an outage the bus can see.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex as StdMutex, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, OnceLock, Weak};
 
 use automerge::sync;
 use automerge::{Automerge, ChangeHash};
@@ -64,7 +65,21 @@ struct Loaded {
     doc: Ledger,
     owner: Option<UserId>,
     chunks: Vec<ChunkKey>,
+    /// The compaction of this document under way, if one is.
+    compacting: Option<u64>,
 }
+
+/// A compaction to run once the document's lock is released: what to fold into one snapshot.
+struct Compaction {
+    id: u64,
+    snapshot: ContentHash,
+    /// Every change of the document, dependencies first.
+    changes: Vec<u8>,
+    /// The chunks the snapshot replaces.
+    replaced: Vec<ChunkKey>,
+}
+
+static NEXT_COMPACTION: AtomicU64 = AtomicU64::new(1);
 
 /// What one incoming sync message led to.
 pub struct Applied {
@@ -79,12 +94,17 @@ pub struct Hub {
     /// The other instances, when there are any.
     bus: OnceLock<Bus<DocShout>>,
     /// One compaction at a time: each builds a whole document, off the async workers.
-    compacting: Semaphore,
+    compacting: Arc<Semaphore>,
 }
 
 impl Hub {
     pub fn new(storage: Arc<dyn Storage>) -> Self {
-        Self { storage, docs: StdMutex::new(HashMap::new()), bus: OnceLock::new(), compacting: Semaphore::new(1) }
+        Self {
+            storage,
+            docs: StdMutex::new(HashMap::new()),
+            bus: OnceLock::new(),
+            compacting: Arc::new(Semaphore::new(1)),
+        }
     }
 
     /// Joins the other instances on `config`'s documents channel: from now on each instance hears
@@ -143,7 +163,7 @@ impl Hub {
     /// a document nobody stored is then unavailable.
     pub async fn receive(
         &self,
-        entry: &DocEntry,
+        entry: &Arc<DocEntry>,
         conn: u64,
         signal: &Arc<Signal>,
         peer: &mut sync::State,
@@ -165,6 +185,7 @@ impl Hub {
             subscribers.insert(conn, signal.clone());
             return Err(DocError::NotYetStored);
         }
+        let mut compaction = None;
         let applied = match loaded.doc.receive_sync_message(peer, message) {
             Ok(applied) => applied,
             Err(e) => {
@@ -174,10 +195,13 @@ impl Hub {
             }
         };
         if !applied.is_empty() {
-            if let Err(e) = self.commit(&entry.id, user, loaded, &applied).await {
-                *slot = None;
-                subscribers.remove(&conn);
-                return Err(e);
+            match self.commit(&entry.id, user, loaded, &applied).await {
+                Ok(due) => compaction = due,
+                Err(e) => {
+                    *slot = None;
+                    subscribers.remove(&conn);
+                    return Err(e);
+                }
             }
             for (other, subscriber) in subscribers.iter() {
                 if *other != conn {
@@ -189,7 +213,12 @@ impl Hub {
             }
         }
         subscribers.insert(conn, signal.clone());
-        Ok(Applied { reply: loaded.doc.generate_sync_message(peer).map(sync::Message::encode) })
+        let reply = loaded.doc.generate_sync_message(peer).map(sync::Message::encode);
+        drop(state);
+        if let Some(compaction) = compaction {
+            self.start_compaction(entry, compaction);
+        }
+        Ok(Applied { reply })
     }
 
     /// The next message for a connection after the document changed, if it needs one.
@@ -286,14 +315,15 @@ impl Hub {
         }
     }
 
-    /// Stores the `applied` changes, claiming the document for `user` if nobody has.
+    /// Stores the `applied` changes, claiming the document for `user` if nobody has; returns the
+    /// compaction now due, if one is.
     async fn commit(
         &self,
         id: &DocumentId,
         user: UserId,
         loaded: &mut Loaded,
         applied: &[ChangeHash],
-    ) -> Result<(), DocError> {
+    ) -> Result<Option<Compaction>, DocError> {
         if loaded.owner.is_none() {
             match self.storage.claim_document(id, user).await? {
                 Claim::Owned => loaded.owner = Some(user),
@@ -304,31 +334,72 @@ impl Hub {
         let key = ChunkKey::Incremental(ContentHash::of(&bytes));
         self.storage.put_chunk(id, key, &bytes).await?;
         loaded.chunks.push(key);
-        if loaded.chunks.len() >= COMPACT_AFTER_CHUNKS {
-            self.compact(id, loaded).await;
+        if loaded.chunks.len() < COMPACT_AFTER_CHUNKS || loaded.compacting.is_some() {
+            return Ok(None);
         }
-        Ok(())
+        let id = NEXT_COMPACTION.fetch_add(1, Ordering::Relaxed);
+        loaded.compacting = Some(id);
+        Ok(Some(Compaction {
+            id,
+            snapshot: ContentHash::of_heads(loaded.doc.heads().iter().map(|h| h.0.as_slice())),
+            changes: loaded.doc.all_bytes(),
+            replaced: loaded.chunks.clone(),
+        }))
     }
 
     /// Replaces the document's chunks by one snapshot: automerge's saved form, several times
     /// smaller than the changes it holds (the one place the server builds the document itself).
-    /// A failed compaction loses nothing: the chunks it would replace are still there.
-    async fn compact(&self, id: &DocumentId, loaded: &mut Loaded) {
-        let heads = loaded.doc.heads();
-        let snapshot = ContentHash::of_heads(heads.iter().map(|h| h.0.as_slice()));
-        let changes = loaded.doc.all_bytes();
-        let Ok(_one_at_a_time) = self.compacting.acquire().await else { return };
-        let saved = tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|saved| saved.map_err(|e| e.to_string()));
-        let result = match saved {
-            Ok(bytes) => self.storage.compact(id, snapshot, &bytes, &loaded.chunks).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => loaded.chunks = vec![ChunkKey::Snapshot(snapshot)],
-            Err(e) => tracing::warn!(doc = %id, error = %e, "compaction failed; will retry later"),
+    ///
+    /// In a task of its own, after the change that made it due was answered: compactions run one
+    /// at a time, and the documents of peers syncing at the same pace fall due together, so a
+    /// change that waited for its document's compaction waited for a queue of them (seconds, in
+    /// `bench --bin sync`). A failed compaction loses nothing: the chunks it would replace are still
+    /// there, and the next change stored tries again.
+    fn start_compaction(&self, entry: &Arc<DocEntry>, job: Compaction) {
+        let (storage, compacting, entry) = (self.storage.clone(), self.compacting.clone(), Arc::downgrade(entry));
+        tokio::spawn(async move {
+            let doc = match entry.upgrade() {
+                Some(entry) => entry.id.clone(),
+                None => return,
+            };
+            let result = async {
+                let _one_at_a_time = compacting.acquire().await.map_err(|e| e.to_string())?;
+                let changes = job.changes;
+                let saved = tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                storage.compact(&doc, job.snapshot, &saved, &job.replaced).await.map_err(|e| e.to_string())
+            }
+            .await;
+            if let Err(e) = &result {
+                tracing::warn!(doc = %doc, error = %e, "compaction failed; will retry later");
+            }
+            Self::compacted(&entry, job.id, result.is_ok().then_some((job.snapshot, &job.replaced))).await;
+        });
+    }
+
+    /// Brings the document in memory, if it still is, in line with what its compaction left in
+    /// storage: the snapshot in place of the chunks it replaced. A document dropped and loaded
+    /// again meanwhile read its chunks before or after the compaction committed; either way this
+    /// leaves exactly what storage holds.
+    async fn compacted(entry: &Weak<DocEntry>, job: u64, done: Option<(ContentHash, &[ChunkKey])>) {
+        let Some(entry) = entry.upgrade() else { return };
+        let mut state = entry.state.lock().await;
+        let Some(loaded) = state.loaded.as_mut() else { return };
+        if loaded.compacting == Some(job) {
+            loaded.compacting = None;
+        }
+        if let Some((snapshot, replaced)) = done {
+            let replaced: HashSet<&ChunkKey> = replaced.iter().collect();
+            loaded.chunks.retain(|key| !replaced.contains(key));
+            let snapshot = ChunkKey::Snapshot(snapshot);
+            if !loaded.chunks.contains(&snapshot) {
+                loaded.chunks.insert(0, snapshot);
+            }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
