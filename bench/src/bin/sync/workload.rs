@@ -36,6 +36,10 @@ impl Throughput {
     pub fn latency(&self, p: f64) -> f64 {
         mingizuk_bench::quantile(&self.latencies, p).unwrap_or(0.0)
     }
+
+    pub fn mean_latency(&self) -> f64 {
+        self.latencies.iter().sum::<f64>() / self.latencies.len().max(1) as f64
+    }
 }
 
 /// One small change: a counter and a short text, as a completion's worth of fields.
