@@ -11,12 +11,11 @@
 //! each other live. An announcement lost on the way only delays that until the next one, a
 //! reconnect, or the catch-up after an outage the bus can see.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex as StdMutex, OnceLock, Weak};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
 use automerge::sync;
-use automerge::{Automerge, ChangeHash};
+use automerge::ChangeHash;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::fanout::{DocShout, RemoteDocs};
@@ -24,6 +23,8 @@ use super::ledger::Ledger;
 use super::signal::{Ephemeral, Signal};
 use crate::bus::{Bus, Channel};
 use crate::storage::{ChunkKey, Claim, ContentHash, DocumentId, Storage, StorageError, UserId};
+
+mod compaction;
 
 /// Incremental chunks a document gathers on the server before it is compacted into a snapshot.
 pub const COMPACT_AFTER_CHUNKS: usize = 256;
@@ -68,18 +69,6 @@ struct Loaded {
     /// The compaction of this document under way, if one is.
     compacting: Option<u64>,
 }
-
-/// A compaction to run once the document's lock is released: what to fold into one snapshot.
-struct Compaction {
-    id: u64,
-    snapshot: ContentHash,
-    /// Every change of the document, dependencies first.
-    changes: Vec<u8>,
-    /// The chunks the snapshot replaces.
-    replaced: Vec<ChunkKey>,
-}
-
-static NEXT_COMPACTION: AtomicU64 = AtomicU64::new(1);
 
 /// What one incoming sync message led to.
 pub struct Applied {
@@ -323,7 +312,7 @@ impl Hub {
         user: UserId,
         loaded: &mut Loaded,
         applied: &[ChangeHash],
-    ) -> Result<Option<Compaction>, DocError> {
+    ) -> Result<Option<u64>, DocError> {
         if loaded.owner.is_none() {
             match self.storage.claim_document(id, user).await? {
                 Claim::Owned => loaded.owner = Some(user),
@@ -337,67 +326,9 @@ impl Hub {
         if loaded.chunks.len() < COMPACT_AFTER_CHUNKS || loaded.compacting.is_some() {
             return Ok(None);
         }
-        let id = NEXT_COMPACTION.fetch_add(1, Ordering::Relaxed);
-        loaded.compacting = Some(id);
-        Ok(Some(Compaction {
-            id,
-            snapshot: ContentHash::of_heads(loaded.doc.heads().iter().map(|h| h.0.as_slice())),
-            changes: loaded.doc.all_bytes(),
-            replaced: loaded.chunks.clone(),
-        }))
-    }
-
-    /// Replaces the document's chunks by one snapshot: automerge's saved form, several times
-    /// smaller than the changes it holds (the one place the server builds the document itself).
-    ///
-    /// In a task of its own, after the change that made it due was answered: compactions run one
-    /// at a time, and the documents of peers syncing at the same pace fall due together, so a
-    /// change that waited for its document's compaction waited for a queue of them (seconds, in
-    /// `bench --bin sync`). A failed compaction loses nothing: the chunks it would replace are still
-    /// there, and the next change stored tries again.
-    fn start_compaction(&self, entry: &Arc<DocEntry>, job: Compaction) {
-        let (storage, compacting, entry) = (self.storage.clone(), self.compacting.clone(), Arc::downgrade(entry));
-        tokio::spawn(async move {
-            let doc = match entry.upgrade() {
-                Some(entry) => entry.id.clone(),
-                None => return,
-            };
-            let result = async {
-                let _one_at_a_time = compacting.acquire().await.map_err(|e| e.to_string())?;
-                let changes = job.changes;
-                let saved = tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?;
-                storage.compact(&doc, job.snapshot, &saved, &job.replaced).await.map_err(|e| e.to_string())
-            }
-            .await;
-            if let Err(e) = &result {
-                tracing::warn!(doc = %doc, error = %e, "compaction failed; will retry later");
-            }
-            Self::compacted(&entry, job.id, result.is_ok().then_some((job.snapshot, &job.replaced))).await;
-        });
-    }
-
-    /// Brings the document in memory, if it still is, in line with what its compaction left in
-    /// storage: the snapshot in place of the chunks it replaced. A document dropped and loaded
-    /// again meanwhile read its chunks before or after the compaction committed; either way this
-    /// leaves exactly what storage holds.
-    async fn compacted(entry: &Weak<DocEntry>, job: u64, done: Option<(ContentHash, &[ChunkKey])>) {
-        let Some(entry) = entry.upgrade() else { return };
-        let mut state = entry.state.lock().await;
-        let Some(loaded) = state.loaded.as_mut() else { return };
-        if loaded.compacting == Some(job) {
-            loaded.compacting = None;
-        }
-        if let Some((snapshot, replaced)) = done {
-            let replaced: HashSet<&ChunkKey> = replaced.iter().collect();
-            loaded.chunks.retain(|key| !replaced.contains(key));
-            let snapshot = ChunkKey::Snapshot(snapshot);
-            if !loaded.chunks.contains(&snapshot) {
-                loaded.chunks.insert(0, snapshot);
-            }
-        }
+        let job = compaction::next_job();
+        loaded.compacting = Some(job);
+        Ok(Some(job))
     }
 }
 

@@ -1,0 +1,93 @@
+//! Compaction: a document's chunks folded into one snapshot, in the background.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use automerge::Automerge;
+
+use super::{DocEntry, Hub};
+use crate::storage::{ChunkKey, ContentHash, DocumentId};
+
+/// What a compaction folds into one snapshot, read when its turn comes.
+struct Compaction {
+    snapshot: ContentHash,
+    /// Every change of the document, dependencies first.
+    changes: Vec<u8>,
+    /// The chunks the snapshot replaces.
+    replaced: Vec<ChunkKey>,
+}
+
+static NEXT_COMPACTION: AtomicU64 = AtomicU64::new(1);
+
+/// A new compaction's number, kept by the document it is for while it runs.
+pub(super) fn next_job() -> u64 {
+    NEXT_COMPACTION.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Hub {
+    /// Replaces the document's chunks by one snapshot: automerge's saved form, several times
+    /// smaller than the changes it holds (the one place the server builds the document itself).
+    ///
+    /// In a task of its own, after the change that made it due was answered: compactions run one
+    /// at a time, and the documents of peers syncing at the same pace fall due together, so a
+    /// change that waited for its document's compaction waited for a queue of them (seconds, in
+    /// `bench --bin sync`). A failed compaction loses nothing: the chunks it would replace are still
+    /// there, and the next change stored tries again. The document is read only when the
+    /// compaction's turn comes, so compactions waiting for it hold no copy of their documents.
+    pub(super) fn start_compaction(&self, entry: &Arc<DocEntry>, job: u64) {
+        let (storage, compacting, entry) = (self.storage.clone(), self.compacting.clone(), Arc::downgrade(entry));
+        tokio::spawn(async move {
+            let Ok(_one_at_a_time) = compacting.acquire().await else { return };
+            let Some((doc, compaction)) = Self::to_compact(&entry, job).await else { return };
+            let Compaction { snapshot, changes, replaced } = compaction;
+            let result = async {
+                let saved = tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                storage.compact(&doc, snapshot, &saved, &replaced).await.map_err(|e| e.to_string())
+            }
+            .await;
+            if let Err(e) = &result {
+                tracing::warn!(doc = %doc, error = %e, "compaction failed; will retry later");
+            }
+            Self::compacted(&entry, job, result.is_ok().then_some((snapshot, &replaced))).await;
+        });
+    }
+
+    /// What compaction `job` folds, if the document it was started for is still in memory: one
+    /// dropped meanwhile (a storage failure) starts a compaction of its own once loaded again.
+    async fn to_compact(entry: &Weak<DocEntry>, job: u64) -> Option<(DocumentId, Compaction)> {
+        let entry = entry.upgrade()?;
+        let state = entry.state.lock().await;
+        let loaded = state.loaded.as_ref().filter(|loaded| loaded.compacting == Some(job))?;
+        let compaction = Compaction {
+            snapshot: ContentHash::of_heads(loaded.doc.heads().iter().map(|h| h.0.as_slice())),
+            changes: loaded.doc.all_bytes(),
+            replaced: loaded.chunks.clone(),
+        };
+        Some((entry.id.clone(), compaction))
+    }
+
+    /// Brings the document in memory, if it still is, in line with what its compaction left in
+    /// storage: the snapshot in place of the chunks it replaced. A document dropped and loaded
+    /// again meanwhile read its chunks before or after the compaction committed; either way this
+    /// leaves exactly what storage holds.
+    async fn compacted(entry: &Weak<DocEntry>, job: u64, done: Option<(ContentHash, &[ChunkKey])>) {
+        let Some(entry) = entry.upgrade() else { return };
+        let mut state = entry.state.lock().await;
+        let Some(loaded) = state.loaded.as_mut() else { return };
+        if loaded.compacting == Some(job) {
+            loaded.compacting = None;
+        }
+        if let Some((snapshot, replaced)) = done {
+            let replaced: HashSet<&ChunkKey> = replaced.iter().collect();
+            loaded.chunks.retain(|key| !replaced.contains(key));
+            let snapshot = ChunkKey::Snapshot(snapshot);
+            if !loaded.chunks.contains(&snapshot) {
+                loaded.chunks.insert(0, snapshot);
+            }
+        }
+    }
+}
