@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
-use automerge::sync;
 use automerge::ChangeHash;
+use automerge::sync;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::fanout::{DocShout, RemoteDocs};
