@@ -207,9 +207,11 @@ async fn another_instance_reads_only_the_chunks_it_lacks(db: TestDb) {
     );
     assert_eq!(storage.chunk(&log, fresh[0].0).await.expect("chunk"), Some(fresh[0].1.clone()));
 
-    let new = storage.load_chunks_except(&log, &known).await.expect("load the rest");
-    assert_eq!(new.into_iter().map(|c| (c.key, c.bytes)).collect::<Vec<_>>(), fresh.to_vec());
-    assert_eq!(storage.load_chunks_except(&log, &[]).await.expect("load all").len(), 3);
+    let read = storage.load_chunks_except(&log, &known).await.expect("load the rest");
+    assert_eq!(read.new.into_iter().map(|c| (c.key, c.bytes)).collect::<Vec<_>>(), fresh.to_vec());
+    assert_eq!(read.stored.into_iter().collect::<BTreeSet<_>>(), keys(storage, &log).await);
+    let all = storage.load_chunks_except(&log, &[]).await.expect("load all");
+    assert_eq!((all.new.len(), all.stored.len()), (3, 3));
 
     // The chunks it knew are compacted away: it reads the snapshot that replaced them.
     let snapshot = ContentHash::of_heads([b"h1".as_slice()]);
@@ -217,11 +219,13 @@ async fn another_instance_reads_only_the_chunks_it_lacks(db: TestDb) {
     assert_eq!(storage.chunk(&log, known[0]).await.expect("chunk"), None);
     let mut known = known;
     known.push(fresh[0].0);
-    let new = storage.load_chunks_except(&log, &known).await.expect("load the snapshot");
+    let read = storage.load_chunks_except(&log, &known).await.expect("load the snapshot");
     assert_eq!(
-        new.into_iter().map(|c| (c.key, c.bytes)).collect::<Vec<_>>(),
+        read.new.into_iter().map(|c| (c.key, c.bytes)).collect::<Vec<_>>(),
         vec![(ChunkKey::Snapshot(snapshot), b"snapshot of two".to_vec())]
     );
+    // And it learns which of the chunks it knew are gone.
+    assert_eq!(read.stored, vec![ChunkKey::Snapshot(snapshot), fresh[0].0]);
 }
 
 async fn compaction_racing_writers_loses_nothing(db: TestDb) {

@@ -26,7 +26,7 @@ pub use mysql::MySqlStorage;
 pub use social::{AuthCode, CodeChallenge, OAuthState};
 pub use sqlite::SqliteStorage;
 pub use types::{
-    Chunk, ChunkKey, Claim, ContentHash, DocumentId, InvalidDocumentId, NewRefreshToken, NewUser, Rotation,
+    Chunk, ChunkKey, Claim, ContentHash, DocumentId, InvalidDocumentId, NewChunks, NewRefreshToken, NewUser, Rotation,
     TokenFamily, TokenHash, User, UserId,
 };
 
@@ -105,24 +105,24 @@ pub trait Storage:
     async fn chunk(&self, doc_id: &DocumentId, key: ChunkKey) -> Result<Option<Vec<u8>>, StorageError>;
 
     /// The chunks of `doc_id` whose keys are not among `known`, snapshots first: what another
-    /// instance stored since this one read the document, without reading again the bytes it has.
-    async fn load_chunks_except(&self, doc_id: &DocumentId, known: &[ChunkKey]) -> Result<Vec<Chunk>, StorageError> {
+    /// instance stored since this one read the document, without reading again the bytes it has;
+    /// with the keys of every chunk the document has now (another instance's compaction may have
+    /// replaced some that `known` lists).
+    async fn load_chunks_except(&self, doc_id: &DocumentId, known: &[ChunkKey]) -> Result<NewChunks, StorageError> {
         if known.is_empty() {
-            return self.load_chunks(doc_id).await;
+            return Ok(NewChunks::of(self.load_chunks(doc_id).await?, known));
         }
-        let mut chunks = Vec::new();
-        for key in self.chunk_keys(doc_id).await?.into_iter().filter(|key| !known.contains(key)) {
+        let stored = self.chunk_keys(doc_id).await?;
+        let mut new = Vec::new();
+        for &key in stored.iter().filter(|key| !known.contains(key)) {
             match self.chunk(doc_id, key).await? {
-                Some(bytes) => chunks.push(Chunk { key, bytes }),
+                Some(bytes) => new.push(Chunk { key, bytes }),
                 // Compacted away since the keys were read: the snapshot that replaced it holds
                 // its changes, and a read of everything now includes that snapshot.
-                None => {
-                    let all = self.load_chunks(doc_id).await?;
-                    return Ok(all.into_iter().filter(|chunk| !known.contains(&chunk.key)).collect());
-                }
+                None => return Ok(NewChunks::of(self.load_chunks(doc_id).await?, known)),
             }
         }
-        Ok(chunks)
+        Ok(NewChunks { stored, new })
     }
 
     /// In one transaction: stores the snapshot and deletes exactly the chunks in `replaced` (the

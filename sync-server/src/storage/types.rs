@@ -147,6 +147,21 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
 }
 
+/// What `Storage::load_chunks_except` read: the keys of every chunk the document has, and the
+/// chunks among them the caller did not know.
+pub struct NewChunks {
+    pub stored: Vec<ChunkKey>,
+    pub new: Vec<Chunk>,
+}
+
+impl NewChunks {
+    /// Every chunk read (`all`), split by what the caller `known`.
+    pub fn of(all: Vec<Chunk>, known: &[ChunkKey]) -> Self {
+        let stored = all.iter().map(|chunk| chunk.key).collect();
+        Self { stored, new: all.into_iter().filter(|chunk| !known.contains(&chunk.key)).collect() }
+    }
+}
+
 /// The outcome of claiming a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {

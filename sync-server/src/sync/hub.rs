@@ -269,14 +269,16 @@ impl Hub {
             }
         }
         let mut changed = false;
-        for chunk in self.storage.load_chunks_except(id, &loaded.chunks).await? {
+        let read = self.storage.load_chunks_except(id, &loaded.chunks).await?;
+        for chunk in read.new {
             let applied = loaded
                 .doc
                 .load(&chunk.bytes)
                 .map_err(|e| StorageError::Corrupt(format!("document {id}, chunk {:?}: {e}", chunk.key)))?;
             changed |= !applied.is_empty();
-            loaded.chunks.push(chunk.key);
         }
+        // What storage holds now, without the keys another instance's compaction replaced.
+        loaded.chunks = read.stored;
         Ok(changed)
     }
 

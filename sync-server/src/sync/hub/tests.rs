@@ -20,50 +20,101 @@ async fn hub_with_user(dir: &tempfile::TempDir) -> (Arc<Hub>, UserId) {
     (Arc::new(Hub::new(storage)), user)
 }
 
-#[tokio::test]
-async fn the_change_that_makes_a_document_due_for_compaction_is_answered_without_waiting_for_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (hub, user) = hub_with_user(&dir).await;
-    let id = DocumentId::new(format!("{}", uuid::Uuid::new_v4().simple())).unwrap();
-    let entry = hub.entry(&id);
-    let signal = Signal::new(user);
-    let (mut doc, mut ours, mut theirs) = (AutoCommit::new(), sync::State::new(), sync::State::new());
-    // Another document's compaction is running (it holds the one-at-a-time permit) and does not end.
-    let busy = hub.compacting.clone().acquire_owned().await.unwrap();
-    // One chunk per change stored, until the document is due (the first message only opens the
-    // conversation).
-    let mut n: i64 = 0;
-    while hub.storage.chunk_keys(&id).await.unwrap().len() < COMPACT_AFTER_CHUNKS {
-        n += 1;
-        assert!(n <= 2 * COMPACT_AFTER_CHUNKS as i64, "a chunk per change");
-        doc.put(ROOT, "count", n).unwrap();
-        doc.commit();
-        let message = doc.sync().generate_sync_message(&mut ours).unwrap().encode();
-        let applied = tokio::time::timeout(PATIENCE, hub.receive(&entry, 1, &signal, &mut theirs, &message, false))
-            .await
-            .unwrap_or_else(|_| panic!("change {n} was not answered while a compaction waited"))
-            .unwrap();
-        let reply = sync::Message::decode(&applied.reply.unwrap()).unwrap();
-        doc.sync().receive_sync_message(&mut ours, reply).unwrap();
-    }
-    assert_eq!(hub.storage.chunk_keys(&id).await.unwrap().len(), COMPACT_AFTER_CHUNKS, "nothing compacted yet");
+/// A device of `user` syncing one document with a hub, one change per message.
+struct Device {
+    id: DocumentId,
+    signal: Arc<Signal>,
+    doc: AutoCommit,
+    ours: sync::State,
+    theirs: sync::State,
+    changes: i64,
+}
 
-    // Once the other compaction ends, this document's runs: one snapshot in place of its chunks,
-    // in storage and in memory.
-    drop(busy);
+impl Device {
+    fn new(user: UserId) -> Self {
+        let id = DocumentId::new(format!("{}", uuid::Uuid::new_v4().simple())).unwrap();
+        let (doc, ours, theirs) = (AutoCommit::new(), sync::State::new(), sync::State::new());
+        Self { id, signal: Signal::new(user), doc, ours, theirs, changes: 0 }
+    }
+
+    /// Makes one change and syncs it; fails if the hub does not answer in time.
+    async fn change(&mut self, hub: &Hub, entry: &Arc<DocEntry>) {
+        self.changes += 1;
+        self.doc.put(ROOT, "count", self.changes).unwrap();
+        self.doc.commit();
+        let message = self.doc.sync().generate_sync_message(&mut self.ours).unwrap().encode();
+        let applied =
+            tokio::time::timeout(PATIENCE, hub.receive(entry, 1, &self.signal, &mut self.theirs, &message, false))
+                .await
+                .unwrap_or_else(|_| panic!("change {} was not answered in time", self.changes))
+                .unwrap();
+        let reply = sync::Message::decode(&applied.reply.unwrap()).unwrap();
+        self.doc.sync().receive_sync_message(&mut self.ours, reply).unwrap();
+    }
+
+    /// Syncs changes until the hub has stored `chunks` of them (the first message only opens the
+    /// conversation, so it stores none).
+    async fn change_until_stored(&mut self, hub: &Hub, entry: &Arc<DocEntry>, chunks: usize) {
+        while hub.storage.chunk_keys(&self.id).await.unwrap().len() < chunks {
+            assert!(self.changes <= 2 * chunks as i64, "a chunk per change");
+            self.change(hub, entry).await;
+        }
+    }
+}
+
+/// Waits until storage holds a snapshot of `id`; returns its chunk keys then.
+async fn compacted(hub: &Hub, id: &DocumentId) -> Vec<ChunkKey> {
     let compacted = async {
         loop {
-            let keys = hub.storage.chunk_keys(&id).await.unwrap();
+            let keys = hub.storage.chunk_keys(id).await.unwrap();
             if keys.iter().any(|key| matches!(key, ChunkKey::Snapshot(_))) {
                 return keys;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    let keys = tokio::time::timeout(PATIENCE, compacted).await.expect("the compaction ran");
+    tokio::time::timeout(PATIENCE, compacted).await.expect("the compaction ran")
+}
+
+async fn chunks_in_memory(entry: &DocEntry) -> Vec<ChunkKey> {
+    entry.state.lock().await.loaded.as_ref().unwrap().chunks.clone()
+}
+
+#[tokio::test]
+async fn the_change_that_makes_a_document_due_for_compaction_is_answered_without_waiting_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, user) = hub_with_user(&dir).await;
+    let mut phone = Device::new(user);
+    let entry = hub.entry(&phone.id);
+    // Another document's compaction is running (it holds the one-at-a-time permit) and does not end.
+    let busy = hub.compacting.clone().acquire_owned().await.unwrap();
+    phone.change_until_stored(&hub, &entry, COMPACT_AFTER_CHUNKS).await;
+    assert_eq!(hub.storage.chunk_keys(&phone.id).await.unwrap().len(), COMPACT_AFTER_CHUNKS, "nothing compacted yet");
+
+    // Once the other compaction ends, this document's runs: one snapshot in place of its chunks,
+    // in storage and in memory.
+    drop(busy);
+    let keys = compacted(&hub, &phone.id).await;
     assert_eq!(keys.len(), 1, "the snapshot replaced every chunk: {keys:?}");
-    let state = entry.state.lock().await;
-    let loaded = state.loaded.as_ref().unwrap();
-    assert_eq!(loaded.chunks, keys, "memory knows what storage holds");
-    assert_eq!(loaded.compacting, None);
+    assert_eq!(chunks_in_memory(&entry).await, keys, "memory knows what storage holds");
+    assert_eq!(entry.state.lock().await.loaded.as_ref().unwrap().compacting, None);
+}
+
+#[tokio::test]
+async fn an_instance_that_hears_of_another_instances_compaction_forgets_the_chunks_it_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, user) = hub_with_user(&dir).await;
+    let two = Arc::new(Hub::new(one.storage.clone()));
+    let mut phone = Device::new(user);
+    let (on_one, on_two) = (one.entry(&phone.id), two.entry(&phone.id));
+    // The second instance holds the document (a laptop syncs it there) with its first chunks.
+    phone.change_until_stored(&one, &on_one, 10).await;
+    two.generate(&on_two, user, &mut sync::State::new()).await.unwrap();
+    assert_eq!(chunks_in_memory(&on_two).await.len(), 10);
+
+    // The phone's instance compacts the document; the second hears of it and reads storage again.
+    phone.change_until_stored(&one, &on_one, COMPACT_AFTER_CHUNKS).await;
+    let stored = compacted(&one, &phone.id).await;
+    two.refresh(&on_two).await;
+    assert_eq!(chunks_in_memory(&on_two).await, stored, "the second instance knows what storage holds");
 }
