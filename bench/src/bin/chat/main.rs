@@ -19,11 +19,6 @@ mod load;
 mod targets;
 mod wire;
 
-/// The load generator shares the two cores with the server it measures, so it allocates as the
-/// server does (mimalloc): glibc's malloc and free were ~9 % of the generator's CPU.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use anyhow::{Context, Result, bail};
 use load::{CAPACITY, HALF_LOAD, LoadReport, WARM_UP};
 use mingizuk_bench::mysql::MySqlDatabase;
@@ -31,6 +26,11 @@ use mingizuk_bench::server::cpu_seconds;
 use mingizuk_bench::{arg, flag, text_arg};
 use serde_json::json;
 use wire::Protocol;
+
+/// The load generator shares the two cores with the server it measures, so it allocates as the
+/// server does (mimalloc), like the sync benchmark's generator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Settings {
     rooms: usize,
