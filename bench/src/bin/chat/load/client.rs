@@ -12,9 +12,15 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::{ClientRecord, ClientSpec, FILLER, Mode, PATIENCE, PHASES, RATE_LIMIT_PAUSE, Shared};
 use crate::wire::{Incoming, Protocol};
+
+/// Each client's WebSocket read buffer. Tungstenite zero-fills its free part before every socket
+/// read (128 KiB by default: a thousand clients zeroing that much per read took a share of the
+/// cores the server under test needs); the frames it reads are a few hundred bytes.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -24,7 +30,8 @@ async fn connect(spec: &ClientSpec, gate: &tokio::sync::Semaphore) -> Result<Soc
     if let Some(token) = &spec.bearer {
         request.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}"))?);
     }
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
         .await
         .with_context(|| format!("connecting to {}", spec.url))?;
     Ok(socket)
