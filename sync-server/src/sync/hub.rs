@@ -68,6 +68,10 @@ struct Loaded {
     chunks: Vec<ChunkKey>,
     /// The compaction of this document under way, if one is.
     compacting: Option<u64>,
+    /// After a failed compaction, the chunk count at which the next one may start (0: none
+    /// failed). Each attempt builds the whole document, so one that keeps failing is tried again
+    /// each time the chunks have doubled, not at every change.
+    retry_at: usize,
 }
 
 /// What one incoming sync message led to.
@@ -325,7 +329,7 @@ impl Hub {
         let key = ChunkKey::Incremental(ContentHash::of(&bytes));
         self.storage.put_chunk(id, key, &bytes).await?;
         loaded.chunks.push(key);
-        if loaded.chunks.len() < COMPACT_AFTER_CHUNKS || loaded.compacting.is_some() {
+        if loaded.chunks.len() < COMPACT_AFTER_CHUNKS.max(loaded.retry_at) || loaded.compacting.is_some() {
             return Ok(None);
         }
         let job = compaction::next_job();

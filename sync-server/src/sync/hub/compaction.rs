@@ -33,8 +33,9 @@ impl Hub {
     /// at a time, and the documents of peers syncing at the same pace fall due together, so a
     /// change that waited for its document's compaction waited for a queue of them (seconds, in
     /// `bench --bin sync`). A failed compaction loses nothing: the chunks it would replace are still
-    /// there, and the next change stored tries again. The document is read only when the
-    /// compaction's turn comes, so compactions waiting for it hold no copy of their documents.
+    /// there, and it is tried again once the document has twice as many (`Loaded::retry_at`). The
+    /// document is read only when the compaction's turn comes, so compactions waiting for it hold
+    /// no copy of their documents.
     pub(super) fn start_compaction(&self, entry: &Arc<DocEntry>, job: u64) {
         let (storage, compacting, entry) = (self.storage.clone(), self.compacting.clone(), Arc::downgrade(entry));
         tokio::spawn(async move {
@@ -50,7 +51,7 @@ impl Hub {
             }
             .await;
             if let Err(e) = &result {
-                tracing::warn!(doc = %doc, error = %e, "compaction failed; will retry later");
+                tracing::warn!(doc = %doc, error = %e, "compaction failed; tried again once the document has twice the chunks");
             }
             Self::compacted(&entry, job, result.is_ok().then_some((snapshot, &replaced))).await;
         });
@@ -80,6 +81,7 @@ impl Hub {
         let Some(loaded) = state.loaded.as_mut() else { return };
         if loaded.compacting == Some(job) {
             loaded.compacting = None;
+            loaded.retry_at = if done.is_some() { 0 } else { loaded.chunks.len() * 2 };
         }
         if let Some((snapshot, replaced)) = done {
             let replaced: HashSet<&ChunkKey> = replaced.iter().collect();

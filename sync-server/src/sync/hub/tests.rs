@@ -76,6 +76,16 @@ async fn compacted(hub: &Hub, id: &DocumentId) -> Vec<ChunkKey> {
     tokio::time::timeout(PATIENCE, compacted).await.expect("the compaction ran")
 }
 
+/// Waits until the document in memory is as `done` says.
+async fn until(entry: &DocEntry, what: &str, done: impl Fn(&Loaded) -> bool) {
+    let reached = async {
+        while !entry.state.lock().await.loaded.as_ref().is_some_and(&done) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, reached).await.unwrap_or_else(|_| panic!("waited in vain: {what}"));
+}
+
 async fn chunks_in_memory(entry: &DocEntry) -> Vec<ChunkKey> {
     entry.state.lock().await.loaded.as_ref().unwrap().chunks.clone()
 }
@@ -117,4 +127,42 @@ async fn an_instance_that_hears_of_another_instances_compaction_forgets_the_chun
     let stored = compacted(&one, &phone.id).await;
     two.refresh(&on_two).await;
     assert_eq!(chunks_in_memory(&on_two).await, stored, "the second instance knows what storage holds");
+}
+
+#[tokio::test]
+async fn a_failed_compaction_is_tried_again_once_the_chunks_have_doubled_not_at_every_change() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, user) = hub_with_user(&dir).await;
+    // Storage refuses every snapshot, so each compaction fails after building the whole document.
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("hub.sqlite"));
+    let mut db = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("CREATE TRIGGER no_snapshots BEFORE INSERT ON chunks WHEN NEW.kind = 0 BEGIN SELECT RAISE(ABORT, 'no snapshots'); END")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let mut phone = Device::new(user);
+    let entry = hub.entry(&phone.id);
+    phone.change_until_stored(&hub, &entry, COMPACT_AFTER_CHUNKS).await;
+    until(&entry, "the compaction was tried and failed", |loaded| loaded.compacting.is_none() && loaded.retry_at > 0)
+        .await;
+    let retry_at = entry.state.lock().await.loaded.as_ref().unwrap().retry_at;
+    assert_eq!(retry_at, 2 * COMPACT_AFTER_CHUNKS);
+
+    // The next changes are stored without another attempt.
+    phone.change(&hub, &entry).await;
+    assert_eq!(entry.state.lock().await.loaded.as_ref().unwrap().compacting, None, "no attempt at every change");
+    assert_eq!(chunks_in_memory(&entry).await.len(), COMPACT_AFTER_CHUNKS + 1);
+
+    // Once storage takes snapshots again and the chunks have doubled, the document is compacted.
+    sqlx::query("DROP TRIGGER no_snapshots").execute(&mut db).await.unwrap();
+    let busy = hub.compacting.clone().acquire_owned().await.unwrap();
+    phone.change_until_stored(&hub, &entry, 2 * COMPACT_AFTER_CHUNKS).await;
+    drop(busy);
+    let keys = compacted(&hub, &phone.id).await;
+    assert_eq!(keys.len(), 1, "the snapshot replaced every chunk: {keys:?}");
+    until(&entry, "a compaction that worked clears the wait", |loaded| {
+        loaded.compacting.is_none() && loaded.retry_at == 0
+    })
+    .await;
 }
