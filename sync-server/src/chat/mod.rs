@@ -87,10 +87,9 @@ impl Chat {
     }
 }
 
-/// A chat connection's WebSocket read buffer. Tungstenite zero-fills the free part of it before
-/// every socket read, so its size is paid per read: chat frames are a few hundred bytes (4 KiB at
-/// most), and with `/v1/sync`'s 16 KiB that zeroing was 7 % of the server's CPU under the chat
-/// benchmark's load.
+/// A chat connection's WebSocket read buffer (see [`accept_upgrade`]): chat frames are a few
+/// hundred bytes (`Limits::max_message_bytes` at most); with `/v1/sync`'s 16 KiB, zero-filling it
+/// before each read was 7 % of the server's CPU under the chat benchmark's load.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 pub fn router() -> Router<AppState> {
@@ -107,11 +106,12 @@ async fn open_chat(
 ) -> Response {
     let limits = state.chat.limits.clone();
     let ticket = query.ticket.as_deref();
-    let (account, upgrade) = match accept_upgrade(&state, &headers, ticket, upgrade, limits.max_message_bytes).await {
-        Ok(accepted) => accepted,
-        Err(e) => return e.into_response(),
-    };
+    let (account, upgrade) =
+        match accept_upgrade(&state, &headers, ticket, upgrade, limits.max_message_bytes, READ_BUFFER_BYTES).await {
+            Ok(accepted) => accepted,
+            Err(e) => return e.into_response(),
+        };
     let user = Sender { id: account.id, nickname: account.nickname };
     let rooms = Arc::clone(&state.chat.rooms);
-    upgrade.read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| connection::serve(socket, rooms, user, limits))
+    upgrade.on_upgrade(move |socket| connection::serve(socket, rooms, user, limits))
 }

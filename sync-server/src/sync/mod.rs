@@ -35,7 +35,8 @@ use crate::error::{ApiError, Json};
 use crate::http::AppState;
 use crate::storage::User;
 
-/// The WebSocket read buffer of a connection.
+/// The WebSocket read buffer of a sync connection (see [`accept_upgrade`]): sync messages are
+/// mostly a few hundred bytes, some far larger.
 const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// What sync needs at run time, kept in `AppState`.
@@ -109,10 +110,11 @@ async fn open_sync(
 ) -> Response {
     let limits = state.sync.limits.clone();
     let ticket = query.ticket.as_deref();
-    let (account, upgrade) = match accept_upgrade(&state, &headers, ticket, upgrade, limits.max_message_bytes).await {
-        Ok(accepted) => accepted,
-        Err(e) => return e.into_response(),
-    };
+    let (account, upgrade) =
+        match accept_upgrade(&state, &headers, ticket, upgrade, limits.max_message_bytes, READ_BUFFER_BYTES).await {
+            Ok(accepted) => accepted,
+            Err(e) => return e.into_response(),
+        };
     let hub = state.sync.hub.clone();
     let peer_id = state.sync.peer_id.clone();
     upgrade.on_upgrade(move |socket| connection::serve(socket, hub, account.id, peer_id, limits))
@@ -120,20 +122,21 @@ async fn open_sync(
 
 /// A WebSocket upgrade request that passed [`authenticate_upgrade`], with the transport's caps set
 /// above the endpoint's own message cap, so an oversized message reaches the endpoint's check and
-/// gets its stable close reason instead of a bare transport error.
+/// gets its stable close reason instead of a bare transport error. Tungstenite zero-fills the free
+/// part of its read buffer before every socket read (128 KiB by default), so each endpoint sizes
+/// `read_buffer_bytes` to its messages: a larger one just takes several reads.
 pub async fn accept_upgrade(
     state: &AppState,
     headers: &HeaderMap,
     ticket: Option<&str>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     max_message_bytes: usize,
+    read_buffer_bytes: usize,
 ) -> Result<(User, WebSocketUpgrade), ApiError> {
     let account = authenticate_upgrade(state, headers, ticket).await?;
     let upgrade = upgrade.map_err(|_| ApiError::UpgradeRequired)?;
     let cap = max_message_bytes.saturating_mul(2);
-    // Tungstenite zero-fills this much buffer before every socket read (128 KiB by default): most
-    // messages are a few hundred bytes, and a larger one just takes several reads.
-    Ok((account, upgrade.max_message_size(cap).max_frame_size(cap).read_buffer_size(READ_BUFFER_BYTES)))
+    Ok((account, upgrade.max_message_size(cap).max_frame_size(cap).read_buffer_size(read_buffer_bytes)))
 }
 
 /// Browsers send `Origin`; a request from a web page not on the allow-list is refused. Native

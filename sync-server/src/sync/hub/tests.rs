@@ -137,10 +137,12 @@ async fn a_failed_compaction_is_tried_again_once_the_chunks_have_doubled_not_at_
     // Storage refuses every snapshot, so each compaction fails after building the whole document.
     let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("hub.sqlite"));
     let mut db = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
-    sqlx::query("CREATE TRIGGER no_snapshots BEFORE INSERT ON chunks WHEN NEW.kind = 0 BEGIN SELECT RAISE(ABORT, 'no snapshots'); END")
-        .execute(&mut db)
-        .await
-        .unwrap();
+    let snapshot = ChunkKey::Snapshot(ContentHash::of(b"")).kind_code();
+    let trigger = format!(
+        "CREATE TRIGGER no_snapshots BEFORE INSERT ON chunks WHEN NEW.kind = {snapshot} \
+         BEGIN SELECT RAISE(ABORT, 'no snapshots'); END"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(trigger)).execute(&mut db).await.unwrap();
     let mut phone = Device::new(user);
     let entry = hub.entry(&phone.id);
     phone.change_until_stored(&hub, &entry, COMPACT_AFTER_CHUNKS).await;
