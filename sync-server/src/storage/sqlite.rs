@@ -141,6 +141,9 @@ mod schema;
 mod social;
 mod tokens;
 
+#[cfg(test)]
+mod tests;
+
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn ping(&self) -> Result<(), StorageError> {

@@ -1,0 +1,29 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+async fn number(conn: &mut sqlx::SqliteConnection, pragma: &'static str) -> i64 {
+    sqlx::query_scalar(pragma).fetch_one(&mut *conn).await.unwrap()
+}
+
+/// What keeps an acknowledged write on disk, and what the benchmarks were measured with, holds on
+/// every connection of the pool (the writers take theirs from it), not only on the first one.
+#[tokio::test]
+async fn every_connection_commits_durably_through_the_wal_with_the_measured_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(dir.path().join("server.sqlite").to_str().unwrap()).await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..MAX_CONNECTIONS {
+        held.push(storage.pool.acquire().await.unwrap());
+    }
+    for conn in &mut held {
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut **conn).await.unwrap();
+        assert_eq!(journal, "wal");
+        assert_eq!(number(conn, "PRAGMA synchronous").await, 2, "FULL: the WAL is synced at every commit");
+        assert_eq!(number(conn, "PRAGMA foreign_keys").await, 1);
+        assert_eq!(number(conn, "PRAGMA temp_store").await, 2, "statement journals in memory");
+        assert_eq!(number(conn, "PRAGMA wal_autocheckpoint").await.to_string(), WAL_CHECKPOINT_PAGES);
+        assert_eq!(number(conn, "PRAGMA cache_size").await.to_string(), POOL_CACHE_KIB);
+        assert_eq!(u128::try_from(number(conn, "PRAGMA busy_timeout").await).unwrap(), BUSY_TIMEOUT.as_millis());
+    }
+}
