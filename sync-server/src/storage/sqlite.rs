@@ -29,19 +29,22 @@ const MAX_CONNECTIONS: u32 = 4;
 /// under load is every time, so a large one only holds memory (SQLite's default is 2 MiB each).
 const POOL_CACHE_KIB: &str = "-256";
 
-/// How many pages the WAL may hold before a commit copies them into the database file (SQLite's
-/// default is 1 000, 4 MiB). Chat messages and chunks dirty the same few pages (a room's last
-/// index page, the table's last page) commit after commit; a checkpoint writes each page once
-/// however many commits changed it, so a larger WAL (32 MiB here) means fewer copies and fewer
-/// checkpoints in the writers' path. With `temp_store = memory`, the statement journal a
-/// multi-row `INSERT` keeps is no longer a file written at every batch. Together (`bench --bin
-/// chat`, SQLite): 18 → 9 kB written to disk per chat message.
-const WAL_CHECKPOINT_PAGES: &str = "8192";
+/// How many pages the WAL may hold before a commit copies them into the database file itself
+/// (SQLite's default is 1 000, 4 MiB). A task of its own copies what the writers commit every
+/// quarter of a second (`sqlite/checkpoint.rs`), but under steady load the WAL never drains
+/// completely, so it is only rewound when it reaches this size and a writer's commit copies the
+/// last quarter second's pages: at 32 768 pages (128 MiB) that comes every 3 – 4 s at half of
+/// the chat benchmark's maximum load, where 8 192 pages filled every second. With `temp_store = memory`, the statement
+/// journal a multi-row `INSERT` keeps is no longer a file written at every batch. Together with
+/// the larger WAL (8 192 pages then, `bench --bin chat`, SQLite): 18 → 9 kB written to disk per
+/// chat message.
+const WAL_CHECKPOINT_PAGES: &str = "32768";
 
 pub struct SqliteStorage {
     pool: SqlitePool,
     chunks: chunks::ChunkWriter,
     chat: crate::storage::chat_queue::ChatQueue,
+    _checkpoints: checkpoint::Checkpoints,
 }
 
 fn backend(e: sqlx::Error) -> StorageError {
@@ -84,8 +87,13 @@ impl SqliteStorage {
         }
         let pool =
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
-        let storage =
-            Self { chunks: chunks::ChunkWriter::start(pool.clone()), chat: chat_writer::start(pool.clone()), pool };
+        let checkpoints = checkpoint::Checkpoints::start(pool.clone());
+        let storage = Self {
+            chunks: chunks::ChunkWriter::start(pool.clone(), checkpoints.waker()),
+            chat: chat_writer::start(pool.clone(), checkpoints.waker()),
+            _checkpoints: checkpoints,
+            pool,
+        };
         schema::migrate(&storage.pool, migrate::SQLITE).await?;
         Ok(storage)
     }
@@ -131,6 +139,7 @@ fn kind(e: &sqlx::Error) -> Option<ErrorKind> {
 mod chat;
 mod chat_batch;
 mod chat_writer;
+mod checkpoint;
 mod chunks;
 mod comments;
 mod documents;

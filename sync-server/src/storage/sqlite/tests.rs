@@ -27,3 +27,30 @@ async fn every_connection_commits_durably_through_the_wal_with_the_measured_sett
         assert_eq!(u128::try_from(number(conn, "PRAGMA busy_timeout").await).unwrap(), BUSY_TIMEOUT.as_millis());
     }
 }
+
+/// What the writers commit is copied into the database file itself within moments, by the
+/// checkpoint task, not only when a writer's commit finds the WAL full.
+#[tokio::test]
+async fn what_the_writers_commit_reaches_the_database_file_without_waiting_for_the_wal_to_fill() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("server.sqlite");
+    let storage = SqliteStorage::open(file.to_str().unwrap()).await.unwrap();
+    let user = NewUser {
+        id: UserId::random(),
+        email: "ana@example.com".to_owned(),
+        nickname: "ana".to_owned(),
+        password_hash: None,
+    };
+    storage.create_user(&user).await.unwrap();
+    let doc = DocumentId::new("routines").unwrap();
+    storage.claim_document(&doc, user.id).await.unwrap();
+    let marker = b"a chunk only the checkpoint copies into the database file".to_vec();
+    storage.put_chunk(&doc, ChunkKey::Incremental(ContentHash::of(&marker)), &marker).await.unwrap();
+
+    let in_file = || std::fs::read(&file).unwrap().windows(marker.len()).any(|w| w == marker.as_slice());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !in_file() {
+        assert!(tokio::time::Instant::now() < deadline, "the chunk is still only in the WAL after 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
