@@ -32,12 +32,11 @@ const POOL_CACHE_KIB: &str = "-256";
 /// How many pages the WAL may hold before a commit copies them into the database file itself
 /// (SQLite's default is 1 000, 4 MiB). A task of its own copies what the writers commit every
 /// quarter of a second (`sqlite/checkpoint.rs`), but under steady load the WAL never drains
-/// completely, so it is only rewound when it reaches this size and a writer's commit copies the
-/// last quarter second's pages: at 32 768 pages (128 MiB) that comes every 3 – 4 s at half of
-/// the chat benchmark's maximum load, where 8 192 pages filled every second. With `temp_store = memory`, the statement
-/// journal a multi-row `INSERT` keeps is no longer a file written at every batch. Together with
-/// the larger WAL (8 192 pages then, `bench --bin chat`, SQLite): 18 → 9 kB written to disk per
-/// chat message.
+/// completely, so it is only rewound when it reaches this size, by a writer's commit that copies
+/// the last quarter second's pages: at 32 768 pages (128 MiB) a quarter as often as at the 8 192
+/// before. With `temp_store = memory`, the statement journal a multi-row `INSERT` keeps is no
+/// longer a file written at every batch. Together with the larger WAL (8 192 pages then, `bench
+/// --bin chat`, SQLite): 18 → 9 kB written to disk per chat message.
 const WAL_CHECKPOINT_PAGES: &str = "32768";
 
 pub struct SqliteStorage {

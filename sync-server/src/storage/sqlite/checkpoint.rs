@@ -2,11 +2,11 @@
 //! fills the WAL copies all of it into the database file (and syncs that file) before its caller
 //! hears back: under chat load that held the chat writer's round and every message waiting for it,
 //! most of the latency's tail (with no checkpoint at all, the chat benchmark's p99 was 13 – 39 ms
-//! against 37 – 54 ms). Here a task of its own copies what the writers
-//! committed (`PRAGMA wal_checkpoint(PASSIVE)`, which takes no lock a writer waits for) a quarter
-//! of a second after they write, and again while they go on writing. `wal_autocheckpoint` stays
-//! as the net (see `WAL_CHECKPOINT_PAGES`): when the WAL reaches it, the committing writer copies
-//! only what came after this task's last pass.
+//! against 37 – 54 ms). Here a task of its own copies what the writers committed (`PRAGMA
+//! wal_checkpoint(PASSIVE)`, which takes no lock a writer waits for) a quarter of a second after
+//! they write, and again while they go on writing. `wal_autocheckpoint` stays as the net (see
+//! `WAL_CHECKPOINT_PAGES`): when the WAL reaches it, the committing writer copies only what came
+//! after this task's last pass.
 //!
 //! Measured (`bench --bin chat`, SQLite, 1 000 clients, 4 000 sends/s, five runs alternating with
 //! the build before): publish → receive p99 41 – 57 → 27 – 42 ms, lower in every pair; the same
