@@ -43,7 +43,6 @@ pub struct SqliteStorage {
     pool: SqlitePool,
     chunks: chunks::ChunkWriter,
     chat: crate::storage::chat_queue::ChatQueue,
-    _checkpoints: checkpoint::Checkpoints,
 }
 
 fn backend(e: sqlx::Error) -> StorageError {
@@ -88,9 +87,8 @@ impl SqliteStorage {
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(backend)?;
         let checkpoints = checkpoint::Checkpoints::start(pool.clone());
         let storage = Self {
-            chunks: chunks::ChunkWriter::start(pool.clone(), checkpoints.waker()),
-            chat: chat_writer::start(pool.clone(), checkpoints.waker()),
-            _checkpoints: checkpoints,
+            chunks: chunks::ChunkWriter::start(pool.clone(), checkpoints.clone()),
+            chat: chat_writer::start(pool.clone(), checkpoints),
             pool,
         };
         schema::migrate(&storage.pool, migrate::SQLITE).await?;

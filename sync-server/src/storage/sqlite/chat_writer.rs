@@ -11,29 +11,27 @@
 //! (`chat_batch`), so writing a batch again cannot double a message; the same transaction checks
 //! each sender's membership and the meetup's end.
 
-use std::sync::Arc;
-
 use sqlx::{Connection, SqliteConnection, SqlitePool};
-use tokio::sync::Notify;
 
 use super::chat_batch::write_batch;
+use super::checkpoint::Checkpoints;
 use super::{backend, chunks};
 use crate::storage::StorageError;
 use crate::storage::chat::Posted;
 use crate::storage::chat_queue::{Batch, ChatQueue, Receiver, messages, per_batch, round};
 
 /// Starts the writer task on the current Tokio runtime; it ends when the last handle is dropped.
-/// `wrote` is told of every round (the checkpoint task's, `checkpoint.rs`).
-pub(super) fn start(pool: SqlitePool, wrote: Arc<Notify>) -> ChatQueue {
+/// `checkpoints` is told of every round.
+pub(super) fn start(pool: SqlitePool, checkpoints: Checkpoints) -> ChatQueue {
     let (queue, rx) = ChatQueue::new();
-    tokio::spawn(run(pool, rx, wrote));
+    tokio::spawn(run(pool, rx, checkpoints));
     queue
 }
 
-async fn run(pool: SqlitePool, mut queue: Receiver, wrote: Arc<Notify>) {
+async fn run(pool: SqlitePool, mut queue: Receiver, checkpoints: Checkpoints) {
     let mut writer: Option<SqliteConnection> = None;
     while let Some(first) = queue.recv().await {
-        wrote.notify_one();
+        checkpoints.wrote();
         let batches = round(first, &mut queue);
         let conn = match chunks::connection(&pool, &mut writer).await {
             Ok(conn) => conn,

@@ -12,47 +12,37 @@
 //! the build before): publish → receive p99 41 – 57 → 27 – 42 ms, lower in every pair; the same
 //! ~10 kB written to disk per message (README, "Chat fan-out").
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::mpsc;
 
 /// How long after a write the checkpoint runs, and the shortest time between two.
 const AFTER: Duration = Duration::from_millis(250);
 
-/// Wakes the checkpoint task; the task ends when this is dropped.
-pub(super) struct Checkpoints {
-    wrote: Arc<Notify>,
-    _stop: oneshot::Sender<()>,
-}
+/// A writer's handle on the checkpoint task; the task ends when the last handle is dropped.
+#[derive(Clone)]
+pub(super) struct Checkpoints(mpsc::Sender<()>);
 
 impl Checkpoints {
     /// Starts the checkpoint task on the current Tokio runtime.
     pub(super) fn start(pool: SqlitePool) -> Self {
-        let wrote = Arc::new(Notify::new());
-        let (stop, stopped) = oneshot::channel();
-        tokio::spawn(run(pool, Arc::clone(&wrote), stopped));
-        Self { wrote, _stop: stop }
+        // One slot: a write while a pass runs or waits is remembered once, and the next pass
+        // follows at once.
+        let (wrote, rx) = mpsc::channel(1);
+        tokio::spawn(run(pool, rx));
+        Self(wrote)
     }
 
-    /// What a writer task calls `notify_one` on whenever it writes.
-    pub(super) fn waker(&self) -> Arc<Notify> {
-        Arc::clone(&self.wrote)
+    /// Tells the task that the writer wrote.
+    pub(super) fn wrote(&self) {
+        let _ = self.0.try_send(());
     }
 }
 
-async fn run(pool: SqlitePool, wrote: Arc<Notify>, mut stopped: oneshot::Receiver<()>) {
-    loop {
-        // A write while the last pass ran or slept left a permit: the next pass follows at once.
-        tokio::select! {
-            _ = &mut stopped => break,
-            () = wrote.notified() => {}
-        }
-        tokio::select! {
-            _ = &mut stopped => break,
-            () = tokio::time::sleep(AFTER) => {}
-        }
+async fn run(pool: SqlitePool, mut wrote: mpsc::Receiver<()>) {
+    while wrote.recv().await.is_some() {
+        tokio::time::sleep(AFTER).await;
         if pool.is_closed() {
             break;
         }

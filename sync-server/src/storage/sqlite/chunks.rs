@@ -14,12 +14,11 @@
 //! connection has written meanwhile, so a writer that moved from pooled connection to pooled
 //! connection found its cache invalidated at every batch and read the same index pages again.
 
-use std::sync::Arc;
-
 use sqlx::error::ErrorKind;
 use sqlx::{Connection, SqliteConnection, SqlitePool};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::Checkpoints;
 use super::{backend, kind};
 use crate::storage::batches::{self, Statements};
 use crate::storage::{ChunkKey, DocumentId, StorageError};
@@ -46,10 +45,10 @@ pub(super) struct ChunkWriter {
 
 impl ChunkWriter {
     /// Starts the writer task on the current Tokio runtime.
-    /// `wrote` is told of every round (the checkpoint task's, `checkpoint.rs`).
-    pub(super) fn start(pool: SqlitePool, wrote: Arc<Notify>) -> Self {
+    /// `checkpoints` is told of every round.
+    pub(super) fn start(pool: SqlitePool, checkpoints: Checkpoints) -> Self {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, rx, wrote));
+        tokio::spawn(run(pool, rx, checkpoints));
         Self { queue }
     }
 
@@ -69,11 +68,11 @@ impl ChunkWriter {
     }
 }
 
-async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Put>, wrote: Arc<Notify>) {
+async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Put>, checkpoints: Checkpoints) {
     let mut batch = Vec::new();
     let mut writer: Option<SqliteConnection> = None;
     while let Some(first) = queue.recv().await {
-        wrote.notify_one();
+        checkpoints.wrote();
         let mut bytes = first.bytes.len();
         batch.push(first);
         while batch.len() < MAX_BATCH_CHUNKS && bytes < MAX_BATCH_BYTES {
