@@ -1,6 +1,7 @@
 //! Meetup images seen from the app: a signed-in user uploads the raw bytes of a JPEG, PNG or WebP,
 //! anyone reads it back by id with long caching; the type comes from the bytes alone; the upload
-//! route takes 5 MB while JSON routes keep their 1 MB; a daily quota; deleting removes the file.
+//! route takes 5 MB while JSON routes keep their 1 MB; a daily quota; deleting removes the file,
+//! and deleting a meetup removes its picture unless another meetup shows it too.
 
 mod signed_in;
 
@@ -159,4 +160,46 @@ async fn a_retried_upload_with_its_idempotency_key_keeps_one_image() {
     assert_eq!(headers["idempotent-replayed"], "true");
     let files = std::fs::read_dir(server.dir.path().join("media")).expect("media folder").count();
     assert_eq!(files, 1, "the retry stored nothing new");
+}
+
+/// A host may give several meetups the same picture: deleting one of them keeps the image for the
+/// others, and it goes (record and file) with the last meetup that shows it.
+#[tokio::test]
+async fn an_image_two_meetups_show_goes_only_with_the_last_of_them() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let (_, _, body) = send(app(server.state.clone()), upload(Some(&token), "image/png", PNG.to_vec())).await;
+    let image = body["id"].as_str().expect("id").to_owned();
+    let file = server.dir.path().join("media").join(&image);
+    let mut meetups = Vec::new();
+    for title in ["토요일 러닝", "일요일 러닝"] {
+        let meetup = serde_json::json!({
+            "title": title,
+            "contents": "초보 환영",
+            "starts_at": "2030-05-01T09:00:00Z",
+            "ends_at": "2030-05-01T11:00:00Z",
+            "image_id": image,
+            "location": { "place_name": "여의나루역", "address": "서울 영등포구 여의동로 343", "lat": 37.5, "lng": 126.9 }
+        });
+        let headers = [("content-type", "application/json")];
+        let create = request(Method::POST, "/v1/meetups", Some(&token), &headers, Body::from(meetup.to_string()));
+        let (status, _, created) = send(app(server.state.clone()), create).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        meetups.push(format!("/v1/meetups/{}", created["id"]));
+    }
+    let served = || async {
+        let read = request(Method::GET, &format!("/v1/media/{image}"), None, &[], Body::empty());
+        send_raw(app(server.state.clone()), read).await.0
+    };
+
+    let delete = |path: &str| request(Method::DELETE, path, Some(&token), &[], Body::empty());
+    assert_eq!(send(app(server.state.clone()), delete(&meetups[0])).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(served().await, StatusCode::OK, "the other meetup still shows it");
+    assert!(file.is_file());
+    let read = request(Method::GET, &meetups[1], Some(&token), &[], Body::empty());
+    assert_eq!(send(app(server.state.clone()), read).await.2["image_id"], image.as_str());
+
+    assert_eq!(send(app(server.state.clone()), delete(&meetups[1])).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(served().await, StatusCode::NOT_FOUND, "no meetup shows it any more");
+    assert!(!file.exists(), "its file went with the last meetup");
 }

@@ -351,6 +351,17 @@ async fn members_in_their_accounts_deletion_grace_are_neither_counted_nor_listed
     assert_eq!(ids(&detail["members"]).len(), 3);
     let (status, body) = api.call(&bo, Method::POST, &format!("{path}/members"), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a deleted account cannot take a seat: {body}");
+
+    // Back from the grace, bo is a member again: four members under a limit of three. The host
+    // can still edit the meetup, and keep or raise the limit, but not lower it further.
+    db.storage().restore_user(bo.sender.id).await.expect("restore");
+    assert_eq!(api.call(&ana, Method::GET, &path, None).await.1["member_count"], 4);
+    for patch in [json!({ "title": "네 명 모임" }), json!({ "member_limit": 3 })] {
+        let (status, edited) = api.call(&host, Method::PATCH, &path, Some(patch)).await;
+        assert_eq!((status, &edited["member_limit"]), (StatusCode::OK, &json!(3)), "{edited}");
+    }
+    let (status, body) = api.call(&host, Method::PATCH, &path, Some(json!({ "member_limit": 2 }))).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "member_limit_below_members");
 }
 
 async fn edits_of_different_fields_from_two_devices_at_once_both_land(db: TestDb) {

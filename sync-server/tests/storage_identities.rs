@@ -155,12 +155,18 @@ async fn the_purge_removes_accounts_deleted_over_30_days_ago_with_all_they_own(d
     let storage = db.storage();
     let (gone, gone_doc, gone_token, gone_code) = account_with_everything(storage, "gone").await;
     let (kept, kept_doc, kept_token, kept_code) = account_with_everything(storage, "kept").await;
+    let liked = common::meetup(storage, kept.id, None, Duration::days(40)).await;
+    for who in [gone.id, kept.id] {
+        storage.set_like(liked, who, true).await.expect("like");
+    }
     storage.soft_delete_user(gone.id).await.expect("delete");
+    let likes = || async { storage.meetup(liked, kept.id).await.expect("read").expect("meetup").meetup.like_count };
 
     let day_29 = Utc::now() + Duration::days(29);
     let purged = purge_deleted_accounts(storage, day_29).await.expect("purge at day 29");
     assert_eq!(purged, Purged::default(), "still restorable on day 29");
     assert!(storage.user_by_id(gone.id).await.expect("lookup").is_some());
+    assert_eq!(likes().await, 2);
 
     let day_31 = Utc::now() + Duration::days(31);
     let purged = purge_deleted_accounts(storage, day_31).await.expect("purge at day 31");
@@ -171,6 +177,7 @@ async fn the_purge_removes_accounts_deleted_over_30_days_ago_with_all_they_own(d
     assert_eq!(storage.token_family(gone_token).await.expect("family"), None);
     assert_eq!(storage.user_by_identity("kakao", "gone").await.expect("identity"), None);
     assert_eq!(storage.take_auth_code(gone_code).await.expect("code"), None);
+    assert_eq!(likes().await, 1, "the purged account's like went from the count with the like");
 
     assert!(storage.user_by_id(kept.id).await.expect("lookup").is_some());
     assert_eq!(storage.document_owner(&kept_doc).await.expect("owner"), Some(kept.id));

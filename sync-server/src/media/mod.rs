@@ -131,12 +131,15 @@ impl MediaFolder {
         Ok(Some((record, bytes)))
     }
 
-    /// Removes an image, its row first and then its file (a meetup being deleted calls this for
-    /// its picture); whether it existed. Meetups still showing it lose their image.
+    /// Removes an image no meetup shows, its row first and then its file (a meetup being deleted
+    /// calls this for its picture); whether it went. An image another meetup still shows (a host
+    /// may give several meetups the same picture) stays, row and file.
     pub async fn delete(&self, storage: &dyn Storage, id: Uuid) -> Result<bool, StorageError> {
-        let existed = storage.delete_media(id).await?;
-        remove_file(&self.path(id)).await;
-        Ok(existed)
+        let removed = storage.delete_media_if_unused(id).await?;
+        if removed {
+            remove_file(&self.path(id)).await;
+        }
+        Ok(removed)
     }
 
     /// Removes images uploaded over `UNUSED_IMAGE_GRACE` before `now` that no meetup shows, and

@@ -18,7 +18,8 @@ use crate::storage::chat::MeetupId;
 use crate::storage::meetups::{MeetupQuery, Removal, Role, Sort};
 
 /// Deletes a meetup as its host does: everything in it goes in one transaction, then its image
-/// (row and file) and its chat room, whose members are told. `NotHost` changes nothing.
+/// (row and file) unless another meetup shows it too, and its chat room, whose members are told.
+/// `NotHost` changes nothing.
 pub async fn delete(state: &AppState, id: MeetupId, by: UserId) -> Result<Removal, ApiError> {
     let removal = state.storage.delete_meetup(id, by).await?;
     if let Removal::Deleted { image_id } = removal {

@@ -154,6 +154,14 @@ pub enum Edit {
     Stale,
 }
 
+/// Whether an edit's member `limit` is refused with `members` seats taken under the `current`
+/// limit: only a limit set or lowered below them. A meetup can hold more members than its limit
+/// (one back from their account's deletion grace takes their seat again), and an edit that keeps
+/// or raises the limit must still land there.
+pub(crate) fn limit_below_members(limit: Option<u32>, current: Option<i64>, members: i64) -> bool {
+    limit.map(i64::from).is_some_and(|limit| limit < members && current.is_none_or(|current| limit < current))
+}
+
 /// What a deletion of a meetup did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Removal {

@@ -57,10 +57,23 @@ pub(crate) const UPDATE_MEETUP: &str = "UPDATE meetups SET title = ?, contents =
 /// deletion grace (binds: meetup). A join is refused, and a member limit may not go, below it.
 pub(crate) const MEMBER_COUNT: &str = "SELECT COUNT(*) FROM meetup_members mm JOIN users u ON u.id = mm.user_id
      WHERE mm.meetup_id = ? AND u.deleted_at IS NULL";
+/// The seats taken (as `MEMBER_COUNT` counts them) and the member limit (binds: meetup, meetup).
+pub(crate) const SEATS: &str = "SELECT (SELECT COUNT(*) FROM meetup_members mm JOIN users u ON u.id = mm.user_id
+     WHERE mm.meetup_id = ? AND u.deleted_at IS NULL), member_limit FROM meetups WHERE id = ?";
 pub(crate) const IMAGE_OF: &str = "SELECT COUNT(*) FROM media WHERE id = ? AND owner_user_id = ?";
 pub(crate) const LIKE_COUNT: &str = "SELECT like_count FROM meetups WHERE id = ?";
 pub(crate) const LIKE_UP: &str = "UPDATE meetups SET like_count = like_count + 1 WHERE id = ?";
 pub(crate) const LIKE_DOWN: &str = "UPDATE meetups SET like_count = like_count - 1 WHERE id = ?";
+/// Takes the likes of accounts about to be purged (deleted before the bound time) off the counts
+/// of the meetups they liked; the purge's cascade then deletes the likes themselves (binds: the
+/// time, the time).
+pub(crate) const UNLIKE_PURGED: &str = "UPDATE meetups SET like_count = like_count - (SELECT COUNT(*)
+     FROM meetup_likes l JOIN users u ON u.id = l.user_id
+     WHERE l.meetup_id = meetups.id AND u.deleted_at IS NOT NULL AND u.deleted_at < ?)
+     WHERE id IN (SELECT l.meetup_id FROM meetup_likes l JOIN users u ON u.id = l.user_id
+     WHERE u.deleted_at IS NOT NULL AND u.deleted_at < ?)";
+/// Deletes the accounts deleted before the bound time; what they own goes with them (cascades).
+pub(crate) const PURGE_USERS: &str = "DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < ?";
 pub(crate) const LIKED: &str = "SELECT COUNT(*) FROM meetup_likes WHERE meetup_id = ? AND user_id = ?";
 pub(crate) const LIKE: &str = "INSERT INTO meetup_likes (meetup_id, user_id, created_at) VALUES (?, ?, ?)";
 pub(crate) const UNLIKE: &str = "DELETE FROM meetup_likes WHERE meetup_id = ? AND user_id = ?";

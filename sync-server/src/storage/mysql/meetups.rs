@@ -11,7 +11,9 @@ use super::chat::{Inserted, insert_message};
 use super::{MySqlStorage, backend, retrying};
 use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
 use crate::storage::meetups::sql::{self, Arg, MeetupRow};
-use crate::storage::meetups::{Edit, Join, Leave, Meetup, MeetupDetail, MeetupQuery, MeetupStore, NewMeetup, Removal};
+use crate::storage::meetups::{
+    Edit, Join, Leave, Meetup, MeetupDetail, MeetupQuery, MeetupStore, NewMeetup, Removal, limit_below_members,
+};
 use crate::storage::{StorageError, UserId, now_millis};
 
 /// The system message a join or a leave stored, or why there is none.
@@ -155,9 +157,9 @@ impl MeetupStore for MySqlStorage {
             if host != edit.host.to_db() {
                 return Ok(Some(Edit::NotHost));
             }
-            let members: Option<i64> = tx.exec_first(sql::MEMBER_COUNT, (meetup,)).await?;
-            let members = members.unwrap_or_default();
-            if edit.member_limit.is_some_and(|limit| i64::from(limit) < members) {
+            let seats: Option<(i64, Option<i64>)> = tx.exec_first(sql::SEATS, (meetup, meetup)).await?;
+            let (members, limit) = seats.unwrap_or_default();
+            if limit_below_members(edit.member_limit, limit, members) {
                 return Ok(Some(Edit::LimitBelowMembers(u32::try_from(members).unwrap_or(u32::MAX))));
             }
             let now = now_millis();

@@ -11,6 +11,7 @@ use super::{
     ER_DUP_ENTRY, ER_NO_REFERENCED_ROW_2, MySqlStorage, UserRow, backend, new_user_row, retrying, server_code,
     user_from_row, user_insert_error,
 };
+use crate::storage::meetups::sql;
 use crate::storage::types::time_from_db;
 use crate::storage::{AuthCode, CodeChallenge, NewUser, OAuthState, StorageError, TokenHash, User, UserId, now_millis};
 
@@ -154,17 +155,19 @@ impl MySqlStorage {
     }
 
     pub(super) async fn purge_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError> {
-        // InnoDB cascades: documents (and their chunks), refresh tokens, identities and one-time
-        // codes go with their account.
+        // InnoDB cascades: documents (and their chunks), refresh tokens, identities, one-time
+        // codes and likes go with their account; the like counts they were part of are lowered
+        // first, in the same transaction.
         let pool = &self.pool;
+        let before = deleted_before.timestamp_millis();
         retrying(|| async move {
             let mut conn = pool.get_conn().await?;
-            conn.exec_drop(
-                "DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < ?",
-                (deleted_before.timestamp_millis(),),
-            )
-            .await?;
-            Ok(conn.affected_rows())
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            tx.exec_drop(sql::UNLIKE_PURGED, (before, before)).await?;
+            tx.exec_drop(sql::PURGE_USERS, (before,)).await?;
+            let purged = tx.affected_rows();
+            tx.commit().await?;
+            Ok(purged)
         })
         .await
         .map_err(backend)

@@ -11,7 +11,9 @@ use super::chat::insert_message;
 use super::{SqliteStorage, backend};
 use crate::storage::chat::{MeetupId, MessageKind, NewMessage, Sender};
 use crate::storage::meetups::sql::{self, Arg, MeetupRow};
-use crate::storage::meetups::{Edit, Join, Leave, Meetup, MeetupDetail, MeetupQuery, MeetupStore, NewMeetup, Removal};
+use crate::storage::meetups::{
+    Edit, Join, Leave, Meetup, MeetupDetail, MeetupQuery, MeetupStore, NewMeetup, Removal, limit_below_members,
+};
 use crate::storage::{StorageError, UserId, now_millis};
 
 #[async_trait]
@@ -140,9 +142,9 @@ impl MeetupStore for SqliteStorage {
         if host != edit.host.to_db() {
             return Ok(Edit::NotHost);
         }
-        let (members,): (i64,) =
-            sqlx::query_as(sql::MEMBER_COUNT).bind(meetup).fetch_one(&mut *tx).await.map_err(backend)?;
-        if edit.member_limit.is_some_and(|limit| i64::from(limit) < members) {
+        let (members, limit): (i64, Option<i64>) =
+            sqlx::query_as(sql::SEATS).bind(meetup).bind(meetup).fetch_one(&mut *tx).await.map_err(backend)?;
+        if limit_below_members(edit.member_limit, limit, members) {
             return Ok(Edit::LimitBelowMembers(u32::try_from(members).unwrap_or(u32::MAX)));
         }
         let now = now_millis();

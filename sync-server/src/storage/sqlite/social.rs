@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
 
 use super::{SqliteStorage, UserRow, backend, kind, new_user_row, user_from_row, user_insert_error};
+use crate::storage::meetups::sql;
 use crate::storage::types::time_from_db;
 use crate::storage::{AuthCode, CodeChallenge, NewUser, OAuthState, StorageError, TokenHash, User, UserId, now_millis};
 
@@ -166,12 +167,13 @@ impl SqliteStorage {
 
     pub(super) async fn purge_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError> {
         // Foreign keys are on for every connection: documents (and their chunks), refresh tokens,
-        // identities and one-time codes go with their account.
-        let purged = sqlx::query("DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < ?")
-            .bind(deleted_before.timestamp_millis())
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+        // identities, one-time codes and likes go with their account; the like counts they were
+        // part of are lowered first, in the same transaction.
+        let before = deleted_before.timestamp_millis();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        sqlx::query(sql::UNLIKE_PURGED).bind(before).bind(before).execute(&mut *tx).await.map_err(backend)?;
+        let purged = sqlx::query(sql::PURGE_USERS).bind(before).execute(&mut *tx).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
         Ok(purged.rows_affected())
     }
 
