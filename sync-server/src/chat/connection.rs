@@ -1,5 +1,6 @@
 //! One `/v1/chat` WebSocket for one authenticated user: JSON frames in, the rooms it subscribed to
-//! out. Membership is checked on subscribe and on every send; a subscribe replays what is stored
+//! out. Membership is checked on subscribe, and on every send by storage in the transaction that
+//! stores it (a resend is acked even after a leave or the end); a subscribe replays what is stored
 //! after the client's last sequence number, page by page, before live delivery. Each room's
 //! messages leave here in sequence order, each once: one that arrives past a gap has the gap filled
 //! from storage first, one already sent is skipped. Limits (message size, rate, idle time, rooms
@@ -10,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
-use chrono::Utc;
 use futures_util::SinkExt;
 
 use super::Limits;
@@ -27,6 +27,8 @@ const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_UNSUPPORTED: u16 = 1003;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_TRY_AGAIN: u16 = 1013;
+/// How long the close frame may wait for the client to read.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why a connection ends: a close code and a stable reason.
 struct Close(u16, &'static str);
@@ -49,16 +51,15 @@ struct Connection {
     limits: Limits,
     outbox: Arc<Outbox>,
     subscribed: HashMap<MeetupId, Subscription>,
-    /// Membership answers reused for `ACCESS_FRESH`, so a busy member's sends do not each read the
-    /// database. A leave inside that window is still caught: storage checks membership again as it
-    /// stores each send; a leave or deletion also drops the answer at once (`Event::Removed`).
-    access_cache: HashMap<MeetupId, (crate::storage::chat::RoomAccess, Instant)>,
+    /// Meetups found to exist, reused for `EXISTING_FRESH` so a busy member's sends do not each
+    /// read the database; a deletion drops the answer at once (`Event::Removed`), and one inside
+    /// the window still fails in storage (`unknown_meetup`).
+    existing: HashMap<MeetupId, Instant>,
     rate: TokenBucket,
 }
 
-/// How long a membership answer is reused for sends (an edit of the meetup's end reaches the
-/// check within this time).
-const ACCESS_FRESH: Duration = Duration::from_secs(2);
+/// How long a meetup found to exist is taken to exist for sends.
+const EXISTING_FRESH: Duration = Duration::from_secs(2);
 
 /// Runs a connection until it closes, then leaves every room it was in.
 pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limits: Limits) {
@@ -68,7 +69,7 @@ pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limit
         rooms,
         outbox,
         subscribed: HashMap::new(),
-        access_cache: HashMap::new(),
+        existing: HashMap::new(),
         rate: TokenBucket::new(limits.messages_per_second, limits.burst),
         limits,
     };
@@ -78,7 +79,14 @@ pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limit
     }
     tracing::debug!(user = %conn.user.id, code = close.0, reason = close.1, "chat connection closed");
     let frame = CloseFrame { code: close.0, reason: close.1.into() };
-    let _ = socket.send(Frame::Close(Some(frame))).await;
+    // A client too slow to read the close frame is dropped without it.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Frame::Close(Some(frame)))).await;
+}
+
+/// `step` (writes to the client among it), unless it takes longer than `limit`: then the client
+/// is too slow, and the connection closes.
+async fn within(limit: Duration, step: impl Future<Output = Result<(), Close>>) -> Result<(), Close> {
+    tokio::time::timeout(limit, step).await.unwrap_or(Err(Close(CLOSE_TRY_AGAIN, "too_slow")))
 }
 
 impl Connection {
@@ -87,26 +95,28 @@ impl Connection {
         ping.tick().await;
         let mut last_heard = Instant::now();
         let outbox = Arc::clone(&self.outbox);
+        let write_timeout = self.limits.write_timeout;
         loop {
             let step = tokio::select! {
                 frame = socket.recv() => {
                     last_heard = Instant::now();
                     match frame {
                         None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => Err(Close(CLOSE_NORMAL, "closed")),
-                        Some(Ok(Frame::Text(text))) => self.receive(socket, &text).await,
+                        Some(Ok(Frame::Text(text))) => within(write_timeout, self.receive(socket, &text)).await,
                         Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => Ok(()),
                         Some(Ok(Frame::Binary(_))) => Err(Close(CLOSE_UNSUPPORTED, "text_frames_only")),
                     }
                 }
                 events = outbox.next() => match events {
-                    Ok(events) => self.deliver(socket, events).await,
+                    Ok(events) => within(write_timeout, self.deliver(socket, events)).await,
                     Err(_) => Err(Close(CLOSE_TRY_AGAIN, "too_slow")),
                 },
                 _ = ping.tick() => {
                     if last_heard.elapsed() > self.limits.idle_timeout {
                         Err(Close(CLOSE_NORMAL, "idle_timeout"))
                     } else {
-                        socket.send(Frame::Ping(Vec::new().into())).await.map_err(Close::from)
+                        let ping = async { socket.send(Frame::Ping(Vec::new().into())).await.map_err(Close::from) };
+                        within(write_timeout, ping).await
                     }
                 }
             };
@@ -151,19 +161,20 @@ impl Connection {
         }
     }
 
-    /// The text to store if this member may post it in the meetup's room now.
+    /// The text to store, if the meetup exists. Whether the sender may post in its room now is
+    /// storage's to say, in the transaction that stores the message (membership and the end, after
+    /// resends): a resend of a message stored before its sender left or the meetup ended is acked
+    /// again there, not refused, and only storage can tell it is one. A meetup that does not exist
+    /// is refused here, as it would fail the whole group commit it joined.
     async fn check_send(&mut self, meetup: MeetupId, text: &str) -> Result<String, ErrorCode> {
         let text = frames::checked_text(text).ok_or(ErrorCode::InvalidText)?;
-        let access = match self.access_cache.get(&meetup) {
-            Some((access, at)) if at.elapsed() < ACCESS_FRESH => *access,
-            _ => {
-                let access = self.access(meetup).await?;
-                self.access_cache.insert(meetup, (access, Instant::now()));
-                access
+        if self.existing.get(&meetup).is_none_or(|at| at.elapsed() >= EXISTING_FRESH) {
+            match self.rooms.storage().room_access(meetup, self.user.id).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(ErrorCode::UnknownMeetup),
+                Err(e) => return Err(storage_failed(e)),
             }
-        };
-        if access.ends_at <= Utc::now() {
-            return Err(ErrorCode::MeetupEnded);
+            self.existing.insert(meetup, Instant::now());
         }
         Ok(text.to_owned())
     }
@@ -275,7 +286,7 @@ impl Connection {
                 Event::Direct(frame) => socket.feed(Frame::Text(frame)).await?,
                 Event::CatchUp(meetup) => self.catch_up(socket, meetup, i64::MAX).await?,
                 Event::Removed(meetup, why) => {
-                    self.access_cache.remove(&meetup);
+                    self.existing.remove(&meetup);
                     if self.subscribed.remove(&meetup).is_some() {
                         socket.feed(Frame::Text(frames::error(why, Some(meetup), None))).await?;
                     }

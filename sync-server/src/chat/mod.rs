@@ -50,6 +50,11 @@ pub struct Limits {
     pub max_rooms: usize,
     /// Events waiting for one connection; beyond this it is too slow and is closed (1013).
     pub outbox_capacity: usize,
+    /// How long one step's writes (a delivery, a reply, a replay, a ping) may wait for the client
+    /// to read; past it the connection is too slow and is closed. A client that stops reading for
+    /// good would otherwise hold its task, its socket buffers and its rooms for as long as TCP
+    /// keeps the connection.
+    pub write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -62,6 +67,7 @@ impl Default for Limits {
             ping_interval: Duration::from_secs(30),
             max_rooms: 200,
             outbox_capacity: 4_096,
+            write_timeout: Duration::from_secs(30),
         }
     }
 }

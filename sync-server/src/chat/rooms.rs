@@ -61,6 +61,11 @@ impl Room {
         locked(&self.subscribers).remove(&outbox);
     }
 
+    /// How many connections the room delivers to.
+    pub fn subscribers(&self) -> usize {
+        locked(&self.subscribers).len()
+    }
+
     fn publish(&self, event: &Event) {
         for outbox in locked(&self.subscribers).values() {
             outbox.push(event.clone());
@@ -201,10 +206,10 @@ impl Rooms {
         }
     }
 
-    /// Stores `queued` and publishes what was stored. A send was checked for membership before it
-    /// was queued, with an answer up to `ACCESS_FRESH` old; storage checks again in the transaction
-    /// that stores it, so nothing from someone who left follows their leave message, whichever
-    /// instance the leave went through.
+    /// Stores `queued` and publishes what was stored. Storage checks each sender's membership and
+    /// the meetup's end in the transaction that stores the message, after recognising resends, so
+    /// nothing from someone who left follows their leave message, whichever instance the leave
+    /// went through, and a resend of a message stored before is acked, not refused.
     async fn commit(&self, room: &Room, queued: Vec<Post>) {
         for batch in queued.chunks(MAX_BATCH) {
             let new: Vec<NewMessage<'_>> = batch

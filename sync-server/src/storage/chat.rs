@@ -185,9 +185,11 @@ impl RoomAccess {
 }
 
 /// A user's standing in a meetup as both backends read it (binds: user, meetup): the host's id,
-/// the end, and whether the user is in the member list.
+/// the end, and whether the user is in the member list with an account not in its deletion grace
+/// (a deleted account is hidden from others: it can no longer subscribe to a room or post in it).
 pub(crate) const ROOM_ACCESS: &str = "SELECT m.host_user_id, m.ends_at, \
-     EXISTS (SELECT 1 FROM meetup_members mm WHERE mm.meetup_id = m.id AND mm.user_id = ?) \
+     EXISTS (SELECT 1 FROM meetup_members mm JOIN users u ON u.id = mm.user_id \
+     WHERE mm.meetup_id = m.id AND mm.user_id = ? AND u.deleted_at IS NULL) \
      FROM meetups m WHERE m.id = ?";
 
 /// A row of `ROOM_ACCESS`.

@@ -167,6 +167,20 @@ impl Client {
         client_id
     }
 
+    /// Writes ~6 MB of long messages, 100 at a time, each window acknowledged before the next:
+    /// more than the kernel's socket buffers (up to 4 MB here) hold for a member who stops reading.
+    pub async fn flood(&mut self, meetup: MeetupId) {
+        let text = "🏃".repeat(250);
+        for _ in 0..50 {
+            for _ in 0..100 {
+                self.say(meetup, &text).await;
+            }
+            for _ in 0..100 {
+                self.next_of("ack").await;
+            }
+        }
+    }
+
     pub async fn send_as(&mut self, meetup: MeetupId, client_id: uuid::Uuid, text: &str) {
         self.frame(json!({ "type": "send", "meetup_id": meetup, "client_id": client_id, "text": text })).await;
     }

@@ -1,5 +1,6 @@
 //! Chat seen from a member in several rooms at once: every error about a room names that room, so
-//! the app can show it where it belongs.
+//! the app can show it where it belongs. And the edges of a member's standing: a resend after
+//! leaving is acked, and a member who stops reading is cut off.
 
 use chrono::Duration;
 use mingizuk_server::chat::Limits;
@@ -83,4 +84,83 @@ pub async fn a_message_sent_after_a_nickname_change_shows_the_new_nickname(db: T
         .filter_map(|m| m["sender"]["nickname"].as_str())
         .collect();
     assert_eq!(names, vec!["아나", "아나"], "newest first, each under the current name");
+}
+
+/// A member who stops reading for good is cut off once a write to them has waited the write
+/// timeout: the connection does not keep its room, its buffers and its task for as long as TCP
+/// keeps it open. (One that reads again in time is told `too_slow` and replays: chat.rs.)
+pub async fn a_member_who_stops_reading_for_good_is_cut_off(db: TestDb) {
+    let write_timeout = std::time::Duration::from_secs(1);
+    let limits = Limits { messages_per_second: 1e9, burst: 1e9, write_timeout, ..Limits::default() };
+    let server = Server::start(&db, limits).await;
+    let (host, ana) = (server.person("host").await, server.person("ana").await);
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let mut stalled = server.connect_narrow(&ana).await;
+    stalled.subscribe(meetup, 0).await;
+    stalled.next_of("notice").await;
+    let room = server.state.chat.rooms.room(meetup);
+    assert_eq!(room.subscribers(), 1);
+
+    // ana never reads again while the host writes more than the sockets' buffers hold.
+    let mut host_chat = server.connect(&host).await;
+    host_chat.flood(meetup).await;
+    let deadline = tokio::time::Instant::now() + write_timeout * 10;
+    while room.subscribers() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the stalled connection still holds the room");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(stalled);
+}
+
+/// A member whose ack was lost resends after leaving: the message was stored while they were a
+/// member, so they get the same ack again, not a refusal; a new message is refused.
+pub async fn a_resend_after_leaving_is_acked_not_refused(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let (host, ana) = (server.person("host").await, server.person("ana").await);
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    let members = format!("/v1/meetups/{meetup}/members");
+    assert_eq!(server.call(&ana, "POST", &members, None).await.0, 201);
+    let mut chat = server.connect(&ana).await;
+    chat.subscribe(meetup, 0).await;
+    chat.next_of("notice").await;
+    let sent = chat.say(meetup, "나갈게요").await;
+    let acked = chat.next_of("ack").await;
+    assert_eq!(server.call(&ana, "DELETE", &format!("{members}/me"), None).await.0, 204);
+    chat.send_as(meetup, sent, "나갈게요").await;
+    assert_eq!(chat.next_of("ack").await, acked);
+    let refused = chat.say(meetup, "새 메시지").await;
+    // (The leave itself was told as an error frame with no client id.)
+    let error = loop {
+        let error = chat.next_of("error").await;
+        if !error["client_id"].is_null() {
+            break error;
+        }
+    };
+    assert_eq!(about(&error), (Some("not_member"), Some(meetup), Some(refused.to_string())));
+    let stored = server.storage().messages_after(meetup, 0, 10).await.expect("read");
+    assert_eq!(stored.iter().filter(|m| m.text == "나갈게요").count(), 1, "stored once");
+}
+
+/// An account deleted while its chat connection is open is hidden from the room (PRODUCT.md §2):
+/// that connection can no longer post in it or subscribe to it.
+pub async fn an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let (host, ana) = (server.person("host").await, server.person("ana").await);
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let mut chat = server.connect(&ana).await;
+    chat.subscribe(meetup, 0).await;
+    chat.next_of("notice").await;
+    chat.say(meetup, "곧 탈퇴해요").await;
+    chat.next_of("ack").await;
+
+    assert_eq!(server.call(&ana, "DELETE", "/v1/me", None).await.0, 204);
+    let after = chat.say(meetup, "탈퇴 후에 쓴 글").await;
+    let error = chat.next_of("error").await;
+    assert_eq!(about(&error), (Some("not_member"), Some(meetup), Some(after.to_string())));
+    chat.subscribe(meetup, 0).await;
+    assert_eq!(about(&chat.next_of("error").await), (Some("not_member"), Some(meetup), None));
+    let stored = server.storage().messages_after(meetup, 0, 10).await.expect("read");
+    assert!(stored.iter().all(|m| m.text != "탈퇴 후에 쓴 글"), "nothing stored after the deletion");
 }

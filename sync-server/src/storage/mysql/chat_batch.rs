@@ -129,8 +129,11 @@ async fn begin(conn: &mut Conn, batch: &[NewMessage<'_>]) -> Result<Option<(Stor
         push_text(&mut sql, &client);
         sql.push(')');
     }
-    let _ =
-        write!(sql, "; SELECT meetup_id, user_id FROM meetup_members WHERE meetup_id IN ({within}) AND user_id IN (");
+    let _ = write!(
+        sql,
+        "; SELECT mm.meetup_id, mm.user_id FROM meetup_members mm JOIN users u ON u.id = mm.user_id \
+         WHERE u.deleted_at IS NULL AND mm.meetup_id IN ({within}) AND mm.user_id IN ("
+    );
     let senders: BTreeSet<String> = batch.iter().map(|new| new.sender.id.to_db()).collect();
     for (i, sender) in senders.iter().enumerate() {
         if i > 0 {

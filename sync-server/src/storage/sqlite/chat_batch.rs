@@ -60,7 +60,8 @@ pub(super) async fn write_batch(
     plan.outcome(batch, &stored, ids, now)
 }
 
-/// The batch's meetups (host and end) and which senders are members of which.
+/// The batch's meetups (host and end) and which senders are members of which (with accounts not in
+/// their deletion grace).
 async fn rooms(
     conn: &mut SqliteConnection,
     batch: &[NewMessage<'_>],
@@ -72,7 +73,8 @@ async fn rooms(
         sqlx::query_as(AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *conn).await.map_err(backend)?;
     let senders: BTreeSet<String> = batch.iter().map(|new| new.sender.id.to_db()).collect();
     let sql = format!(
-        "SELECT meetup_id, user_id FROM meetup_members WHERE meetup_id IN ({within}) AND user_id IN ({})",
+        "SELECT mm.meetup_id, mm.user_id FROM meetup_members mm JOIN users u ON u.id = mm.user_id \
+         WHERE u.deleted_at IS NULL AND mm.meetup_id IN ({within}) AND mm.user_id IN ({})",
         placeholders("?", senders.len())
     );
     let mut query = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
