@@ -1,7 +1,7 @@
-//! The client's online-only social calls against the real server on 127.0.0.1: "my meetups" and
-//! "my comments" (the meetups still listed once the server is gone), editing and deleting a
-//! comment, older chat history, the room's notice, place search through a fake geocoder, image
-//! upload, and the profile and account calls of `Cloud`. Both backends.
+//! The client's online-only social calls against the real server on 127.0.0.1: "my meetups" and "my
+//! comments" (the meetups still listed once the server is gone), editing and deleting a comment,
+//! every page of a meetup's comments, older chat history, the room's notice, place search through a
+//! fake geocoder, image upload, and the profile and account calls of `Cloud`. Both backends.
 
 #![allow(clippy::unwrap_used)]
 
@@ -166,6 +166,14 @@ async fn a_comment_is_edited_and_deleted_online(db: TestDb) {
 
     host.social.delete_comment(comment).await.unwrap();
     assert!(host.social.comments(meetup).await.unwrap().is_empty());
+
+    // More than one page of comments (20 a page): every one of them, oldest first.
+    for n in 1..=45 {
+        world.state.storage.add_comment(meetup, host.user.id, &format!("댓글 {n}")).await.unwrap();
+    }
+    let texts: Vec<String> =
+        host.social.comments(meetup).await.unwrap().iter().map(|c| c["text"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(texts, (1..=45).map(|n| format!("댓글 {n}")).collect::<Vec<_>>());
 }
 
 async fn older_messages_come_a_page_at_a_time_oldest_first(db: TestDb) {

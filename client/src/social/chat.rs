@@ -17,6 +17,8 @@ use crate::error::{ClientError, Result};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A connection online this long was a working one: the wait after it starts again from the first.
+const STABLE: Duration = Duration::from_secs(10);
 /// Refusals of a chat message that are worth sending it again for.
 const TRANSIENT: &[&str] = &["rate_limited", "storage_failed", "internal"];
 
@@ -38,18 +40,19 @@ pub(super) async fn run(inner: Arc<Inner>) {
         if *stop.borrow() {
             break;
         }
+        let mut online_since = None;
         let ended = tokio::select! {
-            ended = session(&inner) => ended,
+            ended = session(&inner, &mut online_since) => ended,
             _ = stop.changed() => break,
         };
         went_offline(&inner);
-        match ended {
-            Err(ClientError::SignedOut) => break,
-            Err(e) => {
-                tracing::debug!(error = %e, "the chat connection ended");
+        if let Err(e) = ended {
+            if matches!(e, ClientError::SignedOut) {
+                break;
             }
-            Ok(()) => backoff = FIRST_BACKOFF,
+            tracing::debug!(error = %e, "the chat connection ended");
         }
+        backoff = after_connection(backoff, online_since.map(|at: tokio::time::Instant| at.elapsed()));
         let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
         tokio::select! {
             () = tokio::time::sleep(backoff + jitter) => {}
@@ -58,6 +61,14 @@ pub(super) async fn run(inner: Arc<Inner>) {
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     went_offline(&inner);
+}
+
+/// The wait before the next connection, given the last wait and how long the connection that
+/// just ended was online: a drop after a while online (the network changed, the server restarted)
+/// starts again from the first wait, however many drops came before; a connection that failed or
+/// fell at once keeps backing off.
+fn after_connection(backoff: Duration, online_for: Option<Duration>) -> Duration {
+    if online_for.is_some_and(|online| online >= STABLE) { FIRST_BACKOFF } else { backoff }
 }
 
 fn went_offline(inner: &Inner) {
@@ -91,8 +102,9 @@ async fn connect(inner: &Inner, force_refresh: bool) -> Result<Socket> {
     }
 }
 
-/// One connection: subscribe every followed room from its last seq, then relay frames both ways.
-async fn session(inner: &Inner) -> Result<()> {
+/// One connection: subscribe every followed room from its last seq, then relay frames both ways,
+/// until it ends (always with an error); `online_since` is set when it comes online.
+async fn session(inner: &Inner, online_since: &mut Option<tokio::time::Instant>) -> Result<()> {
     let mut socket = match connect(inner, false).await {
         Err(ClientError::Server { status: 401, .. }) => connect(inner, true).await?,
         other => other?,
@@ -104,6 +116,7 @@ async fn session(inner: &Inner) -> Result<()> {
         subscribe(inner, &mut socket, room).await?;
     }
     inner.online.send_replace(true);
+    *online_since = Some(tokio::time::Instant::now());
     let _ = inner.events.send(SocialEvent::Online { online: true });
     // Sends queued while offline go now.
     inner.wake.notify_one();
@@ -180,5 +193,21 @@ async fn received(inner: &Inner, text: &str) -> Result<()> {
 fn settle(inner: &Inner, client_id: &str, ack: Ack) {
     if let Some(waiter) = inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).remove(client_id) {
         let _ = waiter.send(ack);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reconnect_wait_starts_again_after_a_connection_that_worked_for_a_while() {
+        let mut backoff = FIRST_BACKOFF;
+        for _ in 0..10 {
+            backoff = (after_connection(backoff, None) * 2).min(MAX_BACKOFF);
+        }
+        assert_eq!(backoff, MAX_BACKOFF, "failures back off to the cap");
+        assert_eq!(after_connection(backoff, Some(Duration::from_secs(1))), MAX_BACKOFF, "online a moment: no reset");
+        assert_eq!(after_connection(backoff, Some(Duration::from_secs(3600))), FIRST_BACKOFF, "an hour online");
     }
 }

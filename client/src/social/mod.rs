@@ -32,6 +32,8 @@ pub type MeetupId = i64;
 pub const MESSAGE_MAX_CHARS: usize = 250;
 /// The longest comment, in characters (PRODUCT.md §6).
 pub const COMMENT_MAX_CHARS: usize = 50;
+/// How many pages of a meetup's comments are read at most (20 a page).
+const COMMENTS_MAX_PAGES: usize = 50;
 
 /// Who wrote a chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,11 +284,11 @@ impl Social {
         }
     }
 
-    /// A meetup's comments, fresh or as last cached.
+    /// A meetup's comments, oldest first, fresh (every page, up to `COMMENTS_MAX_PAGES`) or as
+    /// last cached.
     pub async fn comments(&self, id: MeetupId) -> Result<Vec<Value>> {
-        match http::get(&self.inner, &format!("/v1/meetups/{id}/comments"), &[]).await {
-            Ok(page) => {
-                let items = page["items"].as_array().cloned().or_else(|| page.as_array().cloned()).unwrap_or_default();
+        match self.all_pages(&format!("/v1/meetups/{id}/comments"), &[], COMMENTS_MAX_PAGES).await {
+            Ok(items) => {
                 self.inner.cache.put_comments(id, &items).await?;
                 Ok(items)
             }

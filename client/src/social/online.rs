@@ -53,7 +53,7 @@ struct History {
 impl Social {
     /// The meetups the user hosts, joined or liked, fresh (and cached) or as last listed.
     pub async fn my_meetups(&self, role: Role) -> Result<Vec<Value>> {
-        match self.all_pages("/v1/me/meetups", &[("role", role.as_str().to_owned())]).await {
+        match self.all_pages("/v1/me/meetups", &[("role", role.as_str().to_owned())], MINE_MAX_PAGES).await {
             Ok(items) => {
                 self.inner.cache.put_mine(role.as_str(), &items).await?;
                 Ok(items)
@@ -65,13 +65,14 @@ impl Social {
 
     /// The user's own comments, newest first (online only).
     pub async fn my_comments(&self) -> Result<Vec<Value>> {
-        self.all_pages("/v1/me/comments", &[]).await
+        self.all_pages("/v1/me/comments", &[], MINE_MAX_PAGES).await
     }
 
-    async fn all_pages(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<Value>> {
+    /// The items of a paged list, following its cursors for at most `max_pages` pages.
+    pub(super) async fn all_pages(&self, path: &str, query: &[(&str, String)], max_pages: usize) -> Result<Vec<Value>> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
-        for _ in 0..MINE_MAX_PAGES {
+        for _ in 0..max_pages {
             let mut params = query.to_vec();
             if let Some(cursor) = cursor.take() {
                 params.push(("cursor", cursor));
