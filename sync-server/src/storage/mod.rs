@@ -113,8 +113,9 @@ pub trait Storage:
             return Ok(NewChunks::of(self.load_chunks(doc_id).await?, known));
         }
         let stored = self.chunk_keys(doc_id).await?;
+        let known_set: std::collections::HashSet<&ChunkKey> = known.iter().collect();
         let mut new = Vec::new();
-        for &key in stored.iter().filter(|key| !known.contains(key)) {
+        for &key in stored.iter().filter(|key| !known_set.contains(key)) {
             match self.chunk(doc_id, key).await? {
                 Some(bytes) => new.push(Chunk { key, bytes }),
                 // Compacted away since the keys were read: the snapshot that replaced it holds

@@ -158,6 +158,7 @@ impl NewChunks {
     /// Every chunk read (`all`), split by what the caller `known`.
     pub fn of(all: Vec<Chunk>, known: &[ChunkKey]) -> Self {
         let stored = all.iter().map(|chunk| chunk.key).collect();
+        let known: std::collections::HashSet<&ChunkKey> = known.iter().collect();
         Self { stored, new: all.into_iter().filter(|chunk| !known.contains(&chunk.key)).collect() }
     }
 }
