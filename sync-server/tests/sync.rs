@@ -1,7 +1,8 @@
 //! Document sync seen from a raw WebSocket client on 127.0.0.1: who may open `/v1/sync` (bearer
 //! token, single-use ticket, allowed origins), what a connection may do (its own documents only,
-//! size and rate limits, the join handshake), and that a storage failure is reported, never
-//! swallowed, so a peer is never told about a change the database does not hold.
+//! size and rate limits, the join handshake, a device that stops reading), and that a storage
+//! failure is reported, never swallowed, so a peer is never told about a change the database does
+//! not hold.
 
 #[path = "sync/client.rs"]
 mod client;
@@ -229,6 +230,37 @@ async fn silent_connections_time_out_and_idle_documents_leave_memory() {
         assert!(tokio::time::Instant::now() < deadline, "the idle document stays in memory");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// A device that stops reading for good is cut off once a message to it has waited the write
+/// timeout, and lets go of its documents: it does not hold them, its task and its socket buffers
+/// for as long as TCP keeps the connection open.
+#[tokio::test]
+async fn a_device_that_stops_reading_for_good_is_cut_off() {
+    let write_timeout = std::time::Duration::from_secs(1);
+    let server = server_with(Limits { write_timeout, ..Limits::default() }).await;
+    let token = server.user("mingi").await;
+    let (id, mut doc) = document();
+    let mut stalled = server.connect_narrow(&token).await;
+    push(&mut stalled, &id, &mut doc).await;
+
+    // Another device adds 8 MB that cannot be compressed: the server's message to the stalled
+    // device is larger than the sockets' buffers (up to 4 MB each way here).
+    let mut other = server.connect(&token).await;
+    let mut copy = doc.fork();
+    let mut noise = vec![0u8; 8 << 20];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut noise);
+    copy.put(ROOT, "photo", automerge::ScalarValue::Bytes(noise)).expect("put");
+    copy.commit();
+    push(&mut other, &id, &mut copy).await;
+    drop(other);
+
+    let deadline = tokio::time::Instant::now() + write_timeout * 20;
+    while server.state.sync.hub.resident() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the stalled device still holds the document");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(stalled);
 }
 
 #[tokio::test]

@@ -33,6 +33,10 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// Documents one connection may sync at once.
     pub max_documents: usize,
+    /// How long one message (or ping) may wait for the client to read; past it the connection is
+    /// too slow and is closed (1013). A device that stops reading for good would otherwise hold
+    /// its task, its socket buffers and its documents for as long as TCP keeps the connection.
+    pub write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -44,6 +48,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(120),
             ping_interval: Duration::from_secs(30),
             max_documents: 10_000,
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -55,6 +60,9 @@ const CLOSE_UNSUPPORTED: u16 = 1003;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INTERNAL: u16 = 1011;
+const CLOSE_TRY_AGAIN: u16 = 1013;
+/// How long the close frame may wait for the client to read.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 struct PeerDoc {
     entry: Arc<DocEntry>,
@@ -99,7 +107,8 @@ pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_pe
     };
     tracing::info!(conn = id, code = close.0, reason = close.1, "sync connection closed");
     let frame = CloseFrame { code: close.0, reason: close.1.into() };
-    let _ = socket.send(Frame::Close(Some(frame))).await;
+    // A client too slow to read the close frame is dropped without it.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Frame::Close(Some(frame)))).await;
 }
 
 /// Waits for `join` and answers `peer`; returns the client's peer id.
@@ -190,8 +199,8 @@ impl Connection {
                     if last_heard.elapsed() > self.limits.idle_timeout {
                         return Close(CLOSE_NORMAL, "idle_timeout");
                     }
-                    if socket.send(Frame::Ping(Vec::new().into())).await.is_err() {
-                        return Close(CLOSE_NORMAL, "closed");
+                    if let Err(close) = self.write(socket, Frame::Ping(Vec::new().into())).await {
+                        return close;
                     }
                 }
             }
@@ -337,6 +346,15 @@ impl Connection {
     }
 
     async fn send(&self, socket: &mut WebSocket, message: Message) -> Result<(), Close> {
-        socket.send(Frame::Binary(message.encode().into())).await.map_err(|_| Close(CLOSE_NORMAL, "closed"))
+        self.write(socket, Frame::Binary(message.encode().into())).await
+    }
+
+    /// Sends `frame` unless the client leaves it waiting longer than the write timeout.
+    async fn write(&self, socket: &mut WebSocket, frame: Frame) -> Result<(), Close> {
+        match tokio::time::timeout(self.limits.write_timeout, socket.send(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Close(CLOSE_NORMAL, "closed")),
+            Err(_) => Err(Close(CLOSE_TRY_AGAIN, "too_slow")),
+        }
     }
 }

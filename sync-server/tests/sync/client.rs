@@ -98,6 +98,24 @@ impl Server {
     }
 }
 
+impl Server {
+    /// [`Server::connect`] through a socket whose receive buffer is 4 KiB, so that what the client
+    /// does not read fills the kernel's buffers soon.
+    pub async fn connect_narrow(&self, token: &str) -> Socket {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("receive buffer");
+        let stream = socket.connect(self.address).await.expect("connect");
+        let mut request = self.url("").into_client_request().expect("request");
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
+        request.headers_mut().insert("authorization", bearer);
+        let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+        let (mut socket, _) = tokio_tungstenite::client_async(request, stream).await.expect("upgrade");
+        send(&mut socket, join()).await;
+        assert!(matches!(next(&mut socket).await, Some(Message::Peer { .. })), "peer");
+        socket
+    }
+}
+
 pub fn join() -> Message {
     Message::Join { sender_id: "test-peer".into(), supported_protocol_versions: vec!["1".into()], peer_metadata: None }
 }
