@@ -33,10 +33,15 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// Documents one connection may sync at once.
     pub max_documents: usize,
-    /// How long one message (or ping) may wait for the client to read; past it the connection is
-    /// too slow and is closed (1013). A device that stops reading for good would otherwise hold
-    /// its task, its socket buffers and its documents for as long as TCP keeps the connection.
+    /// How long one message (or ping) may wait for the client to read, plus a second for every
+    /// `min_read_rate` bytes of it (a large document on a slow link must still get through: a
+    /// new connection would send the same message again); past it the connection is too slow and
+    /// is closed (1013). A device that stops reading for good would otherwise hold its task, its
+    /// socket buffers and its documents for as long as TCP keeps the connection.
     pub write_timeout: Duration,
+    /// The slowest reading the write timeout allows for, in bytes per second (a poor mobile link;
+    /// by default a 16 MiB message may take 30 s + 17 min).
+    pub min_read_rate: f64,
 }
 
 impl Default for Limits {
@@ -49,6 +54,7 @@ impl Default for Limits {
             ping_interval: Duration::from_secs(30),
             max_documents: 10_000,
             write_timeout: Duration::from_secs(30),
+            min_read_rate: 16.0 * 1024.0,
         }
     }
 }
@@ -349,9 +355,14 @@ impl Connection {
         self.write(socket, Frame::Binary(message.encode().into())).await
     }
 
-    /// Sends `frame` unless the client leaves it waiting longer than the write timeout.
+    /// Sends `frame` unless the client leaves it waiting longer than its write timeout.
     async fn write(&self, socket: &mut WebSocket, frame: Frame) -> Result<(), Close> {
-        match tokio::time::timeout(self.limits.write_timeout, socket.send(frame)).await {
+        let bytes = match &frame {
+            Frame::Binary(bytes) => bytes.len(),
+            _ => 0,
+        };
+        let limit = self.limits.write_timeout + Duration::from_secs_f64(bytes as f64 / self.limits.min_read_rate);
+        match tokio::time::timeout(limit, socket.send(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Close(CLOSE_NORMAL, "closed")),
             Err(_) => Err(Close(CLOSE_TRY_AGAIN, "too_slow")),
