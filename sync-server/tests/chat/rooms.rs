@@ -1,6 +1,7 @@
 //! Chat seen from a member in several rooms at once: every error about a room names that room, so
 //! the app can show it where it belongs. And the edges of a member's standing: a resend after
-//! leaving is acked, and a member who stops reading is cut off.
+//! leaving is acked, an account deleted with its chat open can no longer post, and a member who
+//! stops reading is cut off.
 
 use chrono::Duration;
 use mingizuk_server::chat::Limits;
