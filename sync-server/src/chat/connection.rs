@@ -19,6 +19,7 @@ use super::rooms::{Event, Outbox, Post, Room, Rooms};
 use crate::rate::TokenBucket;
 use crate::storage::StorageError;
 use crate::storage::chat::{MeetupId, Sender};
+use crate::sync::CLOSE_TIMEOUT;
 
 /// Messages read from storage at a time while replaying.
 const REPLAY_PAGE: u32 = 500;
@@ -27,8 +28,6 @@ const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_UNSUPPORTED: u16 = 1003;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_TRY_AGAIN: u16 = 1013;
-/// How long the close frame may wait for the client to read.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why a connection ends: a close code and a stable reason.
 struct Close(u16, &'static str);
@@ -169,10 +168,9 @@ impl Connection {
     async fn check_send(&mut self, meetup: MeetupId, text: &str) -> Result<String, ErrorCode> {
         let text = frames::checked_text(text).ok_or(ErrorCode::InvalidText)?;
         if self.existing.get(&meetup).is_none_or(|at| at.elapsed() >= EXISTING_FRESH) {
-            match self.rooms.storage().room_access(meetup, self.user.id).await {
-                Ok(Some(_)) => {}
-                Ok(None) => return Err(ErrorCode::UnknownMeetup),
-                Err(e) => return Err(storage_failed(e)),
+            match self.access(meetup).await {
+                Ok(_) | Err(ErrorCode::NotMember) => {}
+                Err(code) => return Err(code),
             }
             self.existing.insert(meetup, Instant::now());
         }

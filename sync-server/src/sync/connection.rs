@@ -12,6 +12,7 @@ use automerge::sync;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use mingizuk_core::wire::{self, Message};
 
+use super::CLOSE_TIMEOUT;
 use super::hub::{DocEntry, DocError, Hub};
 use super::signal::{Ephemeral, Signal};
 use crate::rate::TokenBucket;
@@ -67,8 +68,6 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INTERNAL: u16 = 1011;
 const CLOSE_TRY_AGAIN: u16 = 1013;
-/// How long the close frame may wait for the client to read.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 struct PeerDoc {
     entry: Arc<DocEntry>,

@@ -120,6 +120,10 @@ async fn open_sync(
     upgrade.on_upgrade(move |socket| connection::serve(socket, hub, account.id, peer_id, limits))
 }
 
+/// How long a closing WebSocket endpoint (`/v1/sync`, `/v1/chat`) lets its close frame wait for
+/// the client to read; a client too slow for it is dropped without one.
+pub(crate) const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A WebSocket upgrade request that passed [`authenticate_upgrade`], with the transport's caps set
 /// above the endpoint's own message cap, so an oversized message reaches the endpoint's check and
 /// gets its stable close reason instead of a bare transport error. Tungstenite zero-fills the free

@@ -55,11 +55,15 @@ pub(crate) const UPDATE_MEETUP: &str = "UPDATE meetups SET title = ?, contents =
 
 /// The seats taken in a meetup, as `member_count` shows them: members whose account is not in its
 /// deletion grace (binds: meetup). A join is refused, and a member limit may not go, below it.
-pub(crate) const MEMBER_COUNT: &str = "SELECT COUNT(*) FROM meetup_members mm JOIN users u ON u.id = mm.user_id
-     WHERE mm.meetup_id = ? AND u.deleted_at IS NULL";
+macro_rules! member_count {
+    () => {
+        "SELECT COUNT(*) FROM meetup_members mm JOIN users u ON u.id = mm.user_id
+         WHERE mm.meetup_id = ? AND u.deleted_at IS NULL"
+    };
+}
+pub(crate) const MEMBER_COUNT: &str = member_count!();
 /// The seats taken (as `MEMBER_COUNT` counts them) and the member limit (binds: meetup, meetup).
-pub(crate) const SEATS: &str = "SELECT (SELECT COUNT(*) FROM meetup_members mm JOIN users u ON u.id = mm.user_id
-     WHERE mm.meetup_id = ? AND u.deleted_at IS NULL), member_limit FROM meetups WHERE id = ?";
+pub(crate) const SEATS: &str = concat!("SELECT (", member_count!(), "), member_limit FROM meetups WHERE id = ?");
 pub(crate) const IMAGE_OF: &str = "SELECT COUNT(*) FROM media WHERE id = ? AND owner_user_id = ?";
 pub(crate) const LIKE_COUNT: &str = "SELECT like_count FROM meetups WHERE id = ?";
 pub(crate) const LIKE_UP: &str = "UPDATE meetups SET like_count = like_count + 1 WHERE id = ?";
