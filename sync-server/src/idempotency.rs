@@ -6,6 +6,8 @@
 //! responses below 500 (and not 429) are kept, for `KEPT_RESPONSE_LIFETIME`. One middleware over
 //! the whole router, so every write route gets it, whoever adds it. Requests without a valid
 //! access token pass through untouched: their handler refuses them or they are public (sign-up).
+//! So do the routes whose answer is a credential (`never_replayed`): a credential must not be
+//! stored as a kept response, and one already spent or rotated must not be handed out again.
 //!
 //! The in-progress marker is a claim stored in the key's row before the request runs (storage's
 //! `claim_key`: of concurrent claims exactly one wins), so several instances on one database agree
@@ -99,6 +101,12 @@ pub fn request_hash(method: &Method, path_and_query: &str, body: &[u8]) -> [u8; 
     hash.finalize().into()
 }
 
+/// Routes that answer with a credential (tokens, a one-time WebSocket ticket): never kept nor
+/// replayed, with or without a key.
+pub fn never_replayed(path: &str) -> bool {
+    path == "/v1/ws-ticket" || path.starts_with("/v1/auth/")
+}
+
 fn is_write(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
 }
@@ -111,7 +119,7 @@ fn user_of(state: &AppState, headers: &HeaderMap) -> Option<UserId> {
 
 /// The middleware `http::routes` mounts over every route.
 pub async fn idempotent_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !is_write(request.method()) {
+    if !is_write(request.method()) || never_replayed(request.uri().path()) {
         return next.run(request).await;
     }
     let Some(value) = request.headers().get(IDEMPOTENCY_KEY) else { return next.run(request).await };

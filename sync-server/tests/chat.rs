@@ -20,6 +20,7 @@ use chrono::Duration;
 use client::{Heard, Server};
 use common::TestDb;
 use instances::{
+    a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back,
     a_member_who_left_through_another_instance_says_nothing_after_their_leave,
     an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
     members_on_two_instances_hear_each_other_through_redis,
@@ -27,11 +28,13 @@ use instances::{
 use mingizuk_server::chat::Limits;
 use rooms::{
     a_member_who_stops_reading_for_good_is_cut_off, a_message_sent_after_a_nickname_change_shows_the_new_nickname,
-    a_resend_after_leaving_is_acked_not_refused, an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes,
-    an_error_frame_names_the_room_it_is_about,
+    a_resend_after_leaving_is_acked_not_refused, an_account_deleted_with_its_chat_open_is_disconnected,
+    an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes, an_error_frame_names_the_room_it_is_about,
 };
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as RawFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 conformance!(
     only_signed_in_people_open_the_chat,
@@ -41,6 +44,7 @@ conformance!(
     a_resent_message_is_stored_once_and_acked_twice,
     a_resend_after_leaving_is_acked_not_refused,
     an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes,
+    an_account_deleted_with_its_chat_open_is_disconnected,
     a_reconnecting_member_replays_what_they_missed_from_their_last_seq,
     joining_and_leaving_post_system_messages_live_and_who_left_hears_no_more,
     the_host_alone_sets_replaces_and_deletes_the_notice_and_members_see_it_live,
@@ -55,6 +59,7 @@ conformance!(
     a_message_sent_after_a_nickname_change_shows_the_new_nickname,
     members_on_two_instances_hear_each_other_through_redis,
     an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
+    a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back,
     a_member_who_left_through_another_instance_says_nothing_after_their_leave,
 );
 
@@ -301,10 +306,22 @@ async fn a_flood_is_rate_limited_and_an_oversized_frame_closes_the_connection(db
     let mut chat = server.connect(&host).await;
     chat.say(meetup, &"가".repeat(251)).await;
     assert_eq!(chat.next().await["code"], "invalid_text");
-    chat.raw(Frame::Text("x".repeat(Limits::default().max_message_bytes + 1).into())).await;
-    match chat.hear().await {
-        Heard::Closed(code, reason) => assert_eq!((code, reason.as_str()), (1009, "message_too_large")),
-        other => panic!("expected a close, got {other:?}"),
+    // Just past the cap, far past it (past what the transport reads at all), and text that is
+    // not UTF-8: each closes with its own code and reason.
+    let cap = Limits::default().max_message_bytes;
+    let not_utf8 = Frame::Frame(RawFrame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true));
+    let breaches = [
+        (Frame::Text("x".repeat(cap + 1).into()), (1009, "message_too_large")),
+        (Frame::Text("x".repeat(3 * cap).into()), (1009, "message_too_large")),
+        (not_utf8, (1007, "invalid_utf8")),
+    ];
+    for (frame, expected) in breaches {
+        let mut chat = server.connect(&host).await;
+        chat.raw(frame).await;
+        match chat.hear().await {
+            Heard::Closed(code, reason) => assert_eq!((code, reason.as_str()), expected),
+            other => panic!("expected a close, got {other:?}"),
+        }
     }
 }
 

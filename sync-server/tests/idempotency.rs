@@ -235,6 +235,23 @@ async fn the_openapi_document_offers_the_key_on_signed_in_writes() {
     }
     assert_eq!(doc["components"]["parameters"]["IdempotencyKey"]["in"], "header");
     assert!(doc["paths"]["/v1/auth/login"]["post"]["parameters"].is_null(), "not on sign-in");
+    let ticket = doc["paths"]["/v1/ws-ticket"]["post"]["parameters"].as_array().cloned().unwrap_or_default();
+    assert!(!ticket.contains(&reference), "not on a WebSocket ticket, a credential");
+}
+
+#[tokio::test]
+async fn a_keyed_request_for_a_websocket_ticket_gets_a_fresh_ticket_never_a_spent_one() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let mut tickets = Vec::new();
+    for _ in 0..2 {
+        let (status, headers, body) =
+            send(app(server.state.clone()), keyed(Method::POST, "/v1/ws-ticket", &token, "ticket-1", json!({}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(!headers.contains_key(REPLAYED));
+        tickets.push(body["ticket"].as_str().expect("a ticket").to_owned());
+    }
+    assert_ne!(tickets[0], tickets[1], "each request gets a ticket of its own");
 }
 
 /// An instance of the server over the test's database, opened anew as another process would.

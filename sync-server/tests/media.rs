@@ -203,3 +203,27 @@ async fn an_image_two_meetups_show_goes_only_with_the_last_of_them() {
     assert_eq!(served().await, StatusCode::NOT_FOUND, "no meetup shows it any more");
     assert!(!file.exists(), "its file went with the last meetup");
 }
+
+#[tokio::test]
+async fn an_image_whose_file_is_gone_is_not_found_rather_than_an_error() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let (_, _, body) = send(app(server.state.clone()), upload(Some(&token), "image/png", PNG.to_vec())).await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    std::fs::remove_file(server.dir.path().join("media").join(&id)).expect("the file is there");
+    let uri = format!("/v1/media/{id}");
+    let (status, _, body) = send(app(server.state.clone()), request(Method::GET, &uri, None, &[], Body::empty())).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "image_not_found"));
+}
+
+#[tokio::test]
+async fn an_account_being_deleted_uploads_nothing_with_the_token_it_still_holds() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let deleted = request(Method::DELETE, "/v1/me", Some(&token), &[], Body::empty());
+    assert_eq!(send(app(server.state.clone()), deleted).await.0, StatusCode::NO_CONTENT);
+    let (status, _, body) = send(app(server.state.clone()), upload(Some(&token), "image/png", PNG.to_vec())).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    let files = std::fs::read_dir(server.dir.path().join("media")).map_or(0, Iterator::count);
+    assert_eq!(files, 0, "no image was stored");
+}

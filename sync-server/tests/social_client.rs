@@ -31,6 +31,7 @@ conformance!(
     the_cache_shows_meetups_and_messages_while_offline,
     a_message_to_a_room_the_user_did_not_join_is_refused_with_the_reason,
     a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_the_device,
+    a_comment_whose_answer_was_lost_a_day_ago_is_set_aside_rather_than_posted_twice,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -368,4 +369,30 @@ async fn a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_
     assert!(by.contains(&("에이미가 오프라인에서".to_owned(), "amy".to_owned())), "Amy's comment is hers: {by:?}");
     assert!(by.contains(&("벤이 로그인해서".to_owned(), "ben".to_owned())), "{by:?}");
     as_amy.stop().await;
+}
+
+async fn a_comment_whose_answer_was_lost_a_day_ago_is_set_aside_rather_than_posted_twice(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(world.proxy.url(), "host".into()).await;
+    let meetup = meetup(world.state.storage.clone(), host.user.id).await;
+    let token = host.cloud.credentials().access_token(false).await.unwrap();
+    world.proxy.deaf.store(true, Ordering::SeqCst);
+    host.social.comment(meetup, "같이 가요").await.unwrap();
+    until!("the comment is stored", !stored_comments(world.server, meetup, token.clone()).await.is_empty());
+    world.proxy.go_offline();
+    until!("the lost answer is counted", host.social.outbox().await.unwrap()[0].sent_at_ms.is_some());
+    host.social.stop().await;
+
+    // The device comes back a day later, when the server may have forgotten the comment's key.
+    let user = host.cloud.user().await.unwrap().id;
+    let cache = format!("sqlite://{}", Social::cache_path(host.dir.path(), &user).display());
+    let pool = sqlx::SqlitePool::connect(&cache).await.unwrap();
+    sqlx::query("UPDATE outbox SET sent_at = sent_at - 86400000").execute(&pool).await.unwrap();
+    pool.close().await;
+    world.proxy.go_online();
+    host.social.start().await;
+    until!("the comment is set aside", host.social.outbox().await.unwrap()[0].refused.is_some());
+    assert_eq!(host.social.outbox().await.unwrap()[0].refused.as_ref().unwrap().0, "unconfirmed");
+    assert_eq!(stored_comments(world.server, meetup, token).await, ["같이 가요"], "stored once");
+    host.social.stop().await;
 }

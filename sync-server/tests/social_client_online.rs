@@ -19,6 +19,7 @@ use fake_geocoder::FakeGeocoder;
 use mingizuk_client::social::{HISTORY_PAGE, Role, Social};
 use mingizuk_client::sync::ProfileChange;
 use mingizuk_client::{ClientError, Cloud, Engine, LocalData, ManualClock};
+use mingizuk_server::chat::{Chat, Limits as ChatLimits};
 use mingizuk_server::storage::UserId;
 use mingizuk_server::storage::chat::{MessageKind, NewMessage, Sender};
 use mingizuk_server::{AppState, Config};
@@ -32,6 +33,9 @@ conformance!(
     the_host_sets_and_removes_the_notice,
     places_are_searched_and_an_image_is_uploaded_through_the_server,
     the_profile_changes_and_a_deleted_account_signs_the_device_out,
+    rooms_refused_for_a_moment_or_before_the_join_reached_the_server_are_subscribed_again,
+    a_queued_join_leave_or_deletion_already_in_effect_is_done_not_refused,
+    a_write_that_cannot_reach_the_server_is_not_counted_as_maybe_applied,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -46,6 +50,10 @@ struct World {
 }
 
 async fn world(db: &TestDb) -> World {
+    world_with(db, ChatLimits::default()).await
+}
+
+async fn world_with(db: &TestDb, chat: ChatLimits) -> World {
     let dir = tempfile::tempdir().unwrap();
     let geocoder = FakeGeocoder::start().await;
     let env: HashMap<String, String> = [
@@ -56,7 +64,8 @@ async fn world(db: &TestDb) -> World {
     ]
     .into();
     let config = Config::from_sources(None, &env).unwrap();
-    let state = AppState::new(config, db.shared());
+    let mut state = AppState::new(config, db.shared());
+    state.chat = Arc::new(Chat::new(db.shared(), chat, None).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -176,20 +185,34 @@ async fn a_comment_is_edited_and_deleted_online(db: TestDb) {
     assert_eq!(texts, (1..=45).map(|n| format!("댓글 {n}")).collect::<Vec<_>>());
 }
 
+/// Stores a message in `meetup` as `sender` wrote it, behind the live relay's back.
+async fn stored(world: &World, meetup: i64, sender: &Sender, text: &str) {
+    let new =
+        NewMessage { meetup_id: meetup, kind: MessageKind::Text, sender, client_id: Some(uuid::Uuid::new_v4()), text };
+    world.state.storage.post_message(&new).await.unwrap();
+}
+
+/// Waits until the device's cache holds a message of every room in `rooms`.
+async fn caught_up(device: &Device, rooms: &[i64]) -> bool {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mut all = true;
+        for room in rooms {
+            all &= !device.social.messages(*room).await.unwrap().is_empty();
+        }
+        if all || tokio::time::Instant::now() > deadline {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn older_messages_come_a_page_at_a_time_oldest_first(db: TestDb) {
     let world = world(&db).await;
     let host = device(&world.url, "host").await;
     let meetup = meetup(&world, host.user.id).await;
     for n in 1..=60 {
-        let text = format!("메시지 {n}");
-        let new = NewMessage {
-            meetup_id: meetup,
-            kind: MessageKind::Text,
-            sender: &host.user,
-            client_id: Some(uuid::Uuid::new_v4()),
-            text: &text,
-        };
-        world.state.storage.post_message(&new).await.unwrap();
+        stored(&world, meetup, &host.user, &format!("메시지 {n}")).await;
     }
     let seqs = |page: &[mingizuk_client::social::ChatMessage]| page.iter().map(|m| m.seq).collect::<Vec<_>>();
     let newest = host.social.older_messages(meetup, i64::MAX).await.unwrap();
@@ -261,4 +284,72 @@ async fn the_profile_changes_and_a_deleted_account_signs_the_device_out(db: Test
     assert_eq!(device.cloud.user().await, None, "signed out");
     let again = device.cloud.sign_in("before@example.com", "tiny daily squats").await.unwrap_err();
     assert_eq!(again.code(), "invalid_credentials", "the old password no longer signs in");
+}
+
+async fn rooms_refused_for_a_moment_or_before_the_join_reached_the_server_are_subscribed_again(db: TestDb) {
+    // Two subscribes at once, then one a second: four rooms opened together meet the limit.
+    let world = world_with(&db, ChatLimits { messages_per_second: 1.0, burst: 2.0, ..ChatLimits::default() }).await;
+    let mina = device(&world.url, "mina").await;
+    let host = device(&world.url, "host").await;
+    let mut hosted = Vec::new();
+    for n in 0..4 {
+        let room = meetup(&world, mina.user.id).await;
+        stored(&world, room, &mina.user, &format!("방 {n}")).await;
+        hosted.push(room);
+    }
+    mina.social.start().await;
+    for room in &hosted {
+        mina.social.open_room(*room);
+    }
+    assert!(caught_up(&mina, &hosted).await, "every room was subscribed in the end");
+
+    // A room opened before the join reached the server is refused (not a member yet); once the
+    // join is confirmed it is subscribed again, without a new connection.
+    let other = meetup(&world, host.user.id).await;
+    stored(&world, other, &host.user, "어서 와요").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await; // the rate limit's burst is back
+    mina.social.open_room(other);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    mina.social.join(other).await.unwrap();
+    assert!(caught_up(&mina, &[other]).await, "the joined room was subscribed");
+    mina.social.stop().await;
+}
+
+async fn a_queued_join_leave_or_deletion_already_in_effect_is_done_not_refused(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(&world.url, "host").await;
+    let ana = device(&world.url, "ana").await;
+    let joined = meetup(&world, host.user.id).await;
+    let never = meetup(&world, host.user.id).await;
+    let gone = meetup(&world, host.user.id).await;
+    world.state.storage.delete_meetup(gone, host.user.id).await.unwrap();
+    host.social.delete_meetup(gone).await.unwrap();
+    deliver(&host).await;
+    assert!(host.social.outbox().await.unwrap().is_empty(), "a meetup already gone is deleted");
+    // Ana joined on another device (here, directly); the join queued on this one is done all the
+    // same, as is leaving a meetup she is not in.
+    world.state.chat.rooms.join(joined, ana.user.clone()).await.unwrap();
+    ana.social.join(joined).await.unwrap();
+    ana.social.leave(never).await.unwrap();
+    deliver(&ana).await;
+    assert!(ana.social.outbox().await.unwrap().is_empty(), "neither was refused");
+    let access = world.state.storage.room_access(joined, ana.user.id).await.unwrap().unwrap();
+    assert!(access.member, "still a member");
+}
+
+async fn a_write_that_cannot_reach_the_server_is_not_counted_as_maybe_applied(db: TestDb) {
+    let mut world = world(&db).await;
+    let host = device(&world.url, "host").await;
+    let meetup = meetup(&world, host.user.id).await;
+    world.go_away().await;
+    host.social.comment(meetup, "비행기에서 씀").await.unwrap();
+    host.social.start().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while host.social.outbox().await.unwrap()[0].attempts < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the outbox did not try");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Never sent: however long it waits, it is sent when the server is back, not set aside.
+    assert_eq!(host.social.outbox().await.unwrap()[0].sent_at_ms, None);
+    host.social.stop().await;
 }

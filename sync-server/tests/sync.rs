@@ -148,6 +148,10 @@ async fn oversized_messages_and_floods_close_the_connection() {
     let (id, _) = document();
     send(&mut socket, sync_message(&id, vec![0; 6000])).await;
     assert_eq!(close_of(&mut socket).await, (1009, "message_too_large".into()));
+    // Past what the transport reads at all (twice the cap): the same code and reason.
+    let mut socket = server.connect(&token).await;
+    send(&mut socket, sync_message(&id, vec![0; 3 * 4096])).await;
+    assert_eq!(close_of(&mut socket).await, (1009, "message_too_large".into()));
 
     let mut socket = server.connect(&token).await;
     for _ in 0..40 {
@@ -272,6 +276,17 @@ async fn a_deleted_account_cannot_sync_with_a_token_it_still_holds() {
     server.state.auth.delete_account(&*server.state.storage, user).await.expect("delete");
     let bearer = vec![("authorization", format!("Bearer {token}"))];
     assert_eq!(server.open("", &bearer).await.err(), Some((401, "invalid_token".into())));
+}
+
+#[tokio::test]
+async fn a_connection_open_when_its_account_is_deleted_is_closed() {
+    let limits = Limits { account_recheck: std::time::Duration::from_millis(200), ..Limits::default() };
+    let server = server_with(limits).await;
+    let token = server.user("mingi").await;
+    let mut socket = server.connect(&token).await;
+    let user = server.state.auth.keys.verify_access(&token).expect("valid");
+    server.state.auth.delete_account(&*server.state.storage, user).await.expect("delete");
+    assert_eq!(close_of(&mut socket).await, (1008, "account_deleted".into()));
 }
 
 #[tokio::test]

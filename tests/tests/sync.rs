@@ -6,6 +6,10 @@
 use std::time::Duration;
 
 use mingizuk_client::LocalData;
+use mingizuk_client::core::automerge::AutoCommit;
+use mingizuk_client::core::schema::DocKind;
+use mingizuk_client::core::wire;
+use mingizuk_server::storage::DocumentId;
 use mingizuk_tests::{Backend, CONVERGE, DAY, Device, START_MS, TestDb, TestServer, converge};
 
 const PASSWORD: &str = "correct horse battery";
@@ -34,12 +38,22 @@ async fn two_devices_logged_offline_converge(backend: Backend) {
     assert!(phone.engine.derived().await.total_exp > total);
 
     // A fresh device that never connected pulls the whole account.
-    let tablet = Device::new(&server.url, START_MS + 4 * DAY).await;
-    tablet.cloud.sign_in("mingi@example.com", PASSWORD).await.unwrap();
-    assert!(tablet.cloud.wait_up_to_date(CONVERGE).await);
+    let tablet = new_device_signed_in(&server, START_MS + 4 * DAY).await;
     converge(&[&phone, &laptop, &tablet]).await;
+    shut_down(&[&phone, &laptop, &tablet], server, db).await;
+}
 
-    for device in [&phone, &laptop, &tablet] {
+/// A device that never connected, signed in to mingi's account at `at_ms`, up to date.
+async fn new_device_signed_in(server: &TestServer, at_ms: i64) -> Device {
+    let device = Device::new(&server.url, at_ms).await;
+    device.cloud.sign_in("mingi@example.com", PASSWORD).await.unwrap();
+    assert!(device.cloud.wait_up_to_date(CONVERGE).await);
+    device
+}
+
+/// Stops every device's sync, then the server, and drops the database.
+async fn shut_down(devices: &[&Device], server: TestServer, db: TestDb) {
+    for device in devices {
         device.cloud.pause().await;
     }
     server.stop().await;
@@ -56,17 +70,23 @@ async fn two_devices_logged_offline_converge_on_mysql() {
     two_devices_logged_offline_converge(Backend::MySql).await;
 }
 
+/// `name`'s account, made on one device and signed in on a second, both up to date.
+async fn one_account_on_two_devices(server: &TestServer, name: &str) -> (Device, Device) {
+    let first = Device::new(&server.url, START_MS).await;
+    first.cloud.sign_up(&format!("{name}@example.com"), PASSWORD, name).await.unwrap();
+    assert!(first.cloud.wait_up_to_date(CONVERGE).await);
+    let second = Device::new(&server.url, START_MS).await;
+    second.cloud.sign_in(&format!("{name}@example.com"), PASSWORD).await.unwrap();
+    assert!(second.cloud.wait_up_to_date(CONVERGE).await);
+    (first, second)
+}
+
 /// A device offline for a month, logging every day, catches up in one connection; so does the
 /// device that was waiting for it.
 async fn a_month_offline_catches_up(backend: Backend) {
     let db = TestDb::new(backend).await;
     let server = TestServer::start(&db).await;
-    let home = Device::new(&server.url, START_MS).await;
-    home.cloud.sign_up("muneo@example.com", PASSWORD, "muneo").await.unwrap();
-    assert!(home.cloud.wait_up_to_date(CONVERGE).await);
-    let travel = Device::new(&server.url, START_MS).await;
-    travel.cloud.sign_in("muneo@example.com", PASSWORD).await.unwrap();
-    assert!(travel.cloud.wait_up_to_date(CONVERGE).await);
+    let (home, travel) = one_account_on_two_devices(&server, "muneo").await;
     travel.cloud.pause().await;
     for _ in 0..35 {
         travel.clock.advance(DAY);
@@ -77,11 +97,7 @@ async fn a_month_offline_catches_up(backend: Backend) {
     assert!(travel.cloud.wait_up_to_date(CONVERGE).await);
     converge(&[&home, &travel]).await;
     assert!(home.engine.derived().await.days.len() >= 30, "a month of days arrived");
-    for device in [&home, &travel] {
-        device.cloud.pause().await;
-    }
-    server.stop().await;
-    db.drop_database().await;
+    shut_down(&[&home, &travel], server, db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,4 +179,44 @@ async fn a_server_with_a_new_signing_key_makes_devices_refresh_not_stall() {
     assert!(phone.cloud.user().await.is_some(), "still signed in");
     phone.cloud.pause().await;
     server.stop().await;
+}
+
+/// A device that learns of a month another device logged before the server has it asks for it
+/// and is told the server has none. When this device then logs in that month too, it sends the
+/// month: it must not keep it back, and must not say it is up to date while it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_the_server_did_not_have_yet_is_sent_once_this_device_logs_in_it() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = TestServer::start(&db).await;
+    let (phone, laptop) = one_account_on_two_devices(&server, "mingi").await;
+
+    // The phone, offline, logs in December; only its account document (which lists December's
+    // log) reaches the laptop, by hand, so the server has no December yet.
+    phone.cloud.pause().await;
+    phone.clock.advance(31 * DAY);
+    phone.work_out(2).await;
+    let account: Vec<_> =
+        phone.engine.export_documents().await.unwrap().into_iter().filter(|d| d.kind == DocKind::Account).collect();
+    laptop.engine.merge_documents(&account).await.unwrap();
+    assert!(laptop.cloud.wait_up_to_date(CONVERGE).await, "the laptop asked for December and was told there is none");
+
+    laptop.clock.advance(31 * DAY);
+    laptop.work_out(3).await;
+    assert!(laptop.cloud.wait_up_to_date(CONVERGE).await);
+    // Up to date means the server holds it: read back from the server's storage.
+    let december = DocKind::Log("2026-12".parse().unwrap()).id_in(laptop.engine.root_id().await);
+    let stored = DocumentId::new(wire::document_id(december)).unwrap();
+    let chunks = server.storage.load_chunks(&stored).await.unwrap();
+    let bytes: Vec<u8> = chunks.into_iter().flat_map(|c| c.bytes).collect();
+    let mut held = AutoCommit::load(&bytes).expect("the server holds December");
+    let mut held: Vec<String> = held.get_heads().iter().map(|h| h.to_string()).collect();
+    held.sort();
+    assert_eq!(Some(held), laptop.heads().await.remove(&december), "the server holds the laptop's December");
+
+    // The phone comes back, and a new device signs in: their Decembers and the laptop's are one.
+    phone.cloud.resume().await.unwrap();
+    assert!(phone.cloud.wait_up_to_date(CONVERGE).await);
+    let tablet = new_device_signed_in(&server, START_MS + 31 * DAY).await;
+    converge(&[&phone, &laptop, &tablet]).await;
+    shut_down(&[&phone, &laptop, &tablet], server, db).await;
 }

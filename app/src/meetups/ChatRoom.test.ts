@@ -139,7 +139,7 @@ describe('the chat room', () => {
 
   it('shows messages still queued in the outbox as pending', async () => {
     shell([message(1)], {
-      outbox: [{ key: 'queued-1', write: { type: 'message', meetup_id: 7, text: '늦어요' }, attempts: 3, refused: null, created_at_ms: 0 }],
+      outbox: [{ key: 'queued-1', write: { type: 'message', meetup_id: 7, text: '늦어요' }, attempts: 3, refused: null, created_at_ms: 0, sent_at_ms: null }],
     });
     render(ChatRoom, { meetup: room, lang: 'ko', me, onBack: () => {} });
     await waitFor(() => expect(seqs()).toEqual(['1', 'pending:queued-1']));

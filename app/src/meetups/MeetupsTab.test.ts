@@ -103,7 +103,7 @@ describe('the meetups tab', () => {
   it('shows a refused write with its reason until it is dismissed', async () => {
     const calls = shell({}, {
       outbox: [
-        { key: 'k1', write: { type: 'http', kind: 'join', method: 'POST', path: '/v1/meetups/1/members', body: null }, attempts: 1, refused: ['meetup_ended', 'the meetup has ended'], created_at_ms: 0 },
+        { key: 'k1', write: { type: 'http', kind: 'join', method: 'POST', path: '/v1/meetups/1/members', body: null }, attempts: 1, refused: ['meetup_ended', 'the meetup has ended'], created_at_ms: 0, sent_at_ms: null },
       ],
     });
     render(MeetupsTab, { lang: 'ko', signedIn: true, me });

@@ -52,10 +52,10 @@ describe('the chat timeline', () => {
 
   it('shows the room messages still waiting in the outbox, with a refusal if there is one', () => {
     const items: OutboxItem[] = [
-      { key: 'k1', write: { type: 'message', meetup_id: 1, text: '늦어요' }, attempts: 2, refused: null, created_at_ms: 0 },
-      { key: 'k2', write: { type: 'message', meetup_id: 2, text: '다른 방' }, attempts: 0, refused: null, created_at_ms: 0 },
-      { key: 'k3', write: { type: 'http', kind: 'join', method: 'POST', path: '/v1/meetups/1/members', body: null }, attempts: 0, refused: null, created_at_ms: 0 },
-      { key: 'k4', write: { type: 'message', meetup_id: 1, text: '끝났네' }, attempts: 1, refused: ['meetup_ended', 'ended'], created_at_ms: 0 },
+      { key: 'k1', write: { type: 'message', meetup_id: 1, text: '늦어요' }, attempts: 2, refused: null, created_at_ms: 0, sent_at_ms: null },
+      { key: 'k2', write: { type: 'message', meetup_id: 2, text: '다른 방' }, attempts: 0, refused: null, created_at_ms: 0, sent_at_ms: null },
+      { key: 'k3', write: { type: 'http', kind: 'join', method: 'POST', path: '/v1/meetups/1/members', body: null }, attempts: 0, refused: null, created_at_ms: 0, sent_at_ms: null },
+      { key: 'k4', write: { type: 'message', meetup_id: 1, text: '끝났네' }, attempts: 1, refused: ['meetup_ended', 'ended'], created_at_ms: 0, sent_at_ms: null },
     ];
     const found = pendingFromOutbox(items, 1, { id: 'u1', nickname: '밍기' });
     expect(found.map((p) => [p.clientId, p.text, p.refused])).toEqual([

@@ -121,6 +121,7 @@ const ko: Record<string, string> = {
   'meetups.error.rate_limited': '너무 빨라요! 잠시 후 다시 해주세요',
   'meetups.error.payload_too_large': '사진은 5MB까지 올릴 수 있어요',
   'meetups.error.unsupported_media_type': 'JPEG, PNG, WebP 사진만 올릴 수 있어요',
+  'meetups.error.unconfirmed': '서버가 제때 확인해 주지 않았어요. 올라갔는지 확인하고 필요하면 다시 해주세요',
 };
 
 const en: Record<string, string> = {
@@ -242,6 +243,7 @@ const en: Record<string, string> = {
   'meetups.error.rate_limited': 'Too fast! Try again in a moment',
   'meetups.error.payload_too_large': 'Photos are at most 5 MB',
   'meetups.error.unsupported_media_type': 'Only JPEG, PNG or WebP photos',
+  'meetups.error.unconfirmed': 'The server did not confirm this in time. Check whether it went through before doing it again',
 };
 
 register(ko, en);

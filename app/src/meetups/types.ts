@@ -97,6 +97,8 @@ export interface OutboxItem {
   /** The server's refusal, `[code, message]`: the write will not be retried. */
   refused: [string, string] | null;
   created_at_ms: number;
+  /** When an attempt first may have reached the server without an answer coming back. */
+  sent_at_ms: number | null;
 }
 
 export type SocialEvent =

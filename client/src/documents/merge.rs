@@ -46,7 +46,8 @@ impl State {
     }
 
     /// Merges another replica's documents: all of them are checked and merged in memory, then
-    /// stored in one transaction, then the personal data is read again and folded.
+    /// stored in one transaction, then the personal data is read again and folded. What was new
+    /// counts as a local write (the sync task sends it).
     pub(crate) async fn merge(&mut self, incoming: &[DocumentBytes]) -> Result<()> {
         let root = self.root;
         let mut merged: BTreeMap<DocKind, Loaded> = BTreeMap::new();
@@ -72,7 +73,11 @@ impl State {
             target.doc.merge(&mut theirs).map_err(|e| ClientError::corrupt(doc.id, e))?;
             merged.insert(doc.kind, target);
         }
-        self.absorb(merged).await.map(|_| ())
+        if self.absorb(merged).await? {
+            // New to this device, perhaps to the server too: the sync task sends it like a write.
+            self.local_writes.send_modify(|n| *n += 1);
+        }
+        Ok(())
     }
 
     /// Stores documents that took in another replica's changes (in memory, not yet stored),

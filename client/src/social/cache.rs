@@ -231,7 +231,8 @@ impl Cache {
     /// Every write not confirmed yet, oldest first; refused ones carry their reason.
     pub(crate) async fn outbox(&self) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(
-            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at
+            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at,
+                 sent_at
              FROM outbox ORDER BY seq",
         )
         .fetch_all(&self.pool)
@@ -242,7 +243,8 @@ impl Cache {
     /// The oldest write still to send.
     pub(crate) async fn next_pending(&self) -> Result<Option<OutboxItem>> {
         let row = sqlx::query(
-            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at
+            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at,
+                 sent_at
              FROM outbox WHERE refused_code IS NULL ORDER BY seq LIMIT 1",
         )
         .fetch_optional(&self.pool)
@@ -257,6 +259,23 @@ impl Cache {
 
     pub(crate) async fn attempted(&self, key: &str) -> Result<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE key = ?").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Notes that a write is about to leave for the first time: from now on it may have reached the
+    /// server (the app may be killed before the answer comes).
+    pub(crate) async fn sending(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE key = ?")
+            .bind(now_ms())
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes back [`Cache::sending`]: that first attempt never reached the server.
+    pub(crate) async fn not_sent(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET sent_at = NULL WHERE key = ?").bind(key).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -294,5 +313,6 @@ fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> OutboxItem {
         attempts: row.get::<i64, _>("attempts").try_into().unwrap_or(0),
         refused,
         created_at_ms: row.get("created_at"),
+        sent_at_ms: row.get("sent_at"),
     }
 }

@@ -19,8 +19,12 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A connection online this long was a working one: the wait after it starts again from the first.
 const STABLE: Duration = Duration::from_secs(10);
-/// Refusals of a chat message that are worth sending it again for.
+/// Refusals of a chat message or a subscribe that are worth sending it again for.
 const TRANSIENT: &[&str] = &["rate_limited", "storage_failed", "internal"];
+/// How long a room whose subscribe was refused for a moment waits before it is subscribed again,
+/// doubling with each refusal in a row up to `MAX_BACKOFF` (plus jitter, so that a reconnect's
+/// refused rooms do not all come back in one burst).
+const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -29,6 +33,14 @@ pub(super) fn follow(inner: &Inner, meetup: MeetupId) {
     let added = inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(meetup);
     if added {
         // The catch-up point is read by the connection task; ask it to subscribe.
+        inner.link.send(json!({ "type": "_follow", "meetup_id": meetup }));
+    }
+}
+
+/// Subscribes a followed room again on the live connection: its subscribe was refused before the
+/// user's join reached the server (`not_member`), and the join is now confirmed.
+pub(super) fn resubscribe(inner: &Inner, meetup: MeetupId) {
+    if inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).contains(&meetup) {
         inner.link.send(json!({ "type": "_follow", "meetup_id": meetup }));
     }
 }
@@ -71,8 +83,15 @@ fn after_connection(backoff: Duration, online_for: Option<Duration>) -> Duration
     if online_for.is_some_and(|online| online >= STABLE) { FIRST_BACKOFF } else { backoff }
 }
 
+/// The wait before subscribing a room again after its `refusals`-th transient refusal in a row.
+fn resubscribe_wait(refusals: u32) -> Duration {
+    RESUBSCRIBE_AFTER.saturating_mul(1 << refusals.saturating_sub(1).min(6)).min(MAX_BACKOFF)
+}
+
 fn went_offline(inner: &Inner) {
     *inner.link.out.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    // A new connection subscribes every room afresh.
+    inner.link.refused.lock().unwrap_or_else(|p| p.into_inner()).clear();
     // Waiting sends learn the connection is gone and are sent again on the next one.
     inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).clear();
     if inner.online.send_replace(false) {
@@ -169,6 +188,8 @@ async fn received(inner: &Inner, text: &str) -> Result<()> {
         }
         Some("notice") => {
             if let Some(room) = frame["meetup_id"].as_i64() {
+                // A subscribe's first answer: the room is in.
+                inner.link.refused.lock().unwrap_or_else(|p| p.into_inner()).remove(&room);
                 inner.cache.put_notice(room, &frame["notice"]).await?;
                 let _ = inner.events.send(SocialEvent::Notice { meetup_id: room, notice: frame["notice"].clone() });
             }
@@ -182,7 +203,29 @@ async fn received(inner: &Inner, text: &str) -> Result<()> {
                     inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).remove(client_id);
                 }
                 Some(client_id) => settle(inner, client_id, Ack::Refused(code, message)),
-                None => tracing::info!(%code, %message, "the chat server refused a request"),
+                // A subscribe refused for a moment (a reconnect's burst of subscribes met the rate
+                // limit, storage failed): subscribe again soon on this connection, or the room
+                // would stay silent until the next one. (A new connection subscribes every room.)
+                None => match frame["meetup_id"].as_i64() {
+                    Some(room) if TRANSIENT.contains(&code.as_str()) => {
+                        let refusals = {
+                            let mut refused = inner.link.refused.lock().unwrap_or_else(|p| p.into_inner());
+                            let count = refused.entry(room).or_insert(0);
+                            *count += 1;
+                            *count
+                        };
+                        let wait = resubscribe_wait(refusals);
+                        let wait = wait + wait.mul_f64(rand::random::<f64>() * 0.5);
+                        let out = inner.link.out.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        if let Some(out) = out {
+                            tokio::spawn(async move {
+                                tokio::time::sleep(wait).await;
+                                let _ = out.send(json!({ "type": "_follow", "meetup_id": room }).to_string());
+                            });
+                        }
+                    }
+                    _ => tracing::info!(%code, %message, "the chat server refused a request"),
+                },
             }
         }
         _ => {}
@@ -209,5 +252,11 @@ mod tests {
         assert_eq!(backoff, MAX_BACKOFF, "failures back off to the cap");
         assert_eq!(after_connection(backoff, Some(Duration::from_secs(1))), MAX_BACKOFF, "online a moment: no reset");
         assert_eq!(after_connection(backoff, Some(Duration::from_secs(3600))), FIRST_BACKOFF, "an hour online");
+    }
+
+    #[test]
+    fn a_room_refused_again_and_again_waits_longer_each_time_up_to_the_cap() {
+        let waits: Vec<u64> = (1..=8).map(|n| resubscribe_wait(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
     }
 }

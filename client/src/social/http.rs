@@ -74,28 +74,46 @@ pub(super) enum Outcome {
     Done(Value),
     /// Refused for good, with the server's code and message.
     Refused(String, String),
-    /// Not known to be done (no answer, the server busy or failing): try again later.
-    Retry(String),
+    /// Not known to be done (no answer, the server busy or failing): try again later. `delivered`:
+    /// the request may have reached the server and been applied (its answer was lost), so the
+    /// server may hold an answer to its key; not when it never connected or was answered with a
+    /// failure (a failure's key is not kept).
+    Retry { reason: String, delivered: bool },
 }
 
-/// One attempt at an HTTP write carrying its idempotency key.
+impl Outcome {
+    fn retry(reason: impl Into<String>, delivered: bool) -> Outcome {
+        Outcome::Retry { reason: reason.into(), delivered }
+    }
+}
+
+/// One attempt at an HTTP write carrying its idempotency key. Sent here rather than through
+/// `send`, to tell a request that never left (no connection) from one whose answer was lost.
 pub(super) async fn write(inner: &Inner, method: &str, path: &str, body: Option<&Value>, key: &str) -> Outcome {
     let Ok(method) = Method::from_bytes(method.as_bytes()) else {
         return Outcome::Refused("invalid_input".into(), format!("unknown method {method}"));
     };
-    let result = send(inner, |token| {
+    let build = |token: &str| {
         let request =
             inner.http.request(method.clone(), url(inner, path)).bearer_auth(token).header("idempotency-key", key);
         match body {
             Some(body) => request.json(body),
             None => request,
         }
-    })
-    .await;
-    let response = match result {
-        Ok(response) => response,
-        Err(ClientError::SignedOut) => return Outcome::Retry("signed_out".into()),
-        Err(e) => return Outcome::Retry(e.to_string()),
+    };
+    let mut refresh = false;
+    let response = loop {
+        let token = match inner.credentials.access_token_of(&inner.owner, refresh).await {
+            Ok(token) => token,
+            Err(ClientError::SignedOut) => return Outcome::retry("signed_out", false),
+            Err(e) => return Outcome::retry(e.to_string(), false),
+        };
+        match build(&token).send().await {
+            // A refused access token: the write did not run. Refreshed once.
+            Ok(response) if response.status().as_u16() == 401 && !refresh => refresh = true,
+            Ok(response) => break response,
+            Err(e) => return Outcome::retry(e.to_string(), !e.is_connect()),
+        }
     };
     let status = response.status().as_u16();
     if response.status().is_success() {
@@ -107,10 +125,13 @@ pub(super) async fn write(inner: &Inner, method: &str, path: &str, body: Option<
         ClientError::Server { status: 408 | 409 | 429 | 500..=599, code, .. }
             if status != 409 || code == "idempotency_key_in_progress" =>
         {
-            Outcome::Retry(code)
+            // Still running, or answered by something in front of the server (a proxy's 502/504):
+            // the server itself may have applied it. Its own failures keep no key.
+            let delivered = code == "idempotency_key_in_progress" || code == "unexpected_response";
+            Outcome::retry(code, delivered)
         }
         ClientError::Server { code, message, .. } => Outcome::Refused(code, message),
-        e => Outcome::Retry(e.to_string()),
+        e => Outcome::retry(e.to_string(), true),
     }
 }
 

@@ -75,6 +75,8 @@ pub struct OutboxItem {
     /// The server's refusal (stable code, message): the write will not be retried.
     pub refused: Option<(String, String)>,
     pub created_at_ms: i64,
+    /// When an attempt first may have reached the server without an answer coming back.
+    pub sent_at_ms: Option<i64>,
 }
 
 /// What the app hears about, as it happens.
@@ -126,6 +128,9 @@ struct Link {
     /// Chat messages sent and waiting for their ack, by client id. Dropped with the connection,
     /// which tells the outbox to send them again.
     acks: StdMutex<HashMap<String, oneshot::Sender<Ack>>>,
+    /// Rooms whose subscribe was refused for a moment on this connection, with how many times in
+    /// a row (their next try waits longer).
+    refused: StdMutex<HashMap<MeetupId, u32>>,
 }
 
 impl Link {

@@ -1,7 +1,10 @@
 //! The outbox worker: sends queued writes one at a time, oldest first, so a message written after
 //! a join reaches the server after it. A write is removed only when the server confirmed it;
 //! without an answer it is sent again with the same key after a backoff, and the server applies
-//! it once. A refusal is kept with its reason and the worker goes on with the next write.
+//! it once. A refusal is kept with its reason and the worker goes on with the next write. The
+//! server forgets a key after a day: a write that creates something (a meetup, a comment) whose
+//! answer was lost is not sent again past `CREATE_RETRY_WINDOW_MS` but set aside as `unconfirmed`;
+//! a join, leave or deletion answered "already so" is done.
 
 use std::time::Duration;
 
@@ -9,6 +12,12 @@ use serde_json::Value;
 
 use super::http::{self, Outcome};
 use super::{Ack, Inner, OutboxItem, SocialEvent, Write, chat};
+
+/// How long after it may first have reached the server a write that creates something (a meetup,
+/// a comment) is still sent again. The server keeps the answer to a key for a day from its first
+/// run (`KEPT_RESPONSE_LIFETIME`); a retry after that would create a second one. Past this, the
+/// write is set aside as `unconfirmed` for the user to check.
+const CREATE_RETRY_WINDOW_MS: i64 = 20 * 60 * 60 * 1000;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -38,7 +47,22 @@ pub(super) async fn run(inner: std::sync::Arc<Inner>) {
                 }
             }
         };
-        let outcome = attempt(&inner, &item).await;
+        let outcome = match unconfirmed(&item, chrono::Utc::now().timestamp_millis()) {
+            Some(refusal) => refusal,
+            None => {
+                // Marked before it leaves, so that an app killed mid-request counts it as maybe
+                // delivered; taken back if it never left.
+                let first = matches!(item.write, Write::Http { .. }) && item.sent_at_ms.is_none();
+                if first && let Err(e) = inner.cache.sending(&item.key).await {
+                    tracing::warn!(key = %item.key, error = %e, "the outbox could not note a send");
+                }
+                let outcome = attempt(&inner, &item).await;
+                if first && matches!(outcome, Outcome::Retry { delivered: false, .. }) {
+                    let _ = inner.cache.not_sent(&item.key).await;
+                }
+                outcome
+            }
+        };
         let settled = match outcome {
             Outcome::Done(answer) => {
                 backoff = FIRST_BACKOFF;
@@ -54,7 +78,7 @@ pub(super) async fn run(inner: std::sync::Arc<Inner>) {
                     message,
                 })
             }
-            Outcome::Retry(reason) => {
+            Outcome::Retry { reason, .. } => {
                 tracing::debug!(key = %item.key, %reason, "a queued write will be sent again");
                 let _ = inner.cache.attempted(&item.key).await;
                 let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
@@ -76,9 +100,34 @@ pub(super) async fn run(inner: std::sync::Arc<Inner>) {
     }
 }
 
+/// The refusal of a write that creates something and may have reached the server too long ago
+/// to be sent again safely.
+fn unconfirmed(item: &OutboxItem, now_ms: i64) -> Option<Outcome> {
+    let Write::Http { kind, .. } = &item.write else { return None };
+    let creates = matches!(kind.as_str(), "create_meetup" | "comment");
+    let sent = item.sent_at_ms?;
+    (creates && now_ms - sent > CREATE_RETRY_WINDOW_MS).then(|| {
+        let message = "the server did not confirm this in time; check whether it went through before doing it again";
+        Outcome::Refused("unconfirmed".into(), message.into())
+    })
+}
+
 async fn attempt(inner: &Inner, item: &OutboxItem) -> Outcome {
     match &item.write {
-        Write::Http { method, path, body, .. } => http::write(inner, method, path, body.as_ref(), &item.key).await,
+        Write::Http { kind, method, path, body } => {
+            match http::write(inner, method, path, body.as_ref(), &item.key).await {
+                // Already what the write asked for (done by an earlier attempt whose answer was
+                // lost and whose key the server has forgotten, or on another device).
+                Outcome::Refused(code, _)
+                    if (kind == "join" && code == "already_member")
+                        || (kind == "leave" && code == "not_member")
+                        || (kind == "delete_meetup" && code == "not_found") =>
+                {
+                    Outcome::Done(Value::Null)
+                }
+                outcome => outcome,
+            }
+        }
         Write::Message { meetup_id, text } => {
             // The sender follows the room, so its own message comes back like everyone's.
             chat::follow(inner, *meetup_id);
@@ -89,15 +138,15 @@ async fn attempt(inner: &Inner, item: &OutboxItem) -> Outcome {
             });
             if !inner.link.send(frame) {
                 inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).remove(&item.key);
-                return Outcome::Retry("offline".into());
+                return Outcome::Retry { reason: "offline".into(), delivered: false };
             }
             match tokio::time::timeout(ACK_TIMEOUT, rx).await {
                 Ok(Ok(Ack::Stored)) => Outcome::Done(Value::Null),
                 Ok(Ok(Ack::Refused(code, message))) => Outcome::Refused(code, message),
-                Ok(Err(_)) => Outcome::Retry("the connection ended before the ack".into()),
+                Ok(Err(_)) => Outcome::Retry { reason: "the connection ended before the ack".into(), delivered: true },
                 Err(_) => {
                     inner.link.acks.lock().unwrap_or_else(|p| p.into_inner()).remove(&item.key);
-                    Outcome::Retry("no ack in time".into())
+                    Outcome::Retry { reason: "no ack in time".into(), delivered: true }
                 }
             }
         }
@@ -108,6 +157,10 @@ async fn attempt(inner: &Inner, item: &OutboxItem) -> Outcome {
 async fn confirmed(inner: &Inner, item: &OutboxItem, answer: &Value) {
     let Write::Http { kind, path, .. } = &item.write else { return };
     let meetup = path.split('/').nth(3).and_then(|id| id.parse::<i64>().ok());
+    if let (Some(id), "join") = (meetup, kind.as_str()) {
+        // Its room, opened before the join reached the server, was refused then.
+        chat::resubscribe(inner, id);
+    }
     let result = match (kind.as_str(), meetup) {
         ("create_meetup" | "edit_meetup", _) => inner.cache.put_meetup(answer).await,
         ("delete_meetup", Some(id)) => inner.cache.forget_meetup(id).await,

@@ -135,7 +135,8 @@ pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
 struct DocSync {
     kind: DocKind,
     state: sync::State,
-    /// The server said it has no such document (and this device has nothing of it either).
+    /// The server said it has no such document, and this device had nothing of it either when
+    /// it asked; cleared when the server sends some of it or this device sends its own.
     unavailable: bool,
     /// Messages received in a row that brought nothing while the document is not in sync.
     fruitless: u32,
@@ -253,7 +254,13 @@ impl<'a> Session<'a> {
     async fn send_next(&mut self, id: &str) -> Result<()> {
         let Some(doc) = self.docs.get_mut(id) else { return Ok(()) };
         if doc.unavailable {
-            return Ok(());
+            if !self.engine.holds(doc.kind).await {
+                return Ok(());
+            }
+            // The server had none of it when asked, and this device has written to it since:
+            // send it whole, as a document of ours, from a fresh start.
+            doc.unavailable = false;
+            doc.state = sync::State::new();
         }
         let Some(data) = self.engine.generate_sync(doc.kind, &mut doc.state).await? else {
             tracing::trace!(peer = %self.peer_id, doc = id, "sync: nothing to send");
@@ -315,7 +322,10 @@ impl<'a> Session<'a> {
     async fn report(&mut self, status: &watch::Sender<SyncStatus>, confirmed: &mut u64, latest: u64) -> Result<()> {
         let mut all = true;
         for doc in self.docs.values() {
-            if !(doc.unavailable || self.engine.in_sync(doc.kind, &doc.state).await?) {
+            // A document the server has none of is in sync only while this device has none either
+            // (a write to it is sent by `send_next`, which clears the mark).
+            let nothing = doc.unavailable && !self.engine.holds(doc.kind).await;
+            if !(nothing || self.engine.in_sync(doc.kind, &doc.state).await?) {
                 all = false;
                 break;
             }

@@ -1,6 +1,7 @@
 //! One `/v1/chat` WebSocket for one authenticated user: JSON frames in, the rooms it subscribed to
-//! out. Membership is checked on subscribe, and on every send by storage in the transaction that
-//! stores it (a resend is acked even after a leave or the end); a subscribe replays what is stored
+//! out. Membership is checked on subscribe, again when the room's events may have been lost (Redis
+//! away), and on every send by storage in the transaction that stores it (a resend is acked even
+//! after a leave or the end); a subscribe replays what is stored
 //! after the client's last sequence number, page by page, before live delivery. Each room's
 //! messages leave here in sequence order, each once: one that arrives past a gap has the gap filled
 //! from storage first, one already sent is skipped. Limits (message size, rate, idle time, rooms
@@ -26,7 +27,9 @@ const REPLAY_PAGE: u32 = 500;
 
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_UNSUPPORTED: u16 = 1003;
+const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_INTERNAL: u16 = 1011;
 const CLOSE_TRY_AGAIN: u16 = 1013;
 
 /// Why a connection ends: a close code and a stable reason.
@@ -92,6 +95,8 @@ impl Connection {
     async fn run(&mut self, socket: &mut WebSocket) -> Close {
         let mut ping = tokio::time::interval(self.limits.ping_interval);
         ping.tick().await;
+        let mut recheck = tokio::time::interval(self.limits.account_recheck);
+        recheck.tick().await;
         let mut last_heard = Instant::now();
         let outbox = Arc::clone(&self.outbox);
         let write_timeout = self.limits.write_timeout;
@@ -100,7 +105,11 @@ impl Connection {
                 frame = socket.recv() => {
                     last_heard = Instant::now();
                     match frame {
-                        None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => Err(Close(CLOSE_NORMAL, "closed")),
+                        None | Some(Ok(Frame::Close(_))) => Err(Close(CLOSE_NORMAL, "closed")),
+                        Some(Err(e)) => {
+                            let (code, reason) = crate::sync::read_failure(e);
+                            Err(Close(code, reason))
+                        }
                         Some(Ok(Frame::Text(text))) => within(write_timeout, self.receive(socket, &text)).await,
                         Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => Ok(()),
                         Some(Ok(Frame::Binary(_))) => Err(Close(CLOSE_UNSUPPORTED, "text_frames_only")),
@@ -116,6 +125,13 @@ impl Connection {
                     } else {
                         let ping = async { socket.send(Frame::Ping(Vec::new().into())).await.map_err(Close::from) };
                         within(write_timeout, ping).await
+                    }
+                }
+                _ = recheck.tick() => {
+                    if crate::sync::account_deleted(self.rooms.storage(), self.user.id).await {
+                        Err(Close(CLOSE_POLICY, "account_deleted"))
+                    } else {
+                        Ok(())
                     }
                 }
             };
@@ -260,7 +276,38 @@ impl Connection {
             Err(Replay::Closed(close)) => Err(close),
             Err(Replay::Storage(e)) => {
                 tracing::error!(meetup, error = %e, "chat catch-up failed");
-                Err(Close(1011, "storage_failed"))
+                Err(Close(CLOSE_INTERNAL, "storage_failed"))
+            }
+        }
+    }
+
+    /// After the room's events may have been lost on their way here (another instance's, while
+    /// Redis was away): a leave or a deletion among them is found in storage and ends the
+    /// subscription as it would have, the notice is sent again as it is now, then the messages
+    /// missed. (A notice or a message sent twice is harmless: the client keeps the last notice
+    /// and each message once.)
+    async fn recheck(&mut self, socket: &mut WebSocket, meetup: MeetupId) -> Result<(), Close> {
+        if !self.subscribed.contains_key(&meetup) {
+            return Ok(());
+        }
+        let notice = match self.access(meetup).await {
+            Ok(_) => self.rooms.storage().notice(meetup).await.map_err(storage_failed),
+            Err(code) => Err(code),
+        };
+        match notice {
+            Ok(notice) => {
+                socket.feed(Frame::Text(frames::notice(meetup, notice.as_ref()))).await?;
+                self.catch_up(socket, meetup, i64::MAX).await
+            }
+            // As a failed catch-up: the client replays from its last seq when it is back.
+            Err(ErrorCode::StorageFailed) => Err(Close(CLOSE_INTERNAL, "storage_failed")),
+            Err(code) => {
+                self.existing.remove(&meetup);
+                if let Some(subscription) = self.subscribed.remove(&meetup) {
+                    subscription.room.unsubscribe(self.outbox.id);
+                }
+                socket.feed(Frame::Text(frames::error(code, Some(meetup), None))).await?;
+                Ok(())
             }
         }
     }
@@ -282,7 +329,7 @@ impl Connection {
                     }
                 }
                 Event::Direct(frame) => socket.feed(Frame::Text(frame)).await?,
-                Event::CatchUp(meetup) => self.catch_up(socket, meetup, i64::MAX).await?,
+                Event::CatchUp(meetup) => self.recheck(socket, meetup).await?,
                 Event::Removed(meetup, why) => {
                     self.existing.remove(&meetup);
                     if self.subscribed.remove(&meetup).is_some() {

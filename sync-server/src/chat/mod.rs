@@ -55,6 +55,8 @@ pub struct Limits {
     /// good would otherwise hold its task, its socket buffers and its rooms for as long as TCP
     /// keeps the connection.
     pub write_timeout: Duration,
+    /// How often the connection checks that its account was not deleted since it opened.
+    pub account_recheck: Duration,
 }
 
 impl Default for Limits {
@@ -68,6 +70,7 @@ impl Default for Limits {
             max_rooms: 200,
             outbox_capacity: 4_096,
             write_timeout: Duration::from_secs(30),
+            account_recheck: Duration::from_secs(300),
         }
     }
 }

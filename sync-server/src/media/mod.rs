@@ -124,11 +124,15 @@ impl MediaFolder {
         }
     }
 
-    /// The image `id` names with its bytes; `None` if it is not recorded.
+    /// The image `id` names with its bytes; `None` if it is not recorded or its file is gone.
     pub async fn open(&self, storage: &dyn Storage, id: Uuid) -> Result<Option<(MediaRecord, Vec<u8>)>, MediaError> {
         let Some(record) = storage.media(id).await? else { return Ok(None) };
-        let bytes = tokio::fs::read(self.path(id)).await?;
-        Ok(Some((record, bytes)))
+        match tokio::fs::read(self.path(id)).await {
+            Ok(bytes) => Ok(Some((record, bytes))),
+            // Deleted between the two reads (the row goes first), or lost from the disk.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Removes an image no meetup shows, its row first and then its file (a meetup being deleted

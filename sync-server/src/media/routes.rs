@@ -62,6 +62,8 @@ async fn upload(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         _ => ApiError::Validation(rejection.body_text()),
     })?;
+    // An access token outlives its account's deletion by minutes; the account must still be live.
+    state.auth.current_user(&*state.storage, user).await?;
     let record = MediaFolder::new(&state.config.media).upload(&*state.storage, user, bytes.to_vec()).await?;
     let base = state.config.public_url.as_deref().unwrap_or("").trim_end_matches('/');
     let url = format!("{base}/v1/media/{}", record.id);

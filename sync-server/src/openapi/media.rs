@@ -103,10 +103,14 @@ pub(super) fn idempotency_key_parameter() -> Value {
     })
 }
 
-/// Adds the `Idempotency-Key` parameter to every signed-in write operation in `paths`.
+/// Adds the `Idempotency-Key` parameter to every signed-in write operation in `paths`, but those
+/// whose answer is a credential.
 pub(super) fn mark_idempotent_writes(paths: &mut Map<String, Value>) {
     let reference = json!({ "$ref": "#/components/parameters/IdempotencyKey" });
-    for operations in paths.values_mut().filter_map(Value::as_object_mut) {
+    for (path, operations) in paths.iter_mut() {
+        let Some(operations) = operations.as_object_mut().filter(|_| !crate::idempotency::never_replayed(path)) else {
+            continue;
+        };
         for (method, operation) in operations.iter_mut() {
             let signed_in = operation.get("security").is_some_and(|s| s.to_string().contains("bearer"));
             if !matches!(method.as_str(), "post" | "put" | "patch" | "delete") || !signed_in {

@@ -43,6 +43,8 @@ pub struct Limits {
     /// The slowest reading the write timeout allows for, in bytes per second (a poor mobile link;
     /// by default a 16 MiB message may take 30 s + 17 min).
     pub min_read_rate: f64,
+    /// How often the connection checks that its account was not deleted since it opened.
+    pub account_recheck: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +58,7 @@ impl Default for Limits {
             max_documents: 10_000,
             write_timeout: Duration::from_secs(30),
             min_read_rate: 16.0 * 1024.0,
+            account_recheck: Duration::from_secs(300),
         }
     }
 }
@@ -76,6 +79,7 @@ struct PeerDoc {
 
 struct Connection {
     id: u64,
+    user: UserId,
     hub: Arc<Hub>,
     signal: Arc<Signal>,
     server_peer: String,
@@ -96,6 +100,7 @@ pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_pe
             tracing::info!(conn = id, user = %user, peer = %client_peer, "sync peer joined");
             let mut conn = Connection {
                 id,
+                user,
                 hub,
                 signal: Signal::new(user),
                 server_peer,
@@ -120,7 +125,11 @@ pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_pe
 async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -> Result<String, Close> {
     let first = match tokio::time::timeout(limits.idle_timeout, socket.recv()).await {
         Err(_) => return Err(Close(CLOSE_NORMAL, "idle_timeout")),
-        Ok(None | Some(Err(_))) => return Err(Close(CLOSE_NORMAL, "closed")),
+        Ok(None) => return Err(Close(CLOSE_NORMAL, "closed")),
+        Ok(Some(Err(e))) => {
+            let (code, reason) = super::read_failure(e);
+            return Err(Close(code, reason));
+        }
         Ok(Some(Ok(frame))) => frame,
     };
     let Frame::Binary(bytes) = first else { return Err(Close(CLOSE_UNSUPPORTED, "binary_frames_only")) };
@@ -155,13 +164,19 @@ impl Connection {
     async fn run(&mut self, socket: &mut WebSocket) -> Close {
         let mut ping = tokio::time::interval(self.limits.ping_interval);
         ping.tick().await;
+        let mut recheck = tokio::time::interval(self.limits.account_recheck);
+        recheck.tick().await;
         let mut last_heard = Instant::now();
         loop {
             tokio::select! {
                 frame = socket.recv() => {
                     last_heard = Instant::now();
                     let frame = match frame {
-                        None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => return Close(CLOSE_NORMAL, "closed"),
+                        None | Some(Ok(Frame::Close(_))) => return Close(CLOSE_NORMAL, "closed"),
+                        Some(Err(e)) => {
+                            let (code, reason) = super::read_failure(e);
+                            return Close(code, reason);
+                        }
                         Some(Ok(frame)) => frame,
                     };
                     let bytes = match frame {
@@ -206,6 +221,11 @@ impl Connection {
                     }
                     if let Err(close) = self.write(socket, Frame::Ping(Vec::new().into())).await {
                         return close;
+                    }
+                }
+                _ = recheck.tick() => {
+                    if super::account_deleted(self.hub.storage(), self.user).await {
+                        return Close(CLOSE_POLICY, "account_deleted");
                     }
                 }
             }

@@ -91,6 +91,10 @@ pub struct Hub {
 }
 
 impl Hub {
+    pub(crate) fn storage(&self) -> &dyn Storage {
+        &*self.storage
+    }
+
     pub fn new(storage: Arc<dyn Storage>) -> Self {
         Self {
             storage,

@@ -120,6 +120,36 @@ async fn open_sync(
     upgrade.on_upgrade(move |socket| connection::serve(socket, hub, account.id, peer_id, limits))
 }
 
+/// The close code and stable reason for a WebSocket whose read failed (`/v1/sync`, `/v1/chat`):
+/// a message past the transport's cap (twice the endpoint's own) is 1009 like one past the
+/// endpoint's cap, text that is not UTF-8 is 1007, any other breach of the protocol 1002; a peer
+/// that went away is a plain close.
+pub(crate) fn read_failure(error: axum::Error) -> (u16, &'static str) {
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match error.into_inner().downcast_ref::<Error>() {
+        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => (1000, "closed"),
+        Some(Error::Capacity(_)) => (1009, "message_too_large"),
+        Some(Error::Utf8(_)) => (1007, "invalid_utf8"),
+        Some(Error::Protocol(_)) => (1002, "protocol_error"),
+        _ => (1000, "closed"),
+    }
+}
+
+/// Whether the account an open WebSocket (`/v1/sync`, `/v1/chat`) was opened for was deleted
+/// since: each endpoint asks every `account_recheck` of its limits, so a deleted account's sockets
+/// close (1008 `account_deleted`) rather than living on for as long as TCP keeps them. A storage
+/// failure counts as not deleted: the next check decides.
+pub(crate) async fn account_deleted(storage: &dyn crate::storage::Storage, user: crate::storage::UserId) -> bool {
+    match storage.user_by_id(user).await {
+        Ok(account) => account.is_none_or(|a| a.deleted_at.is_some()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check an open socket's account");
+            false
+        }
+    }
+}
+
 /// How long a closing WebSocket endpoint (`/v1/sync`, `/v1/chat`) lets its close frame wait for
 /// the client to read; a client too slow for it is dropped without one.
 pub(crate) const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);

@@ -1,8 +1,9 @@
 //! Two server instances on one database, their rooms fanned out through the real Redis on
 //! 127.0.0.1:6379 (`MINGIZUK_TEST_REDIS_URL` names another): members connected to different
-//! instances hear each other live, the notice, a leave and a deletion cross over, an instance
-//! cut off from Redis catches up from storage once it is back, and a member who left through one
-//! instance cannot have a message stored after their leave through another.
+//! instances hear each other live, the notice, a leave and a deletion cross over, an instance cut
+//! off from Redis catches up from storage once it is back (messages, and a leave, the notice and a
+//! deletion it missed), and a member who left through one instance cannot have a message stored
+//! after their leave through another.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -134,6 +135,47 @@ pub async fn an_instance_cut_off_from_redis_catches_up_from_storage_when_back(db
     assert_eq!((live["seq"].as_i64(), live["text"].as_str()), (Some(5), Some("넷")), "and hears live again");
     assert!(texts(&ana_chat.quiet().await).is_empty(), "nothing twice");
     assert_eq!(texts(&host_chat.quiet().await), vec!["넷"], "nothing twice");
+    drop(b);
+    other.close().await;
+}
+
+/// A leave, a notice and a deletion made through A while B is cut off from Redis never reach B's
+/// room live; once B is back, its connections learn them from storage.
+pub async fn a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back(db: TestDb) {
+    let channel = channel();
+    let proxy = Proxy::start(redis_url()).await;
+    let a = Server::start_instance(db.shared(), Limits::default(), Some(&bus(redis_url(), &channel))).await;
+    let other = reopen(&db).await;
+    let b = Server::start_instance(Arc::clone(&other), Limits::default(), Some(&bus(proxy.url(), &channel))).await;
+    let (host, ana, bo) = (a.person("host").await, a.person("ana").await, a.person("bo").await);
+    let meetup = a.meetup(&host, Duration::days(1), None).await;
+    for member in [&ana, &bo] {
+        assert_eq!(a.call(member, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    }
+    let (mut ana_chat, mut bo_chat) = (b.connect(&ana).await, b.connect(&bo).await);
+    for chat in [&mut ana_chat, &mut bo_chat] {
+        chat.subscribe(meetup, 0).await;
+        chat.quiet().await;
+    }
+
+    proxy.cut().await;
+    assert_eq!(a.call(&ana, "DELETE", &format!("/v1/meetups/{meetup}/members/me"), None).await.0, 204);
+    let notice = json!({ "text": "7시에 정문" });
+    assert_eq!(a.call(&host, "PUT", &format!("/v1/meetups/{meetup}/notice"), Some(notice)).await.0, 200);
+    assert!(bo_chat.quiet().await.is_empty(), "nothing arrives while B is cut off");
+    proxy.heal();
+    let error = ana_chat.next_of("error").await;
+    assert_eq!((error["code"].as_str(), error["meetup_id"].as_i64()), (Some("not_member"), Some(meetup)));
+    assert_eq!(bo_chat.next_of("notice").await["notice"]["text"], "7시에 정문");
+    let leave = bo_chat.next_of("message").await;
+    assert_eq!(leave["kind"], "leave", "and the messages missed");
+    assert!(texts(&ana_chat.quiet().await).is_empty());
+
+    proxy.cut().await;
+    assert_eq!(a.call(&host, "DELETE", &format!("/v1/meetups/{meetup}"), None).await.0, 204);
+    proxy.heal();
+    let gone = bo_chat.next_of("error").await;
+    assert_eq!((gone["code"].as_str(), gone["meetup_id"].as_i64()), (Some("unknown_meetup"), Some(meetup)));
     drop(b);
     other.close().await;
 }

@@ -1,15 +1,24 @@
 //! Chat seen from a member in several rooms at once: every error about a room names that room, so
 //! the app can show it where it belongs. And the edges of a member's standing: a resend after
-//! leaving is acked, an account deleted with its chat open can no longer post, and a member who
-//! stops reading is cut off.
+//! leaving is acked, an account deleted with its chat open can no longer post and is soon
+//! disconnected, and a member who stops reading is cut off.
 
 use chrono::Duration;
 use mingizuk_server::chat::Limits;
+use mingizuk_server::storage::chat::MeetupId;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-use crate::client::Server;
+use crate::client::{Heard, Person, Server};
 use crate::common::TestDb;
+
+/// The host's meetup, ending in a day, with ana a member of it.
+async fn ana_joined(server: &Server) -> (Person, Person, MeetupId) {
+    let (host, ana) = (server.person("host").await, server.person("ana").await);
+    let meetup = server.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    (host, ana, meetup)
+}
 
 /// The error's code, the room it names and the message it answers.
 fn about(error: &Value) -> (Option<&str>, Option<i64>, Option<String>) {
@@ -51,9 +60,7 @@ pub async fn an_error_frame_names_the_room_it_is_about(db: TestDb) {
 
 pub async fn a_message_sent_after_a_nickname_change_shows_the_new_nickname(db: TestDb) {
     let server = Server::start(&db, Limits::default()).await;
-    let (host, ana) = (server.person("host").await, server.person("ana").await);
-    let meetup = server.meetup(&host, Duration::days(1), None).await;
-    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let (host, ana, meetup) = ana_joined(&server).await;
     let (mut host_chat, mut ana_chat) = (server.connect(&host).await, server.connect(&ana).await);
     for chat in [&mut host_chat, &mut ana_chat] {
         chat.subscribe(meetup, 0).await;
@@ -94,9 +101,7 @@ pub async fn a_member_who_stops_reading_for_good_is_cut_off(db: TestDb) {
     let write_timeout = std::time::Duration::from_secs(1);
     let limits = Limits { messages_per_second: 1e9, burst: 1e9, write_timeout, ..Limits::default() };
     let server = Server::start(&db, limits).await;
-    let (host, ana) = (server.person("host").await, server.person("ana").await);
-    let meetup = server.meetup(&host, Duration::days(1), None).await;
-    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let (host, ana, meetup) = ana_joined(&server).await;
     let mut stalled = server.connect_narrow(&ana).await;
     stalled.subscribe(meetup, 0).await;
     stalled.next_of("notice").await;
@@ -147,9 +152,7 @@ pub async fn a_resend_after_leaving_is_acked_not_refused(db: TestDb) {
 /// that connection can no longer post in it or subscribe to it.
 pub async fn an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes(db: TestDb) {
     let server = Server::start(&db, Limits::default()).await;
-    let (host, ana) = (server.person("host").await, server.person("ana").await);
-    let meetup = server.meetup(&host, Duration::days(1), None).await;
-    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let (_, ana, meetup) = ana_joined(&server).await;
     let mut chat = server.connect(&ana).await;
     chat.subscribe(meetup, 0).await;
     chat.next_of("notice").await;
@@ -164,4 +167,21 @@ pub async fn an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes(
     assert_eq!(about(&chat.next_of("error").await), (Some("not_member"), Some(meetup), None));
     let stored = server.storage().messages_after(meetup, 0, 10).await.expect("read");
     assert!(stored.iter().all(|m| m.text != "탈퇴 후에 쓴 글"), "nothing stored after the deletion");
+}
+
+pub async fn an_account_deleted_with_its_chat_open_is_disconnected(db: TestDb) {
+    let limits = Limits { account_recheck: std::time::Duration::from_millis(200), ..Limits::default() };
+    let server = Server::start(&db, limits).await;
+    let (_, ana, meetup) = ana_joined(&server).await;
+    let mut chat = server.connect(&ana).await;
+    chat.subscribe(meetup, 0).await;
+    chat.next_of("notice").await;
+    assert_eq!(server.call(&ana, "DELETE", "/v1/me", None).await.0, 204);
+    let closed = loop {
+        match chat.hear().await {
+            Heard::Closed(code, reason) => break (code, reason),
+            Heard::Frame(_) => continue,
+        }
+    };
+    assert_eq!(closed, (1008, "account_deleted".into()));
 }
