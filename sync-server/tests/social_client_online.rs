@@ -349,7 +349,7 @@ async fn a_write_that_cannot_reach_the_server_is_not_counted_as_maybe_applied(db
         assert!(tokio::time::Instant::now() < deadline, "the outbox did not try");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    host.social.stop().await;
     // Never sent: however long it waits, it is sent when the server is back, not set aside.
     assert_eq!(host.social.outbox().await.unwrap()[0].sent_at_ms, None);
-    host.social.stop().await;
 }

@@ -171,6 +171,9 @@ impl Social {
         let cache = Cache::open(&Self::cache_path(data_dir, &owner)).await?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
+            // A connection that cannot be made fails as such (a connect error), not as a timeout
+            // of a request that may have been applied: the outbox tells the two apart.
+            .connect_timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| ClientError::Network(e.to_string()))?;
         let inner = Arc::new(Inner {

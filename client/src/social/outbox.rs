@@ -53,14 +53,19 @@ pub(super) async fn run(inner: std::sync::Arc<Inner>) {
                 // Marked before it leaves, so that an app killed mid-request counts it as maybe
                 // delivered; taken back if it never left.
                 let first = matches!(item.write, Write::Http { .. }) && item.sent_at_ms.is_none();
-                if first && let Err(e) = inner.cache.sending(&item.key).await {
-                    tracing::warn!(key = %item.key, error = %e, "the outbox could not note a send");
+                match if first { inner.cache.sending(&item.key).await } else { Ok(()) } {
+                    // Not sent unmarked: its window could outlast the server's key.
+                    Err(e) => {
+                        Outcome::Retry { reason: format!("the outbox could not note a send: {e}"), delivered: false }
+                    }
+                    Ok(()) => {
+                        let outcome = attempt(&inner, &item).await;
+                        if first && matches!(outcome, Outcome::Retry { delivered: false, .. }) {
+                            let _ = inner.cache.not_sent(&item.key).await;
+                        }
+                        outcome
+                    }
                 }
-                let outcome = attempt(&inner, &item).await;
-                if first && matches!(outcome, Outcome::Retry { delivered: false, .. }) {
-                    let _ = inner.cache.not_sent(&item.key).await;
-                }
-                outcome
             }
         };
         let settled = match outcome {

@@ -138,6 +138,9 @@ struct DocSync {
     /// The server said it has no such document, and this device had nothing of it either when
     /// it asked; cleared when the server sends some of it or this device sends its own.
     unavailable: bool,
+    /// A request (this device held nothing of it) was sent and not answered yet: a
+    /// `doc-unavailable` is its answer, even if this device has written to the document since.
+    asked: bool,
     /// Messages received in a row that brought nothing while the document is not in sync.
     fruitless: u32,
 }
@@ -245,7 +248,8 @@ impl<'a> Session<'a> {
             if self.docs.contains_key(&id) {
                 continue;
             }
-            self.docs.insert(id.clone(), DocSync { kind, state: sync::State::new(), unavailable: false, fruitless: 0 });
+            let doc = DocSync { kind, state: sync::State::new(), unavailable: false, asked: false, fruitless: 0 };
+            self.docs.insert(id.clone(), doc);
             self.send_next(&id).await?;
         }
         Ok(())
@@ -271,6 +275,7 @@ impl<'a> Session<'a> {
         let message = if self.engine.holds(doc.kind).await {
             Message::Sync { sender_id, target_id, document_id, data }
         } else {
+            doc.asked = true;
             Message::Request { sender_id, target_id, document_id, data }
         };
         self.socket.send(Frame::Binary(message.encode().into())).await.map_err(network)
@@ -282,6 +287,7 @@ impl<'a> Session<'a> {
             Message::Sync { document_id, data, .. } => {
                 let Some(doc) = self.docs.get_mut(&document_id) else { return Ok(()) };
                 doc.unavailable = false;
+                doc.asked = false;
                 let kind = doc.kind;
                 let changed = self.engine.receive_sync(kind, &mut doc.state, &data).await?;
                 tracing::trace!(peer = %self.peer_id, doc = document_id, message = %wire::describe_sync(&data), changed, "sync: received");
@@ -301,6 +307,12 @@ impl<'a> Session<'a> {
             }
             Message::DocUnavailable { document_id, .. } => {
                 if let Some(doc) = self.docs.get_mut(&document_id) {
+                    if std::mem::take(&mut doc.asked) {
+                        // The answer to this device's request: the server has none of it yet. If
+                        // this device has written to it since, it is sent now.
+                        doc.unavailable = true;
+                        return self.send_next(&document_id).await;
+                    }
                     if self.engine.holds(doc.kind).await {
                         // Ours, yet refused: another account holds a document with this id.
                         return Err(ClientError::Server {
