@@ -2,8 +2,9 @@
 //! on MariaDB. Creating and reading a meetup, every rule refused without changing anything, the
 //! host's edits and deletion (and nobody else's), pages that walk every meetup once in both orders,
 //! the region filter, likes counted once, "my meetups", and meetups of an account in its deletion
-//! grace hidden. Comments are in `meetup_comments.rs`. Accounts are made in storage with their
-//! access token signed directly, so no test pays for password hashing.
+//! grace hidden. Comments are in `meetup_comments.rs`, two devices at once in `meetup_races.rs`.
+//! Accounts are made in storage with their access token signed directly, so no test pays for
+//! password hashing.
 
 #[macro_use]
 mod common;
@@ -27,7 +28,6 @@ conformance!(
     my_meetups_are_those_i_host_joined_or_liked,
     deleting_an_account_deletes_the_meetups_it_hosts_at_once,
     members_in_their_accounts_deletion_grace_are_neither_counted_nor_listed,
-    edits_of_different_fields_from_two_devices_at_once_both_land,
 );
 
 async fn a_new_meetup_reads_back_with_its_host_region_and_counts(db: TestDb) {
@@ -362,24 +362,4 @@ async fn members_in_their_accounts_deletion_grace_are_neither_counted_nor_listed
     }
     let (status, body) = api.call(&host, Method::PATCH, &path, Some(json!({ "member_limit": 2 }))).await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "member_limit_below_members");
-}
-
-async fn edits_of_different_fields_from_two_devices_at_once_both_land(db: TestDb) {
-    let api = Api::start(&db).await;
-    let host = api.person("host").await;
-    for round in 0..5 {
-        let id = api.create(&host, meetup_body("한강 러닝", "서울특별시 영등포구 여의동로 343")).await["id"].clone();
-        let path = format!("/v1/meetups/{id}");
-        let title = format!("새 제목 {round}");
-        let (a, b) = tokio::join!(
-            api.call(&host, Method::PATCH, &path, Some(json!({ "title": title }))),
-            api.call(&host, Method::PATCH, &path, Some(json!({ "contents": "장소가 바뀌었어요" }))),
-        );
-        assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{} {}", a.1, b.1);
-        let (_, now) = api.call(&host, Method::GET, &path, None).await;
-        assert_eq!(
-            (now["title"].as_str(), now["contents"].as_str()),
-            (Some(title.as_str()), Some("장소가 바뀌었어요"))
-        );
-    }
 }

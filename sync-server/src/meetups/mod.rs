@@ -52,7 +52,11 @@ pub async fn delete_hosted(state: &AppState, user: UserId) -> Result<(), ApiErro
             return Ok(());
         }
         for meetup in hosted {
-            delete(state, meetup.id, user).await?;
+            match delete(state, meetup.id, user).await {
+                // Deleted meanwhile (another device of the account): already what is wanted.
+                Ok(_) | Err(ApiError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
 }
