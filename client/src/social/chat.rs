@@ -33,15 +33,21 @@ pub(super) fn follow(inner: &Inner, meetup: MeetupId) {
     let added = inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(meetup);
     if added {
         // The catch-up point is read by the connection task; ask it to subscribe.
-        inner.link.send(json!({ "type": "_follow", "meetup_id": meetup }));
+        inner.link.send(follow_frame(meetup));
     }
+}
+
+/// The connection task's own frame: subscribe `meetup` from the last seq in the cache (read by the
+/// task when it handles the frame, not when it is queued).
+fn follow_frame(meetup: MeetupId) -> Value {
+    json!({ "type": "_follow", "meetup_id": meetup })
 }
 
 /// Subscribes a followed room again on the live connection: its subscribe was refused before the
 /// user's join reached the server (`not_member`), and the join is now confirmed.
 pub(super) fn resubscribe(inner: &Inner, meetup: MeetupId) {
     if inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).contains(&meetup) {
-        inner.link.send(json!({ "type": "_follow", "meetup_id": meetup }));
+        inner.link.send(follow_frame(meetup));
     }
 }
 
@@ -220,7 +226,7 @@ async fn received(inner: &Inner, text: &str) -> Result<()> {
                         if let Some(out) = out {
                             tokio::spawn(async move {
                                 tokio::time::sleep(wait).await;
-                                let _ = out.send(json!({ "type": "_follow", "meetup_id": room }).to_string());
+                                let _ = out.send(follow_frame(room).to_string());
                             });
                         }
                     }

@@ -20,24 +20,17 @@ use super::rooms::{Event, Outbox, Post, Room, Rooms};
 use crate::rate::TokenBucket;
 use crate::storage::StorageError;
 use crate::storage::chat::{MeetupId, Sender};
-use crate::sync::CLOSE_TIMEOUT;
+use crate::sync::{CLOSE_TIMEOUT, close};
 
 /// Messages read from storage at a time while replaying.
 const REPLAY_PAGE: u32 = 500;
-
-const CLOSE_NORMAL: u16 = 1000;
-const CLOSE_UNSUPPORTED: u16 = 1003;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_INTERNAL: u16 = 1011;
-const CLOSE_TRY_AGAIN: u16 = 1013;
 
 /// Why a connection ends: a close code and a stable reason.
 struct Close(u16, &'static str);
 
 impl From<axum::Error> for Close {
     fn from(_: axum::Error) -> Self {
-        Close(CLOSE_NORMAL, "closed")
+        Close(close::NORMAL, "closed")
     }
 }
 
@@ -88,7 +81,7 @@ pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limit
 /// `step` (writes to the client among it), unless it takes longer than `limit`: then the client
 /// is too slow, and the connection closes.
 async fn within(limit: Duration, step: impl Future<Output = Result<(), Close>>) -> Result<(), Close> {
-    tokio::time::timeout(limit, step).await.unwrap_or(Err(Close(CLOSE_TRY_AGAIN, "too_slow")))
+    tokio::time::timeout(limit, step).await.unwrap_or(Err(Close(close::TRY_AGAIN, "too_slow")))
 }
 
 impl Connection {
@@ -105,23 +98,23 @@ impl Connection {
                 frame = socket.recv() => {
                     last_heard = Instant::now();
                     match frame {
-                        None | Some(Ok(Frame::Close(_))) => Err(Close(CLOSE_NORMAL, "closed")),
+                        None | Some(Ok(Frame::Close(_))) => Err(Close(close::NORMAL, "closed")),
                         Some(Err(e)) => {
                             let (code, reason) = crate::sync::read_failure(e);
                             Err(Close(code, reason))
                         }
                         Some(Ok(Frame::Text(text))) => within(write_timeout, self.receive(socket, &text)).await,
                         Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => Ok(()),
-                        Some(Ok(Frame::Binary(_))) => Err(Close(CLOSE_UNSUPPORTED, "text_frames_only")),
+                        Some(Ok(Frame::Binary(_))) => Err(Close(close::UNSUPPORTED, "text_frames_only")),
                     }
                 }
                 events = outbox.next() => match events {
                     Ok(events) => within(write_timeout, self.deliver(socket, events)).await,
-                    Err(_) => Err(Close(CLOSE_TRY_AGAIN, "too_slow")),
+                    Err(_) => Err(Close(close::TRY_AGAIN, "too_slow")),
                 },
                 _ = ping.tick() => {
                     if last_heard.elapsed() > self.limits.idle_timeout {
-                        Err(Close(CLOSE_NORMAL, "idle_timeout"))
+                        Err(Close(close::NORMAL, "idle_timeout"))
                     } else {
                         let ping = async { socket.send(Frame::Ping(Vec::new().into())).await.map_err(Close::from) };
                         within(write_timeout, ping).await
@@ -129,7 +122,7 @@ impl Connection {
                 }
                 _ = recheck.tick() => {
                     if crate::sync::account_deleted(self.rooms.storage(), self.user.id).await {
-                        Err(Close(CLOSE_POLICY, "account_deleted"))
+                        Err(Close(close::POLICY, "account_deleted"))
                     } else {
                         Ok(())
                     }
@@ -143,7 +136,7 @@ impl Connection {
 
     async fn receive(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), Close> {
         if text.len() > self.limits.max_message_bytes {
-            return Err(Close(CLOSE_TOO_BIG, "message_too_large"));
+            return Err(Close(close::TOO_BIG, "message_too_large"));
         }
         let frame = serde_json::from_str::<ClientFrame>(text);
         if !self.rate.take() {
@@ -276,7 +269,7 @@ impl Connection {
             Err(Replay::Closed(close)) => Err(close),
             Err(Replay::Storage(e)) => {
                 tracing::error!(meetup, error = %e, "chat catch-up failed");
-                Err(Close(CLOSE_INTERNAL, "storage_failed"))
+                Err(Close(close::INTERNAL, "storage_failed"))
             }
         }
     }
@@ -300,7 +293,7 @@ impl Connection {
                 self.catch_up(socket, meetup, i64::MAX).await
             }
             // As a failed catch-up: the client replays from its last seq when it is back.
-            Err(ErrorCode::StorageFailed) => Err(Close(CLOSE_INTERNAL, "storage_failed")),
+            Err(ErrorCode::StorageFailed) => Err(Close(close::INTERNAL, "storage_failed")),
             Err(code) => {
                 self.existing.remove(&meetup);
                 if let Some(subscription) = self.subscribed.remove(&meetup) {

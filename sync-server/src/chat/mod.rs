@@ -70,7 +70,7 @@ impl Default for Limits {
             max_rooms: 200,
             outbox_capacity: 4_096,
             write_timeout: Duration::from_secs(30),
-            account_recheck: Duration::from_secs(300),
+            account_recheck: crate::sync::ACCOUNT_RECHECK,
         }
     }
 }

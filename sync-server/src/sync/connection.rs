@@ -12,9 +12,9 @@ use automerge::sync;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use mingizuk_core::wire::{self, Message};
 
-use super::CLOSE_TIMEOUT;
 use super::hub::{DocEntry, DocError, Hub};
 use super::signal::{Ephemeral, Signal};
+use super::{CLOSE_TIMEOUT, close};
 use crate::rate::TokenBucket;
 use crate::storage::{DocumentId, UserId};
 
@@ -58,19 +58,10 @@ impl Default for Limits {
             max_documents: 10_000,
             write_timeout: Duration::from_secs(30),
             min_read_rate: 16.0 * 1024.0,
-            account_recheck: Duration::from_secs(300),
+            account_recheck: super::ACCOUNT_RECHECK,
         }
     }
 }
-
-/// Close codes (RFC 6455) with the stable reason each carries.
-const CLOSE_NORMAL: u16 = 1000;
-const CLOSE_PROTOCOL: u16 = 1002;
-const CLOSE_UNSUPPORTED: u16 = 1003;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_INTERNAL: u16 = 1011;
-const CLOSE_TRY_AGAIN: u16 = 1013;
 
 struct PeerDoc {
     entry: Arc<DocEntry>,
@@ -124,20 +115,20 @@ pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_pe
 /// Waits for `join` and answers `peer`; returns the client's peer id.
 async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -> Result<String, Close> {
     let first = match tokio::time::timeout(limits.idle_timeout, socket.recv()).await {
-        Err(_) => return Err(Close(CLOSE_NORMAL, "idle_timeout")),
-        Ok(None) => return Err(Close(CLOSE_NORMAL, "closed")),
+        Err(_) => return Err(Close(close::NORMAL, "idle_timeout")),
+        Ok(None) => return Err(Close(close::NORMAL, "closed")),
         Ok(Some(Err(e))) => {
             let (code, reason) = super::read_failure(e);
             return Err(Close(code, reason));
         }
         Ok(Some(Ok(frame))) => frame,
     };
-    let Frame::Binary(bytes) = first else { return Err(Close(CLOSE_UNSUPPORTED, "binary_frames_only")) };
+    let Frame::Binary(bytes) = first else { return Err(Close(close::UNSUPPORTED, "binary_frames_only")) };
     if bytes.len() > limits.max_message_bytes {
-        return Err(Close(CLOSE_TOO_BIG, "message_too_large"));
+        return Err(Close(close::TOO_BIG, "message_too_large"));
     }
     let Ok(Message::Join { sender_id, supported_protocol_versions, .. }) = Message::decode(&bytes) else {
-        return Err(Close(CLOSE_PROTOCOL, "join_expected"));
+        return Err(Close(close::PROTOCOL, "join_expected"));
     };
     let supported = supported_protocol_versions.is_empty()
         || supported_protocol_versions.iter().any(|v| v == wire::PROTOCOL_VERSION);
@@ -148,7 +139,7 @@ async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -
             message: "unsupported protocol version".into(),
         };
         let _ = socket.send(Frame::Binary(error.encode().into())).await;
-        return Err(Close(CLOSE_PROTOCOL, "unsupported_protocol_version"));
+        return Err(Close(close::PROTOCOL, "unsupported_protocol_version"));
     }
     let peer = Message::Peer {
         sender_id: server_peer.to_owned(),
@@ -156,7 +147,7 @@ async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -
         selected_protocol_version: wire::PROTOCOL_VERSION.to_owned(),
         peer_metadata: None,
     };
-    socket.send(Frame::Binary(peer.encode().into())).await.map_err(|_| Close(CLOSE_NORMAL, "closed"))?;
+    socket.send(Frame::Binary(peer.encode().into())).await.map_err(|_| Close(close::NORMAL, "closed"))?;
     Ok(sender_id)
 }
 
@@ -172,7 +163,7 @@ impl Connection {
                 frame = socket.recv() => {
                     last_heard = Instant::now();
                     let frame = match frame {
-                        None | Some(Ok(Frame::Close(_))) => return Close(CLOSE_NORMAL, "closed"),
+                        None | Some(Ok(Frame::Close(_))) => return Close(close::NORMAL, "closed"),
                         Some(Err(e)) => {
                             let (code, reason) = super::read_failure(e);
                             return Close(code, reason);
@@ -182,14 +173,14 @@ impl Connection {
                     let bytes = match frame {
                         Frame::Binary(bytes) => bytes,
                         Frame::Ping(_) | Frame::Pong(_) => continue,
-                        Frame::Text(_) | Frame::Close(_) => return Close(CLOSE_UNSUPPORTED, "binary_frames_only"),
+                        Frame::Text(_) | Frame::Close(_) => return Close(close::UNSUPPORTED, "binary_frames_only"),
                     };
                     if bytes.len() > self.limits.max_message_bytes {
-                        return Close(CLOSE_TOO_BIG, "message_too_large");
+                        return Close(close::TOO_BIG, "message_too_large");
                     }
                     if !self.rate.take() {
                         let _ = self.send(socket, self.error("rate_limited")).await;
-                        return Close(CLOSE_POLICY, "rate_limited");
+                        return Close(close::POLICY, "rate_limited");
                     }
                     if let Err(close) = self.handle(socket, &bytes).await {
                         return close;
@@ -217,7 +208,7 @@ impl Connection {
                 }
                 _ = ping.tick() => {
                     if last_heard.elapsed() > self.limits.idle_timeout {
-                        return Close(CLOSE_NORMAL, "idle_timeout");
+                        return Close(close::NORMAL, "idle_timeout");
                     }
                     if let Err(close) = self.write(socket, Frame::Ping(Vec::new().into())).await {
                         return close;
@@ -225,7 +216,7 @@ impl Connection {
                 }
                 _ = recheck.tick() => {
                     if super::account_deleted(self.hub.storage(), self.user).await {
-                        return Close(CLOSE_POLICY, "account_deleted");
+                        return Close(close::POLICY, "account_deleted");
                     }
                 }
             }
@@ -238,14 +229,14 @@ impl Connection {
             Err(e) => {
                 tracing::debug!(conn = self.id, error = %e, "undecodable message");
                 let _ = self.send(socket, self.error("invalid_message")).await;
-                return Err(Close(CLOSE_PROTOCOL, "invalid_message"));
+                return Err(Close(close::PROTOCOL, "invalid_message"));
             }
         };
         let (document_id, data, request) = match message {
             Message::Request { document_id, data, .. } => (document_id, data, true),
             Message::Sync { document_id, data, .. } => (document_id, data, false),
-            Message::Leave { .. } => return Err(Close(CLOSE_NORMAL, "left")),
-            Message::Error { .. } => return Err(Close(CLOSE_NORMAL, "peer_error")),
+            Message::Leave { .. } => return Err(Close(close::NORMAL, "left")),
+            Message::Error { .. } => return Err(Close(close::NORMAL, "peer_error")),
             Message::Ephemeral { document_id, session_id, count, data, .. } => {
                 // Passed on to the user's other connections on the document; the sender id is
                 // the one this connection joined with, whatever the message says.
@@ -266,7 +257,7 @@ impl Connection {
         if !self.docs.contains_key(&doc) {
             if self.docs.len() >= self.limits.max_documents {
                 let _ = self.send(socket, self.error("too_many_documents")).await;
-                return Err(Close(CLOSE_POLICY, "too_many_documents"));
+                return Err(Close(close::POLICY, "too_many_documents"));
             }
             let entry = self.hub.entry(&doc);
             self.docs.insert(doc.clone(), PeerDoc { entry, state: sync::State::new() });
@@ -295,13 +286,13 @@ impl Connection {
                 tracing::debug!(conn = self.id, doc = %doc, error = %e, "invalid sync message");
                 self.forget(&doc).await;
                 let _ = self.send(socket, self.error("invalid_sync_message")).await;
-                Err(Close(CLOSE_PROTOCOL, "invalid_sync_message"))
+                Err(Close(close::PROTOCOL, "invalid_sync_message"))
             }
             Err(DocError::Storage(e)) => {
                 tracing::error!(conn = self.id, doc = %doc, error = %e, "storing a document failed");
                 self.forget(&doc).await;
                 let _ = self.send(socket, self.error("storage_failed")).await;
-                Err(Close(CLOSE_INTERNAL, "storage_failed"))
+                Err(Close(close::INTERNAL, "storage_failed"))
             }
         }
     }
@@ -321,7 +312,7 @@ impl Connection {
             Err(DocError::Storage(e)) => {
                 tracing::error!(conn = self.id, doc = %doc, error = %e, "loading a document failed");
                 let _ = self.send(socket, self.error("storage_failed")).await;
-                Err(Close(CLOSE_INTERNAL, "storage_failed"))
+                Err(Close(close::INTERNAL, "storage_failed"))
             }
             Err(_) => {
                 self.forget(doc).await;
@@ -383,8 +374,8 @@ impl Connection {
         let limit = self.limits.write_timeout + Duration::from_secs_f64(bytes as f64 / self.limits.min_read_rate);
         match tokio::time::timeout(limit, socket.send(frame)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Close(CLOSE_NORMAL, "closed")),
-            Err(_) => Err(Close(CLOSE_TRY_AGAIN, "too_slow")),
+            Ok(Err(_)) => Err(Close(close::NORMAL, "closed")),
+            Err(_) => Err(Close(close::TRY_AGAIN, "too_slow")),
         }
     }
 }

@@ -120,6 +120,23 @@ async fn open_sync(
     upgrade.on_upgrade(move |socket| connection::serve(socket, hub, account.id, peer_id, limits))
 }
 
+/// Close codes (RFC 6455) both WebSocket endpoints (`/v1/sync`, `/v1/chat`) end connections with,
+/// each with its stable reason at the place it is used.
+pub(crate) mod close {
+    pub const NORMAL: u16 = 1000;
+    pub const PROTOCOL: u16 = 1002;
+    pub const UNSUPPORTED: u16 = 1003;
+    pub const INVALID_DATA: u16 = 1007;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+    pub const INTERNAL: u16 = 1011;
+    pub const TRY_AGAIN: u16 = 1013;
+}
+
+/// How often an open WebSocket checks that its account was not deleted since it opened (the
+/// default of both endpoints' `Limits::account_recheck`).
+pub(crate) const ACCOUNT_RECHECK: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The close code and stable reason for a WebSocket whose read failed (`/v1/sync`, `/v1/chat`):
 /// a message past the transport's cap (twice the endpoint's own) is 1009 like one past the
 /// endpoint's cap, text that is not UTF-8 is 1007, any other breach of the protocol 1002; a peer
@@ -128,11 +145,11 @@ pub(crate) fn read_failure(error: axum::Error) -> (u16, &'static str) {
     use tokio_tungstenite::tungstenite::Error;
     use tokio_tungstenite::tungstenite::error::ProtocolError;
     match error.into_inner().downcast_ref::<Error>() {
-        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => (1000, "closed"),
-        Some(Error::Capacity(_)) => (1009, "message_too_large"),
-        Some(Error::Utf8(_)) => (1007, "invalid_utf8"),
-        Some(Error::Protocol(_)) => (1002, "protocol_error"),
-        _ => (1000, "closed"),
+        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => (close::NORMAL, "closed"),
+        Some(Error::Capacity(_)) => (close::TOO_BIG, "message_too_large"),
+        Some(Error::Utf8(_)) => (close::INVALID_DATA, "invalid_utf8"),
+        Some(Error::Protocol(_)) => (close::PROTOCOL, "protocol_error"),
+        _ => (close::NORMAL, "closed"),
     }
 }
 
