@@ -313,3 +313,45 @@ async fn a_storage_failure_is_reported_and_leaves_nothing_half_written() {
     assert_eq!(reopened.derived().await, derived);
     assert_eq!(reopened.export_documents().await.unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn a_write_stands_when_the_compaction_after_it_fails() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(MONDAY_9AM_KST, KST));
+    let engine = device(dir.path(), "phone", &clock).await;
+    engine.draw_character().await.unwrap();
+    // Another process makes snapshots impossible (as a full disk would make the larger write fail):
+    // every compaction after a write fails, the writes themselves do not.
+    let url = format!("sqlite://{}", dir.path().join("phone.sqlite").display());
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER no_snapshots BEFORE INSERT ON chunks WHEN NEW.snapshot = 1
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    let basic = PRESETS[0].id;
+    let mut exp = 0u64;
+    // Past the 1 024 chunks of one document at which a write compacts it.
+    let largest = "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM chunks GROUP BY doc_id)";
+    while sqlx::query_scalar::<_, i64>(largest).fetch_one(&mut other).await.unwrap() < 1_040 {
+        exp += u64::from(play(&engine, basic, &clock).await);
+        engine.restart(basic).await.unwrap();
+    }
+    assert_eq!(engine.storage_stats().await.unwrap().snapshots, 0, "no compaction went through");
+    assert_eq!(engine.derived().await.total_exp, exp, "every completion counted");
+
+    // Once it can, the next write compacts.
+    sqlx::query("DROP TRIGGER no_snapshots").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    exp += u64::from(play(&engine, basic, &clock).await);
+    assert!(engine.storage_stats().await.unwrap().snapshots >= 1);
+    let (derived, personal) = (engine.derived().await, engine.personal().await);
+    assert_eq!(derived.total_exp, exp);
+    engine.close().await.unwrap();
+    let reopened = device(dir.path(), "phone", &clock).await;
+    assert_eq!(reopened.derived().await, derived);
+    assert_eq!(reopened.personal().await, personal);
+}

@@ -109,6 +109,11 @@ impl ApiError {
         Self::Rule { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
     }
 
+    /// A meetup names an image the user did not upload, or one no longer stored: 422.
+    pub fn unknown_image() -> Self {
+        Self::rule("unknown_image", "the image is not one you uploaded")
+    }
+
     /// A conflict with the current state: 409 with `code`.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::Rule { status: StatusCode::CONFLICT, code, message: message.into() }
@@ -129,6 +134,7 @@ impl From<StorageError> for ApiError {
             StorageError::EmailTaken => Self::EmailTaken,
             StorageError::NicknameTaken => Self::NicknameTaken,
             StorageError::UnknownMeetup => Self::NotFound,
+            StorageError::UnknownImage => Self::unknown_image(),
             other => Self::internal(other),
         }
     }

@@ -147,7 +147,7 @@ async fn keyed_write(
     let (parts, body) = request.into_parts();
     // The largest body any route takes; each route's own limit still applies inside.
     let ceiling = state.config.max_body_bytes.max(state.config.media.max_bytes);
-    let body = axum::body::to_bytes(body, ceiling).await.map_err(|_| ApiError::PayloadTooLarge.into_response())?;
+    let body = axum::body::to_bytes(body, ceiling).await.map_err(|e| unread_body(&e).into_response())?;
     let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |p| p.as_str());
     let hash = request_hash(&parts.method, path, &body);
 
@@ -194,6 +194,17 @@ async fn keyed_write(
     };
     held.keep(status, &body).await;
     Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// Why a request's body could not be read: past the ceiling, or the body itself failed (a client
+/// that went away mid-body, a malformed chunked encoding).
+fn unread_body(error: &axum::Error) -> ApiError {
+    let mut causes = std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| e.source());
+    if causes.any(|cause| cause.is::<http_body_util::LengthLimitError>()) {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::InvalidBody(format!("the request body could not be read: {error}"))
+    }
 }
 
 /// The kept response again: its status and body (JSON when there is one), marked as a replay.

@@ -22,11 +22,13 @@ use common::TestDb;
 use instances::{
     a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back,
     a_member_who_left_through_another_instance_says_nothing_after_their_leave,
+    a_notice_change_arriving_late_from_another_instance_never_replaces_the_newer_one,
     an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
     members_on_two_instances_hear_each_other_through_redis,
 };
 use mingizuk_server::chat::Limits;
 use rooms::{
+    a_member_who_leaves_and_joins_again_while_their_connection_is_busy_keeps_hearing_the_room,
     a_member_who_stops_reading_for_good_is_cut_off, a_message_sent_after_a_nickname_change_shows_the_new_nickname,
     a_resend_after_leaving_is_acked_not_refused, an_account_deleted_with_its_chat_open_is_disconnected,
     an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes, an_error_frame_names_the_room_it_is_about,
@@ -56,11 +58,13 @@ conformance!(
     a_silent_connection_is_closed_after_the_idle_timeout,
     members_dropping_and_reconnecting_at_random_miss_nothing_while_thousands_of_messages_flow,
     an_error_frame_names_the_room_it_is_about,
+    a_member_who_leaves_and_joins_again_while_their_connection_is_busy_keeps_hearing_the_room,
     a_message_sent_after_a_nickname_change_shows_the_new_nickname,
     members_on_two_instances_hear_each_other_through_redis,
     an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
     a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back,
     a_member_who_left_through_another_instance_says_nothing_after_their_leave,
+    a_notice_change_arriving_late_from_another_instance_never_replaces_the_newer_one,
 );
 
 fn seqs(frames: &[Value]) -> Vec<i64> {

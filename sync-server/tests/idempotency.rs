@@ -174,6 +174,24 @@ async fn a_write_whose_client_hung_up_still_finishes_and_its_retry_is_replayed()
 }
 
 #[tokio::test]
+async fn a_body_that_breaks_off_is_a_bad_request_not_too_large_and_runs_nothing() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let probes = Probes::default();
+    let parts = [Ok(axum::body::Bytes::from_static(b"{\"half\":")), Err(std::io::Error::other("the client went away"))];
+    let body = Body::from_stream(futures_util::stream::iter(parts));
+    let headers = [("idempotency-key", "broken-1"), ("content-type", "application/json")];
+    let (status, _, body) =
+        send(probes.app(server.state.clone()), request(Method::POST, "/probe/count", Some(&token), &headers, body))
+            .await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"), "{body}");
+    assert_eq!(probes.runs(), 0);
+    let retry = keyed(Method::POST, "/probe/count", &token, "broken-1", json!({}));
+    let (status, _, body) = send(probes.app(server.state.clone()), retry).await;
+    assert_eq!((status, body), (StatusCode::CREATED, json!({ "runs": 1 })), "the key was not taken");
+}
+
+#[tokio::test]
 async fn a_server_error_is_not_kept_so_the_retry_runs_again() {
     let server = server(&[]).await;
     let (_, token) = server.sign_in("민지").await;

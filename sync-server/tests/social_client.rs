@@ -1,16 +1,19 @@
 //! The client's social side against the real server on 127.0.0.1, through a proxy that can take
 //! the network away or swallow a reply: writes made offline (chat messages, a comment) wait in the
 //! outbox and arrive exactly once, in order, even when the first delivery's answer is lost; the
-//! cache answers offline; a refused write is kept with the server's reason. Both backends.
+//! cache answers offline; a refused write is kept with the server's reason; stopping does not wait
+//! for a request the network leaves hanging. Both backends.
 
 #![allow(clippy::unwrap_used)]
 
 #[macro_use]
 mod common;
+mod lossy_proxy;
+
+use lossy_proxy::Proxy;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -21,9 +24,7 @@ use mingizuk_server::storage::chat::Sender;
 use mingizuk_server::storage::{Storage, UserId};
 use mingizuk_server::{AppState, Config};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::net::TcpListener;
 
 conformance!(
     messages_and_a_comment_written_offline_arrive_once_each_even_when_a_reply_is_lost,
@@ -32,91 +33,10 @@ conformance!(
     a_message_to_a_room_the_user_did_not_join_is_refused_with_the_reason,
     a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_the_device,
     a_comment_whose_answer_was_lost_a_day_ago_is_set_aside_rather_than_posted_twice,
+    stopping_does_not_wait_for_a_write_the_network_leaves_hanging,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A TCP proxy in front of the server: `offline` refuses connections and ends live ones; `deaf`
-/// passes requests on but drops every reply but a WebSocket's upgrade (the server acts, the device
-/// never hears).
-struct Proxy {
-    address: std::net::SocketAddr,
-    offline: Arc<AtomicBool>,
-    deaf: Arc<AtomicBool>,
-    cut: Arc<Notify>,
-}
-
-impl Proxy {
-    async fn start(upstream: std::net::SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let proxy = Proxy {
-            address: listener.local_addr().unwrap(),
-            offline: Arc::new(AtomicBool::new(false)),
-            deaf: Arc::new(AtomicBool::new(false)),
-            cut: Arc::new(Notify::new()),
-        };
-        let (offline, deaf, cut) = (proxy.offline.clone(), proxy.deaf.clone(), proxy.cut.clone());
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                if offline.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(upstream).await else { continue };
-                let (deaf, cut) = (deaf.clone(), cut.clone());
-                tokio::spawn(async move {
-                    let (mut client_read, mut client_write) = client.into_split();
-                    let (mut server_read, mut server_write) = server.into_split();
-                    let up = async {
-                        let mut buffer = vec![0u8; 16 * 1024];
-                        while let Ok(n @ 1..) = client_read.read(&mut buffer).await {
-                            if server_write.write_all(&buffer[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    };
-                    let down = async {
-                        let mut buffer = vec![0u8; 16 * 1024];
-                        // A WebSocket's upgrade always passes: it is the frames after it that get lost.
-                        let mut first = true;
-                        while let Ok(n @ 1..) = server_read.read(&mut buffer).await {
-                            let upgrade = first && buffer[..n].starts_with(b"HTTP/1.1 101");
-                            let pass = upgrade || !deaf.load(Ordering::SeqCst);
-                            first = false;
-                            if pass && client_write.write_all(&buffer[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    };
-                    tokio::select! {
-                        () = up => {}
-                        () = down => {}
-                        () = cut.notified() => {}
-                    }
-                });
-            }
-        });
-        proxy
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    /// Ends every live connection (the next ones are refused while offline).
-    fn cut_all(&self) {
-        self.cut.notify_waiters();
-    }
-
-    fn go_offline(&self) {
-        self.offline.store(true, Ordering::SeqCst);
-        self.cut_all();
-    }
-
-    fn go_online(&self) {
-        self.deaf.store(false, Ordering::SeqCst);
-        self.offline.store(false, Ordering::SeqCst);
-    }
-}
 
 struct World {
     server: std::net::SocketAddr,
@@ -218,8 +138,7 @@ async fn messages_and_a_comment_written_offline_arrive_once_each_even_when_a_rep
     );
 
     // Back, but deaf: the first message is stored, its ack lost.
-    world.proxy.deaf.store(true, Ordering::SeqCst);
-    world.proxy.offline.store(false, Ordering::SeqCst);
+    world.proxy.go_deaf();
     until!("the first message is stored", !stored_texts(world.state.storage.clone(), meetup).await.is_empty());
     world.proxy.cut_all();
     world.proxy.go_online();
@@ -308,7 +227,7 @@ async fn a_comment_whose_reply_was_lost_is_sent_again_and_stored_once(db: TestDb
     let meetup = meetup(world.state.storage.clone(), host.user.id).await;
     let token = host.cloud.credentials().access_token(false).await.unwrap();
 
-    world.proxy.deaf.store(true, Ordering::SeqCst);
+    world.proxy.go_deaf();
     let key = host.social.comment(meetup, "같이 가요").await.unwrap();
     until!("the comment is stored", !stored_comments(world.server, meetup, token.clone()).await.is_empty());
     assert_eq!(host.social.outbox().await.unwrap().len(), 1, "no answer came: the comment is still queued");
@@ -376,7 +295,7 @@ async fn a_comment_whose_answer_was_lost_a_day_ago_is_set_aside_rather_than_post
     let host = device(world.proxy.url(), "host".into()).await;
     let meetup = meetup(world.state.storage.clone(), host.user.id).await;
     let token = host.cloud.credentials().access_token(false).await.unwrap();
-    world.proxy.deaf.store(true, Ordering::SeqCst);
+    world.proxy.go_deaf();
     host.social.comment(meetup, "같이 가요").await.unwrap();
     until!("the comment is stored", !stored_comments(world.server, meetup, token.clone()).await.is_empty());
     world.proxy.go_offline();
@@ -396,4 +315,24 @@ async fn a_comment_whose_answer_was_lost_a_day_ago_is_set_aside_rather_than_post
     assert_eq!(host.social.outbox().await.unwrap()[0].refused.as_ref().unwrap().0, "unconfirmed");
     assert_eq!(stored_comments(world.server, meetup, token).await, ["같이 가요"], "stored once");
     host.social.stop().await;
+}
+
+async fn stopping_does_not_wait_for_a_write_the_network_leaves_hanging(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(world.proxy.url(), "host".into()).await;
+    let meetup = meetup(world.state.storage.clone(), host.user.id).await;
+    let token = host.cloud.credentials().access_token(false).await.unwrap();
+    world.proxy.go_deaf();
+    host.social.comment(meetup, "터널 속에서").await.unwrap();
+    until!("the comment has left", host.social.outbox().await.unwrap()[0].sent_at_ms.is_some());
+    let stopped = tokio::time::timeout(Duration::from_secs(5), host.social.stop()).await;
+    assert!(stopped.is_ok(), "stopping waited for a request with no answer");
+    assert_eq!(host.social.outbox().await.unwrap().len(), 1, "the write stays queued");
+
+    // The next start, with the network back, sends it again: stored once.
+    world.proxy.cut_all();
+    world.proxy.go_online();
+    host.social.start().await;
+    until!("the outbox is empty", host.social.outbox().await.unwrap().is_empty());
+    assert_eq!(stored_comments(world.server, meetup, token).await, ["터널 속에서"]);
 }

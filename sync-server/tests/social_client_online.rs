@@ -1,30 +1,24 @@
 //! The client's online-only social calls against the real server on 127.0.0.1: "my meetups" and "my
 //! comments" (the meetups still listed once the server is gone), editing and deleting a comment,
 //! every page of a meetup's comments, older chat history, the room's notice, place search through a
-//! fake geocoder, image upload, and the profile and account calls of `Cloud`. Both backends.
+//! fake geocoder, image upload, and the profile and account calls of `Cloud`; the rooms a device
+//! follows, and the offline lists forgetting what a fresh list showed gone. Both backends.
 
 #![allow(clippy::unwrap_used)]
 
 #[macro_use]
 mod common;
 mod fake_geocoder;
+mod social_online;
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use common::TestDb;
-use fake_geocoder::FakeGeocoder;
-use mingizuk_client::social::{HISTORY_PAGE, Role, Social};
+use mingizuk_client::social::{HISTORY_PAGE, Role, Sort};
 use mingizuk_client::sync::ProfileChange;
-use mingizuk_client::{ClientError, Cloud, Engine, LocalData, ManualClock};
-use mingizuk_server::chat::{Chat, Limits as ChatLimits};
-use mingizuk_server::storage::UserId;
-use mingizuk_server::storage::chat::{MessageKind, NewMessage, Sender};
-use mingizuk_server::{AppState, Config};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use mingizuk_client::{ClientError, LocalData};
+use mingizuk_server::chat::Limits as ChatLimits;
+use social_online::{PNG, WAIT, caught_up, deliver, device, ids, meetup, stored, world, world_with};
 
 conformance!(
     my_meetups_and_comments_list_what_the_user_did_and_read_offline_once_the_server_is_gone,
@@ -36,97 +30,9 @@ conformance!(
     rooms_refused_for_a_moment_or_before_the_join_reached_the_server_are_subscribed_again,
     a_queued_join_leave_or_deletion_already_in_effect_is_done_not_refused,
     a_write_that_cannot_reach_the_server_is_not_counted_as_maybe_applied,
+    rooms_left_or_deleted_are_no_longer_followed_and_a_confirmed_join_follows_again,
+    the_offline_lists_forget_meetups_and_comments_a_fresh_list_showed_gone,
 );
-
-const WAIT: Duration = Duration::from_secs(30);
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
-
-struct World {
-    url: String,
-    state: AppState,
-    stop: Option<oneshot::Sender<()>>,
-    _geocoder: FakeGeocoder,
-    _dir: tempfile::TempDir,
-}
-
-async fn world(db: &TestDb) -> World {
-    world_with(db, ChatLimits::default()).await
-}
-
-async fn world_with(db: &TestDb, chat: ChatLimits) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let geocoder = FakeGeocoder::start().await;
-    let env: HashMap<String, String> = [
-        ("MINGIZUK_DATA_DIR".to_owned(), dir.path().display().to_string()),
-        ("MINGIZUK_JWT_SECRET".to_owned(), "social-client-test-secret-of-32-bytes".to_owned()),
-        ("MINGIZUK_GEOCODER_NOMINATIM_URL".to_owned(), geocoder.base_url.clone()),
-        ("MINGIZUK_GEOCODER_TIMEOUT_MS".to_owned(), "2000".to_owned()),
-    ]
-    .into();
-    let config = Config::from_sources(None, &env).unwrap();
-    let mut state = AppState::new(config, db.shared());
-    state.chat = Arc::new(Chat::new(db.shared(), chat, None).unwrap());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let serving = state.clone();
-    tokio::spawn(async move {
-        let _ = mingizuk_server::server::serve(listener, serving, async move {
-            let _ = stopped.await;
-        })
-        .await;
-    });
-    World { url, state, stop: Some(stop), _geocoder: geocoder, _dir: dir }
-}
-
-impl World {
-    /// Stops the server: from now on nothing answers.
-    async fn go_away(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// A signed-up device with its social side open (not started: these calls need no outbox).
-struct Device {
-    cloud: Cloud,
-    social: Social,
-    user: Sender,
-    _dir: tempfile::TempDir,
-}
-
-async fn device(url: &str, name: &str) -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(Utc::now().timestamp_millis(), 9 * 60));
-    let engine = Arc::new(Engine::open(&dir.path().join("device.sqlite"), clock).await.unwrap());
-    let cloud = Cloud::new(engine, url, dir.path()).unwrap();
-    let info = cloud.sign_up(&format!("{name}@example.com"), "tiny daily squats", name).await.unwrap();
-    cloud.pause().await;
-    let social = Social::open(cloud.credentials(), dir.path()).await.unwrap();
-    let user = Sender { id: UserId(info.id.parse().unwrap()), nickname: name.to_owned() };
-    Device { cloud, social, user, _dir: dir }
-}
-
-async fn meetup(world: &World, host: UserId) -> i64 {
-    common::meetup(&*world.state.storage, host, None, chrono::Duration::hours(24)).await
-}
-
-/// Runs the outbox until it is empty.
-async fn deliver(device: &Device) {
-    device.social.start().await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !device.social.outbox().await.unwrap().is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "the outbox did not empty");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    device.social.stop().await;
-}
-
-fn ids(meetups: &[serde_json::Value]) -> Vec<i64> {
-    meetups.iter().map(|m| m["id"].as_i64().unwrap()).collect()
-}
 
 async fn my_meetups_and_comments_list_what_the_user_did_and_read_offline_once_the_server_is_gone(db: TestDb) {
     let mut world = world(&db).await;
@@ -183,28 +89,6 @@ async fn a_comment_is_edited_and_deleted_online(db: TestDb) {
     let texts: Vec<String> =
         host.social.comments(meetup).await.unwrap().iter().map(|c| c["text"].as_str().unwrap().to_owned()).collect();
     assert_eq!(texts, (1..=45).map(|n| format!("댓글 {n}")).collect::<Vec<_>>());
-}
-
-/// Stores a message in `meetup` as `sender` wrote it, behind the live relay's back.
-async fn stored(world: &World, meetup: i64, sender: &Sender, text: &str) {
-    let new =
-        NewMessage { meetup_id: meetup, kind: MessageKind::Text, sender, client_id: Some(uuid::Uuid::new_v4()), text };
-    world.state.storage.post_message(&new).await.unwrap();
-}
-
-/// Waits until the device's cache holds a message of every room in `rooms`.
-async fn caught_up(device: &Device, rooms: &[i64]) -> bool {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let mut all = true;
-        for room in rooms {
-            all &= !device.social.messages(*room).await.unwrap().is_empty();
-        }
-        if all || tokio::time::Instant::now() > deadline {
-            return all;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn older_messages_come_a_page_at_a_time_oldest_first(db: TestDb) {
@@ -352,4 +236,101 @@ async fn a_write_that_cannot_reach_the_server_is_not_counted_as_maybe_applied(db
     host.social.stop().await;
     // Never sent: however long it waits, it is sent when the server is back, not set aside.
     assert_eq!(host.social.outbox().await.unwrap()[0].sent_at_ms, None);
+}
+
+/// Waits until the device follows exactly `rooms`.
+async fn following(device: &social_online::Device, rooms: &[i64]) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while device.social.followed_rooms() != rooms {
+        assert!(tokio::time::Instant::now() < deadline, "follows {:?}, not {rooms:?}", device.social.followed_rooms());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn rooms_left_or_deleted_are_no_longer_followed_and_a_confirmed_join_follows_again(db: TestDb) {
+    let world = world(&db).await;
+    let mina = device(&world.url, "mina").await;
+    let host = device(&world.url, "host").await;
+    let (left, deleted) = (meetup(&world, host.user.id).await, meetup(&world, host.user.id).await);
+    for room in [left, deleted] {
+        world.state.chat.rooms.join(room, mina.user.clone()).await.unwrap();
+        mina.social.open_room(room);
+    }
+    mina.social.start().await;
+    assert!(caught_up(&mina, &[left, deleted]).await, "both rooms were subscribed");
+    assert_eq!(mina.social.followed_rooms(), [left, deleted]);
+
+    // Mina leaves one; the host deletes the other: neither is subscribed at the next connection.
+    mina.social.leave(left).await.unwrap();
+    mingizuk_server::meetups::delete(&world.state, deleted, host.user.id).await.unwrap();
+    following(&mina, &[]).await;
+
+    // Back in: the confirmed join follows the room again, and the host's next message arrives live.
+    mina.social.join(left).await.unwrap();
+    following(&mina, &[left]).await;
+    host.social.send_message(left, "다시 왔네요").await.unwrap();
+    host.social.start().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !mina.social.messages(left).await.unwrap().iter().any(|m| m.text == "다시 왔네요") {
+        assert!(tokio::time::Instant::now() < deadline, "the host's message did not arrive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    host.social.stop().await;
+    mina.social.stop().await;
+}
+
+/// Lists a device's cached meetups, newest first: the page `meetups` answers without a server.
+async fn offline_newest(device: &social_online::Device) -> Vec<i64> {
+    let listing = device.social.meetups(Sort::New, None, None).await.unwrap();
+    assert!(listing.offline);
+    ids(&listing.items)
+}
+
+/// Both pages of the newest meetups, fresh from the server.
+async fn newest_pages(device: &social_online::Device) -> Vec<i64> {
+    let first = device.social.meetups(Sort::New, None, None).await.unwrap();
+    let second = device.social.meetups(Sort::New, None, first.next_cursor.as_deref()).await.unwrap();
+    assert_eq!(second.next_cursor, None);
+    [ids(&first.items), ids(&second.items)].concat()
+}
+
+async fn the_offline_lists_forget_meetups_and_comments_a_fresh_list_showed_gone(db: TestDb) {
+    let mut world = world(&db).await;
+    let host = device(&world.url, "host").await;
+    let (ana, bo) = (device(&world.url, "ana").await, device(&world.url, "bo").await);
+    let mut newest = Vec::new();
+    for _ in 0..25 {
+        newest.insert(0, meetup(&world, host.user.id).await);
+    }
+    let commented = newest[0];
+    for text in ["하나", "둘", "셋"] {
+        world.state.storage.add_comment(commented, host.user.id, text).await.unwrap();
+    }
+    for device in [&ana, &bo] {
+        assert_eq!(newest_pages(device).await, newest, "two pages of the newest");
+        assert_eq!(device.social.comments(commented).await.unwrap().len(), 3);
+    }
+
+    // Deleted elsewhere: a meetup of each page, and a comment. Ana then reads only the first
+    // page again, Bo both pages and the comments.
+    let (on_first, on_second) = (newest[10], newest[22]);
+    for gone in [on_first, on_second] {
+        world.state.storage.delete_meetup(gone, host.user.id).await.unwrap();
+    }
+    let comment = bo.social.comments(commented).await.unwrap()[1]["id"].as_i64().unwrap();
+    world.state.storage.delete_comment(comment, host.user.id).await.unwrap();
+    let first = ana.social.meetups(Sort::New, None, None).await.unwrap();
+    assert!(!ids(&first.items).contains(&on_first));
+    let left: Vec<i64> = newest.iter().copied().filter(|id| ![on_first, on_second].contains(id)).collect();
+    assert_eq!(newest_pages(&bo).await, left);
+    assert_eq!(bo.social.comments(commented).await.unwrap().len(), 2);
+
+    world.go_away().await;
+    let ana_offline = offline_newest(&ana).await;
+    let expected: Vec<i64> = newest.iter().copied().filter(|id| *id != on_first).collect();
+    assert_eq!(ana_offline, expected, "what the fresh page covered is forgotten, nothing else");
+    assert_eq!(offline_newest(&bo).await, left);
+    let comments = bo.social.comments(commented).await.unwrap();
+    let texts: Vec<&str> = comments.iter().filter_map(|c| c["text"].as_str()).collect();
+    assert_eq!(texts, ["하나", "셋"]);
 }

@@ -27,6 +27,7 @@ conformance!(
     my_meetups_by_role_and_my_comments_newest_first,
     meetups_of_an_account_in_deletion_grace_are_hidden_everywhere,
     a_meetup_shows_only_its_hosts_own_image_and_deleting_it_hands_the_image_back,
+    a_meetup_naming_an_image_no_longer_stored_is_refused_as_unknown_image,
 );
 
 fn new_meetup(host: &Sender, title: &str, region: &str) -> NewMeetup {
@@ -342,4 +343,20 @@ async fn a_meetup_shows_only_its_hosts_own_image_and_deleting_it_hands_the_image
     let id = storage.create_meetup(&new).await.expect("create");
     assert_eq!(storage.meetup(id, ana.id).await.expect("read").expect("exists").meetup.image_id, Some(image));
     assert_eq!(storage.delete_meetup(id, host.id).await.expect("delete"), Removal::Deleted { image_id: Some(image) });
+}
+
+/// The image is checked before a meetup is written, but the purge may remove it in between: the
+/// write is refused as naming an unknown image (422 for the client), never a storage failure.
+async fn a_meetup_naming_an_image_no_longer_stored_is_refused_as_unknown_image(db: TestDb) {
+    let storage = db.storage();
+    let host = person(storage, "host").await;
+    let gone = uuid::Uuid::new_v4();
+    let new =
+        NewMeetup { image_id: Some(gone), ..new_meetup(&host, "사진 지워진 모임", "서울특별시 강남구") };
+    assert!(matches!(storage.create_meetup(&new).await, Err(StorageError::UnknownImage)));
+    let id = meetup(storage, &host, "사진 없는 모임").await;
+    let based_on = storage.meetup(id, host.id).await.expect("read").expect("exists").meetup.updated_at;
+    assert!(matches!(storage.update_meetup(id, &new, based_on).await, Err(StorageError::UnknownImage)));
+    let unchanged = storage.meetup(id, host.id).await.expect("read").expect("exists").meetup;
+    assert_eq!((unchanged.title.as_str(), unchanged.image_id), ("사진 없는 모임", None));
 }

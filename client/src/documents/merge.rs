@@ -7,7 +7,7 @@ use mingizuk_core::fold::Derived;
 use mingizuk_core::schema::{self, DocKind};
 use uuid::Uuid;
 
-use super::{COMPACT_INLINE_CHUNKS, Loaded, Pending, State, commit_options, day_diff, personal_of};
+use super::{Loaded, Pending, State, commit_options, day_diff, personal_of};
 use crate::engine::DocumentBytes;
 use crate::error::{ClientError, Result};
 use crate::store::{Batch, LogEntry};
@@ -138,7 +138,7 @@ impl State {
         self.logs = logs;
         self.personal = personal;
         self.derived = derived;
-        self.compact(&kinds, COMPACT_INLINE_CHUNKS).await?;
+        self.compact_after_write(&kinds).await;
         Ok(true)
     }
 }

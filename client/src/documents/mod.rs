@@ -224,6 +224,15 @@ impl State {
         self.docs.get_mut(&kind).ok_or_else(|| ClientError::corrupt(kind.label(), "not loaded"))
     }
 
+    /// Compacts the documents a committed write added to, once they have gathered
+    /// `COMPACT_INLINE_CHUNKS` chunks. The write stands whatever happens here: a failure (a full
+    /// disk) is logged, not returned as the write's, and the next write tries again.
+    async fn compact_after_write(&mut self, kinds: &[DocKind]) {
+        if let Err(e) = self.compact(kinds, COMPACT_INLINE_CHUNKS).await {
+            tracing::warn!(error = %e, "compacting documents after a write failed; the next write tries again");
+        }
+    }
+
     /// Folds a document's chunks into one snapshot once it has gathered many. The snapshot is
     /// stored first and only the chunks it covers are deleted, in the same transaction.
     async fn compact(&mut self, kinds: &[DocKind], threshold: usize) -> Result<()> {

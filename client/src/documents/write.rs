@@ -6,7 +6,7 @@ use mingizuk_core::fold::{Derived, Event};
 use mingizuk_core::rules::Change;
 use mingizuk_core::schema::{self, DocKind, Month};
 
-use super::{COMPACT_INLINE_CHUNKS, Pending, State, commit_options, day_diff};
+use super::{Pending, State, commit_options, day_diff};
 use crate::error::Result;
 use crate::store::{Batch, LogEntry};
 
@@ -80,7 +80,8 @@ impl State {
         self.derived = derived;
         self.mark_saved(pending);
         self.local_writes.send_modify(|n| *n += 1);
-        self.compact(&targets, COMPACT_INLINE_CHUNKS).await
+        self.compact_after_write(&targets).await;
+        Ok(())
     }
 
     async fn write_docs(

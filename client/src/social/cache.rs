@@ -12,6 +12,17 @@ use sqlx::{Row, SqlitePool};
 use super::{ChatMessage, MeetupId, OutboxItem, Write};
 use crate::error::Result;
 
+/// How much of a meetup's comments a list of them holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listed {
+    /// Every comment there is.
+    All,
+    /// Every comment up to the newest it holds (the first pages of a longer list).
+    Head,
+    /// Only these (a comment just written or edited).
+    Some,
+}
+
 #[derive(Clone)]
 pub(crate) struct Cache {
     pool: SqlitePool,
@@ -90,7 +101,31 @@ impl Cache {
     }
 
     pub(crate) async fn put_comments(&self, meetup: MeetupId, comments: &[Value]) -> Result<()> {
+        self.put_comments_listed(meetup, comments, Listed::Some).await
+    }
+
+    /// Caches the comments of a fresh list of the meetup's comments (oldest first) and forgets the
+    /// cached ones it shows are gone: every other one when the list is `Listed::All`, else those
+    /// up to its newest.
+    pub(crate) async fn put_comments_listed(&self, meetup: MeetupId, comments: &[Value], listed: Listed) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = comments.iter().filter_map(|c| c["id"].as_i64()).collect();
+        let up_to = match listed {
+            Listed::All => Some(None),
+            Listed::Head => ids.iter().max().map(|newest| Some(*newest)),
+            Listed::Some => None,
+        };
+        if let Some(up_to) = up_to {
+            sqlx::query(
+                "DELETE FROM comments WHERE meetup_id = ?1 AND (?2 IS NULL OR id <= ?2)
+                 AND id NOT IN (SELECT value FROM json_each(?3))",
+            )
+            .bind(meetup)
+            .bind(up_to)
+            .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+            .execute(&mut *tx)
+            .await?;
+        }
         for comment in comments {
             let Some(id) = comment["id"].as_i64() else { continue };
             sqlx::query(
@@ -104,6 +139,43 @@ impl Cache {
             .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the cached meetups a fresh page of the newest meetups (of `region`, if given) shows
+    /// are gone: those in the page's range of ids that it does not list. The range runs from the
+    /// page's last meetup (from the lowest id when it is the last page) to its first (to the
+    /// highest when it is the first page). Only the meetup's row goes: its chat stays until the
+    /// meetup itself answers 404.
+    pub(crate) async fn prune_newest(
+        &self,
+        region: Option<&str>,
+        page: &[Value],
+        first: bool,
+        last: bool,
+    ) -> Result<()> {
+        let ids: Vec<i64> = page.iter().filter_map(|m| m["id"].as_i64()).collect();
+        let (Some(newest), Some(oldest)) = (ids.iter().max(), ids.iter().min()) else {
+            if first && last {
+                // Nothing at all is listed there.
+                sqlx::query("DELETE FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %'")
+                    .bind(region)
+                    .execute(&self.pool)
+                    .await?;
+            }
+            return Ok(());
+        };
+        sqlx::query(
+            "DELETE FROM meetups WHERE (?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %')
+             AND (?2 IS NULL OR id <= ?2) AND (?3 IS NULL OR id >= ?3)
+             AND id NOT IN (SELECT value FROM json_each(?4))",
+        )
+        .bind(region)
+        .bind((!first).then_some(*newest))
+        .bind((!last).then_some(*oldest))
+        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

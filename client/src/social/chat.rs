@@ -43,13 +43,18 @@ fn follow_frame(meetup: MeetupId) -> Value {
     json!({ "type": "_follow", "meetup_id": meetup })
 }
 
-/// Subscribes a followed room again on the live connection: its subscribe was refused before the
-/// user's join reached the server (`not_member`), and the join is now confirmed.
-pub(super) fn resubscribe(inner: &Inner, meetup: MeetupId) {
-    if inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).contains(&meetup) {
-        inner.link.send(follow_frame(meetup));
-    }
+/// Follows a room the user's join was just confirmed for, and subscribes it again on the live
+/// connection: if it was opened before the join reached the server, its subscribe was refused
+/// (`not_member`) and the room left the followed set.
+pub(super) fn joined(inner: &Inner, meetup: MeetupId) {
+    inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(meetup);
+    inner.link.send(follow_frame(meetup));
 }
+
+/// Codes that end a room for this device: the user is not (or no longer) a member, or the meetup
+/// is gone. The room is no longer followed, so later connections do not subscribe it again only
+/// to be refused; opening it (or a confirmed join) follows it again.
+const ENDS_ROOM: &[&str] = &["not_member", "unknown_meetup"];
 
 pub(super) async fn run(inner: Arc<Inner>) {
     let mut stop = inner.stop.subscribe();
@@ -194,8 +199,10 @@ async fn received(inner: &Inner, text: &str) -> Result<()> {
         }
         Some("notice") => {
             if let Some(room) = frame["meetup_id"].as_i64() {
-                // A subscribe's first answer: the room is in.
+                // A subscribe's first answer: the room is in (and followed, even if a refusal of
+                // an earlier subscribe of it came just before).
                 inner.link.refused.lock().unwrap_or_else(|p| p.into_inner()).remove(&room);
+                inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(room);
                 inner.cache.put_notice(room, &frame["notice"]).await?;
                 let _ = inner.events.send(SocialEvent::Notice { meetup_id: room, notice: frame["notice"].clone() });
             }
@@ -229,6 +236,10 @@ async fn received(inner: &Inner, text: &str) -> Result<()> {
                                 let _ = out.send(follow_frame(room).to_string());
                             });
                         }
+                    }
+                    Some(room) if ENDS_ROOM.contains(&code.as_str()) => {
+                        inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).remove(&room);
+                        inner.link.refused.lock().unwrap_or_else(|p| p.into_inner()).remove(&room);
                     }
                     _ => tracing::info!(%code, %message, "the chat server refused a request"),
                 },

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::error::{ClientError, Result};
 use crate::sync::Credentials;
-use cache::Cache;
+use cache::{Cache, Listed};
 pub use online::{HISTORY_PAGE, Place, Role, Uploaded};
 
 pub type MeetupId = i64;
@@ -56,11 +56,24 @@ pub struct ChatMessage {
     pub at: String,
 }
 
+/// The kinds of HTTP write the outbox holds, as `Write::Http::kind` names them (the UI shows them,
+/// the outbox treats some apart).
+pub mod kind {
+    pub const CREATE_MEETUP: &str = "create_meetup";
+    pub const EDIT_MEETUP: &str = "edit_meetup";
+    pub const DELETE_MEETUP: &str = "delete_meetup";
+    pub const LIKE: &str = "like";
+    pub const UNLIKE: &str = "unlike";
+    pub const COMMENT: &str = "comment";
+    pub const JOIN: &str = "join";
+    pub const LEAVE: &str = "leave";
+}
+
 /// A write waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Write {
-    /// An HTTP write (`kind` names it for the UI: `create_meetup`, `like`, `comment`, `join`, …).
+    /// An HTTP write (`kind` names it, one of [`kind`]).
     Http { kind: String, method: String, path: String, body: Option<Value> },
     /// A chat message.
     Message { meetup_id: MeetupId, text: String },
@@ -248,7 +261,9 @@ impl Social {
 
     // --- reads ----------------------------------------------------------------------------------
 
-    /// A page of meetups from the server (and cached), or every cached one when offline.
+    /// A page of meetups from the server (and cached), or every cached one when offline. A page of
+    /// the newest also forgets the cached meetups it shows are gone (deleted, or their host's
+    /// account is), so the offline list does not show them.
     pub async fn meetups(&self, sort: Sort, region: Option<&str>, cursor: Option<&str>) -> Result<Listing> {
         let mut query = vec![("sort", if sort == Sort::Likes { "likes" } else { "new" }.to_owned())];
         if let Some(region) = region {
@@ -264,6 +279,11 @@ impl Social {
                     self.inner.cache.put_meetup(meetup).await?;
                 }
                 let next_cursor = page["next_cursor"].as_str().map(str::to_owned);
+                if sort == Sort::New {
+                    let region = region.map(mingizuk_core::region::normalize_filter);
+                    let (first, last) = (cursor.is_none(), next_cursor.is_none());
+                    self.inner.cache.prune_newest(region.as_deref(), &items, first, last).await?;
+                }
                 Ok(Listing { items, next_cursor, offline: false })
             }
             Err(ClientError::Network(_)) => {
@@ -295,9 +315,10 @@ impl Social {
     /// A meetup's comments, oldest first, fresh (every page, up to `COMMENTS_MAX_PAGES`) or as
     /// last cached.
     pub async fn comments(&self, id: MeetupId) -> Result<Vec<Value>> {
-        match self.all_pages(&format!("/v1/meetups/{id}/comments"), &[], COMMENTS_MAX_PAGES).await {
-            Ok(items) => {
-                self.inner.cache.put_comments(id, &items).await?;
+        match self.pages(&format!("/v1/meetups/{id}/comments"), &[], COMMENTS_MAX_PAGES).await {
+            Ok((items, complete)) => {
+                let listed = if complete { Listed::All } else { Listed::Head };
+                self.inner.cache.put_comments_listed(id, &items, listed).await?;
                 Ok(items)
             }
             Err(ClientError::Network(_)) => self.inner.cache.comments(id).await,
@@ -325,36 +346,43 @@ impl Social {
         chat::follow(&self.inner, id);
     }
 
+    /// The rooms this device follows live: those opened or joined, until the server says the user
+    /// is no longer a member or the meetup is gone.
+    pub fn followed_rooms(&self) -> Vec<MeetupId> {
+        self.inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect()
+    }
+
     // --- writes (queued; each returns its outbox key) -------------------------------------------
 
     pub async fn create_meetup(&self, meetup: Value) -> Result<String> {
-        self.queue_http("create_meetup", "POST", "/v1/meetups".into(), Some(meetup)).await
+        self.queue_http(kind::CREATE_MEETUP, "POST", "/v1/meetups".into(), Some(meetup)).await
     }
 
     pub async fn edit_meetup(&self, id: MeetupId, changes: Value) -> Result<String> {
-        self.queue_http("edit_meetup", "PATCH", format!("/v1/meetups/{id}"), Some(changes)).await
+        self.queue_http(kind::EDIT_MEETUP, "PATCH", format!("/v1/meetups/{id}"), Some(changes)).await
     }
 
     pub async fn delete_meetup(&self, id: MeetupId) -> Result<String> {
-        self.queue_http("delete_meetup", "DELETE", format!("/v1/meetups/{id}"), None).await
+        self.queue_http(kind::DELETE_MEETUP, "DELETE", format!("/v1/meetups/{id}"), None).await
     }
 
     pub async fn like(&self, id: MeetupId, liked: bool) -> Result<String> {
-        let (kind, method) = if liked { ("like", "PUT") } else { ("unlike", "DELETE") };
-        self.queue_http(kind, method, format!("/v1/meetups/{id}/like"), None).await
+        let (write, method) = if liked { (kind::LIKE, "PUT") } else { (kind::UNLIKE, "DELETE") };
+        self.queue_http(write, method, format!("/v1/meetups/{id}/like"), None).await
     }
 
     pub async fn comment(&self, id: MeetupId, text: &str) -> Result<String> {
         check_text(text, COMMENT_MAX_CHARS, "comment")?;
-        self.queue_http("comment", "POST", format!("/v1/meetups/{id}/comments"), Some(json!({ "text": text }))).await
+        self.queue_http(kind::COMMENT, "POST", format!("/v1/meetups/{id}/comments"), Some(json!({ "text": text })))
+            .await
     }
 
     pub async fn join(&self, id: MeetupId) -> Result<String> {
-        self.queue_http("join", "POST", format!("/v1/meetups/{id}/members"), None).await
+        self.queue_http(kind::JOIN, "POST", format!("/v1/meetups/{id}/members"), None).await
     }
 
     pub async fn leave(&self, id: MeetupId) -> Result<String> {
-        self.queue_http("leave", "DELETE", format!("/v1/meetups/{id}/members/me"), None).await
+        self.queue_http(kind::LEAVE, "DELETE", format!("/v1/meetups/{id}/members/me"), None).await
     }
 
     /// Queues a chat message; its key is the `client_id` the server acks and de-duplicates by.

@@ -70,6 +70,16 @@ impl Social {
 
     /// The items of a paged list, following its cursors for at most `max_pages` pages.
     pub(super) async fn all_pages(&self, path: &str, query: &[(&str, String)], max_pages: usize) -> Result<Vec<Value>> {
+        Ok(self.pages(path, query, max_pages).await?.0)
+    }
+
+    /// As `all_pages`, and whether the list ended within those pages (it holds every item).
+    pub(super) async fn pages(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        max_pages: usize,
+    ) -> Result<(Vec<Value>, bool)> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..max_pages {
@@ -81,10 +91,10 @@ impl Social {
             items.extend(page["items"].as_array().cloned().unwrap_or_default());
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_owned()),
-                None => break,
+                None => return Ok((items, true)),
             }
         }
-        Ok(items)
+        Ok((items, false))
     }
 
     /// The page of chat history before `before_seq` (oldest first), kept in the cache too.

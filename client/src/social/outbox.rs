@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::http::{self, Outcome};
+use super::kind::{COMMENT, CREATE_MEETUP, DELETE_MEETUP, EDIT_MEETUP, JOIN, LEAVE};
 use super::{Ack, Inner, OutboxItem, SocialEvent, Write, chat};
 
 /// How long after it may first have reached the server a write that creates something (a meetup,
@@ -47,32 +48,23 @@ pub(super) async fn run(inner: std::sync::Arc<Inner>) {
                 }
             }
         };
-        let outcome = match unconfirmed(&item, chrono::Utc::now().timestamp_millis()) {
-            Some(refusal) => refusal,
-            None => {
-                // Marked before it leaves, so that an app killed mid-request counts it as maybe
-                // delivered; taken back if it never left.
-                let first = matches!(item.write, Write::Http { .. }) && item.sent_at_ms.is_none();
-                match if first { inner.cache.sending(&item.key).await } else { Ok(()) } {
-                    // Not sent unmarked: its window could outlast the server's key.
-                    Err(e) => {
-                        Outcome::Retry { reason: format!("the outbox could not note a send: {e}"), delivered: false }
-                    }
-                    Ok(()) => {
-                        let outcome = attempt(&inner, &item).await;
-                        if first && matches!(outcome, Outcome::Retry { delivered: false, .. }) {
-                            let _ = inner.cache.not_sent(&item.key).await;
-                        }
-                        outcome
-                    }
-                }
-            }
+        let outcome = tokio::select! {
+            outcome = send(&inner, &item) => outcome,
+            // Stopping does not wait for a network that hangs: the write stays queued, counted as
+            // maybe delivered, and is sent again with its key after the next start.
+            _ = stop.changed() => return,
         };
         let settled = match outcome {
             Outcome::Done(answer) => {
                 backoff = FIRST_BACKOFF;
-                confirmed(&inner, &item, &answer).await;
-                inner.cache.done(&item.key).await.map(|()| SocialEvent::Sent { key: item.key.clone() })
+                let done = inner.cache.done(&item.key).await;
+                // Folding the answer into the cache may read the meetup again; not worth waiting for
+                // when stopping (the next read refreshes it).
+                tokio::select! {
+                    () = confirmed(&inner, &item, &answer) => {}
+                    _ = stop.changed() => return,
+                }
+                done.map(|()| SocialEvent::Sent { key: item.key.clone() })
             }
             Outcome::Refused(code, message) => {
                 backoff = FIRST_BACKOFF;
@@ -105,11 +97,30 @@ pub(super) async fn run(inner: std::sync::Arc<Inner>) {
     }
 }
 
+/// One attempt at `item`, unless it is set aside as unconfirmed.
+async fn send(inner: &Inner, item: &OutboxItem) -> Outcome {
+    if let Some(refusal) = unconfirmed(item, chrono::Utc::now().timestamp_millis()) {
+        return refusal;
+    }
+    // Marked before it leaves, so that an app killed mid-request counts it as maybe delivered;
+    // taken back if it never left.
+    let first = matches!(item.write, Write::Http { .. }) && item.sent_at_ms.is_none();
+    if first && let Err(e) = inner.cache.sending(&item.key).await {
+        // Not sent unmarked: its window could outlast the server's key.
+        return Outcome::Retry { reason: format!("the outbox could not note a send: {e}"), delivered: false };
+    }
+    let outcome = attempt(inner, item).await;
+    if first && matches!(outcome, Outcome::Retry { delivered: false, .. }) {
+        let _ = inner.cache.not_sent(&item.key).await;
+    }
+    outcome
+}
+
 /// The refusal of a write that creates something and may have reached the server too long ago
 /// to be sent again safely.
 fn unconfirmed(item: &OutboxItem, now_ms: i64) -> Option<Outcome> {
     let Write::Http { kind, .. } = &item.write else { return None };
-    let creates = matches!(kind.as_str(), "create_meetup" | "comment");
+    let creates = matches!(kind.as_str(), CREATE_MEETUP | COMMENT);
     let sent = item.sent_at_ms?;
     (creates && now_ms - sent > CREATE_RETRY_WINDOW_MS).then(|| {
         let message = "the server did not confirm this in time; check whether it went through before doing it again";
@@ -124,9 +135,10 @@ async fn attempt(inner: &Inner, item: &OutboxItem) -> Outcome {
                 // Already what the write asked for (done by an earlier attempt whose answer was
                 // lost and whose key the server has forgotten, or on another device).
                 Outcome::Refused(code, _)
-                    if (kind == "join" && code == "already_member")
-                        || (kind == "leave" && code == "not_member")
-                        || (kind == "delete_meetup" && code == "not_found") =>
+                    if matches!(
+                        (kind.as_str(), code.as_str()),
+                        (JOIN, "already_member") | (LEAVE, "not_member") | (DELETE_MEETUP, "not_found")
+                    ) =>
                 {
                     Outcome::Done(Value::Null)
                 }
@@ -162,14 +174,15 @@ async fn attempt(inner: &Inner, item: &OutboxItem) -> Outcome {
 async fn confirmed(inner: &Inner, item: &OutboxItem, answer: &Value) {
     let Write::Http { kind, path, .. } = &item.write else { return };
     let meetup = path.split('/').nth(3).and_then(|id| id.parse::<i64>().ok());
-    if let (Some(id), "join") = (meetup, kind.as_str()) {
-        // Its room, opened before the join reached the server, was refused then.
-        chat::resubscribe(inner, id);
+    if let (Some(id), JOIN) = (meetup, kind.as_str()) {
+        // Its room is followed from now on (if it was opened before the join reached the server,
+        // it was refused then).
+        chat::joined(inner, id);
     }
     let result = match (kind.as_str(), meetup) {
-        ("create_meetup" | "edit_meetup", _) => inner.cache.put_meetup(answer).await,
-        ("delete_meetup", Some(id)) => inner.cache.forget_meetup(id).await,
-        ("comment", Some(id)) => inner.cache.put_comments(id, std::slice::from_ref(answer)).await,
+        (CREATE_MEETUP | EDIT_MEETUP, _) => inner.cache.put_meetup(answer).await,
+        (DELETE_MEETUP, Some(id)) => inner.cache.forget_meetup(id).await,
+        (COMMENT, Some(id)) => inner.cache.put_comments(id, std::slice::from_ref(answer)).await,
         (_, Some(id)) => match http::get(inner, &format!("/v1/meetups/{id}"), &[]).await {
             Ok(meetup) => inner.cache.put_meetup(&meetup).await,
             Err(_) => Ok(()),

@@ -17,8 +17,9 @@ use crate::storage::chat::MeetupId;
 pub enum Shout {
     /// A message the room stored, as its `message` frame.
     Message { meetup: MeetupId, seq: i64, frame: String },
-    /// The room's notice changed: its `notice` frame.
-    Notice { meetup: MeetupId, frame: String },
+    /// The room's notice changed. The receiving instance reads it from storage rather than taking
+    /// a copy along: two changes published by different instances may arrive in either order.
+    Notice { meetup: MeetupId },
     /// The member left the meetup: their connections hear the room no more (their sends are
     /// refused by storage, which checks membership as it stores them).
     Left { meetup: MeetupId, user: UserId },
@@ -57,7 +58,7 @@ mod tests {
         let user = UserId::random();
         for shout in [
             Shout::Message { meetup: 7, seq: 3, frame: r#"{"type":"message"}"#.into() },
-            Shout::Notice { meetup: 7, frame: "{}".into() },
+            Shout::Notice { meetup: 7 },
             Shout::Left { meetup: 7, user },
             Shout::Closed { meetup: 7 },
             Shout::CatchUp,

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message as Frame, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 
 use super::Limits;
@@ -19,20 +19,11 @@ use super::frames::{self, ClientFrame, ErrorCode};
 use super::rooms::{Event, Outbox, Post, Room, Rooms};
 use crate::rate::TokenBucket;
 use crate::storage::StorageError;
-use crate::storage::chat::{MeetupId, Sender};
-use crate::sync::{CLOSE_TIMEOUT, close};
+use crate::storage::chat::{MeetupId, Notice, Sender};
+use crate::sync::{Close, close};
 
 /// Messages read from storage at a time while replaying.
 const REPLAY_PAGE: u32 = 500;
-
-/// Why a connection ends: a close code and a stable reason.
-struct Close(u16, &'static str);
-
-impl From<axum::Error> for Close {
-    fn from(_: axum::Error) -> Self {
-        Close(close::NORMAL, "closed")
-    }
-}
 
 struct Subscription {
     room: Arc<Room>,
@@ -73,9 +64,7 @@ pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limit
         subscription.room.unsubscribe(conn.outbox.id);
     }
     tracing::debug!(user = %conn.user.id, code = close.0, reason = close.1, "chat connection closed");
-    let frame = CloseFrame { code: close.0, reason: close.1.into() };
-    // A client too slow to read the close frame is dropped without it.
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Frame::Close(Some(frame)))).await;
+    close.send(&mut socket).await;
 }
 
 /// `step` (writes to the client among it), unless it takes longer than `limit`: then the client
@@ -99,10 +88,7 @@ impl Connection {
                     last_heard = Instant::now();
                     match frame {
                         None | Some(Ok(Frame::Close(_))) => Err(Close(close::NORMAL, "closed")),
-                        Some(Err(e)) => {
-                            let (code, reason) = crate::sync::read_failure(e);
-                            Err(Close(code, reason))
-                        }
+                        Some(Err(e)) => Err(Close::read_failure(e)),
                         Some(Ok(Frame::Text(text))) => within(write_timeout, self.receive(socket, &text)).await,
                         Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => Ok(()),
                         Some(Ok(Frame::Binary(_))) => Err(Close(close::UNSUPPORTED, "text_frames_only")),
@@ -195,6 +181,12 @@ impl Connection {
         }
     }
 
+    /// The room's notice, if the user may be in the room now.
+    async fn notice_if_member(&self, meetup: MeetupId) -> Result<Option<Notice>, ErrorCode> {
+        self.access(meetup).await?;
+        self.rooms.storage().notice(meetup).await.map_err(storage_failed)
+    }
+
     /// Replays what is stored after `since_seq`, then joins the live room. The room is joined
     /// after the bulk of the replay (so a long history does not pile up in the outbox) and
     /// membership is checked again once joined, so a leave racing this subscribe cannot be missed.
@@ -218,11 +210,7 @@ impl Connection {
         }
         let room = self.rooms.room(meetup);
         room.subscribe(&self.outbox);
-        let notice = match self.access(meetup).await {
-            Ok(_) => self.rooms.storage().notice(meetup).await.map_err(storage_failed),
-            Err(code) => Err(code),
-        };
-        let notice = match notice {
+        let notice = match self.notice_if_member(meetup).await {
             Ok(notice) => notice,
             Err(code) => {
                 room.unsubscribe(self.outbox.id);
@@ -283,11 +271,7 @@ impl Connection {
         if !self.subscribed.contains_key(&meetup) {
             return Ok(());
         }
-        let notice = match self.access(meetup).await {
-            Ok(_) => self.rooms.storage().notice(meetup).await.map_err(storage_failed),
-            Err(code) => Err(code),
-        };
-        match notice {
+        match self.notice_if_member(meetup).await {
             Ok(notice) => {
                 socket.feed(Frame::Text(frames::notice(meetup, notice.as_ref()))).await?;
                 self.catch_up(socket, meetup, i64::MAX).await
@@ -325,6 +309,12 @@ impl Connection {
                 Event::CatchUp(meetup) => self.recheck(socket, meetup).await?,
                 Event::Removed(meetup, why) => {
                     self.existing.remove(&meetup);
+                    // The room deregisters the connection as it queues this event: a subscription
+                    // the room still holds was made after it (a leave, a join again, a subscribe
+                    // handled before this event), and stays.
+                    if self.subscribed.get(&meetup).is_some_and(|s| s.room.delivers_to(self.outbox.id)) {
+                        continue;
+                    }
                     if self.subscribed.remove(&meetup).is_some() {
                         socket.feed(Frame::Text(frames::error(why, Some(meetup), None))).await?;
                     }

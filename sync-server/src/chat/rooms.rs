@@ -61,6 +61,11 @@ impl Room {
         locked(&self.subscribers).remove(&outbox);
     }
 
+    /// Whether the room delivers to the connection of `outbox`.
+    pub fn delivers_to(&self, outbox: u64) -> bool {
+        locked(&self.subscribers).contains_key(&outbox)
+    }
+
     /// How many connections the room delivers to.
     pub fn subscribers(&self) -> usize {
         locked(&self.subscribers).len()
@@ -293,12 +298,24 @@ impl Rooms {
     ) -> Result<Option<Notice>, StorageError> {
         self.write(meetup, move |rooms, room| async move {
             let notice = rooms.storage.set_notice(meetup, text.as_deref().map(|text| (text, Utc::now()))).await?;
-            let frame = frames::notice(meetup, notice.as_ref());
-            rooms.shout(Shout::Notice { meetup, frame: frame.as_str().to_owned() });
-            room.publish(&Event::Direct(frame));
+            rooms.shout(Shout::Notice { meetup });
+            room.publish(&Event::Direct(frames::notice(meetup, notice.as_ref())));
             Ok(notice)
         })
         .await
+    }
+
+    /// Pushes the room's notice as storage holds it now (another instance changed it).
+    async fn notice_changed_elsewhere(&self, room: &Room) {
+        let _order = room.order.lock().await;
+        match self.storage.notice(room.meetup).await {
+            Ok(notice) => room.publish(&Event::Direct(frames::notice(room.meetup, notice.as_ref()))),
+            // As an event lost on the way: the room's connections catch up, the notice among it.
+            Err(e) => {
+                tracing::warn!(meetup = room.meetup, error = %e, "reading a notice changed elsewhere failed");
+                room.publish(&Event::CatchUp(room.meetup));
+            }
+        }
     }
 
     /// Tells everyone in the meetup's room that it is gone and stops delivering it. For the
@@ -351,7 +368,11 @@ impl Listener<Shout> for RemoteRooms {
             // Out of order or twice is fine: each connection fills gaps from storage and skips
             // what it sent already.
             Shout::Message { meetup, seq, frame } => room.publish(&Event::Message { meetup, seq, frame: frame.into() }),
-            Shout::Notice { frame, .. } => room.publish(&Event::Direct(frame.into())),
+            // Two changes made through different instances may cross on the way here: the room is
+            // told the notice storage holds, read in the room's order after the change committed.
+            Shout::Notice { .. } => {
+                tokio::spawn(async move { rooms.notice_changed_elsewhere(&room).await });
+            }
             Shout::Left { user, .. } => room.remove(Some(user), ErrorCode::NotMember),
             Shout::Closed { .. } => room.remove(None, ErrorCode::UnknownMeetup),
             Shout::CatchUp => {}

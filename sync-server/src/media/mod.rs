@@ -86,13 +86,15 @@ impl MediaFolder {
     /// Keeps `bytes` as a new image of `owner`: sniffed, counted against the daily quota, written
     /// durably, then recorded if the quota still allows it. The count before writing only spares
     /// the file write of an upload that is clearly over; the record's insert decides, atomically,
-    /// so concurrent uploads never take more than the quota between them.
+    /// so concurrent uploads never take more than the quota between them. The bytes are not
+    /// copied (an upload's body is kept once).
     pub async fn upload(
         &self,
         storage: &dyn Storage,
         owner: UserId,
-        bytes: Vec<u8>,
+        bytes: impl Into<axum::body::Bytes>,
     ) -> Result<MediaRecord, MediaError> {
+        let bytes = bytes.into();
         let kind = ImageType::sniff(&bytes).ok_or(MediaError::UnsupportedImage)?;
         let now = Utc::now();
         let since = now - chrono::Duration::days(1);

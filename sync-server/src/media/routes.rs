@@ -64,7 +64,7 @@ async fn upload(
     })?;
     // An access token outlives its account's deletion by minutes; the account must still be live.
     state.auth.current_user(&*state.storage, user).await?;
-    let record = MediaFolder::new(&state.config.media).upload(&*state.storage, user, bytes.to_vec()).await?;
+    let record = MediaFolder::new(&state.config.media).upload(&*state.storage, user, bytes).await?;
     let base = state.config.public_url.as_deref().unwrap_or("").trim_end_matches('/');
     let url = format!("{base}/v1/media/{}", record.id);
     Ok((StatusCode::CREATED, Json(Uploaded { id: record.id, url })))

@@ -20,7 +20,18 @@ use crate::storage::meetups::{MeetupQuery, Removal, Role, Sort};
 /// Deletes a meetup as its host does: everything in it goes in one transaction, then its image
 /// (row and file) unless another meetup shows it too, and its chat room, whose members are told.
 /// `NotHost` changes nothing.
+///
+/// It runs in a task of its own, as keyed writes do (`idempotency.rs`): a client that hangs up
+/// after the commit must not leave the room open, its members unaware, or the image stored.
 pub async fn delete(state: &AppState, id: MeetupId, by: UserId) -> Result<Removal, ApiError> {
+    let state = state.clone();
+    match tokio::spawn(async move { delete_now(&state, id, by).await }).await {
+        Ok(result) => result,
+        Err(e) => Err(ApiError::internal(format!("deleting a meetup did not finish: {e}"))),
+    }
+}
+
+async fn delete_now(state: &AppState, id: MeetupId, by: UserId) -> Result<Removal, ApiError> {
     let removal = state.storage.delete_meetup(id, by).await?;
     if let Removal::Deleted { image_id } = removal {
         if let Some(image) = image_id {

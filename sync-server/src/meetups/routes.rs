@@ -163,9 +163,7 @@ async fn detail(storage: &dyn Storage, id: i64, user: &User) -> Result<MeetupVie
 /// Refuses an image that is not one the user uploaded.
 async fn check_image(storage: &dyn Storage, image: Option<uuid::Uuid>, user: &User) -> Result<(), ApiError> {
     match image {
-        Some(image) if !storage.image_of(image, user.id).await? => {
-            Err(ApiError::rule("unknown_image", "the image is not one you uploaded"))
-        }
+        Some(image) if !storage.image_of(image, user.id).await? => Err(ApiError::unknown_image()),
         _ => Ok(()),
     }
 }

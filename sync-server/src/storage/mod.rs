@@ -44,6 +44,9 @@ pub enum StorageError {
     IdentityTaken,
     #[error("no such meetup")]
     UnknownMeetup,
+    /// A meetup names an image that is not stored (never, or purged meanwhile).
+    #[error("no such image")]
+    UnknownImage,
     #[error("no such document: it must be claimed before chunks are stored")]
     UnknownDocument,
     #[error("invalid database URL: {0}")]

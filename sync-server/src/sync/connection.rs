@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use automerge::sync;
-use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
+use axum::extract::ws::{Message as Frame, WebSocket};
 use mingizuk_core::wire::{self, Message};
 
 use super::hub::{DocEntry, DocError, Hub};
 use super::signal::{Ephemeral, Signal};
-use super::{CLOSE_TIMEOUT, close};
+use super::{Close, close};
 use crate::rate::TokenBucket;
 use crate::storage::{DocumentId, UserId};
 
@@ -80,9 +80,6 @@ struct Connection {
     rate: TokenBucket,
 }
 
-/// Why a connection ends: a close code and a stable reason.
-struct Close(u16, &'static str);
-
 /// Runs a connection until it closes. Everything the peer was syncing is released at the end.
 pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_peer: String, limits: Limits) {
     let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
@@ -107,9 +104,7 @@ pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_pe
         Err(close) => close,
     };
     tracing::info!(conn = id, code = close.0, reason = close.1, "sync connection closed");
-    let frame = CloseFrame { code: close.0, reason: close.1.into() };
-    // A client too slow to read the close frame is dropped without it.
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Frame::Close(Some(frame)))).await;
+    close.send(&mut socket).await;
 }
 
 /// Waits for `join` and answers `peer`; returns the client's peer id.
@@ -117,10 +112,7 @@ async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -
     let first = match tokio::time::timeout(limits.idle_timeout, socket.recv()).await {
         Err(_) => return Err(Close(close::NORMAL, "idle_timeout")),
         Ok(None) => return Err(Close(close::NORMAL, "closed")),
-        Ok(Some(Err(e))) => {
-            let (code, reason) = super::read_failure(e);
-            return Err(Close(code, reason));
-        }
+        Ok(Some(Err(e))) => return Err(Close::read_failure(e)),
         Ok(Some(Ok(frame))) => frame,
     };
     let Frame::Binary(bytes) = first else { return Err(Close(close::UNSUPPORTED, "binary_frames_only")) };
@@ -147,7 +139,7 @@ async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -
         selected_protocol_version: wire::PROTOCOL_VERSION.to_owned(),
         peer_metadata: None,
     };
-    socket.send(Frame::Binary(peer.encode().into())).await.map_err(|_| Close(close::NORMAL, "closed"))?;
+    socket.send(Frame::Binary(peer.encode().into())).await?;
     Ok(sender_id)
 }
 
@@ -164,10 +156,7 @@ impl Connection {
                     last_heard = Instant::now();
                     let frame = match frame {
                         None | Some(Ok(Frame::Close(_))) => return Close(close::NORMAL, "closed"),
-                        Some(Err(e)) => {
-                            let (code, reason) = super::read_failure(e);
-                            return Close(code, reason);
-                        }
+                        Some(Err(e)) => return Close::read_failure(e),
                         Some(Ok(frame)) => frame,
                     };
                     let bytes = match frame {

@@ -137,19 +137,39 @@ pub(crate) mod close {
 /// default of both endpoints' `Limits::account_recheck`).
 pub(crate) const ACCOUNT_RECHECK: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The close code and stable reason for a WebSocket whose read failed (`/v1/sync`, `/v1/chat`):
-/// a message past the transport's cap (twice the endpoint's own) is 1009 like one past the
-/// endpoint's cap, text that is not UTF-8 is 1007, any other breach of the protocol 1002; a peer
-/// that went away is a plain close.
-pub(crate) fn read_failure(error: axum::Error) -> (u16, &'static str) {
-    use tokio_tungstenite::tungstenite::Error;
-    use tokio_tungstenite::tungstenite::error::ProtocolError;
-    match error.into_inner().downcast_ref::<Error>() {
-        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => (close::NORMAL, "closed"),
-        Some(Error::Capacity(_)) => (close::TOO_BIG, "message_too_large"),
-        Some(Error::Utf8(_)) => (close::INVALID_DATA, "invalid_utf8"),
-        Some(Error::Protocol(_)) => (close::PROTOCOL, "protocol_error"),
-        _ => (close::NORMAL, "closed"),
+/// Why a WebSocket connection (`/v1/sync`, `/v1/chat`) ends: a close code and a stable reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Close(pub u16, pub &'static str);
+
+impl Close {
+    /// A read that failed: a message past the transport's cap (twice the endpoint's own) is 1009
+    /// like one past the endpoint's cap, text that is not UTF-8 is 1007, any other breach of the
+    /// protocol 1002; a peer that went away is a plain close.
+    pub(crate) fn read_failure(error: axum::Error) -> Self {
+        use tokio_tungstenite::tungstenite::Error;
+        use tokio_tungstenite::tungstenite::error::ProtocolError;
+        match error.into_inner().downcast_ref::<Error>() {
+            Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => Close(close::NORMAL, "closed"),
+            Some(Error::Capacity(_)) => Close(close::TOO_BIG, "message_too_large"),
+            Some(Error::Utf8(_)) => Close(close::INVALID_DATA, "invalid_utf8"),
+            Some(Error::Protocol(_)) => Close(close::PROTOCOL, "protocol_error"),
+            _ => Close(close::NORMAL, "closed"),
+        }
+    }
+
+    /// Sends the close frame, unless the client is too slow to take it within `CLOSE_TIMEOUT`
+    /// (it is dropped without one).
+    pub(crate) async fn send(self, socket: &mut axum::extract::ws::WebSocket) {
+        let frame = axum::extract::ws::CloseFrame { code: self.0, reason: self.1.into() };
+        let closing = socket.send(axum::extract::ws::Message::Close(Some(frame)));
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
+    }
+}
+
+/// A write to the client that failed: the client went away.
+impl From<axum::Error> for Close {
+    fn from(_: axum::Error) -> Self {
+        Close(close::NORMAL, "closed")
     }
 }
 
@@ -169,7 +189,7 @@ pub(crate) async fn account_deleted(storage: &dyn crate::storage::Storage, user:
 
 /// How long a closing WebSocket endpoint (`/v1/sync`, `/v1/chat`) lets its close frame wait for
 /// the client to read; a client too slow for it is dropped without one.
-pub(crate) const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A WebSocket upgrade request that passed [`authenticate_upgrade`], with the transport's caps set
 /// above the endpoint's own message cap, so an oversized message reaches the endpoint's check and

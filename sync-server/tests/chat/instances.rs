@@ -34,9 +34,19 @@ fn bus(url: String, channel: &str) -> RedisConfig {
     RedisConfig { url: Secret::new(url), channel: channel.to_owned() }
 }
 
-/// A second handle on the test's database, as another instance would open it.
-async fn reopen(db: &TestDb) -> Arc<dyn Storage> {
-    storage::open(db.url()).await.expect("open the database again")
+/// Instances A and B of one deployment on the test's database, each on its Redis bus if given; B
+/// on a second handle of the database, as another process would open it (returned, for `close`).
+async fn instances(db: &TestDb, a: Option<RedisConfig>, b: Option<RedisConfig>) -> (Server, Server, Arc<dyn Storage>) {
+    let first = Server::start_instance(db.shared(), Limits::default(), a.as_ref()).await;
+    let other = storage::open(db.url()).await.expect("open the database again");
+    let second = Server::start_instance(Arc::clone(&other), Limits::default(), b.as_ref()).await;
+    (first, second, other)
+}
+
+/// Stops instance B and closes its handle on the database.
+async fn close(b: Server, other: Arc<dyn Storage>) {
+    drop(b);
+    other.close().await;
 }
 
 fn texts(frames: &[Value]) -> Vec<&str> {
@@ -45,9 +55,7 @@ fn texts(frames: &[Value]) -> Vec<&str> {
 
 pub async fn members_on_two_instances_hear_each_other_through_redis(db: TestDb) {
     let channel = channel();
-    let a = Server::start_instance(db.shared(), Limits::default(), Some(&bus(redis_url(), &channel))).await;
-    let other = reopen(&db).await;
-    let b = Server::start_instance(Arc::clone(&other), Limits::default(), Some(&bus(redis_url(), &channel))).await;
+    let (a, b, other) = instances(&db, Some(bus(redis_url(), &channel)), Some(bus(redis_url(), &channel))).await;
     let (host, ana) = (a.person("host").await, a.person("ana").await);
     let meetup = a.meetup(&host, Duration::days(1), None).await;
     let mut host_chat = a.connect(&host).await;
@@ -88,16 +96,13 @@ pub async fn members_on_two_instances_hear_each_other_through_redis(db: TestDb) 
     assert_eq!(b.call(&host, "DELETE", &format!("/v1/meetups/{meetup}"), None).await.0, 204);
     let gone = host_chat.next_of("error").await;
     assert_eq!((gone["code"].as_str(), gone["meetup_id"].as_i64()), (Some("unknown_meetup"), Some(meetup)));
-    drop(b);
-    other.close().await;
+    close(b, other).await;
 }
 
 pub async fn an_instance_cut_off_from_redis_catches_up_from_storage_when_back(db: TestDb) {
     let channel = channel();
     let proxy = Proxy::start(redis_url()).await;
-    let a = Server::start_instance(db.shared(), Limits::default(), Some(&bus(redis_url(), &channel))).await;
-    let other = reopen(&db).await;
-    let b = Server::start_instance(Arc::clone(&other), Limits::default(), Some(&bus(proxy.url(), &channel))).await;
+    let (a, b, other) = instances(&db, Some(bus(redis_url(), &channel)), Some(bus(proxy.url(), &channel))).await;
     let (host, ana) = (a.person("host").await, a.person("ana").await);
     let meetup = a.meetup(&host, Duration::days(1), None).await;
     assert_eq!(a.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
@@ -135,8 +140,7 @@ pub async fn an_instance_cut_off_from_redis_catches_up_from_storage_when_back(db
     assert_eq!((live["seq"].as_i64(), live["text"].as_str()), (Some(5), Some("넷")), "and hears live again");
     assert!(texts(&ana_chat.quiet().await).is_empty(), "nothing twice");
     assert_eq!(texts(&host_chat.quiet().await), vec!["넷"], "nothing twice");
-    drop(b);
-    other.close().await;
+    close(b, other).await;
 }
 
 /// A leave, a notice and a deletion made through A while B is cut off from Redis never reach B's
@@ -144,9 +148,7 @@ pub async fn an_instance_cut_off_from_redis_catches_up_from_storage_when_back(db
 pub async fn a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back(db: TestDb) {
     let channel = channel();
     let proxy = Proxy::start(redis_url()).await;
-    let a = Server::start_instance(db.shared(), Limits::default(), Some(&bus(redis_url(), &channel))).await;
-    let other = reopen(&db).await;
-    let b = Server::start_instance(Arc::clone(&other), Limits::default(), Some(&bus(proxy.url(), &channel))).await;
+    let (a, b, other) = instances(&db, Some(bus(redis_url(), &channel)), Some(bus(proxy.url(), &channel))).await;
     let (host, ana, bo) = (a.person("host").await, a.person("ana").await, a.person("bo").await);
     let meetup = a.meetup(&host, Duration::days(1), None).await;
     for member in [&ana, &bo] {
@@ -176,17 +178,50 @@ pub async fn a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_ins
     proxy.heal();
     let gone = bo_chat.next_of("error").await;
     assert_eq!((gone["code"].as_str(), gone["meetup_id"].as_i64()), (Some("unknown_meetup"), Some(meetup)));
-    drop(b);
-    other.close().await;
+    close(b, other).await;
+}
+
+/// Two changes of the notice made through different instances can reach a third in either order
+/// (each instance publishes on its own Redis connection). The room is told the notice storage
+/// holds, so a change arriving late never shows over the newer one.
+pub async fn a_notice_change_arriving_late_from_another_instance_never_replaces_the_newer_one(db: TestDb) {
+    let channel = channel();
+    let (a, b, other) = instances(&db, Some(bus(redis_url(), &channel)), Some(bus(redis_url(), &channel))).await;
+    let (host, ana) = (a.person("host").await, a.person("ana").await);
+    let meetup = a.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(a.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let mut ana_chat = b.connect(&ana).await;
+    ana_chat.subscribe(meetup, 0).await;
+    ana_chat.quiet().await;
+    for text in ["6시에 정문", "7시에 정문"] {
+        let notice = json!({ "text": text });
+        assert_eq!(a.call(&host, "PUT", &format!("/v1/meetups/{meetup}/notice"), Some(notice)).await.0, 200);
+        assert_eq!(ana_chat.next_of("notice").await["notice"]["text"], text);
+    }
+
+    // The first change's event once more, late, as a third instance would have published it:
+    // with the notice frame as it was then.
+    let stale = json!({ "type": "notice", "meetup_id": meetup, "notice": { "text": "6시에 정문", "at": "2026-01-01T00:00:00Z" } });
+    let late = json!({ "from": uuid::Uuid::new_v4(), "kind": "notice", "meetup": meetup, "frame": stale.to_string() });
+    let redis = redis::Client::open(redis_url()).expect("redis url");
+    let mut publisher = redis.get_multiplexed_async_connection().await.expect("connect to redis");
+    let heard: i64 = redis::cmd("PUBLISH")
+        .arg(format!("{channel}:chat"))
+        .arg(late.to_string())
+        .query_async(&mut publisher)
+        .await
+        .expect("publish");
+    assert!(heard >= 2, "both instances listen on the channel ({heard})");
+    let notice = ana_chat.next_of("notice").await;
+    assert_eq!(notice["notice"]["text"], "7시에 정문", "the notice as stored, not the late copy: {notice}");
+    close(b, other).await;
 }
 
 /// The worst case for a leave: two instances without Redis, so the one holding a member's send
 /// hears nothing of the leave another committed, and its membership answer for her is fresh.
 /// Storage checks membership as it stores the send: it is refused, nothing follows her leave.
 pub async fn a_member_who_left_through_another_instance_says_nothing_after_their_leave(db: TestDb) {
-    let a = Server::start_instance(db.shared(), Limits::default(), None).await;
-    let other = reopen(&db).await;
-    let b = Server::start_instance(Arc::clone(&other), Limits::default(), None).await;
+    let (a, b, other) = instances(&db, None, None).await;
     let (host, ana) = (a.person("host").await, a.person("ana").await);
     let meetup = a.meetup(&host, Duration::days(1), None).await;
     assert_eq!(a.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
@@ -213,8 +248,7 @@ pub async fn a_member_who_left_through_another_instance_says_nothing_after_their
     let stored = other.messages_after(meetup, 0, 50).await.expect("read the room");
     let kinds: Vec<(i64, MessageKind)> = stored.iter().map(|m| (m.seq, m.kind)).collect();
     assert_eq!(kinds, vec![(1, MessageKind::Join), (2, MessageKind::Text), (3, MessageKind::Leave)]);
-    drop(b);
-    other.close().await;
+    close(b, other).await;
 }
 
 /// A TCP relay on 127.0.0.1 in front of Redis that can be cut: while cut it closes every

@@ -1,11 +1,12 @@
 //! Chat seen from a member in several rooms at once: every error about a room names that room, so
 //! the app can show it where it belongs. And the edges of a member's standing: a resend after
 //! leaving is acked, an account deleted with its chat open can no longer post and is soon
-//! disconnected, and a member who stops reading is cut off.
+//! disconnected, a member who stops reading is cut off, and one who leaves and joins again while
+//! their connection is busy keeps the room.
 
 use chrono::Duration;
 use mingizuk_server::chat::Limits;
-use mingizuk_server::storage::chat::MeetupId;
+use mingizuk_server::storage::chat::{MeetupId, MessageKind, NewMessage};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
@@ -184,4 +185,50 @@ pub async fn an_account_deleted_with_its_chat_open_is_disconnected(db: TestDb) {
         }
     };
     assert_eq!(closed, (1008, "account_deleted".into()));
+}
+
+/// A member who leaves and joins again while their connection is busy with another room (a long
+/// replay) and then subscribes once more keeps hearing the room: the leave's removal, handled
+/// after that subscribe, is stale and must not end it. Each round is a coin toss of which the
+/// connection handles first, so several rounds are played.
+pub async fn a_member_who_leaves_and_joins_again_while_their_connection_is_busy_keeps_hearing_the_room(db: TestDb) {
+    let server = Server::start(&db, Limits { burst: 1_000.0, ..Limits::default() }).await;
+    let (host, ana, meetup) = ana_joined(&server).await;
+    let busy = server.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(server.call(&ana, "POST", &format!("/v1/meetups/{busy}/members"), None).await.0, 201);
+    for batch in 0..16 {
+        let texts: Vec<String> = (0..250).map(|n| format!("기록 {batch}-{n}")).collect();
+        let new: Vec<NewMessage<'_>> = texts
+            .iter()
+            .map(|text| NewMessage {
+                meetup_id: busy,
+                kind: MessageKind::Text,
+                sender: &host.sender,
+                client_id: Some(uuid::Uuid::new_v4()),
+                text,
+            })
+            .collect();
+        server.storage().post_messages(&new).await.expect("a long history");
+    }
+    let mut host_chat = server.connect(&host).await;
+    let mut ana_chat = server.connect(&ana).await;
+    ana_chat.subscribe(meetup, 0).await;
+    ana_chat.quiet().await;
+    let membership = format!("/v1/meetups/{meetup}/members");
+    for round in 0..8 {
+        // The connection replays 4 000 messages of the other room meanwhile.
+        ana_chat.subscribe(busy, 0).await;
+        assert_eq!(server.call(&ana, "DELETE", &format!("{membership}/me"), None).await.0, 204);
+        assert_eq!(server.call(&ana, "POST", &membership, None).await.0, 201);
+        ana_chat.subscribe(meetup, 0).await;
+        ana_chat.quiet().await;
+        let said = format!("{round}번째");
+        host_chat.say(meetup, &said).await;
+        loop {
+            let heard = ana_chat.next_of("message").await;
+            if heard["meetup_id"] == meetup && heard["text"] == said.as_str() {
+                break;
+            }
+        }
+    }
 }

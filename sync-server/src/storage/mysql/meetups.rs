@@ -8,7 +8,7 @@ use mysql_async::prelude::{FromRow, FromValue, Queryable};
 use mysql_async::{FromRowError, Params, Row, TxOpts};
 
 use super::chat::{Inserted, insert_message};
-use super::{MySqlStorage, backend, retrying};
+use super::{ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, retrying, server_code};
 use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
 use crate::storage::meetups::sql::{self, Arg, MeetupRow};
 use crate::storage::meetups::{
@@ -49,7 +49,7 @@ impl MeetupStore for MySqlStorage {
             Ok(id)
         })
         .await
-        .map_err(backend)
+        .map_err(image_missing)
     }
 
     async fn join_meetup(&self, meetup: MeetupId, user: &Sender, now: DateTime<Utc>) -> Result<Join, StorageError> {
@@ -178,7 +178,7 @@ impl MeetupStore for MySqlStorage {
             Ok(Some(Edit::Done))
         })
         .await
-        .map_err(backend)?;
+        .map_err(image_missing)?;
         outcome.ok_or(StorageError::UnknownMeetup)
     }
 
@@ -292,5 +292,14 @@ impl FromRow for MeetupRow {
             })
         };
         read(&row).ok_or(FromRowError(row))
+    }
+}
+
+/// A meetup's insert or update failed: on a foreign key, its image is not stored (the host is the
+/// signed-in user). An image is checked before, but the daily purge may remove it in between.
+fn image_missing(e: mysql_async::Error) -> StorageError {
+    match server_code(&e) {
+        Some(ER_NO_REFERENCED_ROW_2) => StorageError::UnknownImage,
+        _ => backend(e),
     }
 }

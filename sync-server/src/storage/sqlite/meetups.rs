@@ -27,8 +27,13 @@ impl MeetupStore for SqliteStorage {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.host.to_db());
-        let id =
-            bind_fields(insert, new).bind(now).bind(now).execute(&mut *tx).await.map_err(backend)?.last_insert_rowid();
+        let id = bind_fields(insert, new)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(image_missing)?
+            .last_insert_rowid();
         sqlx::query("INSERT INTO meetup_members (meetup_id, user_id, joined_at) VALUES (?, ?, ?)")
             .bind(id)
             .bind(new.host.to_db())
@@ -155,7 +160,7 @@ impl MeetupStore for SqliteStorage {
             .bind(based_on.timestamp_millis())
             .execute(&mut *tx)
             .await
-            .map_err(backend)?;
+            .map_err(image_missing)?;
         if updated.rows_affected() == 0 {
             return Ok(Edit::Stale);
         }
@@ -213,6 +218,15 @@ impl MeetupStore for SqliteStorage {
             sqlx::query_as(sql::LIKE_COUNT).bind(meetup).fetch_one(&mut *tx).await.map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         sql::like_count_from_db(count)
+    }
+}
+
+/// A meetup's insert or update failed: on a foreign key, its image is not stored (the host is the
+/// signed-in user). An image is checked before, but the daily purge may remove it in between.
+fn image_missing(e: sqlx::Error) -> StorageError {
+    match super::kind(&e) {
+        Some(sqlx::error::ErrorKind::ForeignKeyViolation) => StorageError::UnknownImage,
+        _ => backend(e),
     }
 }
 
