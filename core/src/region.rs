@@ -63,9 +63,33 @@ pub fn normalize_filter(filter: &str) -> String {
     }
 }
 
+/// The character that escapes `%`, `_` and itself in [`province_pattern`] (SQLite and MySQL both
+/// take it: `LIKE ? ESCAPE '!'`).
+pub const LIKE_ESCAPE: char = '!';
+
+/// The `LIKE` pattern (escaped with [`LIKE_ESCAPE`]) of the regions inside a filter that names a
+/// 시·도 alone: "서울특별시" matches "서울특별시 강남구" and not "서울특별시청".
+pub fn province_pattern(filter: &str) -> String {
+    let mut pattern = String::with_capacity(filter.len() + 2);
+    for c in filter.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            pattern.push(LIKE_ESCAPE);
+        }
+        pattern.push(c);
+    }
+    pattern.push_str(" %");
+    pattern
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_province_pattern_escapes_what_like_would_take_as_wildcards() {
+        assert_eq!(province_pattern("서울특별시"), "서울특별시 %");
+        assert_eq!(province_pattern("50%_!"), "50!%!_!! %");
+    }
 
     #[test]
     fn a_full_address_gives_its_province_and_district() {

@@ -21,6 +21,7 @@ use client::{Heard, Server};
 use common::TestDb;
 use instances::{
     a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back,
+    a_leave_heard_after_the_member_joined_again_does_not_silence_the_room,
     a_member_who_left_through_another_instance_says_nothing_after_their_leave,
     a_notice_change_arriving_late_from_another_instance_never_replaces_the_newer_one,
     an_instance_cut_off_from_redis_catches_up_from_storage_when_back,
@@ -28,6 +29,7 @@ use instances::{
 };
 use mingizuk_server::chat::Limits;
 use rooms::{
+    a_connection_finds_its_account_deleted_elsewhere_at_its_next_recheck,
     a_member_who_leaves_and_joins_again_while_their_connection_is_busy_keeps_hearing_the_room,
     a_member_who_stops_reading_for_good_is_cut_off, a_message_sent_after_a_nickname_change_shows_the_new_nickname,
     a_resend_after_leaving_is_acked_not_refused, an_account_deleted_with_its_chat_open_is_disconnected,
@@ -47,6 +49,7 @@ conformance!(
     a_resend_after_leaving_is_acked_not_refused,
     an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes,
     an_account_deleted_with_its_chat_open_is_disconnected,
+    a_connection_finds_its_account_deleted_elsewhere_at_its_next_recheck,
     a_reconnecting_member_replays_what_they_missed_from_their_last_seq,
     joining_and_leaving_post_system_messages_live_and_who_left_hears_no_more,
     the_host_alone_sets_replaces_and_deletes_the_notice_and_members_see_it_live,
@@ -65,6 +68,7 @@ conformance!(
     a_leave_a_notice_and_a_deletion_lost_with_redis_reach_the_other_instance_when_back,
     a_member_who_left_through_another_instance_says_nothing_after_their_leave,
     a_notice_change_arriving_late_from_another_instance_never_replaces_the_newer_one,
+    a_leave_heard_after_the_member_joined_again_does_not_silence_the_room,
 );
 
 fn seqs(frames: &[Value]) -> Vec<i64> {

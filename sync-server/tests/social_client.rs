@@ -2,7 +2,7 @@
 //! the network away or swallow a reply: writes made offline (chat messages, a comment) wait in the
 //! outbox and arrive exactly once, in order, even when the first delivery's answer is lost; the
 //! cache answers offline; a refused write is kept with the server's reason; stopping does not wait
-//! for a request the network leaves hanging. Both backends.
+//! for a request the network leaves hanging, nor loses a token refresh under way. Both backends.
 
 #![allow(clippy::unwrap_used)]
 
@@ -34,6 +34,7 @@ conformance!(
     a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_the_device,
     a_comment_whose_answer_was_lost_a_day_ago_is_set_aside_rather_than_posted_twice,
     stopping_does_not_wait_for_a_write_the_network_leaves_hanging,
+    a_token_refresh_whose_caller_gave_up_still_keeps_the_new_tokens,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -335,4 +336,22 @@ async fn stopping_does_not_wait_for_a_write_the_network_leaves_hanging(db: TestD
     host.social.start().await;
     until!("the outbox is empty", host.social.outbox().await.unwrap().is_empty());
     assert_eq!(stored_comments(world.server, meetup, token).await, ["터널 속에서"]);
+}
+
+async fn a_token_refresh_whose_caller_gave_up_still_keeps_the_new_tokens(db: TestDb) {
+    let world = world(&db).await;
+    let host = device(world.proxy.url(), "host".into()).await;
+    host.social.stop().await;
+    let credentials = host.cloud.credentials();
+    // The server rotates the refresh token at once, but its answer comes late: the caller (a task
+    // being stopped) has given up by then.
+    world.proxy.go_slow(Duration::from_millis(500));
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), credentials.access_token(true)).await;
+    assert!(gave_up.is_err(), "the answer was to come late");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    world.proxy.go_online();
+    // The rotated token was kept: the next refresh presents it, not the spent one.
+    let again = credentials.access_token(true).await;
+    assert!(again.is_ok(), "signed out: {again:?}");
+    assert!(credentials.session().await.is_some());
 }

@@ -9,8 +9,17 @@ use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use super::{ChatMessage, MeetupId, OutboxItem, Write};
+use mingizuk_core::region::province_pattern;
+
+use super::{ChatMessage, MeetupId};
 use crate::error::Result;
+
+/// A page of the newest meetups as the server listed it: whether it is the first and the last.
+pub(crate) struct Page<'a> {
+    pub items: &'a [Value],
+    pub first: bool,
+    pub last: bool,
+}
 
 /// How much of a meetup's comments a list of them holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +34,10 @@ pub(crate) enum Listed {
 
 #[derive(Clone)]
 pub(crate) struct Cache {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -91,23 +100,31 @@ impl Cache {
     /// The cached meetups, newest or most liked first, of a region (or a 시·도's regions).
     pub(crate) async fn meetups(&self, by_likes: bool, region: Option<&str>) -> Result<Vec<Value>> {
         let query = if by_likes {
-            "SELECT body FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %'
+            "SELECT body FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?2 ESCAPE '!'
              ORDER BY like_count DESC, id DESC"
         } else {
-            "SELECT body FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %' ORDER BY id DESC"
+            "SELECT body FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?2 ESCAPE '!' ORDER BY id DESC"
         };
-        let rows = sqlx::query(query).bind(region).fetch_all(&self.pool).await?;
+        let pattern = region.map(province_pattern);
+        let rows = sqlx::query(query).bind(region).bind(pattern).fetch_all(&self.pool).await?;
         Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect())
     }
 
     pub(crate) async fn put_comments(&self, meetup: MeetupId, comments: &[Value]) -> Result<()> {
-        self.put_comments_listed(meetup, comments, Listed::Some).await
+        self.put_comments_listed(meetup, comments, Listed::Some, 0).await
     }
 
-    /// Caches the comments of a fresh list of the meetup's comments (oldest first) and forgets the
-    /// cached ones it shows are gone: every other one when the list is `Listed::All`, else those
-    /// up to its newest.
-    pub(crate) async fn put_comments_listed(&self, meetup: MeetupId, comments: &[Value], listed: Listed) -> Result<()> {
+    /// Caches the comments of a fresh list of the meetup's comments (oldest first), asked for at
+    /// `asked_at`, and forgets the cached ones it shows are gone: every other one when the list is
+    /// `Listed::All`, else those up to its newest; never one cached after `asked_at` (the outbox
+    /// confirmed it while the list was on its way).
+    pub(crate) async fn put_comments_listed(
+        &self,
+        meetup: MeetupId,
+        comments: &[Value],
+        listed: Listed,
+        asked_at: i64,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<i64> = comments.iter().filter_map(|c| c["id"].as_i64()).collect();
         let up_to = match listed {
@@ -118,23 +135,25 @@ impl Cache {
         if let Some(up_to) = up_to {
             sqlx::query(
                 "DELETE FROM comments WHERE meetup_id = ?1 AND (?2 IS NULL OR id <= ?2)
-                 AND id NOT IN (SELECT value FROM json_each(?3))",
+                 AND id NOT IN (SELECT value FROM json_each(?3)) AND fetched_at < ?4",
             )
             .bind(meetup)
             .bind(up_to)
             .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+            .bind(asked_at)
             .execute(&mut *tx)
             .await?;
         }
         for comment in comments {
             let Some(id) = comment["id"].as_i64() else { continue };
             sqlx::query(
-                "INSERT INTO comments (id, meetup_id, body) VALUES (?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                "INSERT INTO comments (id, meetup_id, body, fetched_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
             )
             .bind(id)
             .bind(meetup)
             .bind(comment.to_string())
+            .bind(now_ms())
             .execute(&mut *tx)
             .await?;
         }
@@ -142,38 +161,33 @@ impl Cache {
         Ok(())
     }
 
-    /// Forgets the cached meetups a fresh page of the newest meetups (of `region`, if given) shows
-    /// are gone: those in the page's range of ids that it does not list. The range runs from the
-    /// page's last meetup (from the lowest id when it is the last page) to its first (to the
-    /// highest when it is the first page). Only the meetup's row goes: its chat stays until the
-    /// meetup itself answers 404.
-    pub(crate) async fn prune_newest(
-        &self,
-        region: Option<&str>,
-        page: &[Value],
-        first: bool,
-        last: bool,
-    ) -> Result<()> {
-        let ids: Vec<i64> = page.iter().filter_map(|m| m["id"].as_i64()).collect();
-        let (Some(newest), Some(oldest)) = (ids.iter().max(), ids.iter().min()) else {
-            if first && last {
-                // Nothing at all is listed there.
-                sqlx::query("DELETE FROM meetups WHERE ?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %'")
-                    .bind(region)
-                    .execute(&self.pool)
-                    .await?;
-            }
-            return Ok(());
+    /// Forgets the cached meetups a fresh page of the newest meetups (of `region`, if given),
+    /// asked for at `asked_at`, shows are gone: those in the page's range of ids that it does not
+    /// list. The range runs from the page's last meetup (from the lowest id when it is the last
+    /// page) to its first (to the highest when it is the first page). Spared: a meetup cached after
+    /// `asked_at` (the outbox confirmed it meanwhile), and, on a page of one region, the user's own
+    /// meetups (their cached region may be one they were moved from). Only the meetup's row goes:
+    /// its chat stays until the meetup itself answers 404.
+    pub(crate) async fn prune_newest(&self, region: Option<&str>, page: &Page<'_>, asked_at: i64) -> Result<()> {
+        let ids: Vec<i64> = page.items.iter().filter_map(|m| m["id"].as_i64()).collect();
+        let (newest, oldest) = match (ids.iter().max(), ids.iter().min()) {
+            (Some(newest), Some(oldest)) => (Some(*newest), Some(*oldest)),
+            // Nothing listed: only a whole list (one page, the first and the last) says anything.
+            _ if page.first && page.last => (None, None),
+            _ => return Ok(()),
         };
         sqlx::query(
-            "DELETE FROM meetups WHERE (?1 IS NULL OR region = ?1 OR region LIKE ?1 || ' %')
-             AND (?2 IS NULL OR id <= ?2) AND (?3 IS NULL OR id >= ?3)
-             AND id NOT IN (SELECT value FROM json_each(?4))",
+            "DELETE FROM meetups WHERE (?1 IS NULL OR region = ?1 OR region LIKE ?2 ESCAPE '!')
+             AND (?3 IS NULL OR id <= ?3) AND (?4 IS NULL OR id >= ?4)
+             AND id NOT IN (SELECT value FROM json_each(?5)) AND fetched_at < ?6
+             AND (?1 IS NULL OR id NOT IN (SELECT meetup_id FROM mine))",
         )
         .bind(region)
-        .bind((!first).then_some(*newest))
-        .bind((!last).then_some(*oldest))
+        .bind(region.map(province_pattern))
+        .bind(newest.filter(|_| !page.first))
+        .bind(oldest.filter(|_| !page.last))
         .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+        .bind(asked_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -273,118 +287,60 @@ impl Cache {
             sqlx::query("SELECT body FROM notices WHERE meetup_id = ?").bind(meetup).fetch_optional(&self.pool).await?;
         Ok(row.and_then(|r| r.get::<Option<String>, _>(0)).and_then(|b| serde_json::from_str(&b).ok()))
     }
-
-    // --- outbox ---------------------------------------------------------------------------------
-
-    pub(crate) async fn enqueue(&self, key: &str, write: &Write) -> Result<()> {
-        let (kind, method, path, body, meetup, text) = match write {
-            Write::Http { kind, method, path, body } => {
-                (kind.as_str(), method.as_str(), path.as_str(), body.as_ref().map(Value::to_string), None, None)
-            }
-            Write::Message { meetup_id, text } => ("message", "", "", None, Some(*meetup_id), Some(text.as_str())),
-        };
-        sqlx::query(
-            "INSERT INTO outbox (key, kind, method, path, body, meetup_id, text, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(key)
-        .bind(kind)
-        .bind(method)
-        .bind(path)
-        .bind(body)
-        .bind(meetup)
-        .bind(text)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Every write not confirmed yet, oldest first; refused ones carry their reason.
-    pub(crate) async fn outbox(&self) -> Result<Vec<OutboxItem>> {
-        let rows = sqlx::query(
-            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at,
-                 sent_at
-             FROM outbox ORDER BY seq",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(item_from_row).collect())
-    }
-
-    /// The oldest write still to send.
-    pub(crate) async fn next_pending(&self) -> Result<Option<OutboxItem>> {
-        let row = sqlx::query(
-            "SELECT key, kind, method, path, body, meetup_id, text, attempts, refused_code, refused_message, created_at,
-                 sent_at
-             FROM outbox WHERE refused_code IS NULL ORDER BY seq LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(item_from_row))
-    }
-
-    pub(crate) async fn done(&self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM outbox WHERE key = ?").bind(key).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    pub(crate) async fn attempted(&self, key: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE key = ?").bind(key).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Notes that a write is about to leave for the first time: from now on it may have reached the
-    /// server (the app may be killed before the answer comes).
-    pub(crate) async fn sending(&self, key: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE key = ?")
-            .bind(now_ms())
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Takes back [`Cache::sending`]: that first attempt never reached the server.
-    pub(crate) async fn not_sent(&self, key: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET sent_at = NULL WHERE key = ?").bind(key).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    pub(crate) async fn refused(&self, key: &str, code: &str, message: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET refused_code = ?, refused_message = ? WHERE key = ?")
-            .bind(code)
-            .bind(message)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
 }
 
-fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> OutboxItem {
-    let kind: String = row.get("kind");
-    let write = match kind.as_str() {
-        "message" => Write::Message {
-            meetup_id: row.get::<Option<i64>, _>("meetup_id").unwrap_or_default(),
-            text: row.get::<Option<String>, _>("text").unwrap_or_default(),
-        },
-        _ => Write::Http {
-            kind,
-            method: row.get("method"),
-            path: row.get("path"),
-            body: row.get::<Option<String>, _>("body").and_then(|b| serde_json::from_str(&b).ok()),
-        },
-    };
-    let refused = row
-        .get::<Option<String>, _>("refused_code")
-        .map(|code| (code, row.get::<Option<String>, _>("refused_message").unwrap_or_default()));
-    OutboxItem {
-        key: row.get("key"),
-        write,
-        attempts: row.get::<i64, _>("attempts").try_into().unwrap_or(0),
-        refused,
-        created_at_ms: row.get("created_at"),
-        sent_at_ms: row.get("sent_at"),
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    async fn cache() -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("social.sqlite")).await.unwrap();
+        (dir, cache)
+    }
+
+    fn meetup(id: i64, region: &str) -> Value {
+        json!({ "id": id, "region": region, "like_count": 0 })
+    }
+
+    async fn cached(cache: &Cache) -> Vec<i64> {
+        cache.meetups(false, None).await.unwrap().iter().filter_map(|m| m["id"].as_i64()).collect()
+    }
+
+    const WHOLE_AND_EMPTY: Page<'static> = Page { items: &[], first: true, last: true };
+
+    #[tokio::test]
+    async fn a_fresh_list_spares_what_was_cached_after_it_was_asked_for() {
+        let (_dir, cache) = cache().await;
+        cache.put_meetup(&meetup(1, "서울특별시 강남구")).await.unwrap();
+        cache.put_comments(7, &[json!({ "id": 70 })]).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let asked_at = now_ms();
+        // Confirmed by the outbox while the lists were on their way (they do not hold them).
+        cache.put_meetup(&meetup(2, "서울특별시 강남구")).await.unwrap();
+        cache.put_comments(7, &[json!({ "id": 71 })]).await.unwrap();
+        cache.prune_newest(None, &WHOLE_AND_EMPTY, asked_at).await.unwrap();
+        cache.put_comments_listed(7, &[], Listed::All, asked_at).await.unwrap();
+        assert_eq!(cached(&cache).await, [2]);
+        let comments: Vec<i64> = cache.comments(7).await.unwrap().iter().filter_map(|c| c["id"].as_i64()).collect();
+        assert_eq!(comments, [71]);
+    }
+
+    #[tokio::test]
+    async fn a_page_of_one_region_spares_the_users_own_meetups_and_takes_its_filter_literally() {
+        let (_dir, cache) = cache().await;
+        cache.put_mine("host", &[meetup(1, "서울특별시 강남구")]).await.unwrap();
+        cache.put_meetup(&meetup(2, "서울특별시 종로구")).await.unwrap();
+        let asked_at = now_ms() + 1;
+        // `_` is no wildcard: nothing of 서울특별시 is in "서울_별시".
+        cache.prune_newest(Some("서울_별시"), &WHOLE_AND_EMPTY, asked_at).await.unwrap();
+        assert_eq!(cached(&cache).await, [2, 1]);
+        // The user's own meetup may have been moved out of the region since it was cached.
+        cache.prune_newest(Some("서울특별시"), &WHOLE_AND_EMPTY, asked_at).await.unwrap();
+        assert_eq!(cached(&cache).await, [1]);
     }
 }

@@ -11,6 +11,7 @@ mod chat;
 mod http;
 mod online;
 mod outbox;
+mod outbox_store;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -23,7 +24,7 @@ use uuid::Uuid;
 
 use crate::error::{ClientError, Result};
 use crate::sync::Credentials;
-use cache::{Cache, Listed};
+use cache::{Cache, Listed, Page};
 pub use online::{HISTORY_PAGE, Place, Role, Uploaded};
 
 pub type MeetupId = i64;
@@ -272,6 +273,7 @@ impl Social {
         if let Some(cursor) = cursor {
             query.push(("cursor", cursor.to_owned()));
         }
+        let asked_at = cache::now_ms();
         match http::get(&self.inner, "/v1/meetups", &query).await {
             Ok(page) => {
                 let items = page["items"].as_array().cloned().unwrap_or_default();
@@ -281,8 +283,8 @@ impl Social {
                 let next_cursor = page["next_cursor"].as_str().map(str::to_owned);
                 if sort == Sort::New {
                     let region = region.map(mingizuk_core::region::normalize_filter);
-                    let (first, last) = (cursor.is_none(), next_cursor.is_none());
-                    self.inner.cache.prune_newest(region.as_deref(), &items, first, last).await?;
+                    let page = Page { items: &items, first: cursor.is_none(), last: next_cursor.is_none() };
+                    self.inner.cache.prune_newest(region.as_deref(), &page, asked_at).await?;
                 }
                 Ok(Listing { items, next_cursor, offline: false })
             }
@@ -315,10 +317,11 @@ impl Social {
     /// A meetup's comments, oldest first, fresh (every page, up to `COMMENTS_MAX_PAGES`) or as
     /// last cached.
     pub async fn comments(&self, id: MeetupId) -> Result<Vec<Value>> {
+        let asked_at = cache::now_ms();
         match self.pages(&format!("/v1/meetups/{id}/comments"), &[], COMMENTS_MAX_PAGES).await {
             Ok((items, complete)) => {
                 let listed = if complete { Listed::All } else { Listed::Head };
-                self.inner.cache.put_comments_listed(id, &items, listed).await?;
+                self.inner.cache.put_comments_listed(id, &items, listed, asked_at).await?;
                 Ok(items)
             }
             Err(ClientError::Network(_)) => self.inner.cache.comments(id).await,

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio::sync::watch;
 
 use super::http::{self, Outcome};
 use super::kind::{COMMENT, CREATE_MEETUP, DELETE_MEETUP, EDIT_MEETUP, JOIN, LEAVE};
@@ -57,14 +58,8 @@ pub(super) async fn run(inner: std::sync::Arc<Inner>) {
         let settled = match outcome {
             Outcome::Done(answer) => {
                 backoff = FIRST_BACKOFF;
-                let done = inner.cache.done(&item.key).await;
-                // Folding the answer into the cache may read the meetup again; not worth waiting for
-                // when stopping (the next read refreshes it).
-                tokio::select! {
-                    () = confirmed(&inner, &item, &answer) => {}
-                    _ = stop.changed() => return,
-                }
-                done.map(|()| SocialEvent::Sent { key: item.key.clone() })
+                confirmed(&inner, &item, &answer, &mut stop).await;
+                inner.cache.done(&item.key).await.map(|()| SocialEvent::Sent { key: item.key.clone() })
             }
             Outcome::Refused(code, message) => {
                 backoff = FIRST_BACKOFF;
@@ -170,8 +165,9 @@ async fn attempt(inner: &Inner, item: &OutboxItem) -> Outcome {
     }
 }
 
-/// Folds a confirmed write's answer into the cache.
-async fn confirmed(inner: &Inner, item: &OutboxItem, answer: &Value) {
+/// Folds a confirmed write's answer into the cache. A write whose answer says too little (a like,
+/// a join) reads the meetup again, unless stopping comes first (the next read refreshes it).
+async fn confirmed(inner: &Inner, item: &OutboxItem, answer: &Value, stop: &mut watch::Receiver<bool>) {
     let Write::Http { kind, path, .. } = &item.write else { return };
     let meetup = path.split('/').nth(3).and_then(|id| id.parse::<i64>().ok());
     if let (Some(id), JOIN) = (meetup, kind.as_str()) {
@@ -183,10 +179,17 @@ async fn confirmed(inner: &Inner, item: &OutboxItem, answer: &Value) {
         (CREATE_MEETUP | EDIT_MEETUP, _) => inner.cache.put_meetup(answer).await,
         (DELETE_MEETUP, Some(id)) => inner.cache.forget_meetup(id).await,
         (COMMENT, Some(id)) => inner.cache.put_comments(id, std::slice::from_ref(answer)).await,
-        (_, Some(id)) => match http::get(inner, &format!("/v1/meetups/{id}"), &[]).await {
-            Ok(meetup) => inner.cache.put_meetup(&meetup).await,
-            Err(_) => Ok(()),
-        },
+        (_, Some(id)) => {
+            let path = format!("/v1/meetups/{id}");
+            let fresh = tokio::select! {
+                fresh = http::get(inner, &path, &[]) => fresh.ok(),
+                _ = stop.changed() => None,
+            };
+            match fresh {
+                Some(meetup) => inner.cache.put_meetup(&meetup).await,
+                None => Ok(()),
+            }
+        }
         _ => Ok(()),
     };
     if let Err(e) = result {

@@ -195,14 +195,14 @@ impl TokenStore {
 /// The live session shared by the sign-in calls and the sync task.
 pub struct Credentials {
     pub(crate) api: ServerApi,
-    store: TokenStore,
-    session: Mutex<Option<Session>>,
+    store: Arc<TokenStore>,
+    session: Arc<Mutex<Option<Session>>>,
 }
 
 impl Credentials {
     pub fn new(api: ServerApi, store: TokenStore) -> Result<Self> {
         let session = store.load()?.filter(|s| s.server == api.base());
-        Ok(Self { api, store, session: Mutex::new(session) })
+        Ok(Self { api, store: Arc::new(store), session: Arc::new(Mutex::new(session)) })
     }
 
     pub async fn session(&self) -> Option<Session> {
@@ -243,29 +243,58 @@ impl Credentials {
     }
 
     async fn token(&self, user: Option<&str>, force: bool) -> Result<String> {
-        let mut guard = self.session.lock().await;
-        let Some(session) = guard.as_mut() else { return Err(ClientError::SignedOut) };
-        if user.is_some_and(|user| user != session.user.id) {
-            return Err(ClientError::SignedOut);
+        if let Some(token) = usable(&*self.session.lock().await, user, force)? {
+            return Ok(token);
         }
-        if !force && session.access_expires_at_ms - REFRESH_MARGIN_MS > now_ms() {
-            return Ok(session.access_token.clone());
+        // In a task of its own: the server rotates the refresh token as it answers, so a caller
+        // dropped meanwhile (the app stopping a task) must not lose the new one — the next refresh
+        // would present the spent one, be taken for a stolen token and sign the device out.
+        let (api, store, session) = (self.api.clone(), Arc::clone(&self.store), Arc::clone(&self.session));
+        let user = user.map(str::to_owned);
+        let refresh = tokio::spawn(async move { refresh(&api, &store, &session, user.as_deref(), force).await });
+        refresh.await.map_err(|e| ClientError::Network(format!("the token refresh did not finish: {e}")))?
+    }
+}
+
+/// The session's access token if it needs no refresh; `SignedOut` if no session, or another
+/// account's than `user`.
+fn usable(session: &Option<Session>, user: Option<&str>, force: bool) -> Result<Option<String>> {
+    let Some(session) = session else { return Err(ClientError::SignedOut) };
+    if user.is_some_and(|user| user != session.user.id) {
+        return Err(ClientError::SignedOut);
+    }
+    let fresh = !force && session.access_expires_at_ms - REFRESH_MARGIN_MS > now_ms();
+    Ok(fresh.then(|| session.access_token.clone()))
+}
+
+/// Refreshes the session's tokens and saves them (unless another caller did while this one
+/// waited for the lock). A refused refresh signs the device out.
+async fn refresh(
+    api: &ServerApi,
+    store: &TokenStore,
+    session: &Mutex<Option<Session>>,
+    user: Option<&str>,
+    force: bool,
+) -> Result<String> {
+    let mut guard = session.lock().await;
+    if let Some(token) = usable(&guard, user, force)? {
+        return Ok(token);
+    }
+    let Some(session) = guard.as_mut() else { return Err(ClientError::SignedOut) };
+    match api.refresh(&session.refresh_token).await {
+        Ok(pair) => {
+            let next = Session::from_pair(&session.server, pair, session.account_root);
+            store.save(&next)?;
+            let token = next.access_token.clone();
+            *session = next;
+            Ok(token)
         }
-        match self.api.refresh(&session.refresh_token).await {
-            Ok(pair) => {
-                let next = Session::from_pair(&session.server, pair, session.account_root);
-                self.store.save(&next)?;
-                let token = next.access_token.clone();
-                *session = next;
-                Ok(token)
-            }
-            Err(ClientError::Server { status: 401, code, .. }) => {
-                tracing::warn!(%code, "the server refused the refresh token: signed out");
-                *guard = None;
-                self.store.clear()?;
-                Err(ClientError::SignedOut)
-            }
-            Err(e) => Err(e),
+        Err(ClientError::Server { status: 401, code, .. }) => {
+            tracing::warn!(%code, "the server refused the refresh token: signed out");
+            *guard = None;
+            store.clear()?;
+            Err(ClientError::SignedOut)
         }
+        Err(e) => Err(e),
     }
 }

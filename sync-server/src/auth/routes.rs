@@ -206,5 +206,6 @@ async fn delete_account(
     // The meetups the account hosts go at once (PRODUCT.md §2); the rest waits for the purge.
     crate::meetups::delete_hosted(&state, id).await?;
     state.auth.delete_account(&*state.storage, id).await?;
+    state.chat.rooms.account_deleted(id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,8 +5,12 @@
 //! subscriber of every room catches up from storage. Order within a room comes from its sequence
 //! numbers, not from the channel.
 
+use std::sync::Weak;
+
 use serde::{Deserialize, Serialize};
 
+use super::frames::ErrorCode;
+use super::rooms::{Event, Rooms};
 pub use crate::bus::{Bus, Listener};
 use crate::storage::UserId;
 use crate::storage::chat::MeetupId;
@@ -25,20 +29,23 @@ pub enum Shout {
     Left { meetup: MeetupId, user: UserId },
     /// The meetup was deleted: everyone in its room is told and removed.
     Closed { meetup: MeetupId },
+    /// The account was deleted: its connections close.
+    AccountDeleted { user: UserId },
     /// Something may have been lost on the way: every subscriber of every room catches up from
     /// storage.
     CatchUp,
 }
 
 impl Shout {
-    /// The room it is about; `None` for a catch-up, which is about every room.
+    /// The room it is about; `None` for a catch-up, which is about every room, and for an
+    /// account's deletion, which is about its connections.
     pub fn meetup(&self) -> Option<MeetupId> {
         match self {
             Self::Message { meetup, .. }
             | Self::Notice { meetup, .. }
             | Self::Left { meetup, .. }
             | Self::Closed { meetup } => Some(*meetup),
-            Self::CatchUp => None,
+            Self::CatchUp | Self::AccountDeleted { .. } => None,
         }
     }
 }
@@ -46,6 +53,40 @@ impl Shout {
 impl crate::bus::Event for Shout {
     fn catch_up() -> Self {
         Self::CatchUp
+    }
+}
+
+/// The rooms as the bus sees them: what another instance published goes to this instance's
+/// subscribers of the room, if it has any (a room nobody here is in is not made for it).
+pub(super) struct RemoteRooms(pub(super) Weak<Rooms>);
+
+impl Listener<Shout> for RemoteRooms {
+    fn hear(&self, shout: Shout) {
+        let Some(rooms) = self.0.upgrade() else { return };
+        if let Shout::AccountDeleted { user } = shout {
+            rooms.connections().close_all_of(user);
+            return;
+        }
+        let Some(meetup) = shout.meetup() else {
+            for room in rooms.live() {
+                room.publish(&Event::CatchUp(room.meetup));
+            }
+            return;
+        };
+        let Some(room) = rooms.existing(meetup) else { return };
+        match shout {
+            // Out of order or twice is fine: each connection fills gaps from storage and skips
+            // what it sent already.
+            Shout::Message { meetup, seq, frame } => room.publish(&Event::Message { meetup, seq, frame: frame.into() }),
+            // Two changes made through different instances may cross on the way here: the room is
+            // told the notice storage holds, read in the room's order after the change committed.
+            Shout::Notice { .. } => {
+                tokio::spawn(async move { rooms.notice_changed_elsewhere(&room).await });
+            }
+            Shout::Left { user, .. } => room.remove(Some(user), ErrorCode::NotMember),
+            Shout::Closed { .. } => room.remove(None, ErrorCode::UnknownMeetup),
+            Shout::CatchUp | Shout::AccountDeleted { .. } => {}
+        }
     }
 }
 
@@ -61,6 +102,7 @@ mod tests {
             Shout::Notice { meetup: 7 },
             Shout::Left { meetup: 7, user },
             Shout::Closed { meetup: 7 },
+            Shout::AccountDeleted { user },
             Shout::CatchUp,
         ] {
             let text = serde_json::to_string(&shout).expect("encode");

@@ -50,6 +50,7 @@ const EXISTING_FRESH: Duration = Duration::from_secs(2);
 /// Runs a connection until it closes, then leaves every room it was in.
 pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limits: Limits) {
     let outbox = Outbox::new(user.id, limits.outbox_capacity);
+    rooms.connections().opened(&outbox);
     let mut conn = Connection {
         user,
         rooms,
@@ -63,6 +64,7 @@ pub async fn serve(mut socket: WebSocket, rooms: Arc<Rooms>, user: Sender, limit
     for (_, subscription) in conn.subscribed.drain() {
         subscription.room.unsubscribe(conn.outbox.id);
     }
+    conn.rooms.connections().closed(&conn.outbox);
     tracing::debug!(user = %conn.user.id, code = close.0, reason = close.1, "chat connection closed");
     close.send(&mut socket).await;
 }
@@ -307,21 +309,39 @@ impl Connection {
                 }
                 Event::Direct(frame) => socket.feed(Frame::Text(frame)).await?,
                 Event::CatchUp(meetup) => self.recheck(socket, meetup).await?,
-                Event::Removed(meetup, why) => {
-                    self.existing.remove(&meetup);
-                    // The room deregisters the connection as it queues this event: a subscription
-                    // the room still holds was made after it (a leave, a join again, a subscribe
-                    // handled before this event), and stays.
-                    if self.subscribed.get(&meetup).is_some_and(|s| s.room.delivers_to(self.outbox.id)) {
-                        continue;
-                    }
-                    if self.subscribed.remove(&meetup).is_some() {
-                        socket.feed(Frame::Text(frames::error(why, Some(meetup), None))).await?;
-                    }
-                }
+                Event::AccountDeleted => return Err(Close(close::POLICY, "account_deleted")),
+                Event::Removed(meetup, why) => self.removed(socket, meetup, why).await?,
             }
         }
         socket.flush().await?;
+        Ok(())
+    }
+}
+
+impl Connection {
+    /// The room stopped delivering to this connection (`Event::Removed`): the user left, or the
+    /// meetup is gone. Unless the removal is already stale.
+    async fn removed(&mut self, socket: &mut WebSocket, meetup: MeetupId, why: ErrorCode) -> Result<(), Close> {
+        self.existing.remove(&meetup);
+        let Some(room) = self.subscribed.get(&meetup).map(|s| Arc::clone(&s.room)) else { return Ok(()) };
+        // The room deregisters the connection as it queues this event: a subscription the room
+        // still holds was made after it (a leave, a join again, a subscribe handled before this
+        // event), and stays.
+        if room.delivers_to(self.outbox.id) {
+            return Ok(());
+        }
+        // A leave heard late from another instance (Redis is not ordered with storage) may come
+        // after the user joined again: storage decides. Joined again first, so a leave that
+        // follows the check is not missed; then what went by meanwhile is filled in.
+        if why == ErrorCode::NotMember {
+            room.subscribe(&self.outbox);
+            if self.access(meetup).await.is_ok() {
+                return self.catch_up(socket, meetup, i64::MAX).await;
+            }
+            room.unsubscribe(self.outbox.id);
+        }
+        self.subscribed.remove(&meetup);
+        socket.feed(Frame::Text(frames::error(why, Some(meetup), None))).await?;
         Ok(())
     }
 }

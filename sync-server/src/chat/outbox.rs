@@ -2,9 +2,9 @@
 //! errors) waiting to be written to its socket. Pushing never waits; a reader too slow for its
 //! rooms overflows and is closed, never skipped (it replays from its last sequence number).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
@@ -33,6 +33,8 @@ pub enum Event {
     /// Something of the room may have been lost on its way here (another instance's event through
     /// Redis): send the client what storage holds after its last sequence number.
     CatchUp(MeetupId),
+    /// The connection's account was deleted: the connection closes.
+    AccountDeleted,
 }
 
 /// The queue filled up: the connection is too slow for its rooms and must reconnect.
@@ -92,6 +94,39 @@ impl Outbox {
                 }
             }
             self.notify.notified().await;
+        }
+    }
+}
+
+/// Every open connection's outbox by user, so that all of one user's connections are reached at
+/// once (their account was deleted), whatever rooms they are in.
+#[derive(Default)]
+pub struct Connections(Mutex<HashMap<UserId, HashMap<u64, Weak<Outbox>>>>);
+
+impl Connections {
+    /// A connection opened: `close_all_of` reaches it until it is `closed`.
+    pub fn opened(&self, outbox: &Arc<Outbox>) {
+        locked(&self.0).entry(outbox.user).or_default().insert(outbox.id, Arc::downgrade(outbox));
+    }
+
+    pub fn closed(&self, outbox: &Outbox) {
+        let mut connections = locked(&self.0);
+        if let Some(of_user) = connections.get_mut(&outbox.user) {
+            of_user.remove(&outbox.id);
+            if of_user.is_empty() {
+                connections.remove(&outbox.user);
+            }
+        }
+    }
+
+    /// Tells every open connection of `user` to close: its account was deleted.
+    pub fn close_all_of(&self, user: UserId) {
+        let outboxes: Vec<Arc<Outbox>> = locked(&self.0)
+            .get(&user)
+            .map(|of_user| of_user.values().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default();
+        for outbox in outboxes {
+            outbox.push(Event::AccountDeleted);
         }
     }
 }

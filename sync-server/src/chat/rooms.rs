@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::bus::{Bus, Listener, Shout};
+use super::bus::{Bus, Shout};
 use super::frames::{self, ErrorCode};
 use super::outbox::locked;
-pub use super::outbox::{Event, Outbox};
+pub use super::outbox::{Connections, Event, Outbox};
 use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Notice, Posted, Sender};
 use crate::storage::meetups::{Join, Leave};
 use crate::storage::{Storage, StorageError, UserId};
@@ -71,7 +71,7 @@ impl Room {
         locked(&self.subscribers).len()
     }
 
-    fn publish(&self, event: &Event) {
+    pub(super) fn publish(&self, event: &Event) {
         for outbox in locked(&self.subscribers).values() {
             outbox.push(event.clone());
         }
@@ -79,7 +79,7 @@ impl Room {
 
     /// Stops delivering this room to every connection of `user` (everyone when `None`), telling
     /// each why.
-    fn remove(&self, user: Option<UserId>, why: ErrorCode) {
+    pub(super) fn remove(&self, user: Option<UserId>, why: ErrorCode) {
         let mut subscribers = locked(&self.subscribers);
         subscribers.retain(|_, outbox| {
             let removed = user.is_none_or(|user| outbox.user == user);
@@ -98,6 +98,8 @@ pub struct Rooms {
     rooms: Mutex<RoomMap>,
     /// The other instances, when there are any.
     bus: OnceLock<Bus<Shout>>,
+    /// Every open connection, by user.
+    connections: Connections,
 }
 
 struct RoomMap {
@@ -108,13 +110,18 @@ struct RoomMap {
 
 impl Rooms {
     pub fn new(storage: Arc<dyn Storage>) -> Self {
-        Self { storage, rooms: Mutex::new(RoomMap { rooms: HashMap::new(), sweep_at: 64 }), bus: OnceLock::new() }
+        Self {
+            storage,
+            rooms: Mutex::new(RoomMap { rooms: HashMap::new(), sweep_at: 64 }),
+            bus: OnceLock::new(),
+            connections: Connections::default(),
+        }
     }
 
     /// Joins the other instances on `config`'s chat channel: from now on what this instance
     /// publishes reaches their subscribers, and theirs reaches ours.
     pub fn connect_bus(self: &Arc<Self>, config: &crate::config::RedisConfig) -> Result<(), redis::RedisError> {
-        let listener = Arc::new(RemoteRooms(Arc::downgrade(self)));
+        let listener = Arc::new(super::bus::RemoteRooms(Arc::downgrade(self)));
         let channel = crate::bus::Channel { url: &config.url, name: config.chat_channel(), what: "chat" };
         let bus = Bus::start(channel, listener)?;
         // Only the first bus counts; a server connects one at start.
@@ -137,8 +144,26 @@ impl Rooms {
         room.publish(&Event::Message { meetup: room.meetup, seq: message.seq, frame });
     }
 
+    /// Every open connection of this instance.
+    pub fn connections(&self) -> &Connections {
+        &self.connections
+    }
+
+    /// Closes every chat connection of `user`, here and on the other instances: the account was
+    /// deleted. (A connection an instance without Redis holds finds out by itself, within
+    /// `Limits::account_recheck`.)
+    pub fn account_deleted(&self, user: UserId) {
+        self.connections.close_all_of(user);
+        self.shout(Shout::AccountDeleted { user });
+    }
+
+    /// Every room live in this instance.
+    pub(super) fn live(&self) -> Vec<Arc<Room>> {
+        locked(&self.rooms).rooms.values().filter_map(Weak::upgrade).collect()
+    }
+
     /// The room of `meetup` if it is live in this instance.
-    fn existing(&self, meetup: MeetupId) -> Option<Arc<Room>> {
+    pub(super) fn existing(&self, meetup: MeetupId) -> Option<Arc<Room>> {
         locked(&self.rooms).rooms.get(&meetup).and_then(Weak::upgrade)
     }
 
@@ -306,7 +331,7 @@ impl Rooms {
     }
 
     /// Pushes the room's notice as storage holds it now (another instance changed it).
-    async fn notice_changed_elsewhere(&self, room: &Room) {
+    pub(super) async fn notice_changed_elsewhere(&self, room: &Room) {
         let _order = room.order.lock().await;
         match self.storage.notice(room.meetup).await {
             Ok(notice) => room.publish(&Event::Direct(frames::notice(room.meetup, notice.as_ref()))),
@@ -345,37 +370,6 @@ impl Rooms {
         match task.await {
             Ok(result) => result,
             Err(e) => Err(StorageError::Io(std::io::Error::other(format!("a room write did not finish: {e}")))),
-        }
-    }
-}
-
-/// The rooms as the bus sees them: what another instance published goes to this instance's
-/// subscribers of the room, if it has any (a room nobody here is in is not made for it).
-struct RemoteRooms(Weak<Rooms>);
-
-impl Listener<Shout> for RemoteRooms {
-    fn hear(&self, shout: Shout) {
-        let Some(rooms) = self.0.upgrade() else { return };
-        let Some(meetup) = shout.meetup() else {
-            let live: Vec<Arc<Room>> = locked(&rooms.rooms).rooms.values().filter_map(Weak::upgrade).collect();
-            for room in live {
-                room.publish(&Event::CatchUp(room.meetup));
-            }
-            return;
-        };
-        let Some(room) = rooms.existing(meetup) else { return };
-        match shout {
-            // Out of order or twice is fine: each connection fills gaps from storage and skips
-            // what it sent already.
-            Shout::Message { meetup, seq, frame } => room.publish(&Event::Message { meetup, seq, frame: frame.into() }),
-            // Two changes made through different instances may cross on the way here: the room is
-            // told the notice storage holds, read in the room's order after the change committed.
-            Shout::Notice { .. } => {
-                tokio::spawn(async move { rooms.notice_changed_elsewhere(&room).await });
-            }
-            Shout::Left { user, .. } => room.remove(Some(user), ErrorCode::NotMember),
-            Shout::Closed { .. } => room.remove(None, ErrorCode::UnknownMeetup),
-            Shout::CatchUp => {}
         }
     }
 }

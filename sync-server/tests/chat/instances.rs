@@ -1,7 +1,8 @@
 //! Two server instances on one database, their rooms fanned out through the real Redis on
 //! 127.0.0.1:6379 (`MINGIZUK_TEST_REDIS_URL` names another): members connected to different
-//! instances hear each other live, the notice, a leave and a deletion cross over, an instance cut
-//! off from Redis catches up from storage once it is back (messages, and a leave, the notice and a
+//! instances hear each other live, the notice, a leave, a deletion and an account's deletion
+//! cross over (a notice or a leave arriving late never undoes a newer state), an instance cut off
+//! from Redis catches up from storage once it is back (messages, and a leave, the notice and a
 //! deletion it missed), and a member who left through one instance cannot have a message stored
 //! after their leave through another.
 
@@ -18,8 +19,9 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::client::{PATIENCE, Server};
+use super::client::{Client, Heard, PATIENCE, Person, Server};
 use crate::common::TestDb;
+use mingizuk_server::storage::chat::MeetupId;
 
 fn redis_url() -> String {
     std::env::var("MINGIZUK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -32,6 +34,20 @@ fn channel() -> String {
 
 fn bus(url: String, channel: &str) -> RedisConfig {
     RedisConfig { url: Secret::new(url), channel: channel.to_owned() }
+}
+
+/// The host's meetup, made through A, with Ana a member; the host's chat on A and Ana's on B, both
+/// subscribed and caught up.
+async fn room_across(a: &Server, b: &Server) -> (Person, Person, MeetupId, Client, Client) {
+    let (host, ana) = (a.person("host").await, a.person("ana").await);
+    let meetup = a.meetup(&host, Duration::days(1), None).await;
+    assert_eq!(a.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
+    let (mut host_chat, mut ana_chat) = (a.connect(&host).await, b.connect(&ana).await);
+    for chat in [&mut host_chat, &mut ana_chat] {
+        chat.subscribe(meetup, 0).await;
+        chat.quiet().await;
+    }
+    (host, ana, meetup, host_chat, ana_chat)
 }
 
 /// Instances A and B of one deployment on the test's database, each on its Redis bus if given; B
@@ -96,6 +112,15 @@ pub async fn members_on_two_instances_hear_each_other_through_redis(db: TestDb) 
     assert_eq!(b.call(&host, "DELETE", &format!("/v1/meetups/{meetup}"), None).await.0, 204);
     let gone = host_chat.next_of("error").await;
     assert_eq!((gone["code"].as_str(), gone["meetup_id"].as_i64()), (Some("unknown_meetup"), Some(meetup)));
+
+    // Ana deletes her account through A: her connection on B closes at once.
+    assert_eq!(a.call(&ana, "DELETE", "/v1/me", None).await.0, 204);
+    let closed = loop {
+        if let Heard::Closed(code, reason) = ana_chat.hear().await {
+            break (code, reason);
+        }
+    };
+    assert_eq!(closed, (1008, "account_deleted".into()));
     close(b, other).await;
 }
 
@@ -103,14 +128,7 @@ pub async fn an_instance_cut_off_from_redis_catches_up_from_storage_when_back(db
     let channel = channel();
     let proxy = Proxy::start(redis_url()).await;
     let (a, b, other) = instances(&db, Some(bus(redis_url(), &channel)), Some(bus(proxy.url(), &channel))).await;
-    let (host, ana) = (a.person("host").await, a.person("ana").await);
-    let meetup = a.meetup(&host, Duration::days(1), None).await;
-    assert_eq!(a.call(&ana, "POST", &format!("/v1/meetups/{meetup}/members"), None).await.0, 201);
-    let (mut host_chat, mut ana_chat) = (a.connect(&host).await, b.connect(&ana).await);
-    for chat in [&mut host_chat, &mut ana_chat] {
-        chat.subscribe(meetup, 0).await;
-        chat.quiet().await;
-    }
+    let (_, _, meetup, mut host_chat, mut ana_chat) = room_across(&a, &b).await;
     host_chat.say(meetup, "하나").await;
     assert_eq!(ana_chat.next_of("message").await["text"], "하나", "B hears A through Redis");
     host_chat.quiet().await;
@@ -202,18 +220,42 @@ pub async fn a_notice_change_arriving_late_from_another_instance_never_replaces_
     // The first change's event once more, late, as a third instance would have published it:
     // with the notice frame as it was then.
     let stale = json!({ "type": "notice", "meetup_id": meetup, "notice": { "text": "6시에 정문", "at": "2026-01-01T00:00:00Z" } });
-    let late = json!({ "from": uuid::Uuid::new_v4(), "kind": "notice", "meetup": meetup, "frame": stale.to_string() });
+    publish(&channel, json!({ "kind": "notice", "meetup": meetup, "frame": stale.to_string() })).await;
+    let notice = ana_chat.next_of("notice").await;
+    assert_eq!(notice["notice"]["text"], "7시에 정문", "the notice as stored, not the late copy: {notice}");
+    close(b, other).await;
+}
+
+/// Publishes `event` on the test's chat channel as a third instance would.
+async fn publish(channel: &str, mut event: Value) {
+    event["from"] = json!(uuid::Uuid::new_v4());
     let redis = redis::Client::open(redis_url()).expect("redis url");
     let mut publisher = redis.get_multiplexed_async_connection().await.expect("connect to redis");
     let heard: i64 = redis::cmd("PUBLISH")
         .arg(format!("{channel}:chat"))
-        .arg(late.to_string())
+        .arg(event.to_string())
         .query_async(&mut publisher)
         .await
         .expect("publish");
     assert!(heard >= 2, "both instances listen on the channel ({heard})");
-    let notice = ana_chat.next_of("notice").await;
-    assert_eq!(notice["notice"]["text"], "7시에 정문", "the notice as stored, not the late copy: {notice}");
+}
+
+/// Pub/sub is not ordered with storage: a leave another instance published can be heard after
+/// the member joined again. Storage says they are a member, so their subscription goes on.
+pub async fn a_leave_heard_after_the_member_joined_again_does_not_silence_the_room(db: TestDb) {
+    let channel = channel();
+    let (a, b, other) = instances(&db, Some(bus(redis_url(), &channel)), Some(bus(redis_url(), &channel))).await;
+    let (_, ana, meetup, mut host_chat, mut ana_chat) = room_across(&a, &b).await;
+    publish(&channel, json!({ "kind": "left", "meetup": meetup, "user": ana.sender.id })).await;
+    host_chat.say(meetup, "아직 듣고 있죠?").await;
+    host_chat.next_of("ack").await;
+    loop {
+        let frame = ana_chat.next().await;
+        assert_ne!(frame["type"], "error", "the room ended for a member: {frame}");
+        if frame["type"] == "message" && frame["text"] == "아직 듣고 있죠?" {
+            break;
+        }
+    }
     close(b, other).await;
 }
 

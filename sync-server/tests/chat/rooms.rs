@@ -10,7 +10,7 @@ use mingizuk_server::storage::chat::{MeetupId, MessageKind, NewMessage};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-use crate::client::{Heard, Person, Server};
+use crate::client::{Client, Heard, Person, Server};
 use crate::common::TestDb;
 
 /// The host's meetup, ending in a day, with ana a member of it.
@@ -160,7 +160,9 @@ pub async fn an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes(
     chat.say(meetup, "곧 탈퇴해요").await;
     chat.next_of("ack").await;
 
-    assert_eq!(server.call(&ana, "DELETE", "/v1/me", None).await.0, 204);
+    // Deleted where this instance does not hear of it (another instance, no Redis): until the
+    // connection's next recheck of the account, storage refuses what it asks.
+    server.storage().soft_delete_user(ana.sender.id).await.expect("delete the account");
     let after = chat.say(meetup, "탈퇴 후에 쓴 글").await;
     let error = chat.next_of("error").await;
     assert_eq!(about(&error), (Some("not_member"), Some(meetup), Some(after.to_string())));
@@ -170,21 +172,41 @@ pub async fn an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes(
     assert!(stored.iter().all(|m| m.text != "탈퇴 후에 쓴 글"), "nothing stored after the deletion");
 }
 
+/// How the connection ended, skipping the frames before.
+async fn closed(chat: &mut Client) -> (u16, String) {
+    loop {
+        match chat.hear().await {
+            Heard::Closed(code, reason) => return (code, reason),
+            Heard::Frame(_) => continue,
+        }
+    }
+}
+
+/// Deleting the account closes its chat connections at once, in a room or not (the periodic
+/// recheck of the account is minutes away here).
 pub async fn an_account_deleted_with_its_chat_open_is_disconnected(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let (_, ana, meetup) = ana_joined(&server).await;
+    let (mut in_room, mut idle) = (server.connect(&ana).await, server.connect(&ana).await);
+    in_room.subscribe(meetup, 0).await;
+    in_room.next_of("notice").await;
+    assert_eq!(server.call(&ana, "DELETE", "/v1/me", None).await.0, 204);
+    for chat in [&mut in_room, &mut idle] {
+        assert_eq!(closed(chat).await, (1008, "account_deleted".into()));
+    }
+}
+
+/// An account deleted where this instance does not hear of it (another instance, no Redis): the
+/// connection finds out at its next recheck of the account.
+pub async fn a_connection_finds_its_account_deleted_elsewhere_at_its_next_recheck(db: TestDb) {
     let limits = Limits { account_recheck: std::time::Duration::from_millis(200), ..Limits::default() };
     let server = Server::start(&db, limits).await;
     let (_, ana, meetup) = ana_joined(&server).await;
     let mut chat = server.connect(&ana).await;
     chat.subscribe(meetup, 0).await;
     chat.next_of("notice").await;
-    assert_eq!(server.call(&ana, "DELETE", "/v1/me", None).await.0, 204);
-    let closed = loop {
-        match chat.hear().await {
-            Heard::Closed(code, reason) => break (code, reason),
-            Heard::Frame(_) => continue,
-        }
-    };
-    assert_eq!(closed, (1008, "account_deleted".into()));
+    server.storage().soft_delete_user(ana.sender.id).await.expect("delete the account");
+    assert_eq!(closed(&mut chat).await, (1008, "account_deleted".into()));
 }
 
 /// A member who leaves and joins again while their connection is busy with another room (a long

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -15,6 +15,8 @@ pub struct Proxy {
     address: std::net::SocketAddr,
     offline: Arc<AtomicBool>,
     deaf: Arc<AtomicBool>,
+    /// Milliseconds every reply waits before it is passed on.
+    delay_ms: Arc<AtomicU64>,
     cut: Arc<Notify>,
 }
 
@@ -25,16 +27,18 @@ impl Proxy {
             address: listener.local_addr().unwrap(),
             offline: Arc::new(AtomicBool::new(false)),
             deaf: Arc::new(AtomicBool::new(false)),
+            delay_ms: Arc::new(AtomicU64::new(0)),
             cut: Arc::new(Notify::new()),
         };
         let (offline, deaf, cut) = (proxy.offline.clone(), proxy.deaf.clone(), proxy.cut.clone());
+        let delay_ms = proxy.delay_ms.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if offline.load(Ordering::SeqCst) {
                     continue;
                 }
                 let Ok(server) = TcpStream::connect(upstream).await else { continue };
-                let (deaf, cut) = (deaf.clone(), cut.clone());
+                let (deaf, cut, delay_ms) = (deaf.clone(), cut.clone(), delay_ms.clone());
                 tokio::spawn(async move {
                     let (mut client_read, mut client_write) = client.into_split();
                     let (mut server_read, mut server_write) = server.into_split();
@@ -54,6 +58,10 @@ impl Proxy {
                             let upgrade = first && buffer[..n].starts_with(b"HTTP/1.1 101");
                             let pass = upgrade || !deaf.load(Ordering::SeqCst);
                             first = false;
+                            let delay = delay_ms.load(Ordering::SeqCst);
+                            if delay > 0 {
+                                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                            }
                             if pass && client_write.write_all(&buffer[..n]).await.is_err() {
                                 break;
                             }
@@ -90,7 +98,13 @@ impl Proxy {
         self.offline.store(false, Ordering::SeqCst);
     }
 
+    /// Every reply from now on comes `delay` late.
+    pub fn go_slow(&self, delay: std::time::Duration) {
+        self.delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
+    }
+
     pub fn go_online(&self) {
+        self.delay_ms.store(0, Ordering::SeqCst);
         self.deaf.store(false, Ordering::SeqCst);
         self.offline.store(false, Ordering::SeqCst);
     }

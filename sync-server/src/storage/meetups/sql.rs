@@ -128,21 +128,6 @@ pub(crate) enum Arg {
     Text(String),
 }
 
-/// The character that escapes `%`, `_` and itself in a `LIKE` pattern (both backends accept it).
-const LIKE_ESCAPE: char = '!';
-
-fn like_prefix(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
-            pattern.push(LIKE_ESCAPE);
-        }
-        pattern.push(c);
-    }
-    pattern.push_str(" %");
-    pattern
-}
-
 /// The query of a page of meetups and its binds.
 pub(crate) fn meetup_page(query: &MeetupQuery) -> (String, Vec<Arg>) {
     let viewer = || Arg::Text(query.viewer.to_db());
@@ -150,7 +135,7 @@ pub(crate) fn meetup_page(query: &MeetupQuery) -> (String, Vec<Arg>) {
     let mut args = vec![viewer()];
     if let Some(region) = &query.region {
         sql.push_str("AND (m.region = ? OR m.region LIKE ? ESCAPE '!') ");
-        args.extend([Arg::Text(region.clone()), Arg::Text(like_prefix(region))]);
+        args.extend([Arg::Text(region.clone()), Arg::Text(mingizuk_core::region::province_pattern(region))]);
     }
     match query.role {
         None => {}

@@ -8,7 +8,7 @@ use mysql_async::prelude::{FromRow, FromValue, Queryable};
 use mysql_async::{FromRowError, Params, Row, TxOpts};
 
 use super::chat::{Inserted, insert_message};
-use super::{ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, retrying, server_code};
+use super::{ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, retrying};
 use crate::storage::chat::{ChatMessage, MeetupId, MessageKind, NewMessage, Sender};
 use crate::storage::meetups::sql::{self, Arg, MeetupRow};
 use crate::storage::meetups::{
@@ -295,11 +295,15 @@ impl FromRow for MeetupRow {
     }
 }
 
-/// A meetup's insert or update failed: on a foreign key, its image is not stored (the host is the
-/// signed-in user). An image is checked before, but the daily purge may remove it in between.
+/// A meetup's insert or update failed: on its image's foreign key, the image is not stored. An
+/// image is checked before, but the daily purge may remove it in between.
 fn image_missing(e: mysql_async::Error) -> StorageError {
-    match server_code(&e) {
-        Some(ER_NO_REFERENCED_ROW_2) => StorageError::UnknownImage,
+    match &e {
+        mysql_async::Error::Server(server)
+            if server.code == ER_NO_REFERENCED_ROW_2 && server.message.contains("meetups_image_fk") =>
+        {
+            StorageError::UnknownImage
+        }
         _ => backend(e),
     }
 }
