@@ -49,6 +49,9 @@ pub(crate) struct State {
     pub(crate) derived: Derived,
     /// Counts writes made on this device, so the sync task knows when there is news to send.
     pub(crate) local_writes: tokio::sync::watch::Sender<u64>,
+    /// Documents whose compaction after a write failed, with the number of chunks at which a
+    /// write tries again (twice as many: a disk that stays full is not rewritten at every write).
+    compact_retry: HashMap<DocKind, usize>,
 }
 
 pub(crate) fn commit_options(now_ms: i64) -> CommitOptions {
@@ -85,6 +88,7 @@ impl State {
             personal: Personal::default(),
             derived: Derived::default(),
             local_writes: tokio::sync::watch::Sender::new(0),
+            compact_retry: HashMap::new(),
         };
         if state.known.is_empty() {
             state.first_launch(device, clock).await?;
@@ -226,10 +230,24 @@ impl State {
 
     /// Compacts the documents a committed write added to, once they have gathered
     /// `COMPACT_INLINE_CHUNKS` chunks. The write stands whatever happens here: a failure (a full
-    /// disk) is logged, not returned as the write's, and the next write tries again.
+    /// disk) is logged, not returned as the write's, and a write tries again once the document has
+    /// twice as many chunks (idle maintenance tries at its next round).
     async fn compact_after_write(&mut self, kinds: &[DocKind]) {
-        if let Err(e) = self.compact(kinds, COMPACT_INLINE_CHUNKS).await {
-            tracing::warn!(error = %e, "compacting documents after a write failed; the next write tries again");
+        for kind in kinds {
+            let chunks = self.docs.get(kind).map_or(0, |loaded| loaded.chunks.len());
+            let threshold = self.compact_retry.get(kind).copied().unwrap_or(0).max(COMPACT_INLINE_CHUNKS);
+            if chunks < threshold {
+                continue;
+            }
+            match self.compact(&[*kind], threshold).await {
+                Ok(()) => {
+                    self.compact_retry.remove(kind);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, document = kind.label(), chunks, "compacting after a write failed");
+                    self.compact_retry.insert(*kind, chunks * 2);
+                }
+            }
         }
     }
 

@@ -210,8 +210,11 @@ impl Credentials {
     }
 
     pub(crate) async fn set(&self, session: Session) -> Result<()> {
+        // Under the lock, so a refresh of the previous session finishing meanwhile cannot save its
+        // tokens over these.
+        let mut guard = self.session.lock().await;
         self.store.save(&session)?;
-        *self.session.lock().await = Some(session);
+        *guard = Some(session);
         Ok(())
     }
 

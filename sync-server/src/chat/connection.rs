@@ -79,8 +79,9 @@ impl Connection {
     async fn run(&mut self, socket: &mut WebSocket) -> Close {
         let mut ping = tokio::time::interval(self.limits.ping_interval);
         ping.tick().await;
+        // Its first tick is at once: an account deleted between the upgrade's check and the
+        // connection's registration (`Connections::opened`) is not missed.
         let mut recheck = tokio::time::interval(self.limits.account_recheck);
-        recheck.tick().await;
         let mut last_heard = Instant::now();
         let outbox = Arc::clone(&self.outbox);
         let write_timeout = self.limits.write_timeout;
@@ -331,14 +332,12 @@ impl Connection {
             return Ok(());
         }
         // A leave heard late from another instance (Redis is not ordered with storage) may come
-        // after the user joined again: storage decides. Joined again first, so a leave that
-        // follows the check is not missed; then what went by meanwhile is filled in.
+        // after the user joined again: storage decides, as after a lost event. Back in the room
+        // first, so a leave that follows the check is not missed; then the notice and what went by
+        // meanwhile are sent.
         if why == ErrorCode::NotMember {
             room.subscribe(&self.outbox);
-            if self.access(meetup).await.is_ok() {
-                return self.catch_up(socket, meetup, i64::MAX).await;
-            }
-            room.unsubscribe(self.outbox.id);
+            return self.recheck(socket, meetup).await;
         }
         self.subscribed.remove(&meetup);
         socket.feed(Frame::Text(frames::error(why, Some(meetup), None))).await?;
