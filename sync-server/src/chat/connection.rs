@@ -1,8 +1,8 @@
 //! One `/v1/chat` WebSocket for one authenticated user: JSON frames in, the rooms it subscribed to
 //! out. Membership is checked on subscribe, again when the room's events may have been lost (Redis
-//! away), and on every send by storage in the transaction that stores it (a resend is acked even
-//! after a leave or the end); a subscribe replays what is stored
-//! after the client's last sequence number, page by page, before live delivery. Each room's
+//! away) or a leave is heard (it may be stale), and on every send by storage in the transaction
+//! that stores it (a resend is acked even after a leave or the end); a subscribe replays what is
+//! stored after the client's last sequence number, page by page, before live delivery. Each room's
 //! messages leave here in sequence order, each once: one that arrives past a gap has the gap filled
 //! from storage first, one already sent is skipped. Limits (message size, rate, idle time, rooms
 //! per connection, the outbox) are enforced here.
@@ -317,9 +317,7 @@ impl Connection {
         socket.flush().await?;
         Ok(())
     }
-}
 
-impl Connection {
     /// The room stopped delivering to this connection (`Event::Removed`): the user left, or the
     /// meetup is gone. Unless the removal is already stale.
     async fn removed(&mut self, socket: &mut WebSocket, meetup: MeetupId, why: ErrorCode) -> Result<(), Close> {
