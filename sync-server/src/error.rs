@@ -128,6 +128,19 @@ impl ApiError {
     }
 }
 
+/// Runs `work` (`what`, for the log) in a task of its own: a client that hangs up drops its
+/// request's future, which must not stop a write between its commit and what has to follow it
+/// (closing a room, the account's chat connections).
+pub async fn to_completion<T: Send + 'static>(
+    what: &'static str,
+    work: impl Future<Output = Result<T, ApiError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::spawn(work).await {
+        Ok(result) => result,
+        Err(e) => Err(ApiError::internal(format!("{what} did not finish: {e}"))),
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {

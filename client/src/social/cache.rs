@@ -37,6 +37,11 @@ pub(crate) struct Cache {
     pub(super) pool: SqlitePool,
 }
 
+/// Ids as a JSON array, for `json_each` in SQL.
+fn json_ids(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -139,7 +144,7 @@ impl Cache {
             )
             .bind(meetup)
             .bind(up_to)
-            .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+            .bind(json_ids(&ids))
             .bind(asked_at)
             .execute(&mut *tx)
             .await?;
@@ -186,7 +191,7 @@ impl Cache {
         .bind(region.map(province_pattern))
         .bind(newest.filter(|_| !page.first))
         .bind(oldest.filter(|_| !page.last))
-        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+        .bind(json_ids(&ids))
         .bind(asked_at)
         .execute(&self.pool)
         .await?;

@@ -12,12 +12,12 @@ mod http;
 mod online;
 mod outbox;
 mod outbox_store;
+mod types;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex as StdMutex};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
 use uuid::Uuid;
@@ -26,104 +26,13 @@ use crate::error::{ClientError, Result};
 use crate::sync::Credentials;
 use cache::{Cache, Listed, Page};
 pub use online::{HISTORY_PAGE, Place, Role, Uploaded};
+pub use types::{
+    COMMENT_MAX_CHARS, ChatMessage, Listing, MESSAGE_MAX_CHARS, MeetupId, OutboxItem, Sender, SocialEvent, Sort, Write,
+    kind,
+};
 
-pub type MeetupId = i64;
-
-/// The longest chat message, in characters (PRODUCT.md §7).
-pub const MESSAGE_MAX_CHARS: usize = 250;
-/// The longest comment, in characters (PRODUCT.md §6).
-pub const COMMENT_MAX_CHARS: usize = 50;
 /// How many pages of a meetup's comments are read at most (20 a page).
 const COMMENTS_MAX_PAGES: usize = 50;
-
-/// Who wrote a chat message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sender {
-    pub id: String,
-    pub nickname: String,
-}
-
-/// A chat message as the server stored it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    pub meetup_id: MeetupId,
-    pub seq: i64,
-    pub id: i64,
-    pub client_id: Option<String>,
-    /// `text`, `join` or `leave`.
-    pub kind: String,
-    pub sender: Option<Sender>,
-    pub text: String,
-    pub at: String,
-}
-
-/// The kinds of HTTP write the outbox holds, as `Write::Http::kind` names them (the UI shows them,
-/// the outbox treats some apart).
-pub mod kind {
-    pub const CREATE_MEETUP: &str = "create_meetup";
-    pub const EDIT_MEETUP: &str = "edit_meetup";
-    pub const DELETE_MEETUP: &str = "delete_meetup";
-    pub const LIKE: &str = "like";
-    pub const UNLIKE: &str = "unlike";
-    pub const COMMENT: &str = "comment";
-    pub const JOIN: &str = "join";
-    pub const LEAVE: &str = "leave";
-}
-
-/// A write waiting in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Write {
-    /// An HTTP write (`kind` names it, one of [`kind`]).
-    Http { kind: String, method: String, path: String, body: Option<Value> },
-    /// A chat message.
-    Message { meetup_id: MeetupId, text: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutboxItem {
-    /// The write's idempotency key (a chat message's `client_id`).
-    pub key: String,
-    pub write: Write,
-    pub attempts: u32,
-    /// The server's refusal (stable code, message): the write will not be retried.
-    pub refused: Option<(String, String)>,
-    pub created_at_ms: i64,
-    /// When an attempt first may have reached the server without an answer coming back.
-    pub sent_at_ms: Option<i64>,
-}
-
-/// What the app hears about, as it happens.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SocialEvent {
-    /// A chat message not seen before (live or replayed).
-    Message { message: ChatMessage },
-    /// A room's notice changed (`null`: removed).
-    Notice { meetup_id: MeetupId, notice: Value },
-    /// The server confirmed a write from the outbox.
-    Sent { key: String },
-    /// The server refused a write from the outbox, for good.
-    Refused { key: String, code: String, message: String },
-    /// The live chat connection came up or went down.
-    Online { online: bool },
-}
-
-/// A page of meetups; `offline` when it came from the cache because the server did not answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Listing {
-    pub items: Vec<Value>,
-    pub next_cursor: Option<String>,
-    pub offline: bool,
-}
-
-/// How a list is ordered (`"new"` or `"likes"` in JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    New,
-    Likes,
-}
 
 /// How a chat message sent on the live connection ended.
 #[derive(Debug)]

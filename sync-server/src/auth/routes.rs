@@ -203,17 +203,14 @@ async fn delete_account(
     Authenticated(id): Authenticated,
 ) -> Result<StatusCode, ApiError> {
     state.auth.current_user(&*state.storage, id).await?;
-    // In a task of its own: a client that hangs up after the account's deletion committed must not
-    // leave its chat connections open.
-    let deleting = tokio::spawn(async move {
+    // A client that hangs up after the account's deletion committed must not leave its chat
+    // connections open.
+    crate::error::to_completion("deleting an account", async move {
         // The meetups the account hosts go at once (PRODUCT.md §2); the rest waits for the purge.
         crate::meetups::delete_hosted(&state, id).await?;
         state.auth.delete_account(&*state.storage, id).await?;
         state.chat.rooms.account_deleted(id);
-        Ok::<_, ApiError>(())
-    });
-    match deleting.await {
-        Ok(result) => result.map(|()| StatusCode::NO_CONTENT),
-        Err(e) => Err(ApiError::internal(format!("deleting an account did not finish: {e}"))),
-    }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }

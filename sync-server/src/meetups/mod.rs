@@ -10,7 +10,7 @@ mod views;
 
 pub use routes::router;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, to_completion};
 use crate::http::AppState;
 use crate::media::MediaFolder;
 use crate::storage::UserId;
@@ -25,10 +25,7 @@ use crate::storage::meetups::{MeetupQuery, Removal, Role, Sort};
 /// after the commit must not leave the room open, its members unaware, or the image stored.
 pub async fn delete(state: &AppState, id: MeetupId, by: UserId) -> Result<Removal, ApiError> {
     let state = state.clone();
-    match tokio::spawn(async move { delete_now(&state, id, by).await }).await {
-        Ok(result) => result,
-        Err(e) => Err(ApiError::internal(format!("deleting a meetup did not finish: {e}"))),
-    }
+    to_completion("deleting a meetup", async move { delete_now(&state, id, by).await }).await
 }
 
 async fn delete_now(state: &AppState, id: MeetupId, by: UserId) -> Result<Removal, ApiError> {
