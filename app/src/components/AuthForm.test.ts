@@ -27,7 +27,7 @@ describe('signing in or up', () => {
   });
 
   it('signs up with the nickname and hands the user on', async () => {
-    const user = { id: 'u1', email: 'mingi@example.com', nickname: '밍기' };
+    const user = { id: 'u1', email: 'mingi@example.com', nickname: '밍기', provider: 'local' };
     const invoked = vi.fn((..._args: unknown[]) => user);
     mockIPC(invoked);
     const onsignedin = vi.fn();
@@ -54,7 +54,7 @@ describe('signing in or up', () => {
   });
 
   it('offers Google, Kakao and Naver', async () => {
-    const invoked = vi.fn((..._args: unknown[]) => ({ id: 'u2', email: 'k@example.com', nickname: '카카오' }));
+    const invoked = vi.fn((..._args: unknown[]) => ({ id: 'u2', email: 'k@example.com', nickname: '카카오', provider: 'kakao' }));
     mockIPC(invoked);
     const onsignedin = vi.fn();
     render(AuthForm, { onsignedin });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barHeights, dayOfMonth, gridCells, monthLabel, weeksOf, minutesToTime, monthOf, shiftMonth, timeToMinutes, weekday } from './calendar';
+import { barHeights, dayOfMonth, gridCells, monthLabel, weeksOf, minutesToTime, monthOf, shiftMonth, stepWeek, timeToMinutes, weekday } from './calendar';
 import type { MonthGrid } from './types';
 
 describe('tracker and chart dates', () => {
@@ -10,6 +10,14 @@ describe('tracker and chart dates', () => {
     expect(monthOf('2026-11-26')).toEqual({ year: 2026, month: 11 });
     expect(monthLabel({ year: 2026, month: 11 }, 'ko')).toBe('2026년 11월');
     expect(monthLabel({ year: 2026, month: 1 }, 'en')).toBe('January 2026');
+  });
+
+  it('steps weeks from the week asked for last, between the first week and the current one', () => {
+    expect(stepWeek(null, 5, -1)).toBe(4);
+    expect(stepWeek(4, 5, -1)).toBe(3);
+    expect(stepWeek(1, 5, -1)).toBe(1);
+    expect(stepWeek(5, 5, 1)).toBe(5);
+    expect(stepWeek(null, 5, 1)).toBe(5);
   });
 
   it('starts the grid on Sunday with blanks before the 1st', () => {

@@ -13,6 +13,11 @@ export function shiftMonth({ year, month }: YearMonth, delta: number): YearMonth
   return { year: Math.floor(index / 12), month: (index % 12) + 1 };
 }
 
+/** The week `delta` weeks from `from` (null: the current week), kept within 1…`current`. */
+export function stepWeek(from: number | null, current: number, delta: number): number {
+  return Math.min(current, Math.max(1, (from ?? current) + delta));
+}
+
 /** "2026년 11월" / "November 2026". */
 export function monthLabel({ year, month }: YearMonth, lang: 'ko' | 'en'): string {
   return new Date(Date.UTC(year, month - 1, 1)).toLocaleDateString(lang === 'en' ? 'en-US' : 'ko-KR', {

@@ -35,13 +35,12 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
-/** A user-facing text for a failed command: `error.<code>` when known, else the engine's message. */
+/**
+ * A user-facing text for a failed command or a bare error code: `error.<code>`, else a generic
+ * text in the user's language. The engine's `message` is English for the log, never shown.
+ */
 export function errorText(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const { code, message } = error as { code: string; message?: string };
-    const key = `error.${code}`;
-    if (key in dictionaries[current.lang]) return t(key);
-    return message ?? code;
-  }
-  return String(error);
+  const coded = typeof error === 'object' && error !== null && 'code' in error;
+  const code = typeof error === 'string' ? error : coded ? String(error.code) : null;
+  return code !== null && `error.${code}` in dictionaries.ko ? t(`error.${code}`) : t('error.unknown');
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorText, register, setLang, t } from './i18n.svelte';
+import { en, ko } from './strings';
 
 describe('strings in the user language', () => {
   register({ 'test.greeting': '{name}님, 안녕하세요', 'error.test_code': '테스트 오류' }, { 'test.greeting': 'Hello, {name}', 'error.test_code': 'Test error' });
@@ -15,8 +16,17 @@ describe('strings in the user language', () => {
     expect(() => register({ 'test.only_ko': '한국어' }, {})).toThrow(/no English/);
   });
 
-  it('names a known error in the user language and falls back to the engine message', () => {
+  it('names a known error in the user language, never with the engine English message', () => {
     expect(errorText({ code: 'test_code', message: 'x' })).toBe('테스트 오류');
-    expect(errorText({ code: 'unknown_code', message: 'engine says no' })).toBe('engine says no');
+    expect(errorText({ code: 'unknown_code', message: 'engine says no' })).toBe(ko['error.unknown']);
+    expect(errorText(new Error('boom'))).toBe(ko['error.unknown']);
+    setLang('en');
+    expect(errorText({ code: 'unknown_code', message: 'engine says no' })).toBe(en['error.unknown']);
+    setLang('ko');
+  });
+
+  it('names a bare code as the sync status reports its last problem', () => {
+    expect(errorText('unexpected_response')).toBe(ko['error.unexpected_response']);
+    expect(errorText({ code: 'document_unavailable', message: 'document_unavailable' })).toBe(ko['error.document_unavailable']);
   });
 });

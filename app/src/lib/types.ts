@@ -187,6 +187,8 @@ export interface UserInfo {
   id: string;
   email: string;
   nickname: string;
+  /** `local`, `google`, `kakao` or `naver`; null in a session saved by an older version. */
+  provider: string | null;
 }
 
 /** The `account` command. */

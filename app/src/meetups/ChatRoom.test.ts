@@ -137,6 +137,19 @@ describe('the chat room', () => {
     expect((screen.getByTestId('chat-send') as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('turns read-only when the meetup ends while the room is open', async () => {
+    shell([message(1, { sender: { id: me.id, nickname: me.nickname } })]);
+    const endsSoon = { ...room, ends_at: new Date(Date.now() + 1000).toISOString() };
+    render(ChatRoom, { meetup: endsSoon, lang: 'ko', me, onBack: () => {} });
+    expect((screen.getByTestId('chat-input') as HTMLInputElement).disabled).toBe(false);
+    expect(screen.queryByTestId('chat-readonly')).toBeNull();
+    await waitFor(() => expect(screen.getByTestId('chat-make-notice')).toBeTruthy());
+    await waitFor(() => expect(screen.getByTestId('chat-readonly')).toBeTruthy(), { timeout: 3000 });
+    expect((screen.getByTestId('chat-input') as HTMLInputElement).disabled).toBe(true);
+    expect((screen.getByTestId('chat-send') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.queryByTestId('chat-make-notice')).toBeNull();
+  });
+
   it('shows messages still queued in the outbox as pending', async () => {
     shell([message(1)], {
       outbox: [{ key: 'queued-1', write: { type: 'message', meetup_id: 7, text: '늦어요' }, attempts: 3, refused: null, created_at_ms: 0, sent_at_ms: null }],

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Comments from './Comments.svelte';
 import type { Comment } from './types';
 
-const me = { id: 'u1', email: 'mingi@example.com', nickname: '밍기' };
+const me = { id: 'u1', email: 'mingi@example.com', nickname: '밍기', provider: 'local' };
 
 function comment(id: number, authorId: string, text: string): Comment {
   return {

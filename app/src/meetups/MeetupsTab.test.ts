@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import MeetupsTab from './MeetupsTab.svelte';
 import type { Listing, Meetup } from './types';
 
-const me = { id: 'u1', email: 'mingi@example.com', nickname: '밍기' };
+const me = { id: 'u1', email: 'mingi@example.com', nickname: '밍기', provider: 'local' };
 
 function meetup(id: number, overrides: Partial<Meetup> = {}): Meetup {
   return {
@@ -183,6 +183,29 @@ describe('the meetups tab', () => {
       location: { place_name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.52, lng: 126.93 },
     });
     expect(Date.parse(body.starts_at as string)).toBe(new Date(2030, 4, 1, 7, 0).getTime());
+  });
+
+  it('refuses a place without its 시·군·구 next to the place field, keeping the draft', async () => {
+    const calls = shell({}, {
+      search_places: [{ name: '경기도', address: '경기도', lat: 37.4, lng: 127.5, region: '경기도' }],
+      tile_url: 'http://127.0.0.1:1/{z}/{x}/{y}.png',
+    });
+    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
+    await fireEvent.click(screen.getByTestId('meetup-write'));
+    await fireEvent.input(screen.getByTestId('meetup-title'), { target: { value: '경기 걷기' } });
+    await fireEvent.input(screen.getByTestId('meetup-starts'), { target: { value: '2030-05-01T07:00' } });
+    await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
+    await fireEvent.input(screen.getByTestId('place-search'), { target: { value: '경기' } });
+    await fireEvent.click(screen.getByTestId('place-search-submit'));
+    await fireEvent.click(await screen.findByTestId('place-result'));
+    await fireEvent.click(screen.getByTestId('meetup-save'));
+
+    const error = screen.getByTestId('form-error');
+    expect(error.dataset.code).toBe('invalid_address');
+    expect(error.textContent).toContain('시·군·구');
+    expect(screen.getByTestId('place-search').getAttribute('aria-describedby')).toBe(error.id);
+    expect(calls.some((c) => c.cmd === 'create_meetup')).toBe(false);
+    expect((screen.getByTestId('meetup-title') as HTMLInputElement).value).toBe('경기 걷기');
   });
 
   it('joins and likes at once while the writes wait in the outbox', async () => {

@@ -48,6 +48,15 @@ export const tileUrl = () => call<string>('tile_url');
 /** The server's address, to show a meetup's image (`GET /v1/media/{id}`). */
 export const serverUrl = () => call<{ server_url: string }>('account').then((a) => a.server_url);
 
+/**
+ * Where a meetup's image is shown, on the server the app talks to. An upload's own `url` is
+ * relative unless the server knows its public address, and the webview would resolve it against
+ * the app's origin.
+ */
+export function imageUrl(server: string, imageId: string): string {
+  return `${server.replace(/\/+$/, '')}/v1/media/${encodeURIComponent(imageId)}`;
+}
+
 /** Follows the `social` event; gives the unsubscribe (for an `onMount` to return). */
 export function onSocial(handler: (event: SocialEvent) => void): () => void {
   const unlisten = listenTo<SocialEvent>('social', handler);

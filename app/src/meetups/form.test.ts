@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { changes, checkImage, draftOf, textWithin, toBody, toLocalInput, toRfc3339, validate, type Draft } from './form';
+import { changes, checkImage, draftOf, locationOf, textWithin, toBody, toLocalInput, toRfc3339, validate, type Draft } from './form';
 import type { Meetup } from './types';
 
-const place = { place_name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.528, lng: 126.933 };
+const location = { place_name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.528, lng: 126.933 };
+const place = { ...location, region: '서울특별시 영등포구' };
 
 function draft(overrides: Partial<Draft> = {}): Draft {
   return {
@@ -51,11 +52,30 @@ describe('the meetup form rules', () => {
     expect(validate(draft({ place: null }))?.code).toBe('missing_place');
   });
 
+  it('refuses a place the server would refuse: an address without its 시·군·구, or not in Korea', () => {
+    const picked = (name: string, address: string, region: string | null) =>
+      locationOf({ name, address, lat: 36.5, lng: 127.2, region });
+    const foreign = picked('Central Park', 'New York, NY, USA', null);
+    expect(validate(draft({ place: foreign }))).toEqual({ code: 'invalid_address', field: 'place' });
+    const province = picked('경기도청', '경기도', '경기도');
+    expect(validate(draft({ place: province }))).toEqual({ code: 'invalid_address', field: 'place' });
+    expect(validate(draft({ place: picked('세종호수공원', '세종특별자치시 연기면 세종리 300', '세종특별자치시') }))).toBeNull();
+    expect(validate(draft({ place: picked('성남시청', '경기 성남시 중원구 성남대로 997', '경기도 성남시') }))).toBeNull();
+  });
+
+  it('refuses a place name or an address longer than the server keeps', () => {
+    expect(validate(draft({ place: { ...place, place_name: '가'.repeat(100) } }))).toBeNull();
+    expect(validate(draft({ place: { ...place, place_name: '가'.repeat(101) } }))?.code).toBe('invalid_place_name');
+    expect(validate(draft({ place: { ...place, place_name: '  ' } }))?.code).toBe('invalid_place_name');
+    const long = `${place.address} ${'가'.repeat(200)}`;
+    expect(validate(draft({ place: { ...place, address: long } }))?.code).toBe('invalid_address');
+  });
+
   it('writes the body the server takes, without the search result region', () => {
     const body = toBody(draft({ title: '  아침 스트레칭 ', limit: '8' }));
     expect(body.title).toBe('아침 스트레칭');
     expect(body.member_limit).toBe(8);
-    expect(body.location).toEqual(place);
+    expect(body.location).toEqual(location);
     expect(Date.parse(body.starts_at)).toBe(new Date(2030, 4, 1, 7, 0).getTime());
   });
 });
@@ -90,7 +110,7 @@ describe('editing a meetup', () => {
     ends_at: new Date(2030, 4, 1, 8, 30).toISOString(),
     member_limit: 8,
     image_id: 'img',
-    location: place,
+    location,
     region: '서울특별시 영등포구',
     member_count: 1,
     like_count: 0,
@@ -100,6 +120,13 @@ describe('editing a meetup', () => {
     created_at: '2030-01-01T00:00:00Z',
     updated_at: '2030-01-01T00:00:00Z',
   };
+
+  it('keeps the region of the meetup, so its place stays accepted and is not sent again', () => {
+    const d = draftOf(meetup);
+    expect(d.place?.region).toBe('서울특별시 영등포구');
+    expect(validate(d)).toBeNull();
+    expect(changes(meetup, d)).toEqual({});
+  });
 
   it('sends only what changed, and null to remove the limit or the image', () => {
     const d = draftOf(meetup);

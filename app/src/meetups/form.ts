@@ -12,6 +12,17 @@ export const MEMBER_LIMIT_MIN = 2;
 export const MEMBER_LIMIT_MAX = 1000;
 export const IMAGE_MAX_BYTES = 5 * 1024 * 1024;
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+// Not pinned by contract.rs yet: PLACE_NAME_MAX_CHARS and ADDRESS_MAX_CHARS.
+export const PLACE_NAME_MAX = 100;
+export const ADDRESS_MAX = 200;
+/** The one 시·도 without 시·군·구 (core/src/region.rs): its name alone is a whole region. */
+const SEJONG = '세종특별자치시';
+
+/** A place picked from the search: the meetup's location and the region of its address. */
+export interface PickedPlace extends Location {
+  /** "시·도 시·군·구" (or 세종 alone); a 시·도 alone or null (not a Korean address) is refused. */
+  region: string | null;
+}
 
 /** What the form holds while the host types. */
 export interface Draft {
@@ -22,7 +33,7 @@ export interface Draft {
   ends: string;
   /** Empty: no limit. */
   limit: string;
-  place: Location | null;
+  place: PickedPlace | null;
   imageId: string | null;
 }
 
@@ -32,7 +43,10 @@ export type FormErrorCode =
   | 'missing_period'
   | 'invalid_period'
   | 'invalid_member_limit'
-  | 'missing_place';
+  | 'missing_place'
+  | 'invalid_place_name'
+  | 'invalid_address'
+  | 'invalid_coordinates';
 
 export interface FormError {
   code: FormErrorCode;
@@ -86,6 +100,22 @@ export function validate(draft: Draft): FormError | null {
     }
   }
   if (!draft.place) return { code: 'missing_place', field: 'place' };
+  const refused = placeProblem(draft.place);
+  return refused ? { code: refused, field: 'place' } : null;
+}
+
+/**
+ * Why the server would refuse `place` (sync-server/src/meetups/rules.rs, in its order): a name of
+ * 1 to 100 characters; an address of at most 200 that names its 시·도 and 시·군·구 (the server
+ * derives the region from it and refuses a bare 시·도 or a foreign address); coordinates on Earth.
+ */
+function placeProblem(place: PickedPlace): FormErrorCode | null {
+  const name = chars(place.place_name.trim());
+  if (name < 1 || name > PLACE_NAME_MAX) return 'invalid_place_name';
+  const region = place.region;
+  const whole = region !== null && (region.includes(' ') || region === SEJONG);
+  if (!whole || chars(place.address.trim()) > ADDRESS_MAX) return 'invalid_address';
+  if (!(Math.abs(place.lat) <= 90 && Math.abs(place.lng) <= 180)) return 'invalid_coordinates';
   return null;
 }
 
@@ -137,14 +167,14 @@ export function draftOf(meetup: Meetup | null): Draft {
     starts: toLocalInput(meetup.starts_at),
     ends: toLocalInput(meetup.ends_at),
     limit: meetup.member_limit === null ? '' : String(meetup.member_limit),
-    place: { ...meetup.location },
+    place: { ...meetup.location, region: meetup.region },
     imageId: meetup.image_id,
   };
 }
 
-/** A place search result as the meetup's location. */
-export function locationOf(place: Place): Location {
-  return { place_name: place.name, address: place.address, lat: place.lat, lng: place.lng };
+/** A place search result as the meetup's location, with its region for `validate`. */
+export function locationOf(place: Place): PickedPlace {
+  return { place_name: place.name, address: place.address, lat: place.lat, lng: place.lng, region: place.region };
 }
 
 export type ImageErrorCode = 'image_type' | 'image_too_large';

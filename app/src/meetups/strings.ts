@@ -67,6 +67,9 @@ const ko: Record<string, string> = {
   'meetups.form.invalid_period': '끝 시간은 시작 시간보다 늦어야 해요',
   'meetups.form.invalid_member_limit': '최대 인원은 2~1000명이에요',
   'meetups.form.missing_place': '장소를 검색해서 골라주세요',
+  'meetups.form.invalid_place_name': '장소 이름은 1~100자여야 해요. 다른 검색 결과를 골라주세요',
+  'meetups.form.invalid_address': '시·군·구까지 나오는 국내 주소의 장소를 골라주세요',
+  'meetups.form.invalid_coordinates': '장소의 위치가 올바르지 않아요. 다른 검색 결과를 골라주세요',
   'meetups.form.image_type': 'JPEG, PNG, WebP 사진만 올릴 수 있어요',
   'meetups.form.image_too_large': '사진은 5MB까지 올릴 수 있어요',
   'meetups.chat': '채팅',
@@ -189,6 +192,9 @@ const en: Record<string, string> = {
   'meetups.form.invalid_period': 'The end must come after the start',
   'meetups.form.invalid_member_limit': 'The member limit is 2 to 1000',
   'meetups.form.missing_place': 'Search for a place and pick one',
+  'meetups.form.invalid_place_name': 'A place name is 1 to 100 characters. Pick another result',
+  'meetups.form.invalid_address': 'Pick a place in Korea whose address names its 시·군·구',
+  'meetups.form.invalid_coordinates': 'This place has no valid position. Pick another result',
   'meetups.form.image_type': 'Only JPEG, PNG or WebP photos',
   'meetups.form.image_too_large': 'Photos are at most 5 MB',
   'meetups.chat': 'Chat',
@@ -248,12 +254,17 @@ const en: Record<string, string> = {
 
 register(ko, en);
 
-/** The user's text for a refused or failed meetup action: ours per code, else the app's. */
+/**
+ * The user's text for a refused or failed meetup action: ours per code (a refusal, else the
+ * form's text for a rule the server checks again), else the app's (`errorText`).
+ */
 export function reasonText(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const key = `meetups.error.${(error as { code: string }).code}`;
-    const text = t(key);
-    if (text !== key) return text;
+    const code = String(error.code);
+    for (const key of [`meetups.error.${code}`, `meetups.form.${code}`]) {
+      const text = t(key);
+      if (text !== key) return text;
+    }
   }
   return errorText(error);
 }

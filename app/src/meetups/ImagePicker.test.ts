@@ -1,0 +1,61 @@
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it } from 'vitest';
+import '../lib/strings';
+import { imageUrl } from './api';
+import ImagePicker from './ImagePicker.svelte';
+
+afterEach(async () => {
+  cleanup();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  clearMocks();
+});
+
+function shell(upload: () => unknown) {
+  mockIPC((cmd) => {
+    if (cmd === 'account') return { user: null, server_url: 'https://sync.example.com/' };
+    if (cmd === 'upload_image') return upload();
+    return null;
+  });
+}
+
+async function choose(type = 'image/png') {
+  const input = screen.getByTestId('meetup-image') as HTMLInputElement;
+  const file = new File([new Uint8Array([1, 2, 3])], 'photo.png', { type });
+  // jsdom's File cannot read itself.
+  Object.assign(file, { arrayBuffer: async () => new Uint8Array([1, 2, 3]).buffer });
+  Object.defineProperty(input, 'files', { value: [file] });
+  await fireEvent.change(input);
+}
+
+describe('the meetup photo', () => {
+  it('is shown from the server the app talks to, not from the app itself', () => {
+    expect(imageUrl('https://sync.example.com/', 'abc')).toBe('https://sync.example.com/v1/media/abc');
+    expect(imageUrl('http://127.0.0.1:8787', 'abc')).toBe('http://127.0.0.1:8787/v1/media/abc');
+  });
+
+  it('previews an upload the server answered with a relative address', async () => {
+    shell(() => ({ id: 'img-1', url: '/v1/media/img-1' }));
+    const { container } = render(ImagePicker, { imageId: null });
+    await choose();
+    await waitFor(() => expect(container.querySelector('img.preview')).not.toBeNull());
+    expect(container.querySelector('img.preview')?.getAttribute('src')).toBe('https://sync.example.com/v1/media/img-1');
+  });
+
+  it('previews the photo of a meetup being edited', async () => {
+    shell(() => null);
+    const { container } = render(ImagePicker, { imageId: 'img-9' });
+    await waitFor(() => expect(container.querySelector('img.preview')?.getAttribute('src')).toBe('https://sync.example.com/v1/media/img-9'));
+  });
+
+  it('says in Korean why the server refused the upload', async () => {
+    shell(() => {
+      throw { code: 'upload_quota_exceeded', message: 'too many uploads today' };
+    });
+    render(ImagePicker, { imageId: null });
+    await choose();
+    const error = await screen.findByTestId('image-error');
+    expect(error.dataset.code).toBe('upload_quota_exceeded');
+    expect(error.textContent).toContain('사진을 너무 많이 올렸어요');
+  });
+});

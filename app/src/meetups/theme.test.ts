@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Read from disk: the test runner empties imported CSS.
+const here = dirname(fileURLToPath(import.meta.url));
+const theme = readFileSync(join(here, 'theme.css'), 'utf8');
+const chatLine = readFileSync(join(here, 'ChatLine.svelte'), 'utf8');
+
+/** The custom properties of the first `.mz-root { … }` block in `css`. */
+function properties(css: string): Record<string, string> {
+  const block = /\.mz-root \{([^}]*)\}/.exec(css)?.[1] ?? '';
+  return Object.fromEntries([...block.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
+}
+
+/** WCAG relative luminance of `#rrggbb`. */
+function luminance(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+  const linear = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}
+
+function contrast(a: string, b: string): number {
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (light + 0.05) / (dark + 0.05);
+}
+
+describe('the meetups look', () => {
+  const light = properties(theme);
+  const dark = properties(theme.slice(theme.indexOf('prefers-color-scheme: dark')));
+
+  it('writes text on the accent in the accent ink, in buttons and in my chat bubbles', () => {
+    for (const css of [theme, chatLine]) {
+      const rules = [...css.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]);
+      const onAccent = rules.filter((rule) => /background:\s*var\(--mz-accent\);/.test(rule));
+      expect(onAccent.length).toBeGreaterThan(0);
+      for (const rule of onAccent) expect(rule).toMatch(/color:\s*var\(--mz-accent-ink\);/);
+    }
+  });
+
+  it('keeps text on the accent readable in dark mode (at least 4.5:1)', () => {
+    expect(dark['--mz-accent']).toBe('#a78bfa');
+    expect(contrast(dark['--mz-accent-ink'], dark['--mz-accent'])).toBeGreaterThanOrEqual(4.5);
+    expect(light['--mz-accent-ink']).toBe('#ffffff');
+  });
+});
