@@ -43,7 +43,9 @@ impl SecretStore for FakeKeychain {
 fn session(access: &str) -> Session {
     Session {
         server: "http://127.0.0.1:8787".into(),
-        user: UserInfo { id: "u1".into(), email: "mingi@example.com".into(), nickname: "밍기".into() },
+        user: UserInfo {
+            id: "u1".into(), email: "mingi@example.com".into(), nickname: "밍기".into(), provider: None
+        },
         account_root: uuid::Uuid::from_u128(7),
         access_token: access.into(),
         refresh_token: format!("refresh-of-{access}"),

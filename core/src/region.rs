@@ -45,9 +45,14 @@ pub fn region_of(address: &str) -> Option<String> {
     }
 }
 
+/// The longest 시·군·구 name taken as one (the real ones have at most 5 characters): a longer
+/// word is not a district, so a region stays a short key (MySQL stores it in 120 characters).
+pub const DISTRICT_MAX_CHARS: usize = 10;
+
 /// Whether `word` names a 시, 군 or 구 (and is not just the suffix).
 fn is_district(word: &str) -> bool {
-    word.chars().count() >= 2 && (word.ends_with('시') || word.ends_with('군') || word.ends_with('구'))
+    (2..=DISTRICT_MAX_CHARS).contains(&word.chars().count())
+        && (word.ends_with('시') || word.ends_with('군') || word.ends_with('구'))
 }
 
 /// A list's region filter as stored regions spell it: a 시·도 alone ("서울" → "서울특별시") or a
@@ -127,6 +132,14 @@ mod tests {
         assert_eq!(region_of(""), None);
         assert_eq!(region_of("1600 Amphitheatre Parkway, Mountain View"), None);
         assert_eq!(region_of("도쿄도 신주쿠구"), None);
+    }
+
+    #[test]
+    fn a_word_too_long_for_a_district_is_not_one() {
+        let long = format!("{}구", "가".repeat(DISTRICT_MAX_CHARS));
+        assert_eq!(region_of(&format!("서울 {long} 1")).as_deref(), Some("서울특별시"));
+        let longest = format!("{}구", "가".repeat(DISTRICT_MAX_CHARS - 1));
+        assert_eq!(region_of(&format!("서울 {longest} 1")), Some(format!("서울특별시 {longest}")));
     }
 
     #[test]

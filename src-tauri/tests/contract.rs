@@ -123,7 +123,8 @@ fn every_answer_and_event_has_the_shape_the_app_s_types_say() {
     // The meetup form checks the limits before the server does: the same numbers as the rules.
     let pinned = "{ title: typeof form.TITLE_MAX; contents: typeof form.CONTENTS_MAX; comment: typeof form.COMMENT_MAX; \
                   message: typeof form.MESSAGE_MAX; members_min: typeof form.MEMBER_LIMIT_MIN; \
-                  members_max: typeof form.MEMBER_LIMIT_MAX }";
+                  members_max: typeof form.MEMBER_LIMIT_MAX; place_name: typeof form.PLACE_NAME_MAX; \
+                  address: typeof form.ADDRESS_MAX }";
     samples.add(
         pinned.into(),
         "meetup_form_limits",
@@ -134,6 +135,8 @@ fn every_answer_and_event_has_the_shape_the_app_s_types_say() {
             "message": limits::CHAT_TEXT_MAX_CHARS,
             "members_min": limits::MEETUP_MEMBER_LIMIT_MIN,
             "members_max": limits::MEETUP_MEMBER_LIMIT_MAX,
+            "place_name": limits::PLACE_NAME_MAX_CHARS,
+            "address": limits::ADDRESS_MAX_CHARS,
         }),
     );
 

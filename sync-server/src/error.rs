@@ -158,6 +158,7 @@ impl From<AuthError> for ApiError {
         match e {
             // Server-side failures keep their text for the log only.
             AuthError::Hashing(_) | AuthError::Signing(_) => Self::internal(e),
+            AuthError::Busy => Self::unavailable(e),
             other => Self::Auth(other),
         }
     }

@@ -217,7 +217,7 @@ pub fn document(config: &Config) -> Value {
                         "id": { "type": "string", "format": "uuid" },
                         "email": { "type": "string" },
                         "nickname": { "type": "string" },
-                        "provider": { "enum": ["local", "social"] },
+                        "provider": { "enum": ["local", "google", "kakao", "naver", "social"] },
                         "created_at": { "type": "string", "format": "date-time" }
                     }
                 },

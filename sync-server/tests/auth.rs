@@ -1,120 +1,17 @@
 //! Local accounts and tokens seen from a client, on SQLite through `oneshot`: sign-up rules, login,
-//! refresh rotation and reuse detection, logout, every kind of bad access token, profile edits,
-//! deletion with restore on sign-in, and login throttling. Password hashing runs at production
-//! cost, so each test signs up as few accounts as it needs.
+//! refresh rotation and reuse detection, logout, every kind of bad access token, profile edits and
+//! deletion with restore on sign-in (throttling: `auth_throttle.rs`). Password hashing runs at
+//! production cost, so each test signs up as few accounts as it needs.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
+mod auth_client;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Method, Request, StatusCode, header};
+use auth_client::{PASSWORD, SECRET, assert_error, call, log_in, refresh, server, sign_up, text};
+use axum::http::{Method, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mingizuk_server::auth::{ACCOUNT_FAILURES_PER_HOUR, AUDIENCE, IP_FAILURES_PER_MINUTE, ISSUER};
-use mingizuk_server::storage;
-use mingizuk_server::{AppState, Config, app};
+use mingizuk_server::auth::{AUDIENCE, ISSUER};
 use serde_json::{Value, json};
-use tempfile::TempDir;
-use tower::ServiceExt;
-
-const SECRET: &str = "test-secret-of-at-least-32-bytes-for-hs256";
-const PASSWORD: &str = "tiny daily squats";
-
-struct Server {
-    state: AppState,
-    _dir: TempDir,
-}
-
-async fn server() -> Server {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let env: HashMap<String, String> = [
-        ("MINGIZUK_DATA_DIR".to_owned(), dir.path().display().to_string()),
-        ("MINGIZUK_JWT_SECRET".to_owned(), SECRET.to_owned()),
-    ]
-    .into();
-    let config = Config::from_sources(None, &env).expect("configuration");
-    let storage = storage::open(config.database_url.expose()).await.expect("open SQLite");
-    Server { state: AppState::new(config, storage), _dir: dir }
-}
-
-/// One request as a client at `ip` would send it.
-struct Call<'a> {
-    method: Method,
-    uri: &'a str,
-    token: Option<&'a str>,
-    body: Option<Value>,
-    ip: [u8; 4],
-}
-
-fn call(method: Method, uri: &str) -> Call<'_> {
-    Call { method, uri, token: None, body: None, ip: [192, 0, 2, 1] }
-}
-
-impl<'a> Call<'a> {
-    fn bearer(mut self, token: &'a str) -> Self {
-        self.token = Some(token);
-        self
-    }
-
-    fn json(mut self, body: Value) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    fn sent_from(mut self, ip: [u8; 4]) -> Self {
-        self.ip = ip;
-        self
-    }
-
-    async fn send(self, server: &Server) -> (StatusCode, Value) {
-        let mut request = Request::builder().method(self.method).uri(self.uri);
-        if let Some(token) = self.token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let body = match self.body {
-            Some(body) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(body.to_string())
-            }
-            None => Body::empty(),
-        };
-        let mut request = request.body(body).expect("request");
-        request.extensions_mut().insert(ConnectInfo(SocketAddr::from((self.ip, 40_000))));
-        let response = app(server.state.clone()).oneshot(request).await.expect("infallible");
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
-        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
-        (status, json)
-    }
-}
-
-fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
-    assert_eq!(answer.0, status, "{}", answer.1);
-    assert_eq!(answer.1["error"]["code"], code, "{}", answer.1);
-}
-
-async fn sign_up(server: &Server, email: &str, nickname: &str) -> Value {
-    let (status, body) = call(Method::POST, "/v1/auth/signup")
-        .json(json!({ "email": email, "password": PASSWORD, "nickname": nickname }))
-        .send(server)
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
-
-async fn log_in(server: &Server, email: &str, password: &str) -> (StatusCode, Value) {
-    call(Method::POST, "/v1/auth/login").json(json!({ "email": email, "password": password })).send(server).await
-}
-
-async fn refresh(server: &Server, refresh_token: &Value) -> (StatusCode, Value) {
-    call(Method::POST, "/v1/auth/refresh").json(json!({ "refresh_token": refresh_token })).send(server).await
-}
-
-fn text(value: &Value) -> &str {
-    value.as_str().expect("a string")
-}
 
 #[tokio::test]
 async fn signing_up_returns_a_session_and_me_shows_the_normalised_account() {
@@ -334,44 +231,4 @@ async fn a_deleted_account_is_signed_out_everywhere_and_signing_in_restores_it()
     assert_eq!(restored["user"]["id"], session["user"]["id"], "the same account comes back");
     let (status, me) = call(Method::GET, "/v1/me").bearer(text(&restored["access_token"])).send(&server).await;
     assert_eq!((status, &me["nickname"]), (StatusCode::OK, &json!("ana")));
-}
-
-#[tokio::test]
-async fn repeated_failed_logins_from_one_address_are_throttled() {
-    let server = server().await;
-    sign_up(&server, "ana@example.com", "ana").await;
-    let attacker = [203, 0, 113, 9];
-    let attempt = |email: &'static str, password: &'static str, ip: [u8; 4]| {
-        call(Method::POST, "/v1/auth/login").json(json!({ "email": email, "password": password })).sent_from(ip)
-    };
-    for _ in 0..IP_FAILURES_PER_MINUTE {
-        let answer = attempt("someone@example.com", "guess guess", attacker).send(&server).await;
-        assert_error(&answer, StatusCode::UNAUTHORIZED, "invalid_credentials");
-    }
-    let answer = attempt("ana@example.com", PASSWORD, attacker).send(&server).await;
-    assert_error(&answer, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
-    let (status, _) = attempt("ana@example.com", PASSWORD, [198, 51, 100, 1]).send(&server).await;
-    assert_eq!(status, StatusCode::OK, "another address is not held back");
-}
-
-#[tokio::test]
-async fn an_account_takes_at_most_a_hundred_failures_an_hour_from_any_number_of_addresses() {
-    let server = server().await;
-    sign_up(&server, "ana@example.com", "ana").await;
-    for i in 0..ACCOUNT_FAILURES_PER_HOUR {
-        // A botnet: a few tries per address, always under the per-address limit.
-        let ip = [10, 0, (i / 5) as u8, 1];
-        let answer = call(Method::POST, "/v1/auth/login")
-            .json(json!({ "email": "ana@example.com", "password": format!("guess {i}") }))
-            .sent_from(ip)
-            .send(&server)
-            .await;
-        assert_error(&answer, StatusCode::UNAUTHORIZED, "invalid_credentials");
-    }
-    let answer = call(Method::POST, "/v1/auth/login")
-        .json(json!({ "email": "ana@example.com", "password": PASSWORD }))
-        .sent_from([198, 51, 100, 2])
-        .send(&server)
-        .await;
-    assert_error(&answer, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
 }

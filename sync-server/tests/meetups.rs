@@ -89,6 +89,13 @@ async fn every_rule_of_a_meetup_is_refused_and_changes_nothing(db: TestDb) {
         (with("/location/place_name", json!("")), StatusCode::BAD_REQUEST, "invalid_place_name"),
         (with("/location/address", json!("Paris")), StatusCode::BAD_REQUEST, "invalid_address"),
         (with("/location/address", json!("서울")), StatusCode::BAD_REQUEST, "invalid_address"),
+        // Under the address's 200 characters, but no district is that long (and MySQL keeps a
+        // region in 120).
+        (
+            with("/location/address", json!(format!("서울 {}구 1", "가".repeat(150)))),
+            StatusCode::BAD_REQUEST,
+            "invalid_address",
+        ),
         (with("/location/lat", json!(90.5)), StatusCode::BAD_REQUEST, "invalid_coordinates"),
         (with("/location/lng", json!(-180.5)), StatusCode::BAD_REQUEST, "invalid_coordinates"),
         (with("/starts_at", json!("tomorrow")), StatusCode::BAD_REQUEST, "invalid_body"),

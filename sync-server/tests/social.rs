@@ -140,7 +140,7 @@ async fn google_sign_in_runs_end_to_end_and_signing_in_again_finds_the_same_acco
     let session = server.session("google", "first").await;
     assert_eq!(session["token_type"], "Bearer");
     assert_eq!(session["user"]["email"], "mina@example.com");
-    assert_eq!(session["user"]["provider"], "social");
+    assert_eq!(session["user"]["provider"], "google", "the profile names the provider (PRODUCT.md §2)");
     assert_eq!(session["user"]["nickname"].as_str().map(|n| n.chars().count()), Some(8));
     let me = server
         .http
@@ -150,6 +150,8 @@ async fn google_sign_in_runs_end_to_end_and_signing_in_again_finds_the_same_acco
         .await
         .expect("GET /v1/me");
     assert_eq!(me.status(), StatusCode::OK);
+    let me: Value = me.json().await.expect("me");
+    assert_eq!(me["provider"], "google");
 
     let again = server.session("google", "second").await;
     assert_eq!(again["user"]["id"], session["user"]["id"], "same (provider, subject), same account");
@@ -171,6 +173,7 @@ async fn kakao_and_naver_sign_ins_read_their_userinfo_endpoints() {
     let n = server.session("naver", "n").await;
     assert_eq!(k["user"]["email"], "kim@kakao.example");
     assert_eq!(n["user"]["email"], "lee@naver.example");
+    assert_eq!((&k["user"]["provider"], &n["user"]["provider"]), (&json!("kakao"), &json!("naver")));
     assert_ne!(k["user"]["id"], n["user"]["id"]);
     assert_eq!(server.session("kakao", "k2").await["user"]["id"], k["user"]["id"]);
     // The same subject at another provider is another person.

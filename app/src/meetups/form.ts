@@ -12,7 +12,6 @@ export const MEMBER_LIMIT_MIN = 2;
 export const MEMBER_LIMIT_MAX = 1000;
 export const IMAGE_MAX_BYTES = 5 * 1024 * 1024;
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
-// Not pinned by contract.rs yet: PLACE_NAME_MAX_CHARS and ADDRESS_MAX_CHARS.
 export const PLACE_NAME_MAX = 100;
 export const ADDRESS_MAX = 200;
 /** The one 시·도 without 시·군·구 (core/src/region.rs): its name alone is a whole region. */

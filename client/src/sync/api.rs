@@ -23,6 +23,11 @@ pub struct UserInfo {
     pub id: String,
     pub email: String,
     pub nickname: String,
+    /// How the account signs in: `local` (email and password) or its provider (`google`,
+    /// `kakao`, `naver`). Absent from sessions saved before it was kept: the next sign-in or
+    /// profile read fills it in.
+    #[serde(default)]
+    pub provider: Option<String>,
 }
 
 /// A change of the profile: a new nickname, or a new password with the current one.

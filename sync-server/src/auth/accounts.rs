@@ -73,20 +73,15 @@ impl Auth {
     ) -> Result<Session, ApiError> {
         // A malformed email has no account, but still counts against its own key.
         let email = rules::normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
-        if !self.throttle.allows(&email, client) {
-            return Err(AuthError::TooManyAttempts.into());
-        }
+        let attempt = self.throttle.begin(&email, client).ok_or(AuthError::TooManyAttempts)?;
         let user = storage.user_by_email(&email).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let matches = password::verify(given_password, stored).await?;
         let user = match user {
             Some(user) if matches && within_grace(&user) => user,
-            _ => {
-                self.throttle.record_failure(&email, client);
-                return Err(AuthError::InvalidCredentials.into());
-            }
+            _ => return Err(AuthError::InvalidCredentials.into()),
         };
-        self.throttle.record_success(&email);
+        self.throttle.succeeded(attempt);
         let user = if user.deleted_at.is_some() {
             storage.restore_user(user.id).await?;
             tracing::info!(user = %user.id, "deleted account restored by signing in");
@@ -153,23 +148,28 @@ impl Auth {
             return Err(AuthError::NothingToChange.into());
         }
         let nickname = change.nickname.as_deref().map(rules::normalize_nickname).transpose()?;
-        if let Some(new_password) = change.password {
-            let current = change.current_password.ok_or(AuthError::CurrentPasswordRequired)?;
-            rules::check_password(&new_password)?;
-            // Guessing the current password with a stolen access token is throttled like a login.
-            if !self.throttle.allows(&user.email, client) {
-                return Err(AuthError::TooManyAttempts.into());
+        let new_password = match change.password {
+            Some(new_password) => {
+                let current = change.current_password.ok_or(AuthError::CurrentPasswordRequired)?;
+                rules::check_password(&new_password)?;
+                // Guessing the current password with a stolen access token is throttled like a login.
+                let attempt = self.throttle.begin(&user.email, client).ok_or(AuthError::TooManyAttempts)?;
+                if !password::verify(current, user.password_hash.clone()).await? {
+                    return Err(AuthError::WrongCurrentPassword.into());
+                }
+                self.throttle.succeeded(attempt);
+                Some(password::hash(new_password).await?)
             }
-            if !password::verify(current, user.password_hash.clone()).await? {
-                self.throttle.record_failure(&user.email, client);
-                return Err(AuthError::WrongCurrentPassword.into());
-            }
-            let hash = password::hash(new_password).await?;
-            storage.set_password_hash(id, &hash).await?;
-            tracing::info!(user = %id, "password changed");
-        }
+            None => None,
+        };
+        // The nickname first: it is the part that can be refused (taken), and a refused change
+        // must change nothing.
         if let Some(nickname) = nickname {
             storage.set_nickname(id, &nickname).await?;
+        }
+        if let Some(hash) = new_password {
+            storage.set_password_hash(id, &hash).await?;
+            tracing::info!(user = %id, "password changed");
         }
         self.current_user(storage, id).await
     }

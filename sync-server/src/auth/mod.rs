@@ -75,6 +75,8 @@ pub enum AuthError {
     InvalidIdToken,
     #[error("the one-time code is unknown, spent, expired or does not match the code_verifier")]
     InvalidGrant,
+    #[error("too many passwords are being checked; try again in a moment")]
+    Busy,
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("token signing failed: {0}")]
@@ -106,6 +108,7 @@ impl AuthError {
             | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
             Self::WrongCurrentPassword => StatusCode::FORBIDDEN,
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Hashing(_) | Self::Signing(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,6 +138,7 @@ impl AuthError {
             Self::ProviderFailed => "provider_error",
             Self::InvalidIdToken => "invalid_id_token",
             Self::InvalidGrant => "invalid_grant",
+            Self::Busy => "unavailable",
             Self::Hashing(_) | Self::Signing(_) => "internal",
         }
     }

@@ -3,8 +3,11 @@
 //! one dedicated thread: on the blocking pool every thread that ever hashed kept a 19 MiB block in
 //! its own malloc arena, and an idle server sat at ~210 MB (measured by the sync benchmark); with
 //! one thread it keeps one. Logins queue behind each other (~30 hashes/s on this machine), which
-//! the login throttle keeps far from mattering. Nothing here decides who may sign in.
+//! the login throttle keeps far from mattering. The queue is bounded ([`MAX_QUEUED`]): past it a
+//! request is refused at once (503 `unavailable`) rather than waiting behind a flood of sign-ups
+//! or logins for minutes. Nothing here decides who may sign in.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 
@@ -27,6 +30,38 @@ fn hasher() -> Result<Argon2<'static>, AuthError> {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Hashes waiting or running at most: about two seconds of work at production cost.
+pub const MAX_QUEUED: usize = 64;
+
+/// Counts the hashes waiting or running, up to a bound.
+struct Gate {
+    queued: AtomicUsize,
+    max: usize,
+}
+
+/// One place in the queue, given back when dropped (the job ran, or never will).
+struct Ticket<'a>(&'a Gate);
+
+impl Gate {
+    const fn new(max: usize) -> Self {
+        Self { queued: AtomicUsize::new(0), max }
+    }
+
+    fn enter(&self) -> Option<Ticket<'_>> {
+        let before = self.queued.fetch_add(1, Ordering::AcqRel);
+        let ticket = Ticket(self);
+        (before < self.max).then_some(ticket)
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.0.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+static QUEUE_GATE: Gate = Gate::new(MAX_QUEUED);
+
 /// Runs `work` on the hashing thread (started on first use) and waits for its result.
 async fn on_hashing_thread<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
@@ -44,9 +79,12 @@ async fn on_hashing_thread<T: Send + 'static>(
         }
         Mutex::new(sender)
     });
+    let ticket = QUEUE_GATE.enter().ok_or(AuthError::Busy)?;
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
-        let _ = reply.send(work());
+        let result = work();
+        drop(ticket);
+        let _ = reply.send(result);
     });
     queue
         .lock()
@@ -97,6 +135,19 @@ fn decoy_hash() -> Result<&'static str, AuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hashing_queue_refuses_past_its_bound_and_frees_places_as_jobs_end() {
+        let gate = Gate::new(2);
+        let first = gate.enter().expect("first place");
+        let second = gate.enter().expect("second place");
+        assert!(gate.enter().is_none(), "full");
+        drop(first);
+        let third = gate.enter().expect("a place was freed");
+        assert!(gate.enter().is_none(), "full again");
+        drop((second, third));
+        assert_eq!(gate.queued.load(Ordering::Acquire), 0, "a refused entry leaves nothing counted");
+    }
 
     #[tokio::test]
     async fn a_password_hash_is_argon2id_at_the_product_cost_and_verifies() {

@@ -16,7 +16,7 @@ use super::AuthError;
 use super::accounts::{ProfileChange, Session, SignUp};
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
-use crate::storage::{User, UserId};
+use crate::storage::{Storage, User, UserId};
 
 /// The account routes, mounted by `http::routes`.
 pub fn router() -> Router<AppState> {
@@ -106,20 +106,27 @@ pub struct UserView {
     id: String,
     email: String,
     nickname: String,
-    /// How the account signs in: `local` (email and password); social providers come later.
-    provider: &'static str,
+    /// How the account signs in: `local` (email and password), or its provider (`google`,
+    /// `kakao`, `naver`).
+    provider: String,
     created_at: DateTime<Utc>,
 }
 
-impl From<User> for UserView {
-    fn from(user: User) -> Self {
-        Self {
+impl UserView {
+    /// The view of `user`, whose provider is read from storage unless it has a password.
+    async fn of(storage: &dyn Storage, user: User) -> Result<Self, ApiError> {
+        let provider = match user.password_hash {
+            Some(_) => "local".to_owned(),
+            // An account with neither was linked to an identity since purged: still not local.
+            None => storage.identity_provider(user.id).await?.unwrap_or_else(|| "social".to_owned()),
+        };
+        Ok(Self {
             id: user.id.to_string(),
             email: user.email,
             nickname: user.nickname,
-            provider: if user.password_hash.is_some() { "local" } else { "social" },
+            provider,
             created_at: user.created_at,
-        }
+        })
     }
 }
 
@@ -132,15 +139,15 @@ pub struct SessionView {
     expires_in: i64,
 }
 
-impl From<Session> for SessionView {
-    fn from(session: Session) -> Self {
-        Self {
-            user: session.user.into(),
+impl SessionView {
+    pub async fn of(storage: &dyn Storage, session: Session) -> Result<Self, ApiError> {
+        Ok(Self {
+            user: UserView::of(storage, session.user).await?,
             access_token: session.access_token,
             refresh_token: session.refresh_token,
             token_type: "Bearer",
             expires_in: session.expires_in,
-        }
+        })
     }
 }
 
@@ -150,7 +157,7 @@ async fn sign_up(
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let form = SignUp { email: body.email, password: body.password, nickname: body.nickname };
     let session = state.auth.sign_up(&*state.storage, form).await?;
-    Ok((StatusCode::CREATED, Json(session.into())))
+    Ok((StatusCode::CREATED, Json(SessionView::of(&*state.storage, session).await?)))
 }
 
 async fn log_in(
@@ -159,12 +166,12 @@ async fn log_in(
     Json(body): Json<LogInBody>,
 ) -> Result<Json<SessionView>, ApiError> {
     let session = state.auth.log_in(&*state.storage, ip, &body.email, body.password).await?;
-    Ok(Json(session.into()))
+    Ok(Json(SessionView::of(&*state.storage, session).await?))
 }
 
 async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Json<SessionView>, ApiError> {
     let session = state.auth.refresh(&*state.storage, &body.refresh_token).await?;
-    Ok(Json(session.into()))
+    Ok(Json(SessionView::of(&*state.storage, session).await?))
 }
 
 async fn log_out(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<StatusCode, ApiError> {
@@ -182,7 +189,7 @@ struct MeView {
 }
 
 async fn me(State(state): State<AppState>, Authenticated(id): Authenticated) -> Result<Json<MeView>, ApiError> {
-    let user = state.auth.current_user(&*state.storage, id).await?.into();
+    let user = UserView::of(&*state.storage, state.auth.current_user(&*state.storage, id).await?).await?;
     let account_root = state.storage.account_root(id).await?;
     Ok(Json(MeView { user, account_root }))
 }
@@ -195,7 +202,8 @@ async fn change_profile(
 ) -> Result<Json<UserView>, ApiError> {
     let change =
         ProfileChange { nickname: body.nickname, password: body.password, current_password: body.current_password };
-    Ok(Json(state.auth.change_profile(&*state.storage, ip, id, change).await?.into()))
+    let user = state.auth.change_profile(&*state.storage, ip, id, change).await?;
+    Ok(Json(UserView::of(&*state.storage, user).await?))
 }
 
 async fn delete_account(

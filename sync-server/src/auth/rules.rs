@@ -3,6 +3,8 @@
 
 use mingizuk_core::limits::{EMAIL_MAX_CHARS, NICKNAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::AuthError;
 
 /// The most common passwords of public breach lists (one per line, lowercase), refused at sign-up
@@ -66,14 +68,45 @@ fn is_common(password: &str) -> bool {
     COMMON_PASSWORDS.lines().map(str::trim).any(|common| common == password)
 }
 
-/// A nickname as stored: trimmed, then 1–8 characters (not bytes) with no control characters.
+/// A nickname as stored: trimmed and in Unicode's composed form (NFC: a Hangul syllable typed as
+/// its jamo is one character and the same nickname), then 1–8 characters (not bytes), every one of
+/// them visible: no control or invisible formatting characters, no Hangul fillers, no spaces other
+/// than a plain one. Otherwise two nicknames could look the same, or a nickname look empty.
 pub fn normalize_nickname(nickname: &str) -> Result<String, AuthError> {
-    let nickname = nickname.trim();
+    let nickname: String = nickname.trim().nfc().collect();
     let chars = nickname.chars().count();
-    if chars == 0 || chars > NICKNAME_MAX_CHARS || nickname.chars().any(char::is_control) {
+    if chars == 0 || chars > NICKNAME_MAX_CHARS || nickname.chars().any(is_invisible) {
         return Err(AuthError::InvalidNickname);
     }
-    Ok(nickname.to_owned())
+    Ok(nickname)
+}
+
+/// Characters that show nothing: controls, whitespace other than U+0020, Unicode's format
+/// characters (zero-width spaces and joiners, direction marks, the byte-order mark, tags) and the
+/// Hangul fillers.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(
+            c,
+            '\u{AD}'
+                | '\u{34F}'
+                | '\u{61C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 #[cfg(test)]
@@ -122,5 +155,19 @@ mod tests {
         assert!(matches!(normalize_nickname("   "), Err(AuthError::InvalidNickname)));
         assert!(matches!(normalize_nickname("밍기적밍기적밍기적"), Err(AuthError::InvalidNickname)));
         assert!(matches!(normalize_nickname("a\u{0}b"), Err(AuthError::InvalidNickname)));
+    }
+
+    #[test]
+    fn a_nickname_is_one_spelling_of_visible_characters() {
+        // "밍기" typed as its five jamo is the same nickname as the two syllables, and as short.
+        let jamo = "\u{1106}\u{1175}\u{11BC}\u{1100}\u{1175}";
+        assert_eq!(normalize_nickname(jamo).ok().as_deref(), Some("밍기"));
+        assert_eq!(normalize_nickname(&jamo.repeat(4)).ok().map(|n| n.chars().count()), Some(8));
+        assert_eq!(normalize_nickname("밍 기").ok().as_deref(), Some("밍 기"), "a plain space may stay");
+        assert!(normalize_nickname("❤\u{FE0F}").is_ok(), "an emoji's presentation selector is not hidden text");
+        for look_alike in ["밍기\u{200B}", "\u{3164}", "밍\u{FEFF}기", "밍\u{3000}기", "\u{202E}기밍", "밍\u{E0041}"]
+        {
+            assert!(matches!(normalize_nickname(look_alike), Err(AuthError::InvalidNickname)), "{look_alike:?}");
+        }
     }
 }

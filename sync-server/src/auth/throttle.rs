@@ -1,6 +1,10 @@
 //! Throttling of failed logins (PRODUCT.md §2): at most 100 failures per account per hour and 20
 //! per client IP per minute; past either, logins are refused before any password is checked.
 //!
+//! An attempt is counted as a failure when it begins ([`LoginThrottle::begin`]) and given back
+//! when its password turns out right: counted only after the (slow) check, a burst of attempts
+//! sent at once would all pass the limit before the first failure was recorded.
+//!
 //! Counted in memory, which is right for one server instance: a restart forgets the counts, and
 //! several instances behind one balancer each count on their own (so the effective limit is
 //! multiplied by the number of instances). Moving the counters into storage is the step for a
@@ -38,6 +42,7 @@ impl<K: Eq + Hash + Clone> Window<K> {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    #[cfg(test)]
     fn is_exhausted(&self, key: &K, now: Instant) -> bool {
         let mut map = self.lock();
         let Some(times) = map.get_mut(key) else { return false };
@@ -45,7 +50,9 @@ impl<K: Eq + Hash + Clone> Window<K> {
         times.len() >= self.limit
     }
 
-    fn record(&self, key: K, now: Instant) {
+    /// Records a failure at `now` unless the key is at its limit; checked and recorded under one
+    /// lock, so concurrent attempts cannot all pass.
+    fn take(&self, key: K, now: Instant) -> bool {
         let mut map = self.lock();
         if map.len() > SWEEP_ABOVE_KEYS {
             let span = self.span;
@@ -56,7 +63,21 @@ impl<K: Eq + Hash + Clone> Window<K> {
         }
         let times = map.entry(key).or_default();
         Self::forget_old(times, now, self.span);
+        if times.len() >= self.limit {
+            return false;
+        }
         times.push_back(now);
+        true
+    }
+
+    /// Forgets the failure recorded at `at` (an attempt that did not fail after all).
+    fn give_back(&self, key: &K, at: Instant) {
+        let mut map = self.lock();
+        if let Some(times) = map.get_mut(key)
+            && let Some(i) = times.iter().rposition(|t| *t == at)
+        {
+            times.remove(i);
+        }
     }
 
     fn clear(&self, key: &K) {
@@ -97,23 +118,36 @@ impl LoginThrottle {
         }
     }
 
-    /// Whether another attempt for `email` from `ip` may be checked now.
-    pub fn allows(&self, email: &str, ip: IpAddr) -> bool {
-        let now = Instant::now();
-        !self.per_ip.is_exhausted(&ip, now) && !self.per_account.is_exhausted(&email.to_owned(), now)
+    /// Begins an attempt for `email` from `ip`, counted as a failure until [`Self::succeeded`]
+    /// says otherwise; `None` when either limit is reached (nothing is counted then).
+    pub fn begin(&self, email: &str, ip: IpAddr) -> Option<Attempt> {
+        let at = Instant::now();
+        if !self.per_ip.take(ip, at) {
+            return None;
+        }
+        if !self.per_account.take(email.to_owned(), at) {
+            self.per_ip.give_back(&ip, at);
+            return None;
+        }
+        Some(Attempt { email: email.to_owned(), ip, at })
     }
 
-    pub fn record_failure(&self, email: &str, ip: IpAddr) {
-        let now = Instant::now();
-        self.per_ip.record(ip, now);
-        self.per_account.record(email.to_owned(), now);
+    /// The attempt's password was right: it is not a failure, and the account's earlier failures
+    /// are cleared (not the IP's: one right guess among many wrong ones should not reset an
+    /// attacker's budget).
+    pub fn succeeded(&self, attempt: Attempt) {
+        self.per_ip.give_back(&attempt.ip, attempt.at);
+        self.per_account.clear(&attempt.email);
     }
+}
 
-    /// A successful login clears the account's failures (not the IP's: one right guess among many
-    /// wrong ones should not reset an attacker's budget).
-    pub fn record_success(&self, email: &str) {
-        self.per_account.clear(&email.to_owned());
-    }
+/// An attempt under way, already counted as a failure (see [`LoginThrottle::begin`]).
+#[derive(Debug)]
+#[must_use = "an attempt that succeeds must be given back with `succeeded`"]
+pub struct Attempt {
+    email: String,
+    ip: IpAddr,
+    at: Instant,
 }
 
 #[cfg(test)]
@@ -124,8 +158,9 @@ mod tests {
     fn failures_expire_after_their_window() {
         let window = Window::new(2, Duration::from_secs(60));
         let start = Instant::now();
-        window.record("ana", start);
-        window.record("ana", start + Duration::from_secs(30));
+        assert!(window.take("ana", start));
+        assert!(window.take("ana", start + Duration::from_secs(30)));
+        assert!(!window.take("ana", start + Duration::from_secs(31)), "at its limit");
         assert!(window.is_exhausted(&"ana", start + Duration::from_secs(31)));
         assert!(!window.is_exhausted(&"bo", start + Duration::from_secs(31)));
         assert!(!window.is_exhausted(&"ana", start + Duration::from_secs(61)), "the first failure aged out");
@@ -136,12 +171,26 @@ mod tests {
         let throttle = LoginThrottle::new();
         let ip: IpAddr = [192, 0, 2, 7].into();
         for i in 0..IP_FAILURES_PER_MINUTE {
-            assert!(throttle.allows(&format!("user{i}@example.com"), ip));
-            throttle.record_failure(&format!("user{i}@example.com"), ip);
+            let failed = throttle.begin(&format!("user{i}@example.com"), ip);
+            assert!(failed.is_some(), "attempt {i}");
         }
-        assert!(!throttle.allows("someone-new@example.com", ip));
-        assert!(throttle.allows("someone-new@example.com", [192, 0, 2, 8].into()));
-        throttle.record_success("user0@example.com");
-        assert!(!throttle.allows("user0@example.com", ip));
+        assert!(throttle.begin("someone-new@example.com", ip).is_none());
+        let elsewhere = throttle.begin("user0@example.com", [192, 0, 2, 8].into()).expect("another address");
+        throttle.succeeded(elsewhere);
+        assert!(throttle.begin("user0@example.com", ip).is_none(), "the address's failures stay");
+    }
+
+    #[test]
+    fn attempts_under_way_count_against_the_limit_and_a_right_password_gives_its_own_back() {
+        let throttle = LoginThrottle::new();
+        let ip: IpAddr = [192, 0, 2, 9].into();
+        let under_way: Vec<Attempt> =
+            (0..IP_FAILURES_PER_MINUTE).map_while(|_| throttle.begin("ana@example.com", ip)).collect();
+        assert_eq!(under_way.len(), IP_FAILURES_PER_MINUTE);
+        assert!(throttle.begin("ana@example.com", ip).is_none(), "no attempt has finished yet");
+        let mut under_way = under_way.into_iter();
+        throttle.succeeded(under_way.next().expect("one"));
+        assert!(throttle.begin("ana@example.com", ip).is_some(), "the right password freed its place");
+        assert!(throttle.begin("ana@example.com", ip).is_none());
     }
 }

@@ -79,9 +79,10 @@ impl KakaoPlace {
     fn into_place(self) -> Option<Place> {
         let lng = self.x.parse().ok()?;
         let lat = self.y.parse().ok()?;
-        let region = mingizuk_core::region::region_of(&self.address_name)
-            .or_else(|| mingizuk_core::region::region_of(&self.road_address_name));
         let address = if self.road_address_name.is_empty() { self.address_name } else { self.road_address_name };
+        // The region of the address a meetup will be written with: the server derives it from
+        // that one, so the app can tell before writing whether it will be taken.
+        let region = mingizuk_core::region::region_of(&address);
         Some(Place { name: self.place_name, address, lat, lng, region })
     }
 }
@@ -156,6 +157,20 @@ mod tests {
         .expect("place");
         assert_eq!(place.address, "서울 영등포구 여의동로 343");
         assert_eq!((place.lat, place.lng), (37.5271, 126.9326));
+        assert_eq!(place.region.as_deref(), Some("서울특별시 영등포구"));
+    }
+
+    #[test]
+    fn a_kakao_result_s_region_is_the_one_of_the_address_a_meetup_is_written_with() {
+        let place = KakaoPlace {
+            place_name: "여의나루역".into(),
+            address_name: "서울 여의도동 85-1".into(),
+            road_address_name: "서울 영등포구 여의동로 343".into(),
+            x: "126.9326".into(),
+            y: "37.5271".into(),
+        }
+        .into_place()
+        .expect("place");
         assert_eq!(place.region.as_deref(), Some("서울특별시 영등포구"));
     }
 

@@ -184,6 +184,9 @@ pub trait Storage:
     /// The account a provider's subject is linked to, whatever its deletion state.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>, StorageError>;
 
+    /// The provider (`google`, `kakao`, `naver`) an account signs in through, if it has one.
+    async fn identity_provider(&self, user: UserId) -> Result<Option<String>, StorageError>;
+
     /// In one transaction: creates the account and links (`provider`, `subject`) to it. Errors as
     /// `create_user`, plus `IdentityTaken` when the pair is already linked (a concurrent first
     /// login won); then nothing is created.

@@ -349,6 +349,10 @@ impl Storage for SqliteStorage {
         self.identity_user(provider, subject).await
     }
 
+    async fn identity_provider(&self, user: UserId) -> Result<Option<String>, StorageError> {
+        self.provider_of(user).await
+    }
+
     async fn create_user_with_identity(
         &self,
         new: &NewUser,

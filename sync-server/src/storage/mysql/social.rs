@@ -36,6 +36,16 @@ impl MySqlStorage {
         row.map(user_from_row).transpose()
     }
 
+    pub(super) async fn provider_of(&self, user: UserId) -> Result<Option<String>, StorageError> {
+        let mut conn = self.conn().await?;
+        conn.exec_first(
+            "SELECT provider FROM identities WHERE user_id = ? ORDER BY created_at LIMIT 1",
+            (user.to_db(),),
+        )
+        .await
+        .map_err(backend)
+    }
+
     pub(super) async fn create_linked_user(
         &self,
         new: &NewUser,

@@ -31,6 +31,14 @@ impl SqliteStorage {
         row.map(user_from_row).transpose()
     }
 
+    pub(super) async fn provider_of(&self, user: UserId) -> Result<Option<String>, StorageError> {
+        sqlx::query_scalar("SELECT provider FROM identities WHERE user_id = ? ORDER BY created_at LIMIT 1")
+            .bind(user.to_db())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
     pub(super) async fn create_linked_user(
         &self,
         new: &NewUser,
