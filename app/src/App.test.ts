@@ -64,7 +64,7 @@ describe('the app shell', () => {
     await fireEvent.click(screen.getByTestId('sign-out'));
     await fireEvent.click(screen.getByTestId('confirm-alt'));
     await vi.waitFor(() => expect(screen.getByTestId('auth-submit')).toBeTruthy());
-    expect(state.calls.find(([cmd]) => cmd === 'sign_out')?.[1]).toEqual({ keepLocal: false });
+    expect(state.calls.find(([cmd]) => cmd === 'sign_out')?.[1]).toEqual({ keepLocal: false, discardUnsynced: false });
     expect(screen.queryByTestId('me-email')).toBeNull();
   });
 
@@ -93,7 +93,7 @@ describe('the app shell', () => {
     await fireEvent.click(screen.getByTestId('delete-account'));
     await fireEvent.click(screen.getByTestId('confirm-ok'));
     await vi.waitFor(() => expect(screen.queryByTestId('me-email')).toBeNull());
-    expect(state.calls.find(([cmd]) => cmd === 'delete_account')?.[1]).toEqual({ keepLocal: true });
+    expect(state.calls.find(([cmd]) => cmd === 'delete_account')?.[1]).toEqual({ keepLocal: true, discardUnsynced: false });
   });
 
   it('asks before switching a main routine that is mid-cycle, then resets it', async () => {
@@ -115,15 +115,12 @@ describe('the app shell', () => {
     await fireEvent.click(screen.getByTestId('tab-presets'));
     await fireEvent.click(await screen.findByTestId('routine-set-main'));
     await fireEvent.click(screen.getByTestId('confirm-cancel'));
-    expect(state.calls.some(([cmd]) => cmd === 'set_main')).toBe(false);
+    expect(state.calls.some(([cmd]) => cmd === 'switch_main')).toBe(false);
     await fireEvent.click(screen.getByTestId('routine-set-main'));
     await fireEvent.click(screen.getByTestId('confirm-ok'));
     await vi.waitFor(() => expect(screen.getByTestId('routine-card').dataset.main).toBe('true'));
-    const writes = state.calls.filter(([cmd]) => cmd === 'reset_cycle' || cmd === 'set_main');
-    expect(writes).toEqual([
-      ['reset_cycle', { routine: 'mine-1' }],
-      ['set_main', { id: 'preset-1' }],
-    ]);
+    const writes = state.calls.filter(([cmd]) => ['reset_cycle', 'set_main', 'switch_main'].includes(cmd));
+    expect(writes).toEqual([['switch_main', { id: 'preset-1', reset: 'mine-1' }]]);
   });
 
   it('says why a command failed, in the user language', async () => {

@@ -85,6 +85,12 @@ impl Engine {
         self.apply(|p, _| rules::plan_set_main(p, id)).await
     }
 
+    /// Picks the main routine (or none) and clears the current cycle of `reset` (the main routine
+    /// it replaces, when the user chose to reset it) in one write: both happen, or neither.
+    pub async fn switch_main(&self, id: Option<RoutineId>, reset: Option<RoutineId>) -> Result<()> {
+        self.apply(|p, _| rules::plan_switch_main(p, id, reset)).await
+    }
+
     /// Completes one action of the routine's current cycle, now, here.
     pub async fn complete_action(&self, routine: RoutineId, entry: Uuid) -> Result<Completed> {
         let moment = self.moment()?;

@@ -28,6 +28,10 @@ pub enum ClientError {
     /// Signing in or syncing needs an account, and this device is signed out.
     #[error("sign in first")]
     SignedOut,
+    /// Removing this device's data would lose changes the server does not hold yet; nothing was
+    /// changed.
+    #[error("changes made on this device have not reached the server yet")]
+    UnsyncedChanges,
 }
 
 impl ClientError {
@@ -40,6 +44,7 @@ impl ClientError {
             ClientError::Network(_) => "network_failed",
             ClientError::Server { code, .. } => code,
             ClientError::SignedOut => "signed_out",
+            ClientError::UnsyncedChanges => "unsynced_changes",
         }
     }
 

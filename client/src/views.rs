@@ -76,6 +76,10 @@ pub struct Home {
     /// Characters the user may draw now (empty while one grows).
     pub drawable: Vec<Character>,
     pub main: Option<RoutineView>,
+    /// A cycle of the main routine was completed today (local date), on this device or across
+    /// several: "today's routine is done". `main.complete` only says the current cycle is
+    /// complete, which stays true on later days until the user restarts it.
+    pub done_today: bool,
     pub today_exp: u32,
     pub daily_exp_cap: u32,
     pub tracker: MonthGrid,
@@ -175,6 +179,7 @@ impl Engine {
             character: derived.growing.map(|g| CharacterView::of(g.character, g.exp)),
             drawable: derived.drawable(),
             main: personal.main_routine().map(|r| routine_view(personal, derived, r)),
+            done_today: personal.main_routine().is_some_and(|r| personal.routine_completed_on(r, today)),
             today_exp: derived.days.get(&today).map_or(0, |d| d.exp),
             daily_exp_cap: DAILY_EXP_CAP,
             tracker: history::month_grid(derived, chrono::Datelike::year(&today), chrono::Datelike::month(&today))
@@ -229,13 +234,14 @@ impl Engine {
         }
     }
 
-    /// Whether a cycle of the main routine was completed today (local date): what the daily
-    /// reminder asks. False with no main routine.
+    /// Whether a cycle of the main routine was completed today (local date), recorded or implied
+    /// by actions done on several devices: what the daily reminder asks. False with no main
+    /// routine.
     pub async fn main_routine_done_today(&self) -> Result<bool> {
         let today = self.today()?;
         let state = self.state.lock().await;
-        let Some(main) = state.personal.main_routine() else { return Ok(false) };
-        Ok(state.personal.routine_records.values().any(|r| r.key.routine == main.id && r.moment.date == today))
+        let personal = &state.personal;
+        Ok(personal.main_routine().is_some_and(|main| personal.routine_completed_on(main, today)))
     }
 
     /// The whole derived state (for tests and tools).

@@ -33,6 +33,8 @@ pub enum RuleError {
     AlreadyCompleted,
     #[error("the routine can restart only once every action of the cycle is done")]
     CycleNotComplete,
+    #[error("this routine has no cycle after its current one")]
+    CycleLimit,
     #[error("draw a character first")]
     NeedCharacter,
     #[error("a character is still growing")]
@@ -63,6 +65,7 @@ impl RuleError {
             RuleError::EntryNotInRoutine => "entry_not_in_routine",
             RuleError::AlreadyCompleted => "already_completed",
             RuleError::CycleNotComplete => "cycle_not_complete",
+            RuleError::CycleLimit => "cycle_limit_reached",
             RuleError::NeedCharacter => "need_character",
             RuleError::CharacterGrowing => "character_growing",
             RuleError::CollectionComplete => "collection_complete",

@@ -256,4 +256,13 @@ impl Personal {
             .max()?;
         Some(RoutineCompletion { key, actions: routine.entries.len() as u8, moment: last })
     }
+
+    /// Whether a cycle of the routine was completed on the local `date`, as the fold counts
+    /// completions: a recorded one, or the one its current cycle implies (its actions done on
+    /// several devices, which no device recorded).
+    pub fn routine_completed_on(&self, routine: &Routine, date: NaiveDate) -> bool {
+        let cycles = CycleKey { routine: routine.id, cycle: 0 }..=CycleKey { routine: routine.id, cycle: u32::MAX };
+        self.routine_records.range(cycles).any(|(_, r)| r.moment.date == date)
+            || self.implied_routine_completion(routine).is_some_and(|c| c.moment.date == date)
+    }
 }

@@ -160,6 +160,22 @@ pub fn plan_set_main(personal: &Personal, id: Option<RoutineId>) -> Result<Vec<C
     Ok(vec![Change::SetMain(id)])
 }
 
+/// Makes `id` the main routine and, in the same changes, clears the current cycle of `reset` (the
+/// main routine being replaced, when the user chose to reset it). Refused whole when either is
+/// refused: a switch never resets the old main and leaves it main.
+pub fn plan_switch_main(
+    personal: &Personal,
+    id: Option<RoutineId>,
+    reset: Option<RoutineId>,
+) -> Result<Vec<Change>, RuleError> {
+    let mut changes = match reset {
+        Some(old) => plan_reset(personal, old)?,
+        None => Vec::new(),
+    };
+    changes.extend(plan_set_main(personal, id)?);
+    Ok(changes)
+}
+
 /// Completes one action of a routine's current cycle. A character must be growing (unless the
 /// collection is complete), and each entry is done once per cycle. When this is the last
 /// action of the cycle, the routine completion is recorded too.
@@ -197,6 +213,12 @@ pub fn plan_complete_action(
     Ok(changes)
 }
 
+/// The number of the cycle after `cycle`. Cycle numbers come from synced or imported documents
+/// too, so the last one a `u32` holds may be current: nothing comes after it.
+fn next_cycle(cycle: u32) -> Result<u32, RuleError> {
+    cycle.checked_add(1).ok_or(RuleError::CycleLimit)
+}
+
 /// Starts the next cycle; allowed only when the current one is complete.
 pub fn plan_restart(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, RuleError> {
     let routine = live_routine(personal, id)?;
@@ -206,7 +228,7 @@ pub fn plan_restart(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, R
     }
     let mut changes: Vec<Change> =
         personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
-    changes.push(Change::StartCycle { routine: id, cycle: cycle + 1, start: CycleStart::Restart });
+    changes.push(Change::StartCycle { routine: id, cycle: next_cycle(cycle)?, start: CycleStart::Restart });
     Ok(changes)
 }
 
@@ -220,7 +242,7 @@ pub fn plan_reset(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, Rul
     }
     let mut changes: Vec<Change> =
         personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
-    changes.push(Change::StartCycle { routine: id, cycle: cycle + 1, start: CycleStart::Reset });
+    changes.push(Change::StartCycle { routine: id, cycle: next_cycle(cycle)?, start: CycleStart::Reset });
     Ok(changes)
 }
 

@@ -21,8 +21,14 @@ pub struct Account {
     pub server_url: String,
 }
 
-fn local_data(keep_local: bool) -> LocalData {
-    if keep_local { LocalData::Keep } else { LocalData::Remove }
+/// What becomes of this device's data. Removing it is refused with `unsynced_changes` while the
+/// server lacks changes made here, unless `discard_unsynced` (the user agreed to lose them).
+fn local_data(keep_local: bool, discard_unsynced: Option<bool>) -> LocalData {
+    match (keep_local, discard_unsynced.unwrap_or(false)) {
+        (true, _) => LocalData::Keep,
+        (false, false) => LocalData::Remove,
+        (false, true) => LocalData::Discard,
+    }
 }
 
 #[tauri::command]
@@ -50,21 +56,37 @@ pub async fn sign_in(shell: State<'_, Shell>, email: String, password: String) -
 }
 
 /// Opens the system browser at the server's sign-in page of `provider` and waits for the
-/// loopback hand-off (RFC 8252).
+/// loopback hand-off (RFC 8252), until [`cancel_social_sign_in`] (`sign_in_cancelled`).
 #[tauri::command]
 pub async fn social_sign_in(shell: State<'_, Shell>, provider: String) -> CommandResult<UserInfo> {
+    // Listening before the browser opens: a cancel pressed at once is not missed.
+    let cancelled = shell.cancel_social_sign_in.notified();
+    tokio::pin!(cancelled);
+    cancelled.as_mut().enable();
     let pending = shell.cloud.begin_social_sign_in(&provider).await?;
     tauri_plugin_opener::open_url(&pending.browser_url, None::<&str>)
         .map_err(|e| AppError::new("browser_failed", format!("cannot open the browser: {e}")))?;
-    let user = shell.cloud.finish_social_sign_in(pending, SOCIAL_SIGN_IN_TIMEOUT).await?;
+    let user = tokio::select! {
+        user = shell.cloud.finish_social_sign_in(pending, SOCIAL_SIGN_IN_TIMEOUT) => user?,
+        () = &mut cancelled => return Err(AppError::new("sign_in_cancelled", "the sign-in was cancelled")),
+    };
     shell.open_social().await?;
     Ok(user)
 }
 
+/// Gives up the social sign-in waiting for the browser, if any: it fails with
+/// `sign_in_cancelled` and the sign-in form is free again.
 #[tauri::command]
-pub async fn sign_out(shell: State<'_, Shell>, keep_local: bool) -> CommandResult<()> {
+pub fn cancel_social_sign_in(shell: State<'_, Shell>) {
+    shell.cancel_social_sign_in.notify_waiters();
+}
+
+/// Signs out; the social side closes once the sign-out went through (a refusal keeps it all).
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>, keep_local: bool, discard_unsynced: Option<bool>) -> CommandResult<()> {
+    shell.cloud.sign_out(local_data(keep_local, discard_unsynced)).await?;
     shell.close_social().await;
-    Ok(shell.cloud.sign_out(local_data(keep_local)).await?)
+    Ok(())
 }
 
 #[tauri::command]
@@ -78,9 +100,13 @@ pub async fn edit_profile(
 }
 
 #[tauri::command]
-pub async fn delete_account(shell: State<'_, Shell>, keep_local: bool) -> CommandResult<()> {
+pub async fn delete_account(
+    shell: State<'_, Shell>,
+    keep_local: bool,
+    discard_unsynced: Option<bool>,
+) -> CommandResult<()> {
     let user = shell.cloud.user().await;
-    shell.cloud.delete_account(local_data(keep_local)).await?;
+    shell.cloud.delete_account(local_data(keep_local, discard_unsynced)).await?;
     shell.close_social().await;
     // The account's meetups, comments and chat are gone from the server; so are its queued writes.
     if let Some(user) = user {

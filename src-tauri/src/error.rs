@@ -63,6 +63,7 @@ mod tests {
         let cases = [
             (ClientError::Network("connection refused".into()), "network_failed"),
             (ClientError::SignedOut, "signed_out"),
+            (ClientError::UnsyncedChanges, "unsynced_changes"),
             (ClientError::Invalid("bad".into()), "invalid_input"),
             (ClientError::Server { status: 422, code: "meetup_ended".into(), message: "ended".into() }, "meetup_ended"),
             (ClientError::Rule(RuleError::NameTooLong { max: 30 }), "routine_name_too_long"),

@@ -105,6 +105,16 @@ pub async fn set_main(shell: State<'_, Shell>, id: Option<RoutineId>) -> Command
     Ok(shell.engine.set_main(id).await?)
 }
 
+/// Sets the main routine and resets `reset`'s cycle (the replaced main) in one write.
+#[tauri::command]
+pub async fn switch_main(
+    shell: State<'_, Shell>,
+    id: Option<RoutineId>,
+    reset: Option<RoutineId>,
+) -> CommandResult<()> {
+    Ok(shell.engine.switch_main(id, reset).await?)
+}
+
 #[tauri::command]
 pub async fn reset_cycle(shell: State<'_, Shell>, routine: RoutineId) -> CommandResult<()> {
     Ok(shell.engine.reset(routine).await?)

@@ -234,11 +234,34 @@ async fn gather(shell: &Shell) -> CommandResult<Situation> {
 /// when offline; none signed out).
 async fn joined(shell: &Shell) -> Vec<Upcoming> {
     let Some(social) = shell.social_if_signed_in().await else { return Vec::new() };
-    let meetups = social.my_meetups(Role::Member).await.unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "reminders: cannot list the joined meetups");
-        Vec::new()
-    });
-    meetups.iter().filter_map(upcoming).collect()
+    joined_in(|role| {
+        let social = social.clone();
+        async move { social.my_meetups(role).await }
+    })
+    .await
+}
+
+/// The "my meetups" lists that hold the meetups the user is a member of: the server lists the
+/// meetups a user hosts only among the hosted, never among the joined.
+const JOINED_LISTS: [Role; 2] = [Role::Host, Role::Member];
+
+/// The meetups of the [`JOINED_LISTS`] as `list` answers them, each once. A list that cannot be
+/// read is left out; the other still counts.
+pub async fn joined_in<F, Fut>(list: F) -> Vec<Upcoming>
+where
+    F: Fn(Role) -> Fut,
+    Fut: Future<Output = mingizuk_client::Result<Vec<serde_json::Value>>>,
+{
+    let mut seen = std::collections::BTreeSet::new();
+    let mut joined = Vec::new();
+    for role in JOINED_LISTS {
+        let meetups = list(role).await.unwrap_or_else(|e| {
+            tracing::debug!(error = %e, ?role, "reminders: cannot list my meetups");
+            Vec::new()
+        });
+        joined.extend(meetups.iter().filter_map(upcoming).filter(|m| seen.insert(m.id)));
+    }
+    joined
 }
 
 fn upcoming(meetup: &serde_json::Value) -> Option<Upcoming> {
@@ -250,113 +273,4 @@ fn upcoming(meetup: &serde_json::Value) -> Option<Upcoming> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    fn at(rfc3339: &str) -> DateTime<FixedOffset> {
-        DateTime::parse_from_rfc3339(rfc3339).unwrap()
-    }
-
-    fn situation(now: &str, reminder: Option<u16>, done: bool) -> Situation {
-        Situation { now: at(now), reminder_minutes: reminder, main_done_today: done, joined: Vec::new() }
-    }
-
-    const NINE: Option<u16> = Some(9 * 60);
-
-    #[test]
-    fn the_daily_reminder_comes_at_its_time_when_the_main_routine_is_not_done() {
-        assert_eq!(due(&situation("2026-11-26T09:00:00+09:00", NINE, false), &Sent::default()), vec![Reminder::Daily]);
-        assert_eq!(due(&situation("2026-11-26T09:59:00+09:00", NINE, false), &Sent::default()), vec![Reminder::Daily]);
-    }
-
-    #[test]
-    fn the_daily_reminder_stays_quiet_before_its_time_late_after_it_and_when_unset() {
-        assert!(due(&situation("2026-11-26T08:59:00+09:00", NINE, false), &Sent::default()).is_empty());
-        assert!(due(&situation("2026-11-26T10:00:00+09:00", NINE, false), &Sent::default()).is_empty());
-        assert!(due(&situation("2026-11-26T09:00:00+09:00", None, false), &Sent::default()).is_empty());
-    }
-
-    #[test]
-    fn the_daily_reminder_stays_quiet_when_the_main_routine_is_done_today() {
-        assert!(due(&situation("2026-11-26T09:10:00+09:00", NINE, true), &Sent::default()).is_empty());
-    }
-
-    #[test]
-    fn the_daily_reminder_comes_once_a_day_even_across_a_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = situation("2026-11-26T09:00:00+09:00", NINE, false);
-        let mut sent = Sent::default();
-        let reminders = due(&first, &sent);
-        sent.record(&first, &reminders);
-        sent.save(dir.path()).unwrap();
-
-        let restarted = Sent::load(dir.path());
-        assert!(due(&situation("2026-11-26T09:01:00+09:00", NINE, false), &restarted).is_empty());
-        assert_eq!(due(&situation("2026-11-27T09:00:00+09:00", NINE, false), &restarted), vec![Reminder::Daily]);
-    }
-
-    #[test]
-    fn the_daily_reminder_follows_the_local_clock_not_utc() {
-        // 09:05 in Seoul is 00:05 UTC: the reminder is at 9 local.
-        let seoul = situation("2026-11-26T09:05:00+09:00", NINE, false);
-        assert_eq!(due(&seoul, &Sent::default()), vec![Reminder::Daily]);
-        let utc = situation("2026-11-26T09:05:00+00:00", Some(0), false);
-        assert!(due(&utc, &Sent::default()).is_empty());
-    }
-
-    fn meetup(id: MeetupId, starts: &str) -> Upcoming {
-        Upcoming { id, title: format!("meetup {id}"), starts_at: at(starts).with_timezone(&Utc) }
-    }
-
-    #[test]
-    fn a_joined_meetup_is_announced_once_within_half_an_hour_of_its_start() {
-        let mut now = situation("2026-11-26T18:30:00+09:00", None, false);
-        now.joined = vec![
-            meetup(1, "2026-11-26T19:00:00+09:00"),
-            meetup(2, "2026-11-26T19:01:00+09:00"),
-            meetup(3, "2026-11-26T18:29:00+09:00"),
-        ];
-        let reminders = due(&now, &Sent::default());
-        assert_eq!(reminders, vec![Reminder::Meetup { id: 1, title: "meetup 1".into(), minutes_left: 30 }]);
-
-        let mut sent = Sent::default();
-        sent.record(&now, &reminders);
-        now.now = at("2026-11-26T18:40:00+09:00");
-        let later = due(&now, &sent);
-        assert_eq!(later, vec![Reminder::Meetup { id: 2, title: "meetup 2".into(), minutes_left: 21 }]);
-    }
-
-    #[tokio::test]
-    async fn the_reminders_look_again_once_the_server_confirmed_the_join_not_before_nor_after_a_refusal() {
-        let wake = Arc::new(Notify::new());
-        let (events, _) = broadcast::channel(16);
-        look_once_sent(&wake, events.subscribe(), "join-1");
-        events.send(SocialEvent::Sent { key: "another write".into() }).unwrap();
-        let early = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
-        assert!(early.is_err(), "another write's confirmation does not wake the reminders");
-        events.send(SocialEvent::Sent { key: "join-1".into() }).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), wake.notified()).await.unwrap();
-
-        look_once_sent(&wake, events.subscribe(), "join-2");
-        events
-            .send(SocialEvent::Refused { key: "join-2".into(), code: "meetup_full".into(), message: String::new() })
-            .unwrap();
-        events.send(SocialEvent::Sent { key: "join-2".into() }).unwrap();
-        let refused = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
-        assert!(refused.is_err(), "a refused join changes nothing to remind of");
-    }
-
-    #[test]
-    fn announced_meetups_are_forgotten_a_day_after_they_start() {
-        let mut now = situation("2026-11-26T18:45:00+09:00", None, false);
-        now.joined = vec![meetup(1, "2026-11-26T19:00:00+09:00")];
-        let mut sent = Sent::default();
-        sent.record(&now, &due(&now, &sent));
-        assert!(sent.meetups.contains_key(&1));
-        let next_week = situation("2026-12-03T18:45:00+09:00", None, false);
-        sent.record(&next_week, &[]);
-        assert!(sent.meetups.is_empty());
-    }
-}
+mod tests;

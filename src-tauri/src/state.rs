@@ -81,6 +81,8 @@ pub struct Shell {
     /// Wakes the reminder task before its next tick (the reminder time changed, a joined meetup
     /// changed on the server).
     pub reminders: Arc<Notify>,
+    /// Ends a social sign-in waiting for the browser (the user gave up on it).
+    pub cancel_social_sign_in: Notify,
     emit: Emit,
 }
 
@@ -108,6 +110,7 @@ impl Shell {
             social_events: Mutex::new(None),
             device,
             reminders: Arc::new(Notify::new()),
+            cancel_social_sign_in: Notify::new(),
             emit,
         };
         crate::events::forward_sync_status(&shell.cloud, shell.emit.clone());

@@ -144,3 +144,41 @@ fn my_data_is_exported_to_new_files_and_imported_on_another_device_once() {
     assert_eq!(refused.unwrap_err()["code"], "invalid_import");
     assert!(laptop.call("export_data", json!({ "format": "pdf" })).is_err());
 }
+
+#[test]
+fn switching_the_main_routine_with_a_reset_is_one_command_that_does_both_or_neither() {
+    let device = device();
+    device.ok("draw_character", json!({}));
+    let (basic, workout) = (PRESETS[0].id.to_string(), PRESETS[1].id.to_string());
+    device.ok("set_main", json!({ "id": basic }));
+    let entries = device.ok("routine", json!({ "id": basic }))["entries"].clone();
+    for entry in &entries.as_array().unwrap()[..2] {
+        device.ok("complete_action", json!({ "routine": basic, "entry": entry["id"] }));
+    }
+    let gone = device.ok("create_routine", json!({ "name": "플랭크만", "picks": [{ "action": "plank", "count": 3 }] }));
+    device.ok("delete_routine", json!({ "id": gone }));
+
+    let refused = device.call("switch_main", json!({ "id": gone, "reset": basic })).unwrap_err();
+    assert_eq!(refused["code"], "routine_deleted");
+    let old = device.ok("routine", json!({ "id": basic }));
+    assert_eq!((&old["is_main"], &old["done_count"]), (&json!(true), &json!(2)), "nothing changed");
+
+    device.ok("switch_main", json!({ "id": workout, "reset": basic }));
+    let old = device.ok("routine", json!({ "id": basic }));
+    assert_eq!((&old["is_main"], &old["done_count"], &old["cycle"]), (&json!(false), &json!(0), &json!(2)));
+    assert_eq!(device.ok("home", json!({}))["main"]["id"], workout.as_str());
+    device.ok("switch_main", json!({ "id": basic, "reset": null }));
+    assert_eq!(device.ok("routine", json!({ "id": workout }))["cycle"], 1, "no reset asked, none done");
+}
+
+#[test]
+fn removing_data_the_server_lacks_is_refused_until_the_user_agrees_to_discard_it() {
+    let device = device();
+    device.ok("draw_character", json!({}));
+    let refused = device.call("sign_out", json!({ "keepLocal": false })).unwrap_err();
+    assert_eq!(refused["code"], "unsynced_changes");
+    assert!(device.ok("home", json!({}))["character"].is_object(), "the device keeps its data");
+    device.ok("sign_out", json!({ "keepLocal": false, "discardUnsynced": true }));
+    assert_eq!(device.ok("home", json!({}))["character"], Value::Null, "removed as asked");
+    device.ok("sign_out", json!({ "keepLocal": true }));
+}

@@ -51,6 +51,15 @@ async fn new_device_signed_in(server: &TestServer, at_ms: i64) -> Device {
     device
 }
 
+/// A phone that logged four workouts offline, then signed up as mingi: up to date.
+async fn phone_that_logged_and_signed_up(server: &TestServer) -> Device {
+    let phone = Device::new(&server.url, START_MS).await;
+    phone.work_out(4).await;
+    phone.cloud.sign_up("mingi@example.com", PASSWORD, "mingi").await.unwrap();
+    assert!(phone.cloud.wait_up_to_date(CONVERGE).await);
+    phone
+}
+
 /// Stops every device's sync, then the server, and drops the database.
 async fn shut_down(devices: &[&Device], server: TestServer, db: TestDb) {
     for device in devices {
@@ -134,10 +143,7 @@ async fn a_wrong_password_leaves_the_device_signed_out_and_its_data_alone() {
 async fn signing_out_keeps_or_removes_this_devices_data_and_the_account_keeps_it_all() {
     let db = TestDb::new(Backend::Sqlite).await;
     let server = TestServer::start(&db).await;
-    let phone = Device::new(&server.url, START_MS).await;
-    phone.work_out(4).await;
-    phone.cloud.sign_up("mingi@example.com", PASSWORD, "mingi").await.unwrap();
-    assert!(phone.cloud.wait_up_to_date(CONVERGE).await);
+    let phone = phone_that_logged_and_signed_up(&server).await;
     let history = phone.visible().await;
 
     phone.cloud.sign_out(LocalData::Keep).await.unwrap();
@@ -158,6 +164,35 @@ async fn signing_out_keeps_or_removes_this_devices_data_and_the_account_keeps_it
     assert_eq!(phone.visible().await, history);
     phone.cloud.pause().await;
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_unconnected_removes_at_once_what_the_server_holds_and_refuses_what_it_lacks() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = TestServer::start(&db).await;
+    let phone = phone_that_logged_and_signed_up(&server).await;
+    let laptop = new_device_signed_in(&server, START_MS + DAY).await;
+    // No longer connected: a stopped sync leaves the status as a lost connection does.
+    for device in [&phone, &laptop] {
+        device.cloud.pause().await;
+        let mut status = device.cloud.status();
+        let offline = status.wait_for(|s| s.phase == mingizuk_client::SyncPhase::Offline);
+        tokio::time::timeout(CONVERGE, offline).await.unwrap().unwrap();
+    }
+
+    // Everything the phone logged reached the server before the connection ended: no refusal.
+    let started = std::time::Instant::now();
+    phone.cloud.sign_out(LocalData::Remove).await.unwrap();
+    assert!(started.elapsed() < mingizuk_client::sync::UNSYNCED_PATIENCE, "{:?}", started.elapsed());
+    assert!(phone.engine.personal().await.actions.is_empty());
+
+    // The laptop logs offline: those records are only here.
+    laptop.work_out(1).await;
+    let refused = laptop.cloud.sign_out(LocalData::Remove).await;
+    assert_eq!(refused.map_err(|e| e.code().to_owned()), Err("unsynced_changes".to_owned()));
+    assert!(!laptop.engine.personal().await.actions.is_empty(), "refused: nothing removed");
+    server.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

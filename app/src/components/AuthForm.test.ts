@@ -64,4 +64,21 @@ describe('signing in or up', () => {
     await vi.waitFor(() => expect(onsignedin).toHaveBeenCalled());
     expect(invoked).toHaveBeenCalledWith('social_sign_in', { provider: 'kakao' });
   });
+
+  it('lets the user give up waiting for the browser, without an error', async () => {
+    let fail: (error: unknown) => void = () => {};
+    const invoked = vi.fn((cmd: string) => {
+      if (cmd === 'social_sign_in') return new Promise((_, reject) => (fail = reject));
+      if (cmd === 'cancel_social_sign_in') fail({ code: 'sign_in_cancelled', message: 'cancelled' });
+      return null;
+    });
+    mockIPC(invoked);
+    render(AuthForm, { onsignedin: vi.fn() });
+    await fireEvent.click(screen.getByTestId('social-naver'));
+    expect((screen.getByTestId('auth-submit') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.click(await screen.findByTestId('social-cancel'));
+    await vi.waitFor(() => expect((screen.getByTestId('auth-submit') as HTMLButtonElement).disabled).toBe(false));
+    expect(screen.queryByTestId('social-cancel')).toBeNull();
+    expect(screen.queryByTestId('form-error')).toBeNull();
+  });
 });

@@ -23,13 +23,17 @@ describe('the commands', () => {
     await api.signOut(true);
     await api.editProfile({ password: 'new password', currentPassword: 'old password' });
     await api.setMain(null);
+    await api.switchMain('new', 'old');
+    await api.cancelSocialSignIn();
     expect(calls).toEqual([
       ['create_routine', { name: '하체', picks: [{ action: 'squat', count: 10 }] }],
       ['complete_action', { routine: 'r', entry: 'e' }],
       ['week_page', { week: null, mode: 'routines' }],
-      ['sign_out', { keepLocal: true }],
+      ['sign_out', { keepLocal: true, discardUnsynced: false }],
       ['edit_profile', { password: 'new password', currentPassword: 'old password' }],
       ['set_main', { id: null }],
+      ['switch_main', { id: 'new', reset: 'old' }],
+      ['cancel_social_sign_in', {}],
     ]);
   });
 

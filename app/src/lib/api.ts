@@ -35,6 +35,8 @@ export const createRoutine = (name: string, picks: RoutinePick[]) => call<string
 export const editRoutine = (id: string, name: string, picks: RoutinePick[]) => call<void>('edit_routine', { id, name, picks });
 export const deleteRoutine = (id: string) => call<void>('delete_routine', { id });
 export const setMain = (id: string | null) => call<void>('set_main', { id });
+/** Makes `id` the main routine and, in the same write, starts `reset`'s cycle over (or neither). */
+export const switchMain = (id: string | null, reset: string | null) => call<void>('switch_main', { id, reset });
 export const resetCycle = (routine: string) => call<void>('reset_cycle', { routine });
 export const restartCycle = (routine: string) => call<void>('restart_cycle', { routine });
 export const completeAction = (routine: string, entry: string) => call<Completed>('complete_action', { routine, entry });
@@ -55,14 +57,22 @@ export const signUp = (email: string, password: string, nickname: string) =>
   call<UserInfo>('sign_up', { email, password, nickname });
 export const signIn = (email: string, password: string) => call<UserInfo>('sign_in', { email, password });
 export const socialSignIn = (provider: SocialProvider) => call<UserInfo>('social_sign_in', { provider });
+/** Gives up a social sign-in waiting for the browser: it fails with `sign_in_cancelled`. */
+export const cancelSocialSignIn = () => call<void>('cancel_social_sign_in');
 export interface ProfileChanges {
   nickname?: string;
   password?: string;
   currentPassword?: string;
 }
 export const editProfile = (changes: ProfileChanges) => call<UserInfo>('edit_profile', { ...changes });
-export const signOut = (keepLocal: boolean) => call<void>('sign_out', { keepLocal });
-export const deleteAccount = (keepLocal: boolean) => call<void>('delete_account', { keepLocal });
+/**
+ * Signs out. Removing the device's data is refused with `unsynced_changes` while the server lacks
+ * changes made here, unless `discardUnsynced` (the user agreed to lose them).
+ */
+export const signOut = (keepLocal: boolean, discardUnsynced = false) =>
+  call<void>('sign_out', { keepLocal, discardUnsynced });
+export const deleteAccount = (keepLocal: boolean, discardUnsynced = false) =>
+  call<void>('delete_account', { keepLocal, discardUnsynced });
 export const syncStatus = () => call<SyncStatus>('sync_status');
 
 /** Follows the `sync-status` event; returns the unsubscribe. */

@@ -90,6 +90,8 @@ export interface Home {
   character: CharacterView | null;
   drawable: Character[];
   main: RoutineView | null;
+  /** Whether a cycle of the main routine was completed today (device local date). */
+  done_today: boolean;
   today_exp: number;
   daily_exp_cap: number;
   tracker: MonthGrid;

@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import '../lib/strings';
 import { answer, fakeState } from '../test/fakeEngine';
+import { routine } from '../test/fixtures';
 import Home from './Home.svelte';
 
 describe('the habit tracker on home', () => {
@@ -31,5 +32,19 @@ describe('the habit tracker on home', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(screen.getByText('2026년 9월')).toBeTruthy();
     expect(screen.getAllByTestId('tracker-day')[0].dataset.date).toBe('2026-09-01');
+  });
+
+  it('says today’s routine is done only on a day a round of it was completed', async () => {
+    const state = fakeState();
+    state.character = 'muneo';
+    state.routines = [routine(['sit_stand', 'neck_roll'], ['sit_stand', 'neck_roll'])];
+    mockIPC((cmd, args) => answer(state, cmd, args as Record<string, unknown>));
+    render(Home, { ongo: vi.fn() });
+    await screen.findByTestId('main-routine');
+    expect(screen.queryByText('오늘의 루틴을 모두 마쳤어요! 🎉')).toBeNull();
+    cleanup();
+    state.doneToday = true;
+    render(Home, { ongo: vi.fn() });
+    expect(await screen.findByText('오늘의 루틴을 모두 마쳤어요! 🎉')).toBeTruthy();
   });
 });

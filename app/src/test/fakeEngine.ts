@@ -14,6 +14,8 @@ export interface FakeState {
   calls: [string, Record<string, unknown> | undefined][];
   /** Commands that fail, with the code they fail with. */
   fail: Record<string, string>;
+  /** Whether a cycle of the main routine was completed today. */
+  doneToday: boolean;
 }
 
 export function fakeState(): FakeState {
@@ -40,6 +42,7 @@ export function fakeState(): FakeState {
     sync: { phase: 'offline', changes_waiting: true, last_error: null, confirmed_writes: 0 },
     calls: [],
     fail: {},
+    doneToday: false,
   };
 }
 
@@ -105,6 +108,7 @@ function respond(state: FakeState, cmd: string, args?: Record<string, unknown>):
         character: characterView,
         drawable: state.character ? [] : (['mingi', 'muneo', 'mongsil'] as Character[]),
         main,
+        done_today: state.doneToday,
         today_exp: 0,
         daily_exp_cap: 2000,
         tracker: month(2026, 11),
@@ -121,6 +125,16 @@ function respond(state: FakeState, cmd: string, args?: Record<string, unknown>):
       return state.routines.find((r) => r.id === args?.id);
     case 'set_main':
       for (const r of state.routines) r.is_main = r.id === args?.id;
+      return null;
+    case 'switch_main':
+      for (const r of state.routines) {
+        if (r.id === args?.reset) {
+          r.entries = r.entries.map((e) => ({ ...e, done: false }));
+          r.done_count = 0;
+          r.cycle += 1;
+        }
+        r.is_main = r.id === args?.id;
+      }
       return null;
     case 'week_page': {
       const week = (args?.week as number | null) ?? 2;

@@ -60,9 +60,23 @@ impl Engine {
 pub enum LocalData {
     /// Keep the device's history (it stays usable offline, unsynced).
     Keep,
-    /// Remove it: the device starts over as on first launch.
+    /// Remove it once the server holds every change made here: the device starts over as on
+    /// first launch. While changes wait, syncing gets up to [`UNSYNCED_PATIENCE`] to finish; if
+    /// they still wait, nothing is done and the call fails with `unsynced_changes`.
     Remove,
+    /// Remove it even if changes made here never reached the server: they are lost (the user
+    /// was told, after `unsynced_changes`).
+    Discard,
 }
+
+impl LocalData {
+    fn removes(self) -> bool {
+        self != LocalData::Keep
+    }
+}
+
+/// How long removing this device's data waits for syncing to take the server what it lacks.
+pub const UNSYNCED_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The device's link to its account on one server: sign-up, sign-in, sign-out and the sync task.
 pub struct Cloud {
@@ -154,8 +168,10 @@ impl Cloud {
     }
 
     /// Deletes the account on the server (signing in within 30 days restores it), then signs
-    /// this device out, keeping or removing its data.
+    /// this device out, keeping or removing its data. With [`LocalData::Remove`] and changes the
+    /// server lacks, nothing is deleted (`unsynced_changes`).
     pub async fn delete_account(&self, local: LocalData) -> Result<()> {
+        self.before_removing(local).await?;
         let api = &self.credentials.api;
         match api.delete_me(&self.credentials.access_token(false).await?).await {
             Err(ClientError::Server { status: 401, .. }) => {
@@ -164,7 +180,7 @@ impl Cloud {
             other => other?,
         }
         self.pause().await;
-        if local == LocalData::Remove {
+        if local.removes() {
             self.engine.wipe().await?;
         }
         self.credentials.clear().await?;
@@ -211,6 +227,23 @@ impl Cloud {
         tokio::time::timeout(timeout, status.wait_for(|s| s.holds(writes))).await.is_ok_and(|r| r.is_ok())
     }
 
+    /// What removing this device's data needs first (PRODUCT.md §1: nothing logged offline is
+    /// lost): with [`LocalData::Remove`], the server holding every change made here — known
+    /// already (it was up to date when last heard from, and nothing was written since: offline
+    /// now is fine), or within [`UNSYNCED_PATIENCE`] while syncing runs.
+    async fn before_removing(&self, local: LocalData) -> Result<()> {
+        if local != LocalData::Remove {
+            return Ok(());
+        }
+        let writes = *self.engine.local_writes.borrow();
+        if self.status.borrow().held(writes) {
+            return Ok(());
+        }
+        let syncing = self.task.lock().await.is_some();
+        let patience = if syncing { UNSYNCED_PATIENCE } else { std::time::Duration::ZERO };
+        if self.wait_up_to_date(patience).await { Ok(()) } else { Err(ClientError::UnsyncedChanges) }
+    }
+
     /// Stops syncing (the session stays; [`Cloud::resume`] starts again).
     pub async fn pause(&self) {
         if let Some(task) = self.task.lock().await.take() {
@@ -220,10 +253,12 @@ impl Cloud {
 
     /// Signs out: stops syncing, revokes the session on the server (best effort: offline, the
     /// tokens are forgotten here all the same) and forgets it. The device's data stays, or with
-    /// [`LocalData::Remove`] is removed (what was synced stays in the account).
+    /// [`LocalData::Remove`] is removed (what was synced stays in the account) once the server
+    /// holds all of it: else the device stays signed in and keeps it all (`unsynced_changes`).
     pub async fn sign_out(&self, local: LocalData) -> Result<()> {
+        self.before_removing(local).await?;
         self.pause().await;
-        if local == LocalData::Remove {
+        if local.removes() {
             self.engine.wipe().await?;
         }
         if let Some(session) = self.credentials.clear().await?

@@ -60,7 +60,13 @@ impl SyncStatus {
 
     /// Whether the server is known to hold everything up to the device's `writes`-th write.
     pub fn holds(&self, writes: u64) -> bool {
-        self.phase == SyncPhase::UpToDate && !self.changes_waiting && self.confirmed_writes >= writes
+        self.phase == SyncPhase::UpToDate && self.held(writes)
+    }
+
+    /// Whether the server held everything up to the device's `writes`-th write when this device
+    /// last heard from it, connected or not now: it was up to date then, and no write came since.
+    pub fn held(&self, writes: u64) -> bool {
+        !self.changes_waiting && self.confirmed_writes >= writes
     }
 }
 

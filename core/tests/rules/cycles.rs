@@ -66,6 +66,25 @@ fn reset_of_an_untouched_cycle_changes_nothing() {
 }
 
 #[test]
+fn a_routine_synced_at_the_last_cycle_number_refuses_restart_and_reset_and_keeps_its_cycle() {
+    let mut user = User::new();
+    let day = date("2025-03-03");
+    user.draw(local(day, 6, 0, KST), 0).unwrap();
+    // Another device's (or an imported file's) routines document says the cycle is the last one.
+    let last = Change::StartCycle { routine: basic(), cycle: u32::MAX, start: CycleStart::Restart };
+    user.personal.apply(&[last]);
+    assert_eq!(user.cycle(basic()), u32::MAX);
+    user.complete_first(basic(), 3, local(day, 7, 0, KST));
+    assert_eq!(user.reset(basic()), Err(RuleError::CycleLimit));
+    user.complete(basic(), 3, local(day, 8, 0, KST)).unwrap();
+    user.complete(basic(), 4, local(day, 8, 1, KST)).unwrap();
+    assert_eq!(user.restart(basic()), Err(RuleError::CycleLimit));
+    assert_eq!(RuleError::CycleLimit.code(), "cycle_limit_reached");
+    assert_eq!(user.cycle(basic()), u32::MAX, "nothing changed");
+    assert_eq!(user.derived().total_exp, 600, "the cycle's actions and bonus count as usual");
+}
+
+#[test]
 fn a_removed_action_no_longer_blocks_completion() {
     let mut user = User::new();
     let day = date("2025-03-03");
@@ -190,6 +209,7 @@ fn every_rule_error_has_a_stable_snake_case_code() {
         (RuleError::EntryNotInRoutine, "entry_not_in_routine"),
         (RuleError::AlreadyCompleted, "already_completed"),
         (RuleError::CycleNotComplete, "cycle_not_complete"),
+        (RuleError::CycleLimit, "cycle_limit_reached"),
         (RuleError::NeedCharacter, "need_character"),
         (RuleError::CharacterGrowing, "character_growing"),
         (RuleError::CollectionComplete, "collection_complete"),
@@ -223,6 +243,7 @@ fn every_rule_error_has_a_stable_snake_case_code() {
             | RuleError::EntryNotInRoutine
             | RuleError::AlreadyCompleted
             | RuleError::CycleNotComplete
+            | RuleError::CycleLimit
             | RuleError::NeedCharacter
             | RuleError::CharacterGrowing
             | RuleError::CollectionComplete

@@ -176,6 +176,9 @@ export const en: Dictionary = {
   'me.local_question': 'What should happen to the record on this device?',
   'me.keep_local': 'Keep on device',
   'me.wipe_local': 'Wipe from device',
+  'me.unsynced_title': 'Some records have not reached the server',
+  'me.unsynced_body': 'Records made on this device since it last synced would be lost if you wipe it now. Keep them on this device, or wipe anyway?',
+  'me.wipe_anyway': 'Wipe anyway',
   'me.signed_out': 'Signed out',
   'me.deleted': 'Account deleted. Thank you for moving with us',
   'me.sync': 'Sync',
@@ -226,6 +229,7 @@ export const en: Dictionary = {
   'auth.check.password': 'Passwords are {min}–{max} characters',
   'auth.check.nickname': 'Nicknames are 1–{max} characters',
 
+  'error.sign_in_cancelled': 'The sign-in was cancelled',
   'error.routine_name_empty': 'Give the routine a name',
   'error.routine_name_too_long': 'The routine name is too long',
   'error.routine_name_taken': 'You already have a routine with that name',

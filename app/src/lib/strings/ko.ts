@@ -177,6 +177,9 @@ export const ko: Dictionary = {
   'me.local_question': '이 기기에 있는 기록은 어떻게 할까요?',
   'me.keep_local': '기기에 남기기',
   'me.wipe_local': '기기에서 지우기',
+  'me.unsynced_title': '아직 서버에 올라가지 않은 기록이 있어요',
+  'me.unsynced_body': '마지막 동기화 뒤 이 기기에 남긴 기록은 지금 지우면 사라져요. 기기에 남길까요, 그래도 지울까요?',
+  'me.wipe_anyway': '그래도 지우기',
   'me.signed_out': '로그아웃했어요',
   'me.deleted': '탈퇴했어요. 그동안 고마웠어요',
   'me.sync': '동기화',
@@ -227,6 +230,7 @@ export const ko: Dictionary = {
   'auth.check.password': '비밀번호는 {min}~{max}자로 적어주세요',
   'auth.check.nickname': '닉네임은 1~{max}자로 적어주세요',
 
+  'error.sign_in_cancelled': '로그인을 취소했어요',
   'error.routine_name_empty': '루틴 이름을 적어주세요',
   'error.routine_name_too_long': '루틴 이름이 너무 길어요',
   'error.routine_name_taken': '같은 이름의 루틴이 이미 있어요',
