@@ -285,14 +285,18 @@ async fn a_one_time_code_works_once_only_in_time_and_only_with_its_verifier() {
 }
 
 #[tokio::test]
-async fn an_unconfigured_provider_is_not_found_and_an_unknown_one_does_not_exist() {
+async fn an_unconfigured_provider_is_told_to_the_waiting_app_and_an_unknown_one_does_not_exist() {
     let google = FakeIdp::start(Flavor::Google).await;
     let server = server(&[(&google, "MINGIZUK_GOOGLE")]).await;
     let challenge = challenge_of(&verifier("x"));
     let naver = server
         .get(&format!("{}/v1/auth/naver/start?redirect_uri={APP_REDIRECT}&code_challenge={challenge}", server.base))
         .await;
-    assert_eq!(error_of(naver).await, (StatusCode::NOT_FOUND, "provider_not_configured".into()));
+    // The app waits on its loopback address, not in the browser: the refusal goes back to it.
+    assert_eq!(refusal_back(&naver).as_deref(), Some("provider_not_configured"));
+    // With no app address that may be used, there is nowhere to send it: an error for the browser.
+    let nowhere = server.get(&format!("{}/v1/auth/naver/start?code_challenge={challenge}", server.base)).await;
+    assert_eq!(error_of(nowhere).await, (StatusCode::BAD_REQUEST, "redirect_uri_not_allowed".into()));
     let github = server.get(&format!("{}/v1/auth/github/start", server.base)).await;
     assert_eq!(error_of(github).await, (StatusCode::NOT_FOUND, "not_found".into()));
 }
@@ -316,5 +320,14 @@ async fn a_redirect_uri_outside_the_allow_list_or_a_bad_challenge_is_refused() {
     let deep_link = server.get(start("mingizuk://auth", &challenge).as_str()).await;
     assert_eq!(deep_link.status(), StatusCode::FOUND);
     let plain = server.get(start(APP_REDIRECT, "plain-not-s256").as_str()).await;
-    assert_eq!(error_of(plain).await, (StatusCode::BAD_REQUEST, "invalid_code_challenge".into()));
+    assert_eq!(refusal_back(&plain).as_deref(), Some("invalid_code_challenge"));
+}
+
+/// The `error` of a redirect back to the app.
+fn refusal_back(response: &reqwest::Response) -> Option<String> {
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back = Url::parse(response.headers()[header::LOCATION].to_str().expect("location")).expect("url");
+    assert!(back.as_str().starts_with(APP_REDIRECT), "{back}");
+    assert_eq!(param(&back, "code"), None);
+    param(&back, "error")
 }

@@ -62,7 +62,9 @@ fn s256(verifier: &str) -> String {
 
 impl Auth {
     /// Starts a sign-in with `provider` for an app waiting at `app_redirect_uri`, bound to the app's
-    /// S256 `code_challenge`. Returns the provider's authorization URL.
+    /// S256 `code_challenge`. Returns the provider's authorization URL; once the app's address is
+    /// known to be allowed, a refusal (`provider_not_configured`, …) is a redirect back to it with
+    /// `error`, as on the callback: the app is waiting there, not reading the browser.
     pub async fn start_social_login(
         &self,
         storage: &dyn Storage,
@@ -71,8 +73,25 @@ impl Auth {
         app_redirect_uri: &str,
         code_challenge: &str,
     ) -> Result<Url, ApiError> {
-        let provider_config = provider_config(config, provider)?;
         let app_redirect = check_app_redirect(app_redirect_uri, &config.deep_link)?;
+        match self.authorization_url(storage, config, provider, &app_redirect, code_challenge).await {
+            Ok(url) => Ok(url),
+            Err(e) => {
+                tracing::info!(%provider, code = e.code(), error = ?e, "a social sign-in could not start");
+                Ok(with_query(app_redirect, &[("error", e.code())]))
+            }
+        }
+    }
+
+    async fn authorization_url(
+        &self,
+        storage: &dyn Storage,
+        config: &Config,
+        provider: Provider,
+        app_redirect: &Url,
+        code_challenge: &str,
+    ) -> Result<Url, ApiError> {
+        let provider_config = provider_config(config, provider)?;
         let app_code_challenge = CodeChallenge::parse(code_challenge).ok_or(AuthError::InvalidCodeChallenge)?;
         let nonce = random_text();
         let authorization =
