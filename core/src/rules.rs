@@ -162,15 +162,16 @@ pub fn plan_set_main(personal: &Personal, id: Option<RoutineId>) -> Result<Vec<C
 
 /// Makes `id` the main routine and, in the same changes, clears the current cycle of `reset` (the
 /// main routine being replaced, when the user chose to reset it). Refused whole when either is
-/// refused: a switch never resets the old main and leaves it main.
+/// refused: a switch never resets the old main and leaves it main. A `reset` that is no longer
+/// the main routine (changed on another device since the user was asked) is left alone.
 pub fn plan_switch_main(
     personal: &Personal,
     id: Option<RoutineId>,
     reset: Option<RoutineId>,
 ) -> Result<Vec<Change>, RuleError> {
     let mut changes = match reset {
-        Some(old) => plan_reset(personal, old)?,
-        None => Vec::new(),
+        Some(old) if personal.account.main_routine == Some(old) => plan_reset(personal, old)?,
+        _ => Vec::new(),
     };
     changes.extend(plan_set_main(personal, id)?);
     Ok(changes)

@@ -66,9 +66,10 @@ pub async fn social_sign_in(shell: State<'_, Shell>, provider: String) -> Comman
     let pending = shell.cloud.begin_social_sign_in(&provider).await?;
     tauri_plugin_opener::open_url(&pending.browser_url, None::<&str>)
         .map_err(|e| AppError::new("browser_failed", format!("cannot open the browser: {e}")))?;
-    let user = tokio::select! {
-        user = shell.cloud.finish_social_sign_in(pending, SOCIAL_SIGN_IN_TIMEOUT) => user?,
-        () = &mut cancelled => return Err(AppError::new("sign_in_cancelled", "the sign-in was cancelled")),
+    // A cancel ends only the wait for the browser: once the code is back the sign-in completes.
+    let finished = shell.cloud.finish_social_sign_in_unless(pending, SOCIAL_SIGN_IN_TIMEOUT, cancelled);
+    let Some(user) = finished.await? else {
+        return Err(AppError::new("sign_in_cancelled", "the sign-in was cancelled"));
     };
     shell.open_social().await?;
     Ok(user)

@@ -18,4 +18,10 @@ describe('the sign-in form checks', () => {
     );
     expect(checkAuth('signin', { ...base, password: '' }, DEFAULT_AUTH_LIMITS)).toBe('password_length');
   });
+
+  it('counts a nickname typed as jamo as the server does, composed', () => {
+    const fiveSyllables = '밍기적밍기'.normalize('NFD');
+    expect(fiveSyllables.length).toBe(13);
+    expect(checkAuth('signup', { email: 'a@b.co', password: 'long enough', nickname: fiveSyllables }, DEFAULT_AUTH_LIMITS)).toBeNull();
+  });
 });

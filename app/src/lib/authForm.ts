@@ -27,7 +27,8 @@ export function checkAuth(
   const length = charCount(fields.password);
   if (mode === 'signup') {
     if (length < limits.password_min || length > limits.password_max) return 'password_length';
-    const nickname = charCount(fields.nickname.trim());
+    // Counted as the server counts it: composed (NFC), so a syllable typed as its jamo is one.
+    const nickname = charCount(fields.nickname.trim().normalize('NFC'));
     if (nickname < 1 || nickname > limits.nickname_max) return 'nickname_length';
   } else if (length === 0) {
     return 'password_length';

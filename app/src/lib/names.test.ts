@@ -9,6 +9,7 @@ describe('how an account signs in', () => {
     setLang('en');
     expect(providerName({ provider: 'kakao' })).toBe('Kakao');
     expect(providerName({ provider: 'local' })).toBe('email and password');
+    expect(providerName({ provider: 'social' })).toBe('a sign-in provider');
     setLang('ko');
     expect(providerName({ provider: null })).toBeNull();
   });

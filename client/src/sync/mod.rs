@@ -139,8 +139,24 @@ impl Cloud {
     /// Waits (up to `timeout`) for the browser to come back with the one-time code, trades it for
     /// a session, attaches this device's data to the account and starts syncing.
     pub async fn finish_social_sign_in(&self, pending: SocialSignIn, timeout: std::time::Duration) -> Result<UserInfo> {
-        let code = pending.code(timeout).await?;
-        self.sign_in_with_code(&code, &pending.verifier).await
+        let user = self.finish_social_sign_in_unless(pending, timeout, std::future::pending()).await?;
+        user.ok_or_else(|| ClientError::Network("the sign-in stopped waiting".into()))
+    }
+
+    /// As [`Cloud::finish_social_sign_in`], but stops waiting for the browser when `cancelled`
+    /// completes first (`None`). Once the code is back, the sign-in finishes whatever happens: the
+    /// code is spent and the device's data is being attached to the account.
+    pub async fn finish_social_sign_in_unless(
+        &self,
+        pending: SocialSignIn,
+        timeout: std::time::Duration,
+        cancelled: impl std::future::Future<Output = ()>,
+    ) -> Result<Option<UserInfo>> {
+        let code = tokio::select! {
+            code = pending.code(timeout) => code?,
+            () = cancelled => return Ok(None),
+        };
+        self.sign_in_with_code(&code, &pending.verifier).await.map(Some)
     }
 
     async fn attach(&self, pair: TokenPair) -> Result<UserInfo> {

@@ -2,7 +2,7 @@
 
 use mingizuk_core::RuleError;
 use mingizuk_core::model::{CompletionKey, CycleStart};
-use mingizuk_core::rules::Change;
+use mingizuk_core::rules::{Change, plan_switch_main};
 
 use crate::support::{KST, User, basic, date, local, workout};
 
@@ -251,4 +251,23 @@ fn every_rule_error_has_a_stable_snake_case_code() {
             | RuleError::InvalidImport(_) => {}
         }
     }
+}
+
+#[test]
+fn a_switch_resets_only_the_routine_that_is_still_main() {
+    let mut user = User::new();
+    let day = date("2025-03-03");
+    user.draw(local(day, 6, 0, KST), 0).unwrap();
+    user.set_main(Some(basic())).unwrap();
+    user.complete_first(basic(), 2, local(day, 7, 0, KST));
+    user.complete_first(workout(), 1, local(day, 7, 30, KST));
+    // The screen asked about resetting the basic routine, but another device made the workout main.
+    user.set_main(Some(workout())).unwrap();
+    let planned = plan_switch_main(&user.personal, Some(basic()), Some(basic()));
+    user.apply(planned).unwrap();
+    assert_eq!((user.cycle(basic()), user.done(basic()).len()), (1, 2), "no longer main: not reset");
+    assert_eq!(user.done(workout()).len(), 1, "nor is the routine the user was not asked about");
+    let planned = plan_switch_main(&user.personal, Some(workout()), Some(basic()));
+    user.apply(planned).unwrap();
+    assert_eq!((user.cycle(basic()), user.done(basic()).len()), (2, 0), "the main one is reset");
 }

@@ -79,9 +79,12 @@ impl Auth {
         let matches = password::verify(given_password, stored).await?;
         let user = match user {
             Some(user) if matches && within_grace(&user) => user,
-            _ => return Err(AuthError::InvalidCredentials.into()),
+            _ => {
+                attempt.failed();
+                return Err(AuthError::InvalidCredentials.into());
+            }
         };
-        self.throttle.succeeded(attempt);
+        attempt.succeeded();
         let user = if user.deleted_at.is_some() {
             storage.restore_user(user.id).await?;
             tracing::info!(user = %user.id, "deleted account restored by signing in");
@@ -155,9 +158,10 @@ impl Auth {
                 // Guessing the current password with a stolen access token is throttled like a login.
                 let attempt = self.throttle.begin(&user.email, client).ok_or(AuthError::TooManyAttempts)?;
                 if !password::verify(current, user.password_hash.clone()).await? {
+                    attempt.failed();
                     return Err(AuthError::WrongCurrentPassword.into());
                 }
-                self.throttle.succeeded(attempt);
+                attempt.succeeded();
                 Some(password::hash(new_password).await?)
             }
             None => None,

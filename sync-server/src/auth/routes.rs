@@ -113,20 +113,27 @@ pub struct UserView {
 }
 
 impl UserView {
-    /// The view of `user`, whose provider is read from storage unless it has a password.
-    async fn of(storage: &dyn Storage, user: User) -> Result<Self, ApiError> {
+    /// The view of `user`, whose provider is read from storage unless it has a password. That
+    /// read is best effort: it follows writes that must not be answered with an error once done
+    /// (a rotated refresh token, a spent one-time code), so a failure says `social`, logged.
+    async fn of(storage: &dyn Storage, user: User) -> Self {
         let provider = match user.password_hash {
             Some(_) => "local".to_owned(),
-            // An account with neither was linked to an identity since purged: still not local.
-            None => storage.identity_provider(user.id).await?.unwrap_or_else(|| "social".to_owned()),
+            None => match storage.identity_provider(user.id).await {
+                Ok(provider) => provider.unwrap_or_else(|| "social".to_owned()),
+                Err(e) => {
+                    tracing::warn!(user = %user.id, error = %e, "could not read the account's provider");
+                    "social".to_owned()
+                }
+            },
         };
-        Ok(Self {
+        Self {
             id: user.id.to_string(),
             email: user.email,
             nickname: user.nickname,
             provider,
             created_at: user.created_at,
-        })
+        }
     }
 }
 
@@ -140,14 +147,14 @@ pub struct SessionView {
 }
 
 impl SessionView {
-    pub async fn of(storage: &dyn Storage, session: Session) -> Result<Self, ApiError> {
-        Ok(Self {
-            user: UserView::of(storage, session.user).await?,
+    pub async fn of(storage: &dyn Storage, session: Session) -> Self {
+        Self {
+            user: UserView::of(storage, session.user).await,
             access_token: session.access_token,
             refresh_token: session.refresh_token,
             token_type: "Bearer",
             expires_in: session.expires_in,
-        })
+        }
     }
 }
 
@@ -157,7 +164,7 @@ async fn sign_up(
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let form = SignUp { email: body.email, password: body.password, nickname: body.nickname };
     let session = state.auth.sign_up(&*state.storage, form).await?;
-    Ok((StatusCode::CREATED, Json(SessionView::of(&*state.storage, session).await?)))
+    Ok((StatusCode::CREATED, Json(SessionView::of(&*state.storage, session).await)))
 }
 
 async fn log_in(
@@ -166,12 +173,12 @@ async fn log_in(
     Json(body): Json<LogInBody>,
 ) -> Result<Json<SessionView>, ApiError> {
     let session = state.auth.log_in(&*state.storage, ip, &body.email, body.password).await?;
-    Ok(Json(SessionView::of(&*state.storage, session).await?))
+    Ok(Json(SessionView::of(&*state.storage, session).await))
 }
 
 async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Json<SessionView>, ApiError> {
     let session = state.auth.refresh(&*state.storage, &body.refresh_token).await?;
-    Ok(Json(SessionView::of(&*state.storage, session).await?))
+    Ok(Json(SessionView::of(&*state.storage, session).await))
 }
 
 async fn log_out(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<StatusCode, ApiError> {
@@ -189,7 +196,7 @@ struct MeView {
 }
 
 async fn me(State(state): State<AppState>, Authenticated(id): Authenticated) -> Result<Json<MeView>, ApiError> {
-    let user = UserView::of(&*state.storage, state.auth.current_user(&*state.storage, id).await?).await?;
+    let user = UserView::of(&*state.storage, state.auth.current_user(&*state.storage, id).await?).await;
     let account_root = state.storage.account_root(id).await?;
     Ok(Json(MeView { user, account_root }))
 }
@@ -203,7 +210,7 @@ async fn change_profile(
     let change =
         ProfileChange { nickname: body.nickname, password: body.password, current_password: body.current_password };
     let user = state.auth.change_profile(&*state.storage, ip, id, change).await?;
-    Ok(Json(UserView::of(&*state.storage, user).await?))
+    Ok(Json(UserView::of(&*state.storage, user).await))
 }
 
 async fn delete_account(

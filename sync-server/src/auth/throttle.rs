@@ -1,9 +1,11 @@
 //! Throttling of failed logins (PRODUCT.md §2): at most 100 failures per account per hour and 20
 //! per client IP per minute; past either, logins are refused before any password is checked.
 //!
-//! An attempt is counted as a failure when it begins ([`LoginThrottle::begin`]) and given back
-//! when its password turns out right: counted only after the (slow) check, a burst of attempts
-//! sent at once would all pass the limit before the first failure was recorded.
+//! An attempt is counted as a failure when it begins ([`LoginThrottle::begin`]): counted only
+//! after the (slow) check, a burst of attempts sent at once would all pass the limit before the
+//! first failure was recorded. It stays counted only if its password turns out wrong
+//! ([`Attempt::failed`]); an attempt that ends otherwise (the right password, the server busy or
+//! failing, the client gone before the answer) gives its place back.
 //!
 //! Counted in memory, which is right for one server instance: a restart forgets the counts, and
 //! several instances behind one balancer each count on their own (so the effective limit is
@@ -118,9 +120,9 @@ impl LoginThrottle {
         }
     }
 
-    /// Begins an attempt for `email` from `ip`, counted as a failure until [`Self::succeeded`]
-    /// says otherwise; `None` when either limit is reached (nothing is counted then).
-    pub fn begin(&self, email: &str, ip: IpAddr) -> Option<Attempt> {
+    /// Begins an attempt for `email` from `ip`, counted as a failure while it lasts; `None` when
+    /// either limit is reached (nothing is counted then).
+    pub fn begin(&self, email: &str, ip: IpAddr) -> Option<Attempt<'_>> {
         let at = Instant::now();
         if !self.per_ip.take(ip, at) {
             return None;
@@ -129,25 +131,47 @@ impl LoginThrottle {
             self.per_ip.give_back(&ip, at);
             return None;
         }
-        Some(Attempt { email: email.to_owned(), ip, at })
-    }
-
-    /// The attempt's password was right: it is not a failure, and the account's earlier failures
-    /// are cleared (not the IP's: one right guess among many wrong ones should not reset an
-    /// attacker's budget).
-    pub fn succeeded(&self, attempt: Attempt) {
-        self.per_ip.give_back(&attempt.ip, attempt.at);
-        self.per_account.clear(&attempt.email);
+        Some(Attempt { throttle: self, email: email.to_owned(), ip, at, failed: false })
     }
 }
 
-/// An attempt under way, already counted as a failure (see [`LoginThrottle::begin`]).
-#[derive(Debug)]
-#[must_use = "an attempt that succeeds must be given back with `succeeded`"]
-pub struct Attempt {
+/// An attempt under way, counted as a failure (see [`LoginThrottle::begin`]) until it ends:
+/// [`Attempt::failed`] keeps it counted, anything else gives its place back when dropped.
+#[must_use = "an attempt whose password is wrong must be kept with `failed`"]
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
     email: String,
     ip: IpAddr,
     at: Instant,
+    failed: bool,
+}
+
+impl Attempt<'_> {
+    /// The password was wrong: the attempt stays counted.
+    pub fn failed(mut self) {
+        self.failed = true;
+    }
+
+    /// The password was right: not a failure, and the account's earlier failures are cleared (not
+    /// the IP's: one right guess among many wrong ones should not reset an attacker's budget).
+    pub fn succeeded(self) {
+        self.throttle.per_account.clear(&self.email);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.failed {
+            self.throttle.per_ip.give_back(&self.ip, self.at);
+            self.throttle.per_account.give_back(&self.email, self.at);
+        }
+    }
+}
+
+impl std::fmt::Debug for Attempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempt").field("email", &self.email).field("ip", &self.ip).finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]
@@ -171,26 +195,28 @@ mod tests {
         let throttle = LoginThrottle::new();
         let ip: IpAddr = [192, 0, 2, 7].into();
         for i in 0..IP_FAILURES_PER_MINUTE {
-            let failed = throttle.begin(&format!("user{i}@example.com"), ip);
-            assert!(failed.is_some(), "attempt {i}");
+            throttle.begin(&format!("user{i}@example.com"), ip).expect("under the limit").failed();
         }
         assert!(throttle.begin("someone-new@example.com", ip).is_none());
-        let elsewhere = throttle.begin("user0@example.com", [192, 0, 2, 8].into()).expect("another address");
-        throttle.succeeded(elsewhere);
+        throttle.begin("user0@example.com", [192, 0, 2, 8].into()).expect("another address").succeeded();
         assert!(throttle.begin("user0@example.com", ip).is_none(), "the address's failures stay");
     }
 
     #[test]
-    fn attempts_under_way_count_against_the_limit_and_a_right_password_gives_its_own_back() {
+    fn attempts_under_way_count_against_the_limit_and_only_a_wrong_password_stays_counted() {
         let throttle = LoginThrottle::new();
         let ip: IpAddr = [192, 0, 2, 9].into();
-        let under_way: Vec<Attempt> =
+        let under_way: Vec<Attempt<'_>> =
             (0..IP_FAILURES_PER_MINUTE).map_while(|_| throttle.begin("ana@example.com", ip)).collect();
         assert_eq!(under_way.len(), IP_FAILURES_PER_MINUTE);
         assert!(throttle.begin("ana@example.com", ip).is_none(), "no attempt has finished yet");
         let mut under_way = under_way.into_iter();
-        throttle.succeeded(under_way.next().expect("one"));
-        assert!(throttle.begin("ana@example.com", ip).is_some(), "the right password freed its place");
-        assert!(throttle.begin("ana@example.com", ip).is_none());
+        under_way.next().expect("one").succeeded();
+        drop(under_way.next().expect("two")); // the server could not check it
+        for wrong in under_way {
+            wrong.failed();
+        }
+        let freed: Vec<Attempt<'_>> = (0..3).map_while(|_| throttle.begin("ana@example.com", ip)).collect();
+        assert_eq!(freed.len(), 2, "the right password and the unchecked one gave their places back");
     }
 }

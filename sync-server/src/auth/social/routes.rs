@@ -99,5 +99,5 @@ async fn exchange(
     Json(body): Json<ExchangeBody>,
 ) -> Result<Json<SessionView>, ApiError> {
     let session = state.auth.exchange_app_code(&*state.storage, &body.code, &body.code_verifier).await?;
-    Ok(Json(SessionView::of(&*state.storage, session).await?))
+    Ok(Json(SessionView::of(&*state.storage, session).await))
 }
