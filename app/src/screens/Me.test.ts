@@ -29,6 +29,7 @@ describe('signing out', () => {
     await fireEvent.click(await screen.findByTestId('sign-out'));
     await fireEvent.click(screen.getByTestId('confirm-alt'));
     expect(await screen.findByText('아직 서버에 올라가지 않은 기록이 있어요')).toBeTruthy();
+    expect((screen.getByTestId('sign-out') as HTMLButtonElement).disabled).toBe(false);
     expect(session.user).not.toBeNull();
     expect(onaccount).not.toHaveBeenCalled();
     await fireEvent.click(screen.getByTestId('confirm-alt'));
@@ -38,5 +39,19 @@ describe('signing out', () => {
       { keepLocal: false, discardUnsynced: true },
     ]);
     expect(session.user).toBeNull();
+  });
+
+  it('cannot start a second sign-out while one waits for sync', async () => {
+    const state = fakeState();
+    let finish: (value: unknown) => void = () => {};
+    mockIPC((cmd, args) => (cmd === 'sign_out' ? new Promise((resolve) => (finish = resolve)) : answer(state, cmd, args as Record<string, unknown>)));
+    session.user = { id: 'u1', email: 'mingi@example.com', nickname: '밍기', provider: 'local' };
+    render(Me, { onaccount: vi.fn() });
+    await fireEvent.click(await screen.findByTestId('sign-out'));
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
+    await vi.waitFor(() => expect((screen.getByTestId('sign-out') as HTMLButtonElement).disabled).toBe(true));
+    expect((screen.getByTestId('delete-account') as HTMLButtonElement).disabled).toBe(true);
+    finish(null);
+    await vi.waitFor(() => expect(session.user).toBeNull());
   });
 });
