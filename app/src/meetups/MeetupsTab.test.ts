@@ -187,7 +187,10 @@ describe('the meetups tab', () => {
 
   it('refuses a place without its 시·군·구 next to the place field, keeping the draft', async () => {
     const calls = shell({}, {
-      search_places: [{ name: '경기도', address: '경기도', lat: 37.4, lng: 127.5, region: '경기도' }],
+      search_places: [
+        { name: '경기도', address: '경기도', lat: 37.4, lng: 127.5, region: '경기도' },
+        { name: '수원화성', address: '경기 수원시 팔달구 정조로 825', lat: 37.28, lng: 127.01, region: '경기도 수원시' },
+      ],
       tile_url: 'http://127.0.0.1:1/{z}/{x}/{y}.png',
     });
     render(MeetupsTab, { lang: 'ko', signedIn: true, me });
@@ -197,7 +200,7 @@ describe('the meetups tab', () => {
     await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
     await fireEvent.input(screen.getByTestId('place-search'), { target: { value: '경기' } });
     await fireEvent.click(screen.getByTestId('place-search-submit'));
-    await fireEvent.click(await screen.findByTestId('place-result'));
+    await fireEvent.click((await screen.findAllByTestId('place-result'))[0]);
     await fireEvent.click(screen.getByTestId('meetup-save'));
 
     const error = screen.getByTestId('form-error');
@@ -206,6 +209,11 @@ describe('the meetups tab', () => {
     expect(screen.getByTestId('place-search').getAttribute('aria-describedby')).toBe(error.id);
     expect(calls.some((c) => c.cmd === 'create_meetup')).toBe(false);
     expect((screen.getByTestId('meetup-title') as HTMLInputElement).value).toBe('경기 걷기');
+    // Picking another place takes the refusal away.
+    await fireEvent.input(screen.getByTestId('place-search'), { target: { value: '수원' } });
+    await fireEvent.click(screen.getByTestId('place-search-submit'));
+    await fireEvent.click((await screen.findAllByTestId('place-result'))[1]);
+    await waitFor(() => expect(screen.queryByTestId('form-error')).toBeNull());
   });
 
   it('joins and likes at once while the writes wait in the outbox', async () => {

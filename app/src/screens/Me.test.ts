@@ -28,7 +28,7 @@ describe('signing out', () => {
     render(Me, { onaccount });
     await fireEvent.click(await screen.findByTestId('sign-out'));
     await fireEvent.click(screen.getByTestId('confirm-alt'));
-    expect(await screen.findByText('아직 서버에 올라가지 않은 기록이 있어요')).toBeTruthy();
+    expect(await screen.findByText('아직 서버에 올라가지 않은 기록이 있을 수 있어요')).toBeTruthy();
     expect((screen.getByTestId('sign-out') as HTMLButtonElement).disabled).toBe(false);
     expect(session.user).not.toBeNull();
     expect(onaccount).not.toHaveBeenCalled();
