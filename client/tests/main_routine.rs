@@ -28,14 +28,20 @@ async fn complete(engine: &Engine, routine: Uuid, clock: &ManualClock, from: usi
     }
 }
 
-#[tokio::test]
-async fn home_says_todays_routine_is_done_only_on_the_day_a_cycle_of_it_was_completed() {
+/// A phone on Monday 9 am in Seoul with a character drawn and the basic preset as main.
+async fn phone_playing_basic() -> (tempfile::TempDir, Arc<ManualClock>, Engine) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(MONDAY_9AM_KST, KST));
     let phone = device(dir.path(), "phone", &clock).await;
-    let basic = PRESETS[0].id;
     phone.draw_character().await.unwrap();
-    phone.set_main(Some(basic)).await.unwrap();
+    phone.set_main(Some(PRESETS[0].id)).await.unwrap();
+    (dir, clock, phone)
+}
+
+#[tokio::test]
+async fn home_says_todays_routine_is_done_only_on_the_day_a_cycle_of_it_was_completed() {
+    let (_dir, clock, phone) = phone_playing_basic().await;
+    let basic = PRESETS[0].id;
     let home = phone.home().await.unwrap();
     assert!(!home.done_today && !home.main.unwrap().complete);
     assert!(!phone.main_routine_done_today().await.unwrap());
@@ -79,12 +85,8 @@ async fn a_main_routine_finished_across_two_devices_is_done_today_and_silences_t
 
 #[tokio::test]
 async fn switching_the_main_routine_with_a_reset_does_both_or_neither() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(MONDAY_9AM_KST, KST));
-    let phone = device(dir.path(), "phone", &clock).await;
+    let (dir, clock, phone) = phone_playing_basic().await;
     let basic = PRESETS[0].id;
-    phone.draw_character().await.unwrap();
-    phone.set_main(Some(basic)).await.unwrap();
     complete(&phone, basic, &clock, 0, 2).await;
     let gone = phone.create_routine("플랭크만", &[ActionPick { action: "plank".into(), count: 3 }]).await.unwrap();
     // The routine the user is switching to was deleted meanwhile (on another device, say).

@@ -3,6 +3,9 @@
 //! several forms (Kakao "서울 강남구 …", Nominatim "서울특별시 …", older names like "강원도"); all
 //! of them map to the current official name so one region filter matches every source.
 
+/// The one 시·도 without 시·군·구: its name alone is a whole region.
+pub const SEJONG: &str = "세종특별자치시";
+
 /// Every 시·도 by its current official name, with the other names addresses use for it.
 const PROVINCES: [(&str, &[&str]); 17] = [
     ("서울특별시", &["서울", "서울시"]),
@@ -40,7 +43,7 @@ pub fn region_of(address: &str) -> Option<String> {
     let mut words = address.split_whitespace().skip_while(|w| *w == "대한민국");
     let province = province_name(words.next()?)?;
     match words.next().filter(|w| is_district(w)) {
-        Some(district) if province != "세종특별자치시" => Some(format!("{province} {district}")),
+        Some(district) if province != SEJONG => Some(format!("{province} {district}")),
         _ => Some(province.to_owned()),
     }
 }
@@ -48,6 +51,12 @@ pub fn region_of(address: &str) -> Option<String> {
 /// The longest 시·군·구 name taken as one (the real ones have at most 5 characters): a longer
 /// word is not a district, so a region stays a short key (MySQL stores it in 120 characters).
 pub const DISTRICT_MAX_CHARS: usize = 10;
+
+/// Whether `region` (as [`region_of`] gives it) names a place a meetup can be at: a 시·도 with its
+/// 시·군·구, or 세종; a bare 시·도 does not.
+pub fn is_whole(region: &str) -> bool {
+    region.contains(' ') || region == SEJONG
+}
 
 /// Whether `word` names a 시, 군 or 구 (and is not just the suffix).
 fn is_district(word: &str) -> bool {

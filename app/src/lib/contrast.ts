@@ -13,3 +13,10 @@ export function contrast(a: string, b: string): number {
   const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
   return (light + 0.05) / (dark + 0.05);
 }
+
+/** The custom properties (`--name: value;`) of the first `selector { … }` block in `css`. */
+export function properties(css: string, selector: string): Record<string, string> {
+  const start = css.indexOf(`${selector} {`);
+  const block = start < 0 ? '' : css.slice(css.indexOf('{', start) + 1, css.indexOf('}', start));
+  return Object.fromEntries([...block.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
+}

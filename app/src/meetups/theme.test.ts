@@ -2,23 +2,18 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { contrast } from '../lib/contrast';
+import { contrast, properties } from '../lib/contrast';
 
 // Read from disk: the test runner empties imported CSS.
 const here = dirname(fileURLToPath(import.meta.url));
 const theme = readFileSync(join(here, 'theme.css'), 'utf8');
 const chatLine = readFileSync(join(here, 'ChatLine.svelte'), 'utf8');
 
-/** The custom properties of the first `.mz-root { … }` block in `css`. */
-function properties(css: string): Record<string, string> {
-  const block = /\.mz-root \{([^}]*)\}/.exec(css)?.[1] ?? '';
-  return Object.fromEntries([...block.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
-}
 
 
 describe('the meetups look', () => {
-  const light = properties(theme);
-  const dark = properties(theme.slice(theme.indexOf('prefers-color-scheme: dark')));
+  const light = properties(theme, '.mz-root');
+  const dark = properties(theme.slice(theme.indexOf('prefers-color-scheme: dark')), '.mz-root');
 
   it('writes text on the accent in the accent ink, in buttons and in my chat bubbles', () => {
     for (const css of [theme, chatLine]) {

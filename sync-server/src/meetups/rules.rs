@@ -105,7 +105,7 @@ pub fn new_meetup(host: UserId, body: MeetupBody) -> Result<NewMeetup, ApiError>
     let address = location.address.trim();
     // A meetup's address names its 시·군·구 too (세종 has none): a bare 시·도 is not a place.
     let region = mingizuk_core::region::region_of(address)
-        .filter(|region| region.contains(' ') || region == "세종특별자치시")
+        .filter(|region| mingizuk_core::region::is_whole(region))
         .filter(|_| address.chars().count() <= ADDRESS_MAX_CHARS)
         .ok_or_else(|| {
             let message = format!(
