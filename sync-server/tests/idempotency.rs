@@ -272,6 +272,38 @@ async fn a_keyed_request_for_a_websocket_ticket_gets_a_fresh_ticket_never_a_spen
     assert_ne!(tickets[0], tickets[1], "each request gets a ticket of its own");
 }
 
+#[tokio::test]
+async fn a_meetup_whose_answer_cannot_be_read_is_not_created_so_the_outbox_retry_creates_it_once() {
+    let server = server(&[]).await;
+    let (_, token) = server.sign_in("민지").await;
+    let body = json!({
+        "title": "한강 러닝",
+        "contents": "토요일 아침 5km",
+        "starts_at": "2030-05-01T09:00:00Z",
+        "ends_at": "2030-05-01T11:00:00Z",
+        "location": { "place_name": "여의나루역", "address": "서울특별시 영등포구 여의동로 343",
+                      "lat": 37.5271, "lng": 126.9326 }
+    });
+    let create = || keyed(Method::POST, "/v1/meetups", &token, "outbox-meetup-1", body.clone());
+    let database = sqlx::SqlitePool::connect(server.state.config.database_url.expose()).await.expect("open");
+    let meetups = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM meetups").fetch_one(&database).await };
+
+    // The created meetup's read-back fails (its comment count reads a table that has gone away).
+    sqlx::query("ALTER TABLE comments RENAME TO comments_away").execute(&database).await.expect("rename");
+    let (status, _, answer) = send(app(server.state.clone()), create()).await;
+    assert_eq!((status, code(&answer)), (StatusCode::INTERNAL_SERVER_ERROR, "internal"), "{answer}");
+    assert_eq!(meetups().await.expect("count"), 0, "a failed answer must leave nothing behind");
+
+    sqlx::query("ALTER TABLE comments_away RENAME TO comments").execute(&database).await.expect("rename back");
+    let (status, _, created) = send(app(server.state.clone()), create()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!((created["title"].as_str(), created["members"].as_array().map(Vec::len)), (Some("한강 러닝"), Some(1)));
+    let (status, headers, again) = send(app(server.state.clone()), create()).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &created));
+    assert_eq!(headers[REPLAYED], "true");
+    assert_eq!(meetups().await.expect("count"), 1, "the outbox's retries created one meetup");
+}
+
 /// An instance of the server over the test's database, opened anew as another process would.
 async fn instance(db: &common::TestDb, dir: &tempfile::TempDir) -> AppState {
     let env: std::collections::HashMap<String, String> = [

@@ -49,7 +49,7 @@ fn new_meetup(host: &Sender, title: &str, region: &str) -> NewMeetup {
 }
 
 async fn meetup(storage: &dyn Storage, host: &Sender, title: &str) -> MeetupId {
-    storage.create_meetup(&new_meetup(host, title, "서울특별시 영등포구")).await.expect("create meetup")
+    storage.create_meetup(&new_meetup(host, title, "서울특별시 영등포구")).await.expect("create meetup").meetup.id
 }
 
 fn query(viewer: &Sender, sort: Sort) -> MeetupQuery {
@@ -128,7 +128,7 @@ async fn the_region_filter_matches_a_region_or_every_region_of_its_province(db: 
     let host = person(storage, "host").await;
     let create = |title: &'static str, region: &'static str| {
         let new = new_meetup(&host, title, region);
-        async move { storage.create_meetup(&new).await.expect("create") }
+        async move { storage.create_meetup(&new).await.expect("create").meetup.id }
     };
     let gangnam = create("강남", "서울특별시 강남구").await;
     let mapo = create("마포", "서울특별시 마포구").await;
@@ -340,7 +340,7 @@ async fn a_meetup_shows_only_its_hosts_own_image_and_deleting_it_hands_the_image
     assert!(!storage.image_of(image, ana.id).await.expect("image"), "someone else's image");
     let new =
         NewMeetup { image_id: Some(image), ..new_meetup(&host, "사진 있는 모임", "서울특별시 강남구") };
-    let id = storage.create_meetup(&new).await.expect("create");
+    let id = storage.create_meetup(&new).await.expect("create").meetup.id;
     assert_eq!(storage.meetup(id, ana.id).await.expect("read").expect("exists").meetup.image_id, Some(image));
     assert_eq!(storage.delete_meetup(id, host.id).await.expect("delete"), Removal::Deleted { image_id: Some(image) });
 }

@@ -175,8 +175,8 @@ async fn create_meetup(
 ) -> Result<(StatusCode, Json<MeetupView>), ApiError> {
     let new = rules::new_meetup(user.id, body)?;
     check_image(&*state.storage, new.image_id, &user).await?;
-    let id = state.storage.create_meetup(&new).await?;
-    Ok((StatusCode::CREATED, Json(detail(&*state.storage, id, &user).await?)))
+    let created = state.storage.create_meetup(&new).await?;
+    Ok((StatusCode::CREATED, Json(MeetupView::detail(created, Utc::now()))))
 }
 
 async fn meetup(

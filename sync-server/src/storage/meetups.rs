@@ -195,8 +195,10 @@ pub enum Authored<T> {
 /// The meetups module's storage calls. Both backends implement it; the conformance suite checks them.
 #[async_trait]
 pub trait MeetupStore: Send + Sync {
-    /// Stores a meetup with its host as its first member; returns its id.
-    async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupId, StorageError>;
+    /// Stores a meetup with its host as its first member; returns it as its host sees it, read in
+    /// the same transaction: when that read fails nothing is stored, so a retry cannot create it
+    /// twice. `UnknownMeetup` (nothing stored) if the host's account is in its deletion grace.
+    async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupDetail, StorageError>;
 
     /// Adds `user` to the meetup unless it has ended (at `now`), is full or has them already.
     /// `UnknownMeetup` if it does not exist.

@@ -126,7 +126,7 @@ pub async fn meetup(
         lng: 126.9326,
         region: "서울특별시 영등포구".into(),
     };
-    storage.create_meetup(&new).await.expect("create meetup")
+    storage.create_meetup(&new).await.expect("create meetup").meetup.id
 }
 
 /// Instantiates each listed conformance test for both backends.

@@ -99,7 +99,9 @@ async fn create_room(storage: Arc<dyn Storage>, people: &[Sender]) -> Result<(Ro
             lng: 126.9326,
             region: "서울특별시 영등포구".into(),
         })
-        .await?;
+        .await?
+        .meetup
+        .id;
     let mut last_seq = 0;
     for person in &people[1..] {
         match storage.join_meetup(meetup_id, person, now).await? {

@@ -24,11 +24,27 @@ fn stored(inserted: Inserted) -> Result<ChatMessage, StorageError> {
     }
 }
 
+/// A visible meetup's row and its members' rows, as `viewer` sees it.
+async fn detail_rows(
+    conn: &mut impl Queryable,
+    meetup: MeetupId,
+    viewer: UserId,
+) -> Result<Option<(MeetupRow, Vec<(String, String)>)>, mysql_async::Error> {
+    let row: Option<MeetupRow> = conn.exec_first(sql::MEETUP, (viewer.to_db(), meetup)).await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some((row, conn.exec(sql::MEMBERS, (meetup,)).await?)))
+}
+
+fn detail_from_rows((row, members): (MeetupRow, Vec<(String, String)>)) -> Result<MeetupDetail, StorageError> {
+    let members = members.into_iter().map(sql::member_from_row).collect::<Result<_, _>>()?;
+    Ok(MeetupDetail { meetup: sql::meetup_from_row(row)?, members })
+}
+
 #[async_trait]
 impl MeetupStore for MySqlStorage {
-    async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupId, StorageError> {
+    async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupDetail, StorageError> {
         let pool = &self.pool;
-        retrying(|| async move {
+        let read = retrying(|| async move {
             let now = now_millis();
             let mut conn = pool.get_conn().await?;
             let mut tx = conn.start_transaction(TxOpts::default()).await?;
@@ -45,11 +61,15 @@ impl MeetupStore for MySqlStorage {
                 (id, new.host.to_db(), now),
             )
             .await?;
+            // Read in the transaction: if the read fails, the meetup is not stored either. Not found
+            // (the host's account entered its grace meanwhile): dropped, the transaction rolls back.
+            let Some(read) = detail_rows(&mut tx, id, new.host).await? else { return Ok(None) };
             tx.commit().await?;
-            Ok(id)
+            Ok(Some(read))
         })
         .await
-        .map_err(image_missing)
+        .map_err(image_missing)?;
+        detail_from_rows(read.ok_or(StorageError::UnknownMeetup)?)
     }
 
     async fn join_meetup(&self, meetup: MeetupId, user: &Sender, now: DateTime<Utc>) -> Result<Join, StorageError> {
@@ -121,11 +141,7 @@ impl MeetupStore for MySqlStorage {
 
     async fn meetup(&self, meetup: MeetupId, viewer: UserId) -> Result<Option<MeetupDetail>, StorageError> {
         let mut conn = self.conn().await?;
-        let row: Option<MeetupRow> = conn.exec_first(sql::MEETUP, (viewer.to_db(), meetup)).await.map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let members: Vec<(String, String)> = conn.exec(sql::MEMBERS, (meetup,)).await.map_err(backend)?;
-        let members = members.into_iter().map(sql::member_from_row).collect::<Result<_, _>>()?;
-        Ok(Some(MeetupDetail { meetup: sql::meetup_from_row(row)?, members }))
+        detail_rows(&mut conn, meetup, viewer).await.map_err(backend)?.map(detail_from_rows).transpose()
     }
 
     async fn meetups(&self, query: &MeetupQuery) -> Result<Vec<Meetup>, StorageError> {

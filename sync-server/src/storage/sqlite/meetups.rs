@@ -16,9 +16,28 @@ use crate::storage::meetups::{
 };
 use crate::storage::{StorageError, UserId, now_millis};
 
+/// A visible meetup with its members, as `viewer` sees it.
+async fn detail(
+    conn: &mut SqliteConnection,
+    meetup: MeetupId,
+    viewer: UserId,
+) -> Result<Option<MeetupDetail>, StorageError> {
+    let row: Option<MeetupRow> = sqlx::query_as(sql::MEETUP)
+        .bind(viewer.to_db())
+        .bind(meetup)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    let Some(row) = row else { return Ok(None) };
+    let members: Vec<(String, String)> =
+        sqlx::query_as(sql::MEMBERS).bind(meetup).fetch_all(&mut *conn).await.map_err(backend)?;
+    let members = members.into_iter().map(sql::member_from_row).collect::<Result<_, _>>()?;
+    Ok(Some(MeetupDetail { meetup: sql::meetup_from_row(row)?, members }))
+}
+
 #[async_trait]
 impl MeetupStore for SqliteStorage {
-    async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupId, StorageError> {
+    async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupDetail, StorageError> {
         let now = now_millis();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let insert = sqlx::query(
@@ -41,8 +60,9 @@ impl MeetupStore for SqliteStorage {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        let created = detail(&mut tx, id, new.host).await?.ok_or(StorageError::UnknownMeetup)?;
         tx.commit().await.map_err(backend)?;
-        Ok(id)
+        Ok(created)
     }
 
     async fn join_meetup(&self, meetup: MeetupId, user: &Sender, now: DateTime<Utc>) -> Result<Join, StorageError> {
@@ -110,17 +130,7 @@ impl MeetupStore for SqliteStorage {
 
     async fn meetup(&self, meetup: MeetupId, viewer: UserId) -> Result<Option<MeetupDetail>, StorageError> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let row: Option<MeetupRow> = sqlx::query_as(sql::MEETUP)
-            .bind(viewer.to_db())
-            .bind(meetup)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let members: Vec<(String, String)> =
-            sqlx::query_as(sql::MEMBERS).bind(meetup).fetch_all(&mut *conn).await.map_err(backend)?;
-        let members = members.into_iter().map(sql::member_from_row).collect::<Result<_, _>>()?;
-        Ok(Some(MeetupDetail { meetup: sql::meetup_from_row(row)?, members }))
+        detail(&mut conn, meetup, viewer).await
     }
 
     async fn meetups(&self, query: &MeetupQuery) -> Result<Vec<Meetup>, StorageError> {

@@ -91,7 +91,9 @@ async fn a_quiet_servers_wal_file_shrinks_to_nothing_and_keeps_every_message() {
             region: "서울특별시 영등포구".into(),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .meetup
+        .id;
     let sender = Sender { id: host.id, nickname: host.nickname.clone() };
     let texts: Vec<String> = (0..200).map(|i| format!("a message the WAL must not lose #{i:03}")).collect();
     let batch: Vec<NewMessage<'_>> = texts
