@@ -19,7 +19,7 @@ use automerge::sync;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::fanout::{DocShout, RemoteDocs};
-use super::ledger::Ledger;
+use super::ledger::{self, Bounds, Ledger};
 use super::signal::{Ephemeral, Signal};
 use crate::bus::{Bus, Channel};
 use crate::storage::{ChunkKey, Claim, ContentHash, DocumentId, Storage, StorageError, UserId};
@@ -88,6 +88,8 @@ pub struct Hub {
     bus: OnceLock<Bus<DocShout>>,
     /// One compaction at a time: each builds a whole document, off the async workers.
     compacting: Arc<Semaphore>,
+    /// What one peer's message may make a document hold.
+    bounds: Bounds,
 }
 
 impl Hub {
@@ -95,8 +97,10 @@ impl Hub {
         &*self.storage
     }
 
-    pub fn new(storage: Arc<dyn Storage>) -> Self {
+    /// The hub of peers whose messages are at most `max_message_bytes`.
+    pub fn new(storage: Arc<dyn Storage>, max_message_bytes: usize) -> Self {
         Self {
+            bounds: Bounds::for_messages_of(max_message_bytes),
             storage,
             docs: StdMutex::new(HashMap::new()),
             bus: OnceLock::new(),
@@ -168,7 +172,7 @@ impl Hub {
         request: bool,
     ) -> Result<Applied, DocError> {
         let user = signal.user;
-        let message = sync::Message::decode(data).map_err(|e| DocError::InvalidMessage(e.to_string()))?;
+        let message = ledger::decode_message(data).map_err(|e| DocError::InvalidMessage(e.to_string()))?;
         let mut state = entry.state.lock().await;
         let DocState { loaded: slot, subscribers } = &mut *state;
         let loaded = self.loaded(&entry.id, slot).await?;
@@ -183,7 +187,7 @@ impl Hub {
             return Err(DocError::NotYetStored);
         }
         let mut compaction = None;
-        let applied = match loaded.doc.receive_sync_message(peer, message) {
+        let applied = match loaded.doc.receive_sync_message(peer, message, &self.bounds) {
             Ok(applied) => applied,
             Err(e) => {
                 // Changes may have been applied before the failure: memory must match storage again.

@@ -56,7 +56,7 @@ impl Sync {
         limits: Limits,
         redis: Option<&crate::config::RedisConfig>,
     ) -> Result<Self, redis::RedisError> {
-        let hub = Arc::new(Hub::new(storage));
+        let hub = Arc::new(Hub::new(storage, limits.max_message_bytes));
         if let Some(redis) = redis {
             hub.connect_bus(redis)?;
         }

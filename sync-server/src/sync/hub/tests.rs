@@ -17,7 +17,7 @@ async fn hub_with_user(dir: &tempfile::TempDir) -> (Arc<Hub>, UserId) {
     let user = UserId::random();
     let new = NewUser { id: user, email: "gomi@example.com".into(), nickname: "gomi".into(), password_hash: None };
     storage.create_user(&new).await.unwrap();
-    (Arc::new(Hub::new(storage)), user)
+    (Arc::new(Hub::new(storage, crate::sync::Limits::default().max_message_bytes)), user)
 }
 
 /// A device of `user` syncing one document with a hub, one change per message.
@@ -114,7 +114,7 @@ async fn the_change_that_makes_a_document_due_for_compaction_is_answered_without
 async fn an_instance_that_hears_of_another_instances_compaction_forgets_the_chunks_it_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let (one, user) = hub_with_user(&dir).await;
-    let two = Arc::new(Hub::new(one.storage.clone()));
+    let two = Arc::new(Hub::new(one.storage.clone(), crate::sync::Limits::default().max_message_bytes));
     let mut phone = Device::new(user);
     let (on_one, on_two) = (one.entry(&phone.id), two.entry(&phone.id));
     // The second instance holds the document (a laptop syncs it there) with its first chunks.

@@ -13,18 +13,67 @@
 //! document (an operation on an object that does not exist, say). Every chunk is still parsed and
 //! hashed by automerge, its checksum checked and its actor's sequence numbers kept unique; the
 //! owner of a document is the only one who can write to it.
+//!
+//! What a peer sends is bounded before automerge works on it ([`Bounds`]): the bloom filters and
+//! entries of a sync message (`message`), what its compressed chunks inflate to (`inflate`), and
+//! the bytes of changes left waiting for their dependencies.
 
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use automerge::{ActorId, Change, ChangeHash};
 
 use chunks::split_chunks;
+use inflate::Allowance;
 
 mod chunks;
+mod cursor;
+mod inflate;
+mod message;
 mod protocol;
+
+pub use message::decode_message;
 
 /// Changes that wait for a dependency the server does not have, at most, per document in memory.
 pub const MAX_PENDING: usize = 4096;
+
+/// What one message of a peer may make a ledger hold, beyond the bytes of the message itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Bytes the compressed change chunks of one message may inflate to, in all.
+    pub inflated_changes: usize,
+    /// Bytes the compressed columns of the documents in one message may inflate to, in all.
+    pub inflated_documents: usize,
+    /// Bytes of the changes waiting for a dependency the server does not have, per document.
+    pub pending_bytes: usize,
+}
+
+impl Bounds {
+    /// How many times its size a document's compressed columns may inflate to. automerge encodes
+    /// columns (run lengths, deltas) before deflating them, so deflate rarely gains more than a few
+    /// times on a real save; a deflate bomb gains a thousand.
+    pub const DOCUMENT_INFLATION: usize = 16;
+
+    /// The bounds for peers whose messages are at most `max_message_bytes`: compressed changes
+    /// inflate to no more than the message could have carried uncompressed; documents (a whole
+    /// save, which an automerge peer sends compressed) to [`Bounds::DOCUMENT_INFLATION`] times
+    /// that; and the changes left waiting for their dependencies take no more than two messages
+    /// (those of one message, waiting for the next one's).
+    pub fn for_messages_of(max_message_bytes: usize) -> Self {
+        Self {
+            inflated_changes: max_message_bytes,
+            inflated_documents: max_message_bytes.saturating_mul(Self::DOCUMENT_INFLATION),
+            pending_bytes: max_message_bytes.saturating_mul(2),
+        }
+    }
+
+    /// For what the server reads back from its own storage: it accepted all of it once.
+    const TRUSTED: Self =
+        Self { inflated_changes: usize::MAX, inflated_documents: usize::MAX, pending_bytes: usize::MAX };
+
+    fn allowance(&self) -> Allowance {
+        Allowance { changes: self.inflated_changes, documents: self.inflated_documents }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -34,6 +83,10 @@ pub enum LedgerError {
     DuplicateSeq { hash: ChangeHash, seq: u64 },
     #[error("more than {MAX_PENDING} changes wait for changes the server does not have")]
     TooManyPending,
+    #[error("changes waiting for changes the server does not have take more than {0} bytes")]
+    TooManyPendingBytes(usize),
+    #[error("sync message refused: {0}")]
+    Message(String),
 }
 
 struct Node {
@@ -70,12 +123,13 @@ impl Ledger {
         self.nodes.contains_key(hash)
     }
 
-    /// Adds the changes held in `bytes` (any sequence of automerge chunks: changes, compressed
-    /// changes, documents); returns the changes applied, in order.
+    /// Adds the changes held in `bytes`, read from the server's storage (any sequence of
+    /// automerge chunks: changes, compressed changes, documents); returns the changes applied, in
+    /// order.
     pub fn load(&mut self, bytes: &[u8]) -> Result<Vec<ChangeHash>, LedgerError> {
         let mut changes = Vec::new();
-        split_chunks(bytes, &mut changes)?;
-        self.apply(changes)
+        split_chunks(bytes, &mut changes, &mut Bounds::TRUSTED.allowance())?;
+        self.apply(changes, &Bounds::TRUSTED)
     }
 
     /// The bytes of `hashes`' changes, one after the other: a chunk sequence [`Ledger::load`] and
@@ -97,7 +151,7 @@ impl Ledger {
 
     /// Applies what arrived, each change once all its dependencies are in, in time linear in
     /// the changes (a message may hold a hundred thousand, in any order).
-    fn apply(&mut self, changes: Vec<Change>) -> Result<Vec<ChangeHash>, LedgerError> {
+    fn apply(&mut self, changes: Vec<Change>, bounds: &Bounds) -> Result<Vec<ChangeHash>, LedgerError> {
         let mut arriving: HashMap<(ActorId, u64), ChangeHash> =
             self.pending.iter().map(|c| ((c.actor_id().clone(), c.seq()), c.hash())).collect();
         for change in changes {
@@ -145,6 +199,10 @@ impl Ledger {
         self.pending = slots.into_iter().flatten().collect();
         if self.pending.len() > MAX_PENDING {
             return Err(LedgerError::TooManyPending);
+        }
+        let pending_bytes: usize = self.pending.iter().map(|c| c.raw_bytes().len()).sum();
+        if pending_bytes > bounds.pending_bytes {
+            return Err(LedgerError::TooManyPendingBytes(bounds.pending_bytes));
         }
         Ok(applied)
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use automerge::sync::{self, BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion};
 use automerge::{Change, ChangeHash};
 
-use super::{Ledger, LedgerError, split_chunks};
+use super::{Bounds, Ledger, LedgerError, split_chunks};
 
 impl Ledger {
     fn bloom_filter(&self, last_sync: Vec<ChangeHash>) -> Have {
@@ -164,13 +164,15 @@ impl Ledger {
         })
     }
 
-    /// Takes in a peer's message as `SyncDoc::receive_sync_message` would; returns the changes
-    /// it brought that were applied, in order. After an error the ledger may hold some of them:
-    /// the caller discards it.
+    /// Takes in a peer's message (decoded by [`super::decode_message`]) as
+    /// `SyncDoc::receive_sync_message` would, within `bounds`; returns the changes it brought that
+    /// were applied, in order. After an error the ledger may hold some of them: the caller
+    /// discards it.
     pub fn receive_sync_message(
         &mut self,
         state: &mut sync::State,
         message: Message,
+        bounds: &Bounds,
     ) -> Result<Vec<ChangeHash>, LedgerError> {
         state.in_flight = false;
         let before = self.heads();
@@ -189,10 +191,11 @@ impl Ledger {
         let mut applied = Vec::new();
         if !changes.is_empty() && !state.read_only {
             let mut parsed = Vec::new();
+            let mut allowance = bounds.allowance();
             for blob in changes.iter() {
-                split_chunks(blob, &mut parsed)?;
+                split_chunks(blob, &mut parsed, &mut allowance)?;
             }
-            applied = self.apply(parsed)?;
+            applied = self.apply(parsed, bounds)?;
             state.shared_heads = advance_heads(&before, &self.heads, &state.shared_heads);
         }
         self.filter_sent(&message_heads, &mut state.sent_hashes);

@@ -6,7 +6,7 @@ use automerge::sync::{self, Message, SyncDoc};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Automerge, ChangeHash, ObjType, ROOT, ReadDoc};
 
-use super::{Ledger, LedgerError};
+use super::{Bounds, Ledger, LedgerError};
 
 /// The server's side of the protocol: the ledger, or automerge's own document to compare with.
 trait Server {
@@ -16,7 +16,10 @@ trait Server {
 
 impl Server for Ledger {
     fn receive(&mut self, state: &mut sync::State, message: Message) {
-        self.receive_sync_message(state, message).expect("the ledger takes the message");
+        // Through the server's own reading of the wire, which must take every message automerge makes.
+        let message = super::decode_message(&message.encode()).expect("the server reads the message");
+        let bounds = Bounds::for_messages_of(16 * 1024 * 1024);
+        self.receive_sync_message(state, message, &bounds).expect("the ledger takes the message");
     }
     fn generate(&self, state: &mut sync::State) -> Option<Message> {
         self.generate_sync_message(state)
