@@ -38,15 +38,21 @@ pub struct Engine {
     /// This device's id; a new one after [`Engine::wipe`].
     device: std::sync::Mutex<Uuid>,
     pub(crate) local_writes: tokio::sync::watch::Receiver<u64>,
+    /// The database's lock, held while the engine is open: two engines writing one database would
+    /// each make changes as the same Automerge actor with the same sequence numbers, which no
+    /// replica can load afterwards.
+    _lock: std::fs::File,
 }
 
 impl Engine {
     /// Opens (or creates, on first launch) the engine's database at `path`. A new device is
     /// usable at once: presets are there and no account is needed.
+    /// `DataInUse` while another engine, in this process or another, has it open.
     pub async fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Engine> {
+        let lock = lock(path)?;
         let (state, device) = State::open(path, clock.as_ref()).await?;
         let local_writes = state.local_writes.subscribe();
-        Ok(Engine { clock, state: Mutex::new(state), device: std::sync::Mutex::new(device), local_writes })
+        Ok(Engine { clock, state: Mutex::new(state), device: std::sync::Mutex::new(device), local_writes, _lock: lock })
     }
 
     /// This device's id (also its Automerge actor).
@@ -174,7 +180,7 @@ impl Engine {
         let file = export::parse(json)?;
         let now = self.clock.now_ms();
         let mut state = self.state.lock().await;
-        let plan = export::plan_import(&state.personal, &file)?;
+        let plan = export::plan_import_at(&state.personal, &file, now)?;
         state.write(&plan.changes, now).await?;
         if !plan.started.is_empty() {
             state
@@ -227,6 +233,24 @@ impl Engine {
     /// Closes the database cleanly.
     pub async fn close(self) -> Result<()> {
         self.state.into_inner().store.close().await
+    }
+}
+
+/// Takes the lock of the database at `path` (a `.lock` file beside it; the operating system
+/// releases it when the process ends, however it ends). A file system that cannot lock files
+/// opens unlocked, as before.
+fn lock(path: &Path) -> Result<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(name).map_err(sqlx::Error::Io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ClientError::DataInUse),
+        Err(std::fs::TryLockError::Error(e)) => {
+            tracing::warn!(error = %e, "the device's database cannot be locked; opening it unlocked");
+            Ok(file)
+        }
     }
 }
 

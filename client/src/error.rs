@@ -32,6 +32,9 @@ pub enum ClientError {
     /// changed.
     #[error("changes made on this device have not reached the server yet")]
     UnsyncedChanges,
+    /// Another engine (another copy of the app) has this device's data open.
+    #[error("the device's data is already open in another copy of Mingizuk")]
+    DataInUse,
 }
 
 impl ClientError {
@@ -45,6 +48,7 @@ impl ClientError {
             ClientError::Server { code, .. } => code,
             ClientError::SignedOut => "signed_out",
             ClientError::UnsyncedChanges => "unsynced_changes",
+            ClientError::DataInUse => "data_in_use",
         }
     }
 

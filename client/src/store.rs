@@ -56,6 +56,10 @@ pub enum LogEntry {
 /// Everything one engine call writes, committed atomically.
 #[derive(Debug, Default)]
 pub struct Batch {
+    /// Deletes every document, chunk, completion, projection row and the meta data (device id,
+    /// account root) before the rest of the batch is written: a device starting over stores its
+    /// new documents in the same transaction that removes the old ones.
+    pub wipe: bool,
     pub new_docs: Vec<(Uuid, String)>,
     pub chunks: Vec<Chunk>,
     /// Chunks folded into a snapshot of this batch, deleted once the snapshot is stored.
@@ -163,6 +167,17 @@ impl Store {
     /// Commits a batch in one transaction; on error nothing of it is stored.
     pub async fn commit(&mut self, batch: &Batch) -> Result<()> {
         let mut tx = self.conn.begin().await?;
+        if batch.wipe {
+            for sql in [
+                "DELETE FROM day_totals",
+                "DELETE FROM log_entries",
+                "DELETE FROM chunks",
+                "DELETE FROM documents",
+                "DELETE FROM meta",
+            ] {
+                sqlx::query(sql).execute(&mut *tx).await?;
+            }
+        }
         for (old, new, kind) in &batch.renames {
             sqlx::query("INSERT OR IGNORE INTO documents (doc_id, kind) VALUES (?, ?)")
                 .bind(new.to_string())
@@ -233,23 +248,6 @@ impl Store {
                 .bind(value)
                 .execute(&mut *tx)
                 .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Deletes every document, completion and projection row and the meta data (device id,
-    /// account root), in one transaction.
-    pub async fn wipe(&mut self) -> Result<()> {
-        let mut tx = self.conn.begin().await?;
-        for sql in [
-            "DELETE FROM day_totals",
-            "DELETE FROM log_entries",
-            "DELETE FROM chunks",
-            "DELETE FROM documents",
-            "DELETE FROM meta",
-        ] {
-            sqlx::query(sql).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

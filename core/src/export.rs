@@ -5,19 +5,22 @@
 //! Import never overwrites what the device already has: a routine, completion or draw whose id
 //! (or key) is already known is skipped, so importing the same file twice changes nothing the
 //! second time. A custom routine whose name is taken by another live routine comes in renamed
-//! ("name (2)"). The file is checked whole before anything is written: one bad record refuses it
-//! all, with the record named.
+//! ("name (2)"). The file is checked whole before anything is written (`check`): one bad record,
+//! a key twice or a date outside the product's life refuses it all, with the record named.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog;
 use crate::error::RuleError;
-use crate::limits::{ACTION_COUNT_MAX, ACTION_COUNT_MIN, ROUTINE_MAX_ACTIONS, ROUTINE_NAME_MAX_CHARS};
+use crate::limits::ROUTINE_NAME_MAX_CHARS;
 use crate::model::{ActionCompletion, Draw, Language, Moment, Personal, Routine, RoutineCompletion, RoutineId};
-use crate::rules::{self, ActionPick, Change};
+use crate::rules::Change;
+
+mod check;
+pub use check::{CLOCK_MARGIN_MS, EARLIEST_MS, check_dated_by};
 
 /// The `format` field of every export.
 pub const FORMAT: &str = "mingizuk-export";
@@ -111,79 +114,6 @@ pub fn parse(json: &str) -> Result<Export, RuleError> {
     serde_json::from_str(json).map_err(|e| invalid(format!("the export is damaged: {e}")))
 }
 
-fn check_moment(m: &Moment, what: &dyn Fn() -> String) -> Result<(), RuleError> {
-    if Moment::new(m.at_ms, m.offset_minutes).as_ref() != Some(m) {
-        return Err(invalid(format!("{}: its date does not match its instant and UTC offset", what())));
-    }
-    Ok(())
-}
-
-/// Checks every record of the file against the rules a device's own writes follow.
-fn check(file: &Export, personal: &Personal) -> Result<(), RuleError> {
-    let mut ids = HashSet::new();
-    for r in &file.routines {
-        let what = || format!("routine {}", r.id);
-        if !ids.insert(r.id) {
-            return Err(invalid(format!("{} appears twice", what())));
-        }
-        if r.preset {
-            if catalog::preset(r.id).is_none() {
-                return Err(invalid(format!("{} is not a preset of this app", what())));
-            }
-        } else {
-            let name = r.name.trim();
-            if name.is_empty() || name.chars().count() > ROUTINE_NAME_MAX_CHARS {
-                return Err(invalid(format!("{} has a name of 1–{ROUTINE_NAME_MAX_CHARS} characters", what())));
-            }
-            let picks: Vec<ActionPick> =
-                r.entries.iter().map(|e| ActionPick { action: e.action.clone(), count: e.count }).collect();
-            rules::check_picks(&picks).map_err(|e| invalid(format!("{}: {e}", what())))?;
-            if r.entries.iter().map(|e| e.id).collect::<HashSet<_>>().len() != r.entries.len() {
-                return Err(invalid(format!("{} repeats an entry id", what())));
-            }
-        }
-        if r.cycles.keys().any(|c| *c < 2) {
-            return Err(invalid(format!("{} lists a cycle before the second", what())));
-        }
-    }
-    let known = |id: &RoutineId| ids.contains(id) || personal.routines.contains_key(id);
-    for c in &file.action_completions {
-        let what = || format!("the completion of {} in cycle {} of routine {}", c.action, c.key.cycle, c.key.routine);
-        if !known(&c.key.routine) {
-            return Err(invalid(format!("{}: the routine is not in the file", what())));
-        }
-        if c.key.cycle < 1 || catalog::action(&c.action).is_none() {
-            return Err(invalid(format!("{}: no such action or cycle", what())));
-        }
-        if !(ACTION_COUNT_MIN..=ACTION_COUNT_MAX).contains(&c.count) {
-            return Err(invalid(format!("{}: a count of {}", what(), c.count)));
-        }
-        check_moment(&c.moment, &what)?;
-    }
-    for c in &file.routine_completions {
-        let what = || format!("the completion of cycle {} of routine {}", c.key.cycle, c.key.routine);
-        if !known(&c.key.routine) {
-            return Err(invalid(format!("{}: the routine is not in the file", what())));
-        }
-        if c.key.cycle < 1 || c.actions < 1 || usize::from(c.actions) > ROUTINE_MAX_ACTIONS {
-            return Err(invalid(format!("{}: no such cycle or number of actions", what())));
-        }
-        check_moment(&c.moment, &what)?;
-    }
-    if file.draws.iter().map(|d| d.id).collect::<HashSet<_>>().len() != file.draws.len() {
-        return Err(invalid("a draw appears twice"));
-    }
-    if file.started.keys().any(|device| device.is_empty() || device.len() > 64) {
-        return Err(invalid("a device's start date has no valid device id"));
-    }
-    if let Some(main) = file.settings.main_routine
-        && !known(&main)
-    {
-        return Err(invalid("the main routine is not in the file"));
-    }
-    Ok(())
-}
-
 /// `name`, or `name (2)`, `name (3)`… — the first that no name in `taken` has, within the
 /// routine name limit.
 fn free_name(name: &str, taken: &BTreeSet<String>) -> String {
@@ -202,9 +132,18 @@ fn free_name(name: &str, taken: &BTreeSet<String>) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
-/// Plans the import of `file` into `personal`: only what is not there yet.
+/// Plans the import of `file` into `personal` with the file's own export instant for the
+/// device's clock. A forged export instant then bounds nothing: a caller with a clock uses
+/// `plan_import_at` (or checks the planned changes with `check_dated_by`).
 pub fn plan_import(personal: &Personal, file: &Export) -> Result<ImportPlan, RuleError> {
-    check(file, personal)?;
+    plan_import_at(personal, file, file.exported_at_ms)
+}
+
+/// Plans the import of `file` into `personal` at `now_ms` on the device's clock: only what is not
+/// there yet. Every record must be dated from `EARLIEST_MS` to the earlier of the export and
+/// `now_ms`, plus `CLOCK_MARGIN_MS`.
+pub fn plan_import_at(personal: &Personal, file: &Export, now_ms: i64) -> Result<ImportPlan, RuleError> {
+    check::check(file, personal, now_ms)?;
     let mut plan = ImportPlan::default();
     let mut report = ImportReport::default();
     let mut taken: BTreeSet<String> = personal.live_routines().map(|r| r.name.clone()).collect();

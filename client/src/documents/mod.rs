@@ -3,7 +3,7 @@
 //! re-keying them to an account, and compacting chunks. The `Engine` in `engine.rs` is the public
 //! face; everything here runs under its lock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use mingizuk_core::automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
 use mingizuk_core::fold::Derived;
@@ -72,12 +72,7 @@ impl State {
             None => Uuid::new_v4(),
         };
         let actor = ActorId::from(device.as_bytes().as_slice());
-        let mut known = BTreeMap::new();
-        for (id, label) in store.documents().await? {
-            let kind =
-                DocKind::parse(&label).ok_or_else(|| ClientError::corrupt(id, format!("unknown kind {label}")))?;
-            known.insert(kind, id);
-        }
+        let (known, unread) = named_documents(&mut store).await?;
         let mut state = State {
             store,
             actor,
@@ -91,9 +86,12 @@ impl State {
             compact_retry: HashMap::new(),
         };
         if state.known.is_empty() {
-            state.first_launch(device, clock).await?;
+            let first = FirstLaunch::new(&state.actor, root, device, clock)?;
+            state.store.commit(&first.batch).await?;
+            state.docs = first.docs;
+            state.known = first.known;
         }
-        state.load_personal().await?;
+        state.load_personal(&unread).await?;
         state.sync_projection().await?;
         state.compact(&[DocKind::Account, DocKind::Routines], COMPACT_IDLE_CHUNKS).await?;
         Ok((state, device))
@@ -114,16 +112,24 @@ impl State {
     }
 
     /// Forgets everything this device holds and starts again as on first launch, as the new
-    /// device `device` (signing out with "remove this device's data").
+    /// device `device` (signing out with "remove this device's data"). The old data goes and the
+    /// new documents come in one transaction, and memory changes only once it is committed: a
+    /// failure leaves the device as it was, old account and all.
     pub(crate) async fn wipe(&mut self, device: Uuid, clock: &dyn Clock) -> Result<()> {
-        self.store.wipe().await?;
-        self.actor = ActorId::from(device.as_bytes().as_slice());
-        self.root = Uuid::new_v4();
-        self.docs.clear();
-        self.known.clear();
+        let actor = ActorId::from(device.as_bytes().as_slice());
+        let root = Uuid::new_v4();
+        let mut first = FirstLaunch::new(&actor, root, device, clock)?;
+        let personal = first.personal()?;
+        first.batch.wipe = true;
+        self.store.commit(&first.batch).await?;
+        self.actor = actor;
+        self.root = root;
+        self.docs = first.docs;
+        self.known = first.known;
         self.logs.clear();
-        self.first_launch(device, clock).await?;
-        self.load_personal().await?;
+        self.compact_retry.clear();
+        self.derived = Derived::of(&personal);
+        self.personal = personal;
         self.local_writes.send_modify(|n| *n += 1);
         Ok(())
     }
@@ -134,41 +140,9 @@ impl State {
         self.compact(&kinds, COMPACT_IDLE_CHUNKS).await
     }
 
-    async fn first_launch(&mut self, device: Uuid, clock: &dyn Clock) -> Result<()> {
-        let now = clock.now_ms();
-        let today = Moment::new(now, clock.offset_minutes(now))
-            .ok_or_else(|| ClientError::Invalid(format!("the clock is out of range: {now}")))?
-            .date;
-        let mut batch = Batch::default();
-        let mut account = schema::genesis(DocKind::Account, &self.actor);
-        schema::record_start(&mut account, &device.to_string(), today)?;
-        schema::register_doc(&mut account, self.root, DocKind::Routines)?;
-        account.commit_with(commit_options(now));
-        let routines = schema::genesis(DocKind::Routines, &self.actor);
-        for (kind, doc) in [(DocKind::Account, account), (DocKind::Routines, routines)] {
-            let id = kind.id_in(self.root);
-            let mut loaded = Loaded { doc, saved: Vec::new(), chunks: Vec::new() };
-            batch.new_docs.push((id, kind.label()));
-            if let Some(p) = loaded.unsaved(kind, id) {
-                batch.chunks.push(p.chunk);
-                loaded.saved = p.heads;
-                loaded.chunks.push(batch.chunks.last().map(|c| c.hash.clone()).unwrap_or_default());
-            }
-            self.docs.insert(kind, loaded);
-            self.known.insert(kind, id);
-        }
-        batch.meta.push(("device_id", device.to_string()));
-        batch.meta.push(("root", self.root.to_string()));
-        if let Err(e) = self.store.commit(&batch).await {
-            self.docs.clear();
-            self.known.clear();
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    /// Reads the account and routines documents and the stored completions into memory.
-    async fn load_personal(&mut self) -> Result<()> {
+    /// Reads the account and routines documents and the stored completions into memory; those of
+    /// the `unread` documents (of a kind this build cannot name) are left where they are.
+    async fn load_personal(&mut self, unread: &HashSet<Uuid>) -> Result<()> {
         let account = self.load_cached(DocKind::Account).await?;
         let account = schema::read_account(&account.doc)?;
         let routines = self.load_cached(DocKind::Routines).await?;
@@ -180,7 +154,12 @@ impl State {
             .collect();
         let mut logs: BTreeMap<Month, Log> = BTreeMap::new();
         for (doc_id, entry) in self.store.log_entries().await? {
-            let month = *months.get(&doc_id).ok_or_else(|| ClientError::corrupt(doc_id, "log entry of no log"))?;
+            let Some(month) = months.get(&doc_id).copied() else {
+                if unread.contains(&doc_id) {
+                    continue;
+                }
+                return Err(ClientError::corrupt(doc_id, "log entry of no log"));
+            };
             let log = logs.entry(month).or_default();
             match entry {
                 LogEntry::Action(c) => log.actions.push(c),
@@ -272,6 +251,74 @@ impl State {
             loaded.chunks = vec![snapshot.hash];
         }
         Ok(())
+    }
+}
+
+/// The stored documents this build can name, by kind, and the ids of those it cannot. A document
+/// whose kind does not parse (a newer app's, or a damaged row) is logged and left unread, never
+/// fatal: it stays stored, untouched, since nothing deletes a document it does not name (only a
+/// wipe deletes them all).
+async fn named_documents(store: &mut Store) -> Result<(BTreeMap<DocKind, Uuid>, HashSet<Uuid>)> {
+    let (mut named, mut unread) = (BTreeMap::new(), HashSet::new());
+    for (id, label) in store.documents().await? {
+        match DocKind::parse(&label) {
+            Some(kind) => {
+                named.insert(kind, id);
+            }
+            None => {
+                tracing::warn!(document = %id, kind = label, "a stored document of unknown kind is left unread");
+                unread.insert(id);
+            }
+        }
+    }
+    Ok((named, unread))
+}
+
+/// The documents of a first launch: the account root, with this device's start date, and the
+/// routines with the presets. Built in memory; the caller stores `batch`, then holds `docs`.
+struct FirstLaunch {
+    batch: Batch,
+    docs: HashMap<DocKind, Loaded>,
+    known: BTreeMap<DocKind, Uuid>,
+}
+
+impl FirstLaunch {
+    fn new(actor: &ActorId, root: Uuid, device: Uuid, clock: &dyn Clock) -> Result<FirstLaunch> {
+        let now = clock.now_ms();
+        let today = Moment::new(now, clock.offset_minutes(now))
+            .ok_or_else(|| ClientError::Invalid(format!("the clock is out of range: {now}")))?
+            .date;
+        let mut first = FirstLaunch { batch: Batch::default(), docs: HashMap::new(), known: BTreeMap::new() };
+        let mut account = schema::genesis(DocKind::Account, actor);
+        schema::record_start(&mut account, &device.to_string(), today)?;
+        schema::register_doc(&mut account, root, DocKind::Routines)?;
+        account.commit_with(commit_options(now));
+        let routines = schema::genesis(DocKind::Routines, actor);
+        for (kind, doc) in [(DocKind::Account, account), (DocKind::Routines, routines)] {
+            let id = kind.id_in(root);
+            let mut loaded = Loaded { doc, saved: Vec::new(), chunks: Vec::new() };
+            first.batch.new_docs.push((id, kind.label()));
+            if let Some(p) = loaded.unsaved(kind, id) {
+                loaded.saved = p.heads;
+                loaded.chunks.push(p.chunk.hash.clone());
+                first.batch.chunks.push(p.chunk);
+            }
+            first.docs.insert(kind, loaded);
+            first.known.insert(kind, id);
+        }
+        first.batch.meta.push(("device_id", device.to_string()));
+        first.batch.meta.push(("root", root.to_string()));
+        Ok(first)
+    }
+
+    /// The personal data these documents hold: presets, no history.
+    fn personal(&self) -> Result<Personal> {
+        let doc = |kind: DocKind| {
+            self.docs.get(&kind).map(|l| &l.doc).ok_or_else(|| ClientError::corrupt(kind.label(), "not built"))
+        };
+        let account = schema::read_account(doc(DocKind::Account)?)?;
+        let routines = schema::read_routines(doc(DocKind::Routines)?)?;
+        Ok(personal_of(account, routines, &BTreeMap::new()))
     }
 }
 

@@ -44,13 +44,19 @@ impl std::fmt::Display for Month {
     }
 }
 
+/// Parses what `Display` writes, and only that: a year before 1 keeps its sign ("-001-01") and
+/// a spelling `Display` would not give ("+2025-01", "2025-1") is refused, so a month's label
+/// names one document and reads back as the month it was written from.
 impl std::str::FromStr for Month {
     type Err = RuleError;
     fn from_str(s: &str) -> Result<Month, RuleError> {
         let bad = || RuleError::InvalidDocument(format!("bad month \"{s}\""));
-        let (y, m) = s.split_once('-').ok_or_else(bad)?;
+        let (y, m) = s.rsplit_once('-').ok_or_else(bad)?;
         let month = Month { year: y.parse().map_err(|_| bad())?, month: m.parse().map_err(|_| bad())? };
         NaiveDate::from_ymd_opt(month.year, month.month, 1).ok_or_else(bad)?;
+        if month.to_string() != s {
+            return Err(bad());
+        }
         Ok(month)
     }
 }
