@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use mingizuk_client::social::Social;
-use mingizuk_client::sync::{ProfileChange, UserInfo};
-use mingizuk_client::{LocalData, SyncStatus};
+use mingizuk_client::sync::{ProfileChange, UNSYNCED_PATIENCE, UserInfo};
+use mingizuk_client::{ClientError, LocalData, SyncStatus};
 use serde::Serialize;
 use tauri::State;
 
@@ -83,10 +83,35 @@ pub fn cancel_social_sign_in(shell: State<'_, Shell>) {
 }
 
 /// Signs out; the social side closes once the sign-out went through (a refusal keeps it all).
+/// Removing the device's data removes the account's meetup and chat cache with it, and so counts
+/// the writes queued there (messages, comments, meetups) as changes the server lacks.
 #[tauri::command]
 pub async fn sign_out(shell: State<'_, Shell>, keep_local: bool, discard_unsynced: Option<bool>) -> CommandResult<()> {
-    shell.cloud.sign_out(local_data(keep_local, discard_unsynced)).await?;
+    let local = local_data(keep_local, discard_unsynced);
+    let user = shell.cloud.user().await;
+    if local == LocalData::Remove {
+        social_writes_sent(&shell).await?;
+    }
+    shell.cloud.sign_out(local).await?;
     shell.close_social().await;
+    if let (Some(user), LocalData::Remove | LocalData::Discard) = (user, local) {
+        Social::forget(&shell.config.data_dir, &user.id)?;
+    }
+    Ok(())
+}
+
+/// Gives the social outbox up to `UNSYNCED_PATIENCE` to send what it holds (the same patience as
+/// the documents' sync); `unsynced_changes` if writes still wait. Refused writes do not count:
+/// they will never be sent.
+async fn social_writes_sent(shell: &Shell) -> CommandResult<()> {
+    let Some(social) = shell.social_if_signed_in().await else { return Ok(()) };
+    let deadline = tokio::time::Instant::now() + UNSYNCED_PATIENCE;
+    while social.outbox().await?.iter().any(|write| write.refused.is_none()) {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ClientError::UnsyncedChanges.into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     Ok(())
 }
 

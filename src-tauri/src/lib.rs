@@ -6,6 +6,7 @@
 //! opens the device's data.
 
 pub mod account;
+mod csp;
 pub mod error;
 pub mod events;
 mod files;
@@ -117,7 +118,10 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .setup(setup)
         .on_page_load(webview::on_page_load);
-    if let Err(e) = builder.run(tauri::generate_context!()) {
+    let mut context = tauri::generate_context!();
+    let (server, tiles) = state::configured_urls();
+    csp::allow_images(context.config_mut(), &[&server, &tiles]);
+    if let Err(e) = builder.run(context) {
         tracing::error!(error = %e, "the app stopped with an error");
         std::process::exit(1);
     }

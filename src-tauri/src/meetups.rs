@@ -59,10 +59,13 @@ pub async fn outbox(shell: State<'_, Shell>) -> CommandResult<Vec<OutboxItem>> {
     Ok(shell.social().await?.outbox().await?)
 }
 
+/// Follows the room live; answers whether the live chat is connected now (later changes come as
+/// `online` events).
 #[tauri::command]
-pub async fn open_room(shell: State<'_, Shell>, id: MeetupId) -> CommandResult<()> {
-    shell.social().await?.open_room(id);
-    Ok(())
+pub async fn open_room(shell: State<'_, Shell>, id: MeetupId) -> CommandResult<bool> {
+    let social = shell.social().await?;
+    social.open_room(id);
+    Ok(*social.online().borrow())
 }
 
 #[tauri::command]

@@ -38,16 +38,50 @@ impl Config {
     /// `MINGIZUK_EXPORT_DIR`, with `default_data_dir` (Tauri's app data folder) and
     /// `default_export_dir` (the user's downloads folder) when the folders are not set.
     pub fn from_env(default_data_dir: PathBuf, default_export_dir: PathBuf) -> Config {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let (server_url, tile_url) = configured_urls();
         Config {
-            server_url: var("MINGIZUK_SERVER").unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+            server_url,
             data_dir: var("MINGIZUK_DATA_DIR").map(PathBuf::from).unwrap_or(default_data_dir),
-            tile_url: var("MINGIZUK_TILE_URL").unwrap_or_else(|| DEFAULT_TILE_URL.to_owned()),
+            tile_url,
             export_dir: var("MINGIZUK_EXPORT_DIR").map(PathBuf::from).unwrap_or(default_export_dir),
             // Android has no keychain the `keyring` crate reaches: the file there.
             keychain: !cfg!(target_os = "android") && var("MINGIZUK_KEYCHAIN").as_deref() != Some("off"),
         }
     }
+}
+
+/// How often the engine's idle housekeeping runs while the app is open.
+const MAINTAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `Engine::maintain` (compacting the documents that gathered many small chunks, so a month's
+/// log loads from one chunk rather than hundreds) every `MAINTAIN_EVERY` while the app is open.
+fn maintain_while_open(engine: &Arc<Engine>) {
+    let engine = Arc::downgrade(engine);
+    tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(MAINTAIN_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(engine) = engine.upgrade() else { return };
+            if let Err(e) = engine.maintain().await {
+                tracing::warn!(error = %e, "the engine's housekeeping failed; it runs again later");
+            }
+        }
+    });
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The sync server's and the map tiles' URLs (`MINGIZUK_SERVER`, `MINGIZUK_TILE_URL`, else the
+/// defaults), also read before the app is built, for its content security policy.
+pub fn configured_urls() -> (String, String) {
+    (
+        var("MINGIZUK_SERVER").unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+        var("MINGIZUK_TILE_URL").unwrap_or_else(|| DEFAULT_TILE_URL.to_owned()),
+    )
 }
 
 /// What this device keeps for itself, never synced (`device.json` in the data folder).
@@ -114,6 +148,7 @@ impl Shell {
             emit,
         };
         crate::events::forward_sync_status(&shell.cloud, shell.emit.clone());
+        maintain_while_open(&shell.engine);
         if shell.cloud.user().await.is_some() {
             shell.cloud.resume().await?;
             shell.open_social().await?;

@@ -13,16 +13,13 @@ mod common;
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Duration as Days, SecondsFormat, Utc};
-use common::Device;
+use common::{Device, until};
 use mingizuk_client::core::catalog::PRESETS;
 use mingizuk_client::core::limits;
 use mingizuk_tests::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(30);
 
 /// What the UI's module calls a command (the module's exported function), and the answer.
 struct Sample {
@@ -74,14 +71,6 @@ impl Samples {
 }
 
 /// Waits until `check` holds, calling it every 50 ms.
-fn until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn rfc3339(at: chrono::DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -222,7 +211,7 @@ fn social(device: &Device, samples: &mut Samples) {
     samples.lib("myMeetups", device.ok("my_meetups", json!({ "role": "host" })));
     samples.lib("myComments", device.ok("my_comments", json!({})));
 
-    device.ok("open_room", json!({ "id": id }));
+    samples.meetups("openRoom", device.ok("open_room", json!({ "id": id })));
     samples.meetups("sendMessage", device.ok("send_message", json!({ "id": id, "text": "내일 봐요" })));
     until("the message is in the room", || !device.ok("messages", json!({ "id": id })).as_array().unwrap().is_empty());
     samples.meetups("messages", device.ok("messages", json!({ "id": id })));

@@ -54,6 +54,7 @@ function shell(cached: ChatMessage[], answers: Record<string, unknown> = {}): Ca
       if (cmd === 'outbox') return answers.outbox ?? [];
       if (cmd === 'older_messages') return answers.older ?? [];
       if (cmd === 'send_message') return 'client-1';
+      if (cmd === 'open_room') return answers.online ?? true;
       return null;
     },
     { shouldMockEvents: true },
@@ -70,6 +71,14 @@ afterEach(async () => {
 });
 
 describe('the chat room', () => {
+  it('says at once that the chat is offline when the room opens while disconnected', async () => {
+    shell([message(1)], { online: false });
+    render(ChatRoom, { meetup: room, lang: 'ko', me, onBack: () => {} });
+    await waitFor(() => expect(screen.getByTestId('chat-offline').textContent).toContain('연결이 끊겼어요'));
+    await emit('social', { type: 'online', online: true });
+    await waitFor(() => expect(screen.queryByTestId('chat-offline')).toBeNull());
+  });
+
   it('follows the room and shows the cached messages with join and leave apart', async () => {
     const calls = shell([message(1, { kind: 'join', text: '' }), message(2)]);
     render(ChatRoom, { meetup: room, lang: 'ko', me, onBack: () => {} });

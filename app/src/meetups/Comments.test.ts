@@ -55,6 +55,42 @@ describe('the comments of a meetup', () => {
     expect(screen.getAllByTestId('comment').map((c) => c.dataset.commentId)).toEqual(['1', '2']);
   });
 
+  it('still shows a comment written offline as sending after leaving the meetup and coming back', async () => {
+    const queued = (key: string, meetupId: number, text: string, refused: [string, string] | null = null) => ({
+      key,
+      write: { type: 'http', kind: 'comment', method: 'POST', path: `/v1/meetups/${meetupId}/comments`, body: { text } },
+      attempts: 1,
+      refused,
+      created_at_ms: 0,
+      sent_at_ms: null,
+    });
+    let outbox = [
+      queued('q-1', 7, '비 오면 취소인가요?'),
+      queued('q-2', 8, '다른 모임 댓글'),
+      queued('q-3', 7, '거절된 댓글', ['meetup_ended', 'ended']),
+    ];
+    let stored = [comment(1, 'u2', '좋아요')];
+    mockIPC(
+      (cmd) => {
+        if (cmd === 'comments') return stored;
+        if (cmd === 'outbox') return outbox;
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(Comments, { meetupId: 7, me });
+    await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(2));
+    const waiting = screen.getAllByTestId('comment').find((c) => c.dataset.pending === 'true');
+    expect(waiting?.textContent).toContain('비 오면 취소인가요?');
+    expect(waiting?.textContent).toContain('보내는 중');
+
+    stored = [...stored, comment(2, me.id, '비 오면 취소인가요?')];
+    outbox = [];
+    await emit('social', { type: 'sent', key: 'q-1' });
+    await waitFor(() => expect(screen.queryByText('보내는 중')).toBeNull());
+    expect(screen.getAllByTestId('comment').map((c) => c.dataset.commentId)).toEqual(['1', '2']);
+  });
+
   it('lets the author edit and delete only their own comments', async () => {
     let stored = [comment(1, 'u2', '좋아요'), comment(2, me.id, '저도요')];
     const calls: { cmd: string; args: unknown }[] = [];

@@ -139,6 +139,22 @@ describe('the meetups tab', () => {
     expect(calls.some((c) => c.cmd === 'join')).toBe(false);
   });
 
+  it('shows a meetup cached before its end as ended once the end has passed, and joins nothing', async () => {
+    const past = { ends_at: '2020-05-01T08:00:00Z', starts_at: '2020-05-01T07:00:00Z', ended: false };
+    const calls = shell(
+      { 'new||': { items: [meetup(5, past)], next_cursor: null, offline: true } },
+      { meetup: meetup(5, { ...past, members: [{ id: 'u2', nickname: '무너' }] }), comments: [] },
+    );
+    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
+    const card = await screen.findByTestId('meetup-card');
+    expect(card.textContent).toContain('종료');
+    await fireEvent.click(card);
+    await screen.findByTestId('meetup-detail');
+    expect(screen.getByTestId('meetup-ended').textContent).toContain('이미 종료된 모임입니다');
+    await fireEvent.click(screen.getByTestId('meetup-join'));
+    expect(calls.some((c) => c.cmd === 'join')).toBe(false);
+  });
+
   it('checks the form before anything is queued', async () => {
     const calls = shell({});
     render(MeetupsTab, { lang: 'ko', signedIn: true, me });

@@ -25,7 +25,8 @@ export const olderMessages = (id: number, beforeSeq: number) =>
   call<ChatMessage[]>('older_messages', { id, beforeSeq });
 export const notice = (id: number) => call<Notice | null>('notice', { id });
 export const outbox = () => call<OutboxItem[]>('outbox');
-export const openRoom = (id: number) => call<void>('open_room', { id });
+/** Follows the room live; whether the live chat is connected now. */
+export const openRoom = (id: number) => call<boolean>('open_room', { id });
 
 export const createMeetup = (meetup: MeetupBody) => call<string>('create_meetup', { meetup });
 export const editMeetup = (id: number, changes: Partial<MeetupBody>) =>

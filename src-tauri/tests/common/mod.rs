@@ -8,6 +8,18 @@ use serde_json::Value;
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
+/// How long a test waits for something to happen in the background (sync, the outbox).
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits until `check` holds, at most `WAIT`.
+pub fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Nothing listens on port 9 ("discard"): a device that never reaches a server.
 pub const NO_SERVER: &str = "http://127.0.0.1:9";
 

@@ -256,6 +256,7 @@ export const en: Dictionary = {
   'error.invalid_input': 'Please check what you entered',
   'error.network_failed': 'Cannot reach the server. Please try again soon',
   'error.signed_out': 'Please sign in',
+  'error.data_in_use': 'Mingizuk is already open with this data in another window',
   'error.unsynced_changes': 'Changes on this device have not reached the server yet. Try again once they are synced',
   'error.unauthenticated': 'Please sign in again',
   'error.offline': 'You are offline. Try again once connected',

@@ -257,6 +257,7 @@ export const ko: Dictionary = {
   'error.invalid_input': '입력을 확인해주세요',
   'error.network_failed': '서버에 연결할 수 없어요. 잠시 후 다시 시도해주세요',
   'error.signed_out': '로그인이 필요해요',
+  'error.data_in_use': '밍기적이 이미 다른 창에서 이 데이터로 열려 있어요',
   'error.unsynced_changes': '이 기기의 변경 내용이 아직 서버에 올라가지 않았어요. 동기화된 뒤 다시 해주세요',
   'error.unauthenticated': '다시 로그인해주세요',
   'error.offline': '오프라인이에요. 연결되면 다시 시도해주세요',
