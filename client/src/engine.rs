@@ -38,9 +38,9 @@ pub struct Engine {
     /// This device's id; a new one after [`Engine::wipe`].
     device: std::sync::Mutex<Uuid>,
     pub(crate) local_writes: tokio::sync::watch::Receiver<u64>,
-    /// The database's lock, held while the engine is open: two engines writing one database would
-    /// each make changes as the same Automerge actor with the same sequence numbers, which no
-    /// replica can load afterwards.
+    /// The database's lock, held while the engine is open: two engines on one database would each
+    /// keep their own copy of the documents and their projection in memory, neither seeing the
+    /// other's writes.
     _lock: std::fs::File,
 }
 
@@ -55,7 +55,8 @@ impl Engine {
         Ok(Engine { clock, state: Mutex::new(state), device: std::sync::Mutex::new(device), local_writes, _lock: lock })
     }
 
-    /// This device's id (also its Automerge actor).
+    /// This device's id (its sync peer id; its changes are written by a new actor each time the
+    /// database opens).
     pub fn device_id(&self) -> Uuid {
         *self.device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -214,8 +215,7 @@ impl Engine {
 
     /// Removes everything this device holds and starts over as on first launch: presets, no
     /// history, a new local root and a new device id. Used when signing out with "remove data".
-    /// (A new id, because the old one's Automerge actor already wrote changes that live on in
-    /// the account: writing again from sequence number one would clash with them.)
+    /// (A new id: to the account, the device that comes after is another device.)
     pub async fn wipe(&self) -> Result<()> {
         let mut state = self.state.lock().await;
         let device = Uuid::new_v4();

@@ -54,6 +54,14 @@ pub(crate) struct State {
     compact_retry: HashMap<DocKind, usize>,
 }
 
+/// The Automerge actor of this opening of the database: a new one each time, never the device id.
+/// Changes are numbered per actor, and one actor's number must never mean two changes; a data
+/// folder restored from a backup, or copied to another computer, would otherwise write changes
+/// already numbered by the original, and no replica (the server included) could take both.
+fn session_actor() -> ActorId {
+    ActorId::from(Uuid::new_v4().as_bytes().as_slice())
+}
+
 pub(crate) fn commit_options(now_ms: i64) -> CommitOptions {
     CommitOptions::default().with_time(now_ms / 1000)
 }
@@ -71,7 +79,7 @@ impl State {
             Some(id) => id.parse().map_err(|e| ClientError::corrupt("meta.root", e))?,
             None => Uuid::new_v4(),
         };
-        let actor = ActorId::from(device.as_bytes().as_slice());
+        let actor = session_actor();
         let (known, unread) = named_documents(&mut store).await?;
         let mut state = State {
             store,
@@ -116,7 +124,7 @@ impl State {
     /// new documents come in one transaction, and memory changes only once it is committed: a
     /// failure leaves the device as it was, old account and all.
     pub(crate) async fn wipe(&mut self, device: Uuid, clock: &dyn Clock) -> Result<()> {
-        let actor = ActorId::from(device.as_bytes().as_slice());
+        let actor = session_actor();
         let root = Uuid::new_v4();
         let mut first = FirstLaunch::new(&actor, root, device, clock)?;
         let personal = first.personal()?;
