@@ -13,6 +13,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fake_idp::{FakeIdp, Flavor};
+use mingizuk_server::auth::IP_SOCIAL_STARTS_PER_MINUTE;
 use mingizuk_server::storage::{self, AuthCode, CodeChallenge, Storage, TokenHash};
 use mingizuk_server::{AppState, Config, server};
 use reqwest::{StatusCode, Url, header};
@@ -321,6 +322,19 @@ async fn a_redirect_uri_outside_the_allow_list_or_a_bad_challenge_is_refused() {
     assert_eq!(deep_link.status(), StatusCode::FOUND);
     let plain = server.get(start(APP_REDIRECT, "plain-not-s256").as_str()).await;
     assert_eq!(refusal_back(&plain).as_deref(), Some("invalid_code_challenge"));
+}
+
+#[tokio::test]
+async fn one_client_starting_social_sign_ins_in_a_flood_is_turned_back_to_the_app() {
+    let kakao = FakeIdp::start(Flavor::Kakao).await;
+    let server = server(&[(&kakao, "MINGIZUK_KAKAO")]).await;
+    for i in 0..IP_SOCIAL_STARTS_PER_MINUTE {
+        let authorize = server.start("kakao", APP_REDIRECT, &verifier(&i.to_string())).await;
+        assert!(authorize.as_str().starts_with(&kakao.base), "{authorize}");
+    }
+    let challenge = challenge_of(&verifier("one-more"));
+    let start = format!("{}/v1/auth/kakao/start?redirect_uri={APP_REDIRECT}&code_challenge={challenge}", server.base);
+    assert_eq!(refusal_back(&server.get(&start).await).as_deref(), Some("too_many_attempts"));
 }
 
 /// The `error` of a redirect back to the app.

@@ -22,7 +22,7 @@ pub use purge::{PURGE_INTERVAL, Purged, purge_deleted_accounts, run_daily_purge}
 pub use routes::{Authenticated, ClientIp, bearer_token, router};
 pub use rules::{check_password, normalize_email, normalize_nickname};
 pub use social::{APP_CODE_LIFETIME, OAUTH_STATE_LIFETIME};
-pub use throttle::{ACCOUNT_FAILURES_PER_HOUR, IP_FAILURES_PER_MINUTE, LoginThrottle};
+pub use throttle::{ACCOUNT_FAILURES_PER_HOUR, IP_FAILURES_PER_MINUTE, IP_SOCIAL_STARTS_PER_MINUTE, LoginThrottle};
 pub use tokens::{
     ACCESS_TOKEN_LIFETIME, ACCESS_TYPE, AUDIENCE, AccessClaims, ISSUER, REFRESH_TOKEN_LIFETIME, TokenKeys,
 };

@@ -24,6 +24,9 @@ pub const ACCOUNT_WINDOW: Duration = Duration::from_secs(60 * 60);
 /// Failed logins one client IP may make per window.
 pub const IP_FAILURES_PER_MINUTE: usize = 20;
 pub const IP_WINDOW: Duration = Duration::from_secs(60);
+/// Social sign-ins one client IP may start per window: each stores a pending sign-in (kept until it
+/// expires), so an unthrottled start would let anyone fill the table.
+pub const IP_SOCIAL_STARTS_PER_MINUTE: usize = 30;
 /// Keys tracked before idle ones are swept, so a flood of distinct keys cannot grow memory forever.
 const SWEEP_ABOVE_KEYS: usize = 10_000;
 
@@ -98,6 +101,7 @@ impl<K: Eq + Hash + Clone> Window<K> {
 pub struct LoginThrottle {
     per_account: Window<String>,
     per_ip: Window<IpAddr>,
+    social_starts: Window<IpAddr>,
 }
 
 impl std::fmt::Debug for LoginThrottle {
@@ -117,7 +121,13 @@ impl LoginThrottle {
         Self {
             per_account: Window::new(ACCOUNT_FAILURES_PER_HOUR, ACCOUNT_WINDOW),
             per_ip: Window::new(IP_FAILURES_PER_MINUTE, IP_WINDOW),
+            social_starts: Window::new(IP_SOCIAL_STARTS_PER_MINUTE, IP_WINDOW),
         }
+    }
+
+    /// Counts a social sign-in started from `ip`; false past `IP_SOCIAL_STARTS_PER_MINUTE`.
+    pub fn social_start(&self, ip: IpAddr) -> bool {
+        self.social_starts.take(ip, Instant::now())
     }
 
     /// Begins an attempt for `email` from `ip`, counted as a failure while it lasts; `None` when

@@ -34,7 +34,7 @@ pub(super) fn paths() -> Map<String, Value> {
                 query_parameter("code_challenge_method", "S256 (the only method accepted)", false)
             ],
             "responses": {
-                "302": { "description": "To the provider's authorization page; once redirect_uri is allowed, a refusal (provider_not_configured, invalid_code_challenge, …) is a redirect back to it with error=<code>" },
+                "302": { "description": "To the provider's authorization page; once redirect_uri is allowed, a refusal (provider_not_configured, invalid_code_challenge, too_many_attempts past 30 starts a minute from one IP, …) is a redirect back to it with error=<code>" },
                 "400": error_response("redirect_uri_not_allowed"),
                 "404": error_response("not_found for an unknown provider")
             }

@@ -60,21 +60,33 @@ fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
+/// Who starts a social sign-in: the app's address, its PKCE challenge and the client's IP.
+pub struct SocialStart<'a> {
+    pub app_redirect_uri: &'a str,
+    pub code_challenge: &'a str,
+    pub client: std::net::IpAddr,
+}
+
 impl Auth {
     /// Starts a sign-in with `provider` for an app waiting at `app_redirect_uri`, bound to the app's
     /// S256 `code_challenge`. Returns the provider's authorization URL; once the app's address is
     /// known to be allowed, a refusal (`provider_not_configured`, …) is a redirect back to it with
     /// `error`, as on the callback: the app is waiting there, not reading the browser.
+    /// Starts from one client IP past `IP_SOCIAL_STARTS_PER_MINUTE` are refused `too_many_attempts`.
     pub async fn start_social_login(
         &self,
         storage: &dyn Storage,
         config: &Config,
         provider: Provider,
-        app_redirect_uri: &str,
-        code_challenge: &str,
+        start: SocialStart<'_>,
     ) -> Result<Url, ApiError> {
-        let app_redirect = check_app_redirect(app_redirect_uri, &config.deep_link)?;
-        match self.authorization_url(storage, config, provider, &app_redirect, code_challenge).await {
+        let app_redirect = check_app_redirect(start.app_redirect_uri, &config.deep_link)?;
+        let authorization = if self.throttle.social_start(start.client) {
+            self.authorization_url(storage, config, provider, &app_redirect, start.code_challenge).await
+        } else {
+            Err(AuthError::TooManyAttempts.into())
+        };
+        match authorization {
             Ok(url) => Ok(url),
             Err(e) => {
                 tracing::info!(%provider, code = e.code(), error = ?e, "a social sign-in could not start");

@@ -11,8 +11,8 @@ use oauth2::url::Url;
 use serde::Deserialize;
 
 use super::super::AuthError;
-use super::super::routes::SessionView;
-use super::flow::Callback;
+use super::super::routes::{ClientIp, SessionView};
+use super::flow::{Callback, SocialStart};
 use crate::config::Provider;
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
@@ -62,6 +62,7 @@ fn query<T>(parsed: Result<Query<T>, axum::extract::rejection::QueryRejection>) 
 async fn start(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    ClientIp(client): ClientIp,
     parsed: Result<Query<StartQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let provider = provider(&name)?;
@@ -75,8 +76,11 @@ async fn start(
             &*state.storage,
             &state.config,
             provider,
-            q.redirect_uri.as_deref().unwrap_or_default(),
-            q.code_challenge.as_deref().unwrap_or_default(),
+            SocialStart {
+                app_redirect_uri: q.redirect_uri.as_deref().unwrap_or_default(),
+                code_challenge: q.code_challenge.as_deref().unwrap_or_default(),
+                client,
+            },
         )
         .await?;
     Ok(found(&url))
