@@ -41,7 +41,7 @@ describe('error codes', () => {
   it('finds the codes of the engine, the shell and the server', () => {
     const some = [
       'routine_name_taken', // core
-      'network_failed', 'unexpected_response', 'document_unavailable', 'invalid_callback', 'refused', 'unconfirmed', // client
+      'network_failed', 'unexpected_response', 'document_unavailable', 'invalid_callback', 'unconfirmed', // client
       'browser_failed', // shell
       'invalid_grant', 'invalid_id_token', 'meetup_changed', 'invalid_address', 'unsupported_image', // server
       'upload_quota_exceeded', 'forbidden', 'too_many_rooms', 'invalid_text', // server

@@ -1,7 +1,8 @@
 //! The social cache and outbox of one account (`social-<user id>.sqlite`): what the server said
 //! (meetups, comments, chat messages, notices) so it reads offline, and the writes waiting for the
 //! server. Messages are kept once each by id and by (room, seq), so a replay after a reconnect
-//! never shows a duplicate.
+//! never shows a duplicate (`chat_store.rs` holds a room's messages, notice and replay mark,
+//! `outbox_store.rs` the outbox).
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use sqlx::{Row, SqlitePool};
 
 use mingizuk_core::region::province_pattern;
 
-use super::{ChatMessage, MeetupId};
+use super::MeetupId;
 use crate::error::Result;
 
 /// A page of the newest meetups as the server listed it: whether it is the first and the last.
@@ -90,6 +91,7 @@ impl Cache {
             "DELETE FROM comments WHERE meetup_id = ?",
             "DELETE FROM messages WHERE meetup_id = ?",
             "DELETE FROM notices WHERE meetup_id = ?",
+            "DELETE FROM replay_marks WHERE meetup_id = ?",
         ] {
             sqlx::query(statement).bind(id).execute(&mut *tx).await?;
         }
@@ -238,59 +240,6 @@ impl Cache {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect())
-    }
-
-    // --- chat -----------------------------------------------------------------------------------
-
-    /// Keeps a message unless it is known already; returns whether it was new.
-    pub(crate) async fn put_message(&self, message: &ChatMessage) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO messages (meetup_id, seq, id, client_id, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(message.meetup_id)
-        .bind(message.seq)
-        .bind(message.id)
-        .bind(message.client_id.as_deref())
-        .bind(serde_json::to_string(message).unwrap_or_default())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// The highest sequence number seen in a room (0 for none): where a replay starts.
-    pub(crate) async fn last_seq(&self, meetup: MeetupId) -> Result<i64> {
-        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE meetup_id = ?")
-            .bind(meetup)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.get(0))
-    }
-
-    /// A room's messages in sequence order.
-    pub(crate) async fn messages(&self, meetup: MeetupId) -> Result<Vec<ChatMessage>> {
-        let rows = sqlx::query("SELECT body FROM messages WHERE meetup_id = ? ORDER BY seq")
-            .bind(meetup)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok()).collect())
-    }
-
-    pub(crate) async fn put_notice(&self, meetup: MeetupId, notice: &Value) -> Result<()> {
-        let body = (!notice.is_null()).then(|| notice.to_string());
-        sqlx::query(
-            "INSERT INTO notices (meetup_id, body) VALUES (?, ?) ON CONFLICT (meetup_id) DO UPDATE SET body = excluded.body",
-        )
-        .bind(meetup)
-        .bind(body)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn notice(&self, meetup: MeetupId) -> Result<Option<Value>> {
-        let row =
-            sqlx::query("SELECT body FROM notices WHERE meetup_id = ?").bind(meetup).fetch_optional(&self.pool).await?;
-        Ok(row.and_then(|r| r.get::<Option<String>, _>(0)).and_then(|b| serde_json::from_str(&b).ok()))
     }
 }
 

@@ -1,18 +1,20 @@
 //! The live chat connection (`GET /v1/chat`, JSON text frames, DESIGN.md "Chat"): one WebSocket
-//! for every room this device follows. Each connection subscribes every followed room from the
-//! last sequence number in the cache, so what was missed while offline is replayed; messages are
-//! kept once each (by id and by seq), and acks and refusals go back to the outbox.
+//! for every room this device follows. Each connection subscribes every followed room from its
+//! replay mark in the cache, so what was missed while offline is replayed, and a replay cut short
+//! goes on where it stopped; a room subscribed for the first time starts after its newest page
+//! (PRODUCT.md §7: newest 50, older on scroll), so a long history is not replayed whole. Messages
+//! are kept once each (by id and by seq), and acks and refusals go back to the outbox. A connection
+//! that hears nothing for `Liveness::silent_for` is taken for lost and made again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::{self, Message as Frame};
+use tokio_tungstenite::tungstenite::Message as Frame;
 
-use super::{Ack, ChatMessage, Inner, MeetupId, SocialEvent};
+use super::socket::{self, Heartbeat, Socket};
+use super::{Ack, ChatMessage, Inner, MeetupId, SocialEvent, online};
 use crate::error::{ClientError, Result};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -26,8 +28,6 @@ const TRANSIENT: &[&str] = &["rate_limited", "storage_failed", "internal"];
 /// refused rooms do not all come back in one burst).
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Follows `meetup` from now on, subscribing at once if connected.
 pub(super) fn follow(inner: &Inner, meetup: MeetupId) {
     let added = inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(meetup);
@@ -37,8 +37,8 @@ pub(super) fn follow(inner: &Inner, meetup: MeetupId) {
     }
 }
 
-/// The connection task's own frame: subscribe `meetup` from the last seq in the cache (read by the
-/// task when it handles the frame, not when it is queued).
+/// The connection task's own frame: subscribe `meetup` from its replay mark in the cache (read by
+/// the task when it handles the frame, not when it is queued).
 fn follow_frame(meetup: MeetupId) -> Value {
     json!({ "type": "_follow", "meetup_id": meetup })
 }
@@ -118,23 +118,12 @@ async fn connect(inner: &Inner, force_refresh: bool) -> Result<Socket> {
         (_, Some(rest)) => format!("ws://{rest}"),
         _ => base.to_owned(),
     };
-    let mut request = format!("{ws}/v1/chat").into_client_request().map_err(|e| ClientError::Invalid(e.to_string()))?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| ClientError::Invalid(e.to_string()))?;
-    request.headers_mut().insert("authorization", bearer);
-    // `true`: no Nagle — a chat line is one small frame and goes out at once.
-    match tokio_tungstenite::connect_async_with_config(request, None, true).await {
-        Ok((socket, _)) => Ok(socket),
-        Err(tungstenite::Error::Http(response)) => {
-            let status = response.status().as_u16();
-            Err(ClientError::Server { status, code: "refused".into(), message: format!("chat refused ({status})") })
-        }
-        Err(e) => Err(ClientError::Network(e.to_string())),
-    }
+    socket::open(&format!("{ws}/v1/chat"), &token, None, &inner.liveness).await
 }
 
-/// One connection: subscribe every followed room from its last seq, then relay frames both ways,
+/// One connection: subscribe every followed room from its replay mark, then relay frames both ways,
 /// until it ends (always with an error); `online_since` is set when it comes online.
-async fn session(inner: &Inner, online_since: &mut Option<tokio::time::Instant>) -> Result<()> {
+async fn session(inner: &Arc<Inner>, online_since: &mut Option<tokio::time::Instant>) -> Result<()> {
     let mut socket = match connect(inner, false).await {
         Err(ClientError::Server { status: 401, .. }) => connect(inner, true).await?,
         other => other?,
@@ -143,16 +132,18 @@ async fn session(inner: &Inner, online_since: &mut Option<tokio::time::Instant>)
     *inner.link.out.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
     let rooms: Vec<MeetupId> = inner.link.rooms.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
     for room in rooms {
-        subscribe(inner, &mut socket, room).await?;
+        subscribe(inner, &mut socket, room, false).await?;
     }
     inner.online.send_replace(true);
     *online_since = Some(tokio::time::Instant::now());
     let _ = inner.events.send(SocialEvent::Online { online: true });
     // Sends queued while offline go now.
     inner.wake.notify_one();
+    let mut heartbeat = Heartbeat::start(&inner.liveness);
     loop {
         tokio::select! {
-            frame = socket.next() => {
+            frame = heartbeat.next(&mut socket) => {
+                let frame = frame?;
                 let Some(frame) = frame else { return Err(ClientError::Network("the chat connection closed".into())) };
                 match frame.map_err(|e| ClientError::Network(e.to_string()))? {
                     Frame::Text(text) => received(inner, &text).await?,
@@ -164,7 +155,7 @@ async fn session(inner: &Inner, online_since: &mut Option<tokio::time::Instant>)
                 let frame: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
                 if frame["type"] == "_follow" {
                     if let Some(room) = frame["meetup_id"].as_i64() {
-                        subscribe(inner, &mut socket, room).await?;
+                        subscribe(inner, &mut socket, room, frame["from_start"] == true).await?;
                     }
                     continue;
                 }
@@ -174,10 +165,53 @@ async fn session(inner: &Inner, online_since: &mut Option<tokio::time::Instant>)
     }
 }
 
-async fn subscribe(inner: &Inner, socket: &mut Socket, room: MeetupId) -> Result<()> {
-    let since = inner.cache.last_seq(room).await?;
+/// Subscribes `room` from its replay mark. A room without one (never subscribed) first gets its
+/// newest page, away from the connection's loop (a slow answer must not hold up the live chat),
+/// and is subscribed once the page is in — or from its first message with `from_start`.
+async fn subscribe(inner: &Arc<Inner>, socket: &mut Socket, room: MeetupId, from_start: bool) -> Result<()> {
+    let since = match inner.cache.replay_mark(room).await? {
+        Some(mark) => mark,
+        None if from_start => 0,
+        None => {
+            if inner.link.opening.lock().unwrap_or_else(|p| p.into_inner()).insert(room) {
+                tokio::spawn(first_open(inner.clone(), room));
+            }
+            return Ok(());
+        }
+    };
     let frame = json!({ "type": "subscribe", "meetup_id": room, "since_seq": since });
     socket.send(Frame::Text(frame.to_string().into())).await.map_err(|e| ClientError::Network(e.to_string()))
+}
+
+/// A room's first open: its newest page, fetched over HTTP and cached, and its replay mark at the
+/// page's top, so the live stream starts after it (its older history comes by scrolling up); then
+/// the room is subscribed on the live connection. When the page cannot be had — the server
+/// refused it (the subscribe's refusal then says why) or it failed for a moment — the room is
+/// replayed from its first message instead: slower for a long history, but never short of a
+/// message, as a replay cut short goes on from the replay mark on the next connection.
+async fn first_open(inner: Arc<Inner>, room: MeetupId) {
+    let mut stop = inner.stop.subscribe();
+    let page = tokio::select! {
+        page = newest_page(&inner, room) => page,
+        _ = stop.changed() => Err(ClientError::Network("stopped".into())),
+    };
+    inner.link.opening.lock().unwrap_or_else(|p| p.into_inner()).remove(&room);
+    if let Err(e) = &page {
+        tracing::debug!(room, error = %e, "no newest page for a room's first open: it is replayed whole");
+    }
+    inner.link.send(json!({ "type": "_follow", "meetup_id": room, "from_start": page.is_err() }));
+}
+
+async fn newest_page(inner: &Inner, room: MeetupId) -> Result<()> {
+    let page = online::history_page(inner, room, i64::MAX).await?;
+    for message in &page {
+        if inner.cache.put_message(message).await? {
+            let _ = inner.events.send(SocialEvent::Message { message: message.clone() });
+        }
+    }
+    let top = page.iter().map(|m| m.seq).max().unwrap_or(0);
+    inner.cache.start_replay_after(room, top).await?;
+    Ok(())
 }
 
 async fn received(inner: &Inner, text: &str) -> Result<()> {
@@ -188,7 +222,7 @@ async fn received(inner: &Inner, text: &str) -> Result<()> {
     match frame["type"].as_str() {
         Some("message") => {
             let Ok(message) = serde_json::from_value::<ChatMessage>(frame) else { return Ok(()) };
-            if inner.cache.put_message(&message).await? {
+            if inner.cache.put_streamed(&message).await? {
                 let _ = inner.events.send(SocialEvent::Message { message });
             }
         }

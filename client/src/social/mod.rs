@@ -3,15 +3,17 @@
 //! when it does not; writes go into an outbox first and reach the server in order, each exactly
 //! once (HTTP writes carry an `Idempotency-Key`, chat messages a `client_id` the server
 //! de-duplicates by), retried with backoff; a write the server refuses stays in the outbox with its
-//! reason for the UI. Live chat runs on one WebSocket, replays from the last sequence number seen
-//! after a reconnect and keeps each message once.
+//! reason for the UI. Live chat runs on one WebSocket, replays from each room's replay mark after a
+//! reconnect (a room's first open starts after its newest page) and keeps each message once.
 
 mod cache;
 mod chat;
+mod chat_store;
 mod http;
 mod online;
 mod outbox;
 mod outbox_store;
+pub(crate) mod socket;
 mod types;
 
 use std::collections::{BTreeSet, HashMap};
@@ -26,6 +28,7 @@ use crate::error::{ClientError, Result};
 use crate::sync::Credentials;
 use cache::{Cache, Listed, Page};
 pub use online::{HISTORY_PAGE, Place, Role, Uploaded};
+pub use socket::{Liveness, SERVER_PING_INTERVAL};
 pub use types::{
     COMMENT_MAX_CHARS, ChatMessage, Listing, MESSAGE_MAX_CHARS, MeetupId, OutboxItem, Sender, SocialEvent, Sort, Write,
     kind,
@@ -54,6 +57,9 @@ struct Link {
     /// Rooms whose subscribe was refused for a moment on this connection, with how many times in
     /// a row (their next try waits longer).
     refused: StdMutex<HashMap<MeetupId, u32>>,
+    /// Rooms opened for the first time whose newest page is being fetched (they are subscribed
+    /// once it is in).
+    opening: StdMutex<BTreeSet<MeetupId>>,
 }
 
 impl Link {
@@ -75,6 +81,8 @@ struct Inner {
     link: Link,
     online: watch::Sender<bool>,
     stop: watch::Sender<bool>,
+    /// How long the live chat connection may take to open and stay silent.
+    liveness: Liveness,
 }
 
 /// The social side of one signed-in device.
@@ -90,6 +98,11 @@ impl Social {
     /// Each account has its own cache and outbox: writes one account queued stay with it while
     /// another signs in on the device, and leave when it signs in again.
     pub async fn open(credentials: Arc<Credentials>, data_dir: &Path) -> Result<Social> {
+        Self::open_with(credentials, data_dir, Liveness::default()).await
+    }
+
+    /// Like [`Social::open`], with the live chat connection given up after `liveness` (tests).
+    pub async fn open_with(credentials: Arc<Credentials>, data_dir: &Path, liveness: Liveness) -> Result<Social> {
         let owner = credentials.session().await.ok_or(ClientError::SignedOut)?.user.id;
         let cache = Cache::open(&Self::cache_path(data_dir, &owner)).await?;
         let http = reqwest::Client::builder()
@@ -109,6 +122,7 @@ impl Social {
             link: Link::default(),
             online: watch::channel(false).0,
             stop: watch::channel(false).0,
+            liveness,
         });
         Ok(Social { inner, tasks: tokio::sync::Mutex::new(Vec::new()) })
     }
@@ -253,7 +267,9 @@ impl Social {
         self.inner.cache.outbox().await
     }
 
-    /// Follows a room live (and catches up on what it missed).
+    /// Follows a room live, catching up on what it missed since its replay mark. The first time, the
+    /// room's newest page comes over HTTP and the live stream starts after it: older history comes
+    /// a page at a time as the user scrolls ([`Social::earlier_messages`]), never replayed whole.
     pub fn open_room(&self, id: MeetupId) {
         chat::follow(&self.inner, id);
     }

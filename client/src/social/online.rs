@@ -1,14 +1,15 @@
 //! The social calls that only make sense online and at once, so they skip the outbox: "my
-//! meetups" and "my comments" (the meetups are kept for offline reading), older chat history,
-//! editing and deleting a comment, the room's notice, place search and image upload. A call made
-//! offline fails with `network_failed` (except the meetup lists, read from the cache).
+//! meetups" and "my comments" (the meetups are kept for offline reading), older chat history (and
+//! the newest page a room's first subscribe starts after), editing and deleting a comment, the
+//! room's notice, place search and image upload. A call made offline fails with `network_failed`
+//! (except the meetup lists, read from the cache).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{COMMENT_MAX_CHARS, ChatMessage, MESSAGE_MAX_CHARS, MeetupId, Social, check_text, http};
+use super::{COMMENT_MAX_CHARS, ChatMessage, Inner, MESSAGE_MAX_CHARS, MeetupId, Social, check_text, http};
 use crate::error::{ClientError, Result};
 
 /// How many pages of a "my …" list are read at most (20 items a page).
@@ -33,6 +34,16 @@ impl Role {
             Role::Liked => "liked",
         }
     }
+}
+
+/// The page of `id`'s chat history before `before_seq`, oldest first (not cached).
+pub(super) async fn history_page(inner: &Inner, id: MeetupId, before_seq: i64) -> Result<Vec<ChatMessage>> {
+    let query = [("before_seq", before_seq.to_string()), ("limit", HISTORY_PAGE.to_string())];
+    let page = http::get(inner, &format!("/v1/meetups/{id}/messages"), &query).await?;
+    let mut messages =
+        serde_json::from_value::<History>(page).map_err(|e| ClientError::Network(e.to_string()))?.messages;
+    messages.reverse();
+    Ok(messages)
 }
 
 /// A place found by the server's geocoder.
@@ -99,15 +110,24 @@ impl Social {
 
     /// The page of chat history before `before_seq` (oldest first), kept in the cache too.
     pub async fn older_messages(&self, id: MeetupId, before_seq: i64) -> Result<Vec<ChatMessage>> {
-        let query = [("before_seq", before_seq.to_string()), ("limit", HISTORY_PAGE.to_string())];
-        let page = http::get(&self.inner, &format!("/v1/meetups/{id}/messages"), &query).await?;
-        let mut messages =
-            serde_json::from_value::<History>(page).map_err(|e| ClientError::Network(e.to_string()))?.messages;
-        messages.reverse();
+        let messages = history_page(&self.inner, id, before_seq).await?;
         for message in &messages {
             self.inner.cache.put_message(message).await?;
         }
         Ok(messages)
+    }
+
+    /// The page of chat history just below what the cache holds without a hole at the room's
+    /// newest end (oldest first; the newest page for a room with nothing cached), kept in the cache
+    /// too. Scrolling up with it fills the cache from the newest message down, holes included,
+    /// whatever the screen shows; empty once the cache holds the room's history from its first
+    /// message.
+    pub async fn earlier_messages(&self, id: MeetupId) -> Result<Vec<ChatMessage>> {
+        let before_seq = self.inner.cache.unbroken_from(id).await?.unwrap_or(i64::MAX);
+        if before_seq <= 1 {
+            return Ok(Vec::new());
+        }
+        self.older_messages(id, before_seq).await
     }
 
     /// Edits one of the user's comments; returns it as the server keeps it.

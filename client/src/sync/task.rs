@@ -2,7 +2,9 @@
 //! speaks the automerge-repo protocol for every document of the account on that one connection,
 //! and reconnects with backoff when the network or the server goes away. Its status says whether
 //! the server is known to hold everything this device has ("up to date" is only reported after
-//! the server answered with heads covering ours, and the server answers only after storing).
+//! the server answered with heads covering ours, and the server answers only after storing). A
+//! connection that hears nothing for `Liveness::silent_for` is taken for lost and made again, so
+//! the status never says "up to date" over a connection that died quietly.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,13 +16,12 @@ use mingizuk_core::schema::DocKind;
 use mingizuk_core::wire::{self, Message};
 use serde::Serialize;
 use tokio::sync::{Notify, watch};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message as Frame};
 
 use super::session::Credentials;
 use crate::engine::Engine;
 use crate::error::{ClientError, Result};
+use crate::social::socket::{self, Heartbeat, Liveness, Socket};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -99,13 +100,18 @@ impl SyncHandle {
 
 /// Starts syncing `engine`'s documents with the server `credentials` speak to.
 pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
+    start_with(engine, credentials, Liveness::default())
+}
+
+/// Like [`start`], with connections given up after `liveness`.
+pub(crate) fn start_with(engine: Arc<Engine>, credentials: Arc<Credentials>, liveness: Liveness) -> SyncHandle {
     let (status_tx, status) = watch::channel(SyncStatus::initial());
     let stop = Arc::new(Notify::new());
     let stopping = stop.clone();
     let join = tokio::spawn(async move {
         let mut backoff = FIRST_BACKOFF;
         loop {
-            let run = Session::run(&engine, &credentials, &status_tx);
+            let run = Session::run(&engine, &credentials, &liveness, &status_tx);
             let ended = tokio::select! {
                 ended = run => ended,
                 () = stopping.notified() => break,
@@ -156,26 +162,31 @@ struct DocSync {
 /// here), and only a new connection, with fresh states on both sides, gets them moving again.
 const STALLED_AFTER: u32 = 64;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// One connection's worth of syncing.
 struct Session<'a> {
     engine: &'a Engine,
     socket: Socket,
+    /// When the server was last heard from.
+    heartbeat: Heartbeat,
     peer_id: String,
     server_peer: String,
     docs: HashMap<String, DocSync>,
 }
 
 impl<'a> Session<'a> {
-    async fn run(engine: &'a Engine, credentials: &Credentials, status: &watch::Sender<SyncStatus>) -> Result<()> {
+    async fn run(
+        engine: &'a Engine,
+        credentials: &Credentials,
+        liveness: &Liveness,
+        status: &watch::Sender<SyncStatus>,
+    ) -> Result<()> {
         // A refused access token (expired, or signed with a key the server no longer has) is
         // refreshed once; a refused refresh signs the device out.
-        let mut socket = match connect(credentials, false).await {
+        let mut socket = match connect(credentials, liveness, false).await {
             Err(ClientError::Server { status: 401, code, .. })
                 if code == "token_expired" || code == "invalid_token" =>
             {
-                connect(credentials, true).await?
+                connect(credentials, liveness, true).await?
             }
             other => other?,
         };
@@ -203,7 +214,8 @@ impl<'a> Session<'a> {
             .map_err(|_| ClientError::Network("the server did not answer join in time".into()))??;
             (server_peer, socket)
         };
-        let mut session = Session { engine, socket, peer_id, server_peer, docs: HashMap::new() };
+        let heartbeat = Heartbeat::start(liveness);
+        let mut session = Session { engine, socket, heartbeat, peer_id, server_peer, docs: HashMap::new() };
         session.serve(status).await
     }
 
@@ -221,8 +233,8 @@ impl<'a> Session<'a> {
             let latest = *local.borrow();
             self.report(status, &mut confirmed, latest).await?;
             tokio::select! {
-                frame = self.socket.next() => {
-                    let Some(frame) = frame else { return Err(ClientError::Network("the server closed the connection".into())) };
+                frame = self.heartbeat.next(&mut self.socket) => {
+                    let Some(frame) = frame? else { return Err(ClientError::Network("the server closed the connection".into())) };
                     match frame.map_err(network)? {
                         Frame::Binary(bytes) => self.handle(&bytes).await?,
                         Frame::Close(close) => {
@@ -366,30 +378,17 @@ impl<'a> Session<'a> {
     }
 }
 
-async fn connect(credentials: &Credentials, force_refresh: bool) -> Result<Socket> {
+async fn connect(credentials: &Credentials, liveness: &Liveness, force_refresh: bool) -> Result<Socket> {
     let token = credentials.access_token(force_refresh).await?;
-    let mut request =
-        credentials.api.sync_url().into_client_request().map_err(|e| ClientError::Invalid(e.to_string()))?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| ClientError::Invalid(e.to_string()))?;
-    request.headers_mut().insert("authorization", bearer);
     let config = tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES));
-    match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
-        Ok((socket, _response)) => Ok(socket),
-        Err(tungstenite::Error::Http(response)) => {
-            let status = response.status().as_u16();
-            let body = response.body().as_deref().unwrap_or_default();
-            let code = serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| "unexpected_response".into());
-            Err(ClientError::Server { status, code, message: format!("the server refused the connection ({status})") })
-        }
-        Err(e) => Err(network(e)),
-    }
+    socket::open(&credentials.api.sync_url(), &token, Some(config), liveness).await
 }
 
 fn network(e: impl std::fmt::Display) -> ClientError {
     ClientError::Network(e.to_string())
 }
+
+#[cfg(test)]
+mod tests;
