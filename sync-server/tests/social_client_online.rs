@@ -280,6 +280,28 @@ async fn rooms_left_or_deleted_are_no_longer_followed_and_a_confirmed_join_follo
 }
 
 /// Lists a device's cached meetups, newest first: the page `meetups` answers without a server.
+#[tokio::test]
+async fn a_server_failing_for_a_while_shows_the_cached_meetups_as_offline_rather_than_an_error() {
+    common::run(common::Backend::Sqlite, |db| async move {
+        let world = world(&db).await;
+        let ana = device(&world.url, "ana").await;
+        let id = meetup(&world, ana.user.id).await;
+        assert_eq!(ids(&ana.social.meetups(Sort::New, None, None).await.unwrap().items), [id]);
+        assert!(ana.social.meetup(id).await.unwrap().is_some());
+
+        // The server is up but its database fails: every read answers 500.
+        let database = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+        sqlx::query("ALTER TABLE meetups RENAME TO meetups_away").execute(&database).await.unwrap();
+        assert_eq!(offline_newest(&ana).await, [id]);
+        let cached = ana.social.meetup(id).await.unwrap().expect("the cached meetup");
+        assert_eq!(cached["id"], id);
+        assert!(ana.social.comments(id).await.is_ok(), "comments read from the cache too");
+        sqlx::query("ALTER TABLE meetups_away RENAME TO meetups").execute(&database).await.unwrap();
+        assert!(!ana.social.meetups(Sort::New, None, None).await.unwrap().offline, "fresh again");
+    })
+    .await;
+}
+
 async fn offline_newest(device: &social_online::Device) -> Vec<i64> {
     let listing = device.social.meetups(Sort::New, None, None).await.unwrap();
     assert!(listing.offline);

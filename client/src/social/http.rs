@@ -135,6 +135,13 @@ pub(super) async fn write(inner: &Inner, method: &str, path: &str, body: Option<
     }
 }
 
+/// Whether a read failed because the server cannot answer now — unreachable, busy, throttled,
+/// failing, or a proxy in front of it answering for it — so the cached copy stands in. A refusal
+/// (403, 404, 422 …) is an answer, not an outage.
+pub(crate) fn unavailable(e: &ClientError) -> bool {
+    matches!(e, ClientError::Network(_) | ClientError::Server { status: 408 | 429 | 500..=599, .. })
+}
+
 fn network(e: reqwest::Error) -> ClientError {
     ClientError::Network(e.to_string())
 }

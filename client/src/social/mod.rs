@@ -211,7 +211,7 @@ impl Social {
                 }
                 Ok(Listing { items, next_cursor, offline: false })
             }
-            Err(ClientError::Network(_)) => {
+            Err(e) if http::unavailable(&e) => {
                 // Spelled as stored regions are, as the server does ("서울" → "서울특별시").
                 let region = region.map(mingizuk_core::region::normalize_filter);
                 let items = self.inner.cache.meetups(sort == Sort::Likes, region.as_deref()).await?;
@@ -228,7 +228,7 @@ impl Social {
                 self.inner.cache.put_meetup(&meetup).await?;
                 Ok(Some(meetup))
             }
-            Err(ClientError::Network(_)) => self.inner.cache.meetup(id).await,
+            Err(e) if http::unavailable(&e) => self.inner.cache.meetup(id).await,
             Err(ClientError::Server { status: 404, .. }) => {
                 self.inner.cache.forget_meetup(id).await?;
                 Ok(None)
@@ -247,7 +247,7 @@ impl Social {
                 self.inner.cache.put_comments_listed(id, &items, listed, asked_at).await?;
                 Ok(items)
             }
-            Err(ClientError::Network(_)) => self.inner.cache.comments(id).await,
+            Err(e) if http::unavailable(&e) => self.inner.cache.comments(id).await,
             Err(e) => Err(e),
         }
     }

@@ -69,7 +69,7 @@ impl Social {
                 self.inner.cache.put_mine(role.as_str(), &items).await?;
                 Ok(items)
             }
-            Err(ClientError::Network(_)) => self.inner.cache.mine(role.as_str()).await,
+            Err(e) if http::unavailable(&e) => self.inner.cache.mine(role.as_str()).await,
             Err(e) => Err(e),
         }
     }
