@@ -182,6 +182,11 @@ impl Engine {
         let now = self.clock.now_ms();
         let mut state = self.state.lock().await;
         let plan = export::plan_import_at(&state.personal, &file, now)?;
+        // Nothing imported is dated after the device's clock: a completion's month names a log
+        // document, and a file must not create documents (or a last event) in years to come. (Only
+        // here: a device's own writes may carry another device's later time, a cycle completed
+        // by the last of its actions synced from a device whose clock runs ahead.)
+        export::check_dated_by(&plan.changes, now)?;
         state.write(&plan.changes, now).await?;
         if !plan.started.is_empty() {
             state

@@ -99,3 +99,28 @@ async fn an_import_that_repeats_a_completion_is_refused_whole() {
     assert_eq!(err.code(), "invalid_import", "{err}");
     assert_eq!(laptop.export_documents().await.unwrap(), documents);
 }
+
+#[tokio::test]
+async fn a_cycle_finished_with_an_action_from_a_device_whose_clock_runs_ahead_can_be_restarted_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = Arc::new(ManualClock::new(MONDAY_9AM_KST, KST));
+    let ahead = Arc::new(ManualClock::new(MONDAY_9AM_KST + 3 * DAY, KST));
+    let laptop = device(dir.path(), "laptop", &here).await;
+    let phone = device(dir.path(), "phone", &ahead).await;
+    phone.draw_character().await.unwrap();
+    laptop.adopt_account(phone.root_id().await).await.unwrap();
+    laptop.merge_documents(&phone.export_documents().await.unwrap()).await.unwrap();
+    let basic = PRESETS[0].id;
+    let entries = laptop.routine(basic).await.unwrap().entries;
+    let (last, rest) = entries.split_last().unwrap();
+    for entry in rest {
+        laptop.complete_action(basic, entry.id).await.unwrap();
+    }
+    // Offline, the phone plays the one action left: neither device saw the whole cycle done.
+    assert!(!phone.complete_action(basic, last.id).await.unwrap().routine_completed);
+    laptop.merge_documents(&phone.export_documents().await.unwrap()).await.unwrap();
+
+    // The cycle's completion takes the time of its last action: three days after this clock.
+    laptop.restart(basic).await.unwrap();
+    assert_eq!(laptop.routine(basic).await.unwrap().cycle, 2);
+}

@@ -95,9 +95,17 @@ pub async fn sign_out(shell: State<'_, Shell>, keep_local: bool, discard_unsynce
     shell.cloud.sign_out(local).await?;
     shell.close_social().await;
     if let (Some(user), LocalData::Remove | LocalData::Discard) = (user, local) {
-        Social::forget(&shell.config.data_dir, &user.id)?;
+        forget_social(&shell, &user.id);
     }
     Ok(())
+}
+
+/// Deletes the account's meetup cache after a sign-out or deletion went through. A failure (the
+/// file still open on Windows) is logged, not answered: the sign-out itself is done.
+fn forget_social(shell: &Shell, user_id: &str) {
+    if let Err(e) = Social::forget(&shell.config.data_dir, user_id) {
+        tracing::warn!(error = %e, "the signed-out account's meetup cache could not be deleted");
+    }
 }
 
 /// Gives the social outbox up to `UNSYNCED_PATIENCE` to send what it holds (the same patience as
@@ -105,6 +113,7 @@ pub async fn sign_out(shell: State<'_, Shell>, keep_local: bool, discard_unsynce
 /// they will never be sent.
 async fn social_writes_sent(shell: &Shell) -> CommandResult<()> {
     let Some(social) = shell.social_if_signed_in().await else { return Ok(()) };
+    social.send_now();
     let deadline = tokio::time::Instant::now() + UNSYNCED_PATIENCE;
     while social.outbox().await?.iter().any(|write| write.refused.is_none()) {
         if tokio::time::Instant::now() >= deadline {
@@ -136,7 +145,7 @@ pub async fn delete_account(
     shell.close_social().await;
     // The account's meetups, comments and chat are gone from the server; so are its queued writes.
     if let Some(user) = user {
-        Social::forget(&shell.config.data_dir, &user.id)?;
+        forget_social(&shell, &user.id);
     }
     Ok(())
 }

@@ -183,7 +183,11 @@ impl Shell {
             task.abort();
         }
         if let Some(social) = self.social.write().await.take() {
-            social.stop().await;
+            // Closed (its database too, so the file can be deleted) unless a command still holds it.
+            match Arc::try_unwrap(social) {
+                Ok(social) => social.close().await,
+                Err(shared) => shared.stop().await,
+            }
         }
     }
 }

@@ -169,6 +169,11 @@ impl Social {
         }
     }
 
+    /// Sends what the outbox holds now, without waiting out a backoff after an earlier failure.
+    pub fn send_now(&self) {
+        self.inner.wake.notify_one();
+    }
+
     pub async fn close(self) {
         self.stop().await;
         self.inner.cache.close().await;

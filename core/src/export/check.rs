@@ -171,9 +171,10 @@ pub(super) fn check(file: &Export, personal: &Personal, now_ms: i64) -> Result<(
     Ok(())
 }
 
-/// Refuses changes dated more than `CLOCK_MARGIN_MS` after `now_ms`. A device's own writes are
-/// dated by its clock and always pass; this stops an import whose file claims an export instant
-/// in the future from dating records after the device's clock.
+/// Refuses an import plan's changes dated more than `CLOCK_MARGIN_MS` after `now_ms`: a file that
+/// claims an export instant in the future must not date records after the device's clock. (Not
+/// for a device's own writes: a cycle's completion takes the time of its last action, which may
+/// come from a device whose clock runs ahead.)
 pub fn check_dated_by(changes: &[Change], now_ms: i64) -> Result<(), RuleError> {
     let latest = now_ms.saturating_add(CLOCK_MARGIN_MS);
     let late = changes.iter().find_map(|change| {

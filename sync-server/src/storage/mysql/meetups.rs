@@ -44,7 +44,7 @@ fn detail_from_rows((row, members): (MeetupRow, Vec<(String, String)>)) -> Resul
 impl MeetupStore for MySqlStorage {
     async fn create_meetup(&self, new: &NewMeetup) -> Result<MeetupDetail, StorageError> {
         let pool = &self.pool;
-        let read = retrying(|| async move {
+        retrying(|| async move {
             let now = now_millis();
             let mut conn = pool.get_conn().await?;
             let mut tx = conn.start_transaction(TxOpts::default()).await?;
@@ -62,14 +62,19 @@ impl MeetupStore for MySqlStorage {
             )
             .await?;
             // Read in the transaction: if the read fails, the meetup is not stored either. Not found
-            // (the host's account entered its grace meanwhile): dropped, the transaction rolls back.
-            let Some(read) = detail_rows(&mut tx, id, new.host).await? else { return Ok(None) };
-            tx.commit().await?;
-            Ok(Some(read))
+            // (the host's account entered its grace meanwhile) or unreadable: dropped, the
+            // transaction rolls back.
+            let Some(rows) = detail_rows(&mut tx, id, new.host).await? else {
+                return Ok(Err(StorageError::UnknownMeetup));
+            };
+            let created = detail_from_rows(rows);
+            if created.is_ok() {
+                tx.commit().await?;
+            }
+            Ok(created)
         })
         .await
-        .map_err(image_missing)?;
-        detail_from_rows(read.ok_or(StorageError::UnknownMeetup)?)
+        .map_err(image_missing)?
     }
 
     async fn join_meetup(&self, meetup: MeetupId, user: &Sender, now: DateTime<Utc>) -> Result<Join, StorageError> {
