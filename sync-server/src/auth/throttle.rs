@@ -7,6 +7,9 @@
 //! ([`Attempt::failed`]); an attempt that ends otherwise (the right password, the server busy or
 //! failing, the client gone before the answer) gives its place back.
 //!
+//! A client is its IP address, an IPv6 one by its /64 (`client_key`). Behind a reverse proxy every
+//! client is the proxy's address: trusting `X-Forwarded-For` from configured proxies is not done.
+//!
 //! Counted in memory, which is right for one server instance: a restart forgets the counts, and
 //! several instances behind one balancer each count on their own (so the effective limit is
 //! multiplied by the number of instances). Moving the counters into storage is the step for a
@@ -96,6 +99,18 @@ impl<K: Eq + Hash + Clone> Window<K> {
     }
 }
 
+/// The key a client address is counted under: an IPv6 client by its /64 (one subscriber's
+/// network, whose addresses it may rotate through freely), an IPv4-mapped address as the IPv4 one.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}
+
 /// The two windows of failed logins: per account (keyed by normalised email, so unknown emails are
 /// throttled alike) and per client IP.
 pub struct LoginThrottle {
@@ -127,13 +142,13 @@ impl LoginThrottle {
 
     /// Counts a social sign-in started from `ip`; false past `IP_SOCIAL_STARTS_PER_MINUTE`.
     pub fn social_start(&self, ip: IpAddr) -> bool {
-        self.social_starts.take(ip, Instant::now())
+        self.social_starts.take(client_key(ip), Instant::now())
     }
 
     /// Begins an attempt for `email` from `ip`, counted as a failure while it lasts; `None` when
     /// either limit is reached (nothing is counted then).
     pub fn begin(&self, email: &str, ip: IpAddr) -> Option<Attempt<'_>> {
-        let at = Instant::now();
+        let (at, ip) = (Instant::now(), client_key(ip));
         if !self.per_ip.take(ip, at) {
             return None;
         }
@@ -187,6 +202,23 @@ impl std::fmt::Debug for Attempt<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_bit_network_however_it_rotates_its_address() {
+        let throttle = LoginThrottle::new();
+        let address = |host: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 7, 0, 0, 0, host));
+        for host in 0..IP_SOCIAL_STARTS_PER_MINUTE {
+            assert!(throttle.social_start(address(host as u16)), "start {host}");
+        }
+        assert!(!throttle.social_start(address(9999)), "another address of the same /64");
+        assert!(throttle.social_start(IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 8, 0, 0, 0, 1))));
+        for i in 0..IP_FAILURES_PER_MINUTE {
+            throttle.begin(&format!("user{i}@example.com"), address(i as u16)).expect("under the limit").failed();
+        }
+        assert!(throttle.begin("someone@example.com", address(4242)).is_none(), "failed logins too");
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(client_key(mapped), IpAddr::V4([192, 0, 2, 7].into()));
+    }
 
     #[test]
     fn failures_expire_after_their_window() {
