@@ -60,3 +60,7 @@ pub const PLACE_QUERY_MAX_CHARS: usize = 100;
 
 /// An export file to import is at most this many bytes (a year of heavy use is well under 2 MB).
 pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// How often the server pings every WebSocket (`/v1/sync`, `/v1/chat`) by default; a client that
+/// hears nothing for a few of these takes its connection for lost.
+pub const WEBSOCKET_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);

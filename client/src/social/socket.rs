@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
 use crate::error::{ClientError, Result};
 
 /// How often the server pings every WebSocket (its `ping_interval`, for chat and for sync).
-pub const SERVER_PING_INTERVAL: Duration = Duration::from_secs(30);
+pub const SERVER_PING_INTERVAL: Duration = mingizuk_core::limits::WEBSOCKET_PING_INTERVAL;
 
 /// How long a connection to the server may take to open, and may stay silent, before it is taken
 /// for lost and made again.

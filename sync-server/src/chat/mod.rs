@@ -66,7 +66,7 @@ impl Default for Limits {
             messages_per_second: 10.0,
             burst: 100.0,
             idle_timeout: Duration::from_secs(120),
-            ping_interval: Duration::from_secs(30),
+            ping_interval: mingizuk_core::limits::WEBSOCKET_PING_INTERVAL,
             max_rooms: 200,
             outbox_capacity: 4_096,
             write_timeout: Duration::from_secs(30),

@@ -54,7 +54,7 @@ impl Default for Limits {
             messages_per_second: 2_000.0,
             burst: 10_000.0,
             idle_timeout: Duration::from_secs(120),
-            ping_interval: Duration::from_secs(30),
+            ping_interval: mingizuk_core::limits::WEBSOCKET_PING_INTERVAL,
             max_documents: 10_000,
             write_timeout: Duration::from_secs(30),
             min_read_rate: 16.0 * 1024.0,
