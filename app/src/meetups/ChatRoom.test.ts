@@ -115,6 +115,27 @@ describe('the chat room', () => {
     expect(screen.getAllByTestId('chat-message')[1].dataset.clientId).toBe('client-1');
   });
 
+  it('shows the newest page the engine fetches on a first open, without fetching it again', async () => {
+    const calls = shell([], { online: true });
+    render(ChatRoom, { meetup: room, lang: 'ko', me, onBack: () => {} });
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'outbox')).toBe(true));
+    for (const seq of [48, 49, 50]) await emit('social', { type: 'message', message: message(seq) });
+    await waitFor(() => expect(seqs()).toEqual(['48', '49', '50']));
+    expect(calls.filter((c) => c.cmd === 'older_messages')).toEqual([]);
+
+    // Scrolling up still asks for the page before it, up to the start of the conversation.
+    await fireEvent.click(screen.getByTestId('chat-older'));
+    await waitFor(() => expect(screen.getByText('대화의 처음이에요')).toBeTruthy());
+    expect(calls.filter((c) => c.cmd === 'older_messages').map((c) => c.args)).toEqual([{ id: 7, beforeSeq: 48 }]);
+  });
+
+  it('fetches the newest page itself when a room with nothing cached opens while the live chat is down', async () => {
+    const calls = shell([], { online: false, older: [message(1), message(2)] });
+    render(ChatRoom, { meetup: room, lang: 'ko', me, onBack: () => {} });
+    await waitFor(() => expect(seqs()).toEqual(['1', '2']));
+    expect(calls.find((c) => c.cmd === 'older_messages')?.args).toEqual({ id: 7, beforeSeq: Number.MAX_SAFE_INTEGER });
+  });
+
   it('loads older messages before the smallest seq', async () => {
     const calls = shell([message(51), message(52)], { older: [message(49), message(50)] });
     render(ChatRoom, { meetup: room, lang: 'ko', me, onBack: () => {} });

@@ -155,6 +155,22 @@ describe('the meetups tab', () => {
     expect(calls.some((c) => c.cmd === 'join')).toBe(false);
   });
 
+  it('shows a meetup as ended when it ends while it is open, and joins nothing then', async () => {
+    const endsSoon = { ends_at: new Date(Date.now() + 500).toISOString(), ended: false };
+    const calls = shell(
+      { 'new||': { items: [meetup(6, endsSoon)], next_cursor: null, offline: false } },
+      { meetup: meetup(6, { ...endsSoon, members: [{ id: 'u2', nickname: '무너' }] }), comments: [] },
+    );
+    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
+    await fireEvent.click(await screen.findByTestId('meetup-card'));
+    await screen.findByTestId('meetup-detail');
+    expect(screen.queryByTestId('meetup-ended')).toBeNull();
+    await waitFor(() => expect(screen.getByTestId('meetup-ended')).toBeTruthy(), { timeout: 2000 });
+    await fireEvent.click(screen.getByTestId('meetup-join'));
+    expect(screen.getByTestId('join-reason').textContent).toContain('이미 종료된 모임입니다');
+    expect(calls.some((c) => c.cmd === 'join')).toBe(false);
+  });
+
   it('checks the form before anything is queued', async () => {
     const calls = shell({});
     render(MeetupsTab, { lang: 'ko', signedIn: true, me });

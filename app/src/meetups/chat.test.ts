@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeMessages, oldestSeq, pendingFromOutbox, stillPending, timeline, untilReadOnly, type Pending } from './chat';
+import { mergeMessages, oldestSeq, pendingFromOutbox, stillPending, timeline, type Pending } from './chat';
 import type { ChatMessage, OutboxItem } from './types';
 
 function message(seq: number, clientId: string | null = null, kind = 'text'): ChatMessage {
@@ -62,23 +62,5 @@ describe('the chat timeline', () => {
       ['k1', '늦어요', null],
       ['k4', '끝났네', 'meetup_ended'],
     ]);
-  });
-});
-
-describe('when a room turns read-only', () => {
-  const ends = '2030-05-01T08:00:00Z';
-
-  it('looks again just past the end of the meetup', () => {
-    expect(untilReadOnly(ends, Date.parse(ends) - 5000)).toBe(5001);
-    expect(untilReadOnly(ends, Date.parse(ends))).toBe(1);
-  });
-
-  it('waits in steps a timer can take when the end is far away', () => {
-    expect(untilReadOnly(ends, Date.parse('2029-01-01T00:00:00Z'))).toBe(2 ** 31 - 1);
-  });
-
-  it('has nothing to wait for once the meetup has ended', () => {
-    expect(untilReadOnly(ends, Date.parse(ends) + 1)).toBeNull();
-    expect(untilReadOnly('not a date', 0)).toBeNull();
   });
 });

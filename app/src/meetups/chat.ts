@@ -66,17 +66,3 @@ export function pendingFromOutbox(items: OutboxItem[], meetupId: number, me: Per
   }
   return out;
 }
-
-/** The longest delay `setTimeout` keeps (about 24.8 days); a longer one would fire at once. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * How long to wait before looking again whether a room open now (`now`, in ms) has turned
- * read-only at `endsAt`: just past the end, or one timer's reach for a far end; null once the
- * meetup has ended (or has no readable end).
- */
-export function untilReadOnly(endsAt: string, now: number): number | null {
-  const ends = Date.parse(endsAt);
-  if (Number.isNaN(ends) || ends < now) return null;
-  return Math.min(ends - now + 1, LONGEST_TIMER_MS);
-}

@@ -3,14 +3,6 @@
 // older copy in place.
 import type { Meetup } from './types';
 
-/**
- * Whether the meetup has ended at `now` (ms): the server's word, or its end time passed since the
- * server answered (a copy from the offline cache keeps the `ended` it was fetched with).
- */
-export function hasEnded(meetup: Pick<Meetup, 'ended' | 'ends_at'>, now: number): boolean {
-  return meetup.ended || Date.parse(meetup.ends_at) <= now;
-}
-
 export function appendPage(shown: Meetup[], page: Meetup[]): Meetup[] {
   const index = new Map(shown.map((m, i) => [m.id, i]));
   const out = [...shown];
