@@ -7,6 +7,11 @@
 //! second time. A custom routine whose name is taken by another live routine comes in renamed
 //! ("name (2)"). The file is checked whole before anything is written (`check`): one bad record,
 //! a key twice or a date outside the product's life refuses it all, with the record named.
+//!
+//! A routine the device does not know may still be on another device of the account that has not
+//! synced yet: it is created as imported (`Change::ImportRoutine`), and once the two copies meet
+//! in the routines document they read as one in which the other device's copy stands (see
+//! `schema::read_routines`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -154,7 +159,7 @@ pub fn plan_import_at(personal: &Personal, file: &Export, now_ms: i64) -> Result
             if !r.deleted {
                 taken.insert(name.clone());
             }
-            plan.changes.push(Change::CreateRoutine(Routine { name, cycles: BTreeMap::new(), ..r.clone() }));
+            plan.changes.push(Change::ImportRoutine(Routine { name, cycles: BTreeMap::new(), ..r.clone() }));
             if r.deleted {
                 deleted.push(Change::DeleteRoutine(r.id));
             }

@@ -16,10 +16,14 @@ use crate::model::{
     RoutineId,
 };
 
-/// One change to personal data.
+/// One change to personal data. `ImportRoutine` is a routine restored from an export file
+/// (`export::plan_import_at`): created as `CreateRoutine` is, its stored copy marked as imported.
+/// Another device of the account may hold the routine already, and the two copies then meet under
+/// one key: reading the routines document prefers the other device's copy (`schema::read_routines`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     CreateRoutine(Routine),
+    ImportRoutine(Routine),
     EditRoutine { id: RoutineId, name: String, entries: Vec<Entry> },
     DeleteRoutine(RoutineId),
     SetMain(Option<RoutineId>),
@@ -267,7 +271,9 @@ impl Personal {
     pub fn apply(&mut self, changes: &[Change]) {
         for change in changes {
             match change {
-                Change::CreateRoutine(r) => {
+                // Replacing is what the document does: a device imports only a routine it does
+                // not know, so its copy is the only one it reads until it merges another's.
+                Change::CreateRoutine(r) | Change::ImportRoutine(r) => {
                     self.routines.insert(r.id, r.clone());
                 }
                 Change::EditRoutine { id, name, entries } => {

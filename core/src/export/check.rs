@@ -179,7 +179,7 @@ pub fn check_dated_by(changes: &[Change], now_ms: i64) -> Result<(), RuleError> 
     let latest = now_ms.saturating_add(CLOCK_MARGIN_MS);
     let late = changes.iter().find_map(|change| {
         let (at_ms, what) = match change {
-            Change::CreateRoutine(r) => (r.created_at_ms, format!("routine {}", r.id)),
+            Change::CreateRoutine(r) | Change::ImportRoutine(r) => (r.created_at_ms, format!("routine {}", r.id)),
             Change::CompleteAction(c) => (c.moment.at_ms, format!("the completion of {}", c.action)),
             Change::CompleteRoutine(c) => (c.moment.at_ms, format!("the completion of routine {}", c.key.routine)),
             Change::Draw(d) => (d.at_ms, format!("draw {}", d.id)),

@@ -6,7 +6,8 @@
 //! created apart share their top-level maps and merge field by field instead of hiding one
 //! another's maps behind a conflict. Values that two devices may write concurrently are either
 //! keyed by UUIDs (no conflict) or read with all their conflicting values and resolved by a
-//! deterministic rule (earliest completion, restart over reset, earliest draw).
+//! deterministic rule (earliest completion, restart over reset, earliest draw, the copies of a
+//! routine that two devices created apart merged into one).
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
@@ -15,7 +16,7 @@ use uuid::Uuid;
 
 use crate::catalog;
 use crate::error::RuleError;
-use crate::model::{CycleStart, Entry, Language, Moment};
+use crate::model::{CycleStart, Entry, Language, Moment, Routine};
 use crate::rules::Change;
 
 mod read;
@@ -160,6 +161,7 @@ fn write_entry(
 pub fn target(change: &Change) -> DocKind {
     match change {
         Change::CreateRoutine(_)
+        | Change::ImportRoutine(_)
         | Change::EditRoutine { .. }
         | Change::DeleteRoutine(_)
         | Change::StartCycle { .. } => DocKind::Routines,
@@ -184,44 +186,79 @@ fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, RuleError> 
     }
 }
 
+/// Every copy of routine `id` in the routines document, in `get_all`'s order; refused when there
+/// is none. A routine has one copy, unless two devices of the account each created it before
+/// they synced (an import of a routine another device already had): both copies then stand
+/// under the same key as an Automerge conflict, and the reading merges them (`read_routines`).
+fn routine_copies(doc: &AutoCommit, id: &Uuid) -> Result<Vec<ObjId>, RuleError> {
+    let key = id.to_string();
+    let copies = read::all_maps(doc, &map_at(doc, &ROOT, "routines")?, &key);
+    if copies.is_empty() {
+        return Err(bad(format!("missing map \"{key}\"")));
+    }
+    Ok(copies)
+}
+
+/// Writes a new routine: one copy under its id, marked `imported` when it comes from an export
+/// file, so that a reader prefers another device's copy of it.
+fn create_routine(doc: &mut AutoCommit, r: &Routine, imported: bool) -> Result<(), RuleError> {
+    let routines = map_at(doc, &ROOT, "routines")?;
+    let obj = doc.put_object(&routines, r.id.to_string(), ObjType::Map).map_err(am)?;
+    doc.put(&obj, "name", r.name.as_str()).map_err(am)?;
+    doc.put(&obj, "preset", false).map_err(am)?;
+    doc.put(&obj, "created_at", r.created_at_ms).map_err(am)?;
+    doc.put(&obj, "deleted", false).map_err(am)?;
+    if imported {
+        doc.put(&obj, "imported", true).map_err(am)?;
+    }
+    doc.put_object(&obj, "cycles", ObjType::Map).map_err(am)?;
+    let entries = doc.put_object(&obj, "entries", ObjType::List).map_err(am)?;
+    for (i, e) in r.entries.iter().enumerate() {
+        write_entry(doc, &entries, i, e).map_err(am)?;
+    }
+    Ok(())
+}
+
 /// Writes one change to the document `target(change)` names. The caller commits.
 pub fn write(doc: &mut AutoCommit, change: &Change) -> Result<(), RuleError> {
     match change {
-        Change::CreateRoutine(r) => {
-            let routines = map_at(doc, &ROOT, "routines")?;
-            let obj = doc.put_object(&routines, r.id.to_string(), ObjType::Map).map_err(am)?;
-            doc.put(&obj, "name", r.name.as_str()).map_err(am)?;
-            doc.put(&obj, "preset", false).map_err(am)?;
-            doc.put(&obj, "created_at", r.created_at_ms).map_err(am)?;
-            doc.put(&obj, "deleted", false).map_err(am)?;
-            doc.put_object(&obj, "cycles", ObjType::Map).map_err(am)?;
-            let entries = doc.put_object(&obj, "entries", ObjType::List).map_err(am)?;
-            for (i, e) in r.entries.iter().enumerate() {
-                write_entry(doc, &entries, i, e).map_err(am)?;
-            }
-        }
+        Change::CreateRoutine(r) => create_routine(doc, r, false)?,
+        Change::ImportRoutine(r) => create_routine(doc, r, true)?,
+        // A routine may be stored in several copies (see `routine_copies`): every copy takes the
+        // change, so that they agree whichever of them a reader picks.
         Change::EditRoutine { id, name, entries } => {
-            let obj = map_at(doc, &map_at(doc, &ROOT, "routines")?, &id.to_string())?;
-            doc.put(&obj, "name", name.as_str()).map_err(am)?;
-            // The list is replaced whole: of two concurrent edits one list wins entire, so a
-            // merge can never interleave them into more than five actions.
-            let list = doc.put_object(&obj, "entries", ObjType::List).map_err(am)?;
-            for (i, e) in entries.iter().enumerate() {
-                write_entry(doc, &list, i, e).map_err(am)?;
+            for obj in routine_copies(doc, id)? {
+                doc.put(&obj, "name", name.as_str()).map_err(am)?;
+                // The list is replaced whole: of two concurrent edits one list wins entire, so a
+                // merge can never interleave them into more than five actions.
+                let list = doc.put_object(&obj, "entries", ObjType::List).map_err(am)?;
+                for (i, e) in entries.iter().enumerate() {
+                    write_entry(doc, &list, i, e).map_err(am)?;
+                }
             }
         }
         Change::DeleteRoutine(id) => {
-            let obj = map_at(doc, &map_at(doc, &ROOT, "routines")?, &id.to_string())?;
-            doc.put(&obj, "deleted", true).map_err(am)?;
+            for obj in routine_copies(doc, id)? {
+                doc.put(&obj, "deleted", true).map_err(am)?;
+            }
         }
         Change::StartCycle { routine, cycle, start } => {
-            let obj = map_at(doc, &map_at(doc, &ROOT, "routines")?, &routine.to_string())?;
-            let cycles = map_at(doc, &obj, "cycles")?;
             let kind = match start {
                 CycleStart::Restart => "restart",
                 CycleStart::Reset => "reset",
             };
-            doc.put(&cycles, cycle.to_string(), kind).map_err(am)?;
+            // Cycles are read as the union of every copy's, so a copy without its map of cycles
+            // (damaged, or written by a newer app) misses nothing; but one copy must take it.
+            let mut written = false;
+            for obj in routine_copies(doc, routine)? {
+                if let Ok(cycles) = map_at(doc, &obj, "cycles") {
+                    doc.put(&cycles, cycle.to_string(), kind).map_err(am)?;
+                    written = true;
+                }
+            }
+            if !written {
+                return Err(bad(format!("routine {routine} has no map \"cycles\"")));
+            }
         }
         Change::SetMain(id) => {
             doc.put(ROOT, "main_routine", id.map(|i| i.to_string()).unwrap_or_default()).map_err(am)?;

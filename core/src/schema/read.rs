@@ -8,7 +8,7 @@ use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{DocKind, am, bad, map_at};
+use super::{DocKind, bad, map_at};
 use crate::catalog::Character;
 use crate::error::RuleError;
 use crate::model::{
@@ -37,8 +37,9 @@ fn bool_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<bool> {
     }
 }
 
-/// Every map stored under `key` of `obj`, conflicting values included.
-fn all_maps(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<ObjId> {
+/// Every map stored under `key` of `obj`, conflicting values included, in `get_all`'s order
+/// (Automerge's winner last).
+pub(super) fn all_maps(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<ObjId> {
     doc.get_all(obj, key)
         .unwrap_or_default()
         .into_iter()
@@ -85,15 +86,54 @@ pub fn read_doc_list(doc: &AutoCommit) -> Result<BTreeMap<Uuid, DocKind>, RuleEr
     Ok(doc.keys(&docs).filter_map(|k| Some((k.parse().ok()?, DocKind::parse(&str_of(doc, &docs, &k)?)?))).collect())
 }
 
+/// Reads the routines. A routine is stored as one map under its id, or, when two devices of the
+/// account each created it before they synced (a device that imported an export holding a
+/// routine another device already had), as several conflicting maps under that id: its
+/// *copies*. The copies are merged into one routine, the same way on every device:
+/// - its cycles are those of every copy, and of two starts of one cycle the restart stands;
+/// - it is deleted when any copy is;
+/// - its name, actions, preset flag and creation instant are those of one copy: a whole one (all
+///   four readable) before one that is not, then one not made by an import (the
+///   device that had the routine all along may have edited it since the export), then the last
+///   in `get_all`'s order, which is the copy Automerge itself picks (`get` returns the last).
+///
+/// Every edit is written to every copy (`write`), so after one the copies agree. A copy with a
+/// missing or malformed part never fails the read: the part reads as empty.
 pub fn read_routines(doc: &AutoCommit) -> Result<BTreeMap<RoutineId, Routine>, RuleError> {
     let routines = map_at(doc, &ROOT, "routines")?;
     let mut out = BTreeMap::new();
     for key in doc.keys(&routines) {
         let Ok(id) = key.parse::<Uuid>() else { continue };
-        let Ok(obj) = map_at(doc, &routines, &key) else { continue };
-        let entries = match doc.get(&obj, "entries").map_err(am)? {
-            Some((Value::Object(ObjType::List), list)) => (0..doc.length(&list))
-                .filter_map(|i| match doc.get(&list, i).ok()?? {
+        let copies = all_maps(doc, &routines, &key).iter().map(|obj| read_copy(doc, id, obj)).collect();
+        if let Some(routine) = merge_copies(copies) {
+            out.insert(id, routine);
+        }
+    }
+    Ok(out)
+}
+
+/// One stored copy of a routine, as read.
+struct Copy {
+    /// Whether the parts taken from one chosen copy (name, action list, preset flag, creation
+    /// instant) are all there to read. An edit writes the name and list to every copy, so those
+    /// two alone would not keep a damaged copy from being chosen after one.
+    whole: bool,
+    /// Whether an import wrote it (`Change::ImportRoutine`).
+    imported: bool,
+    routine: Routine,
+}
+
+fn read_copy(doc: &AutoCommit, id: RoutineId, obj: &ObjId) -> Copy {
+    let name = str_of(doc, obj, "name");
+    let list = match doc.get(obj, "entries") {
+        Ok(Some((Value::Object(ObjType::List), list))) => Some(list),
+        _ => None,
+    };
+    let entries = list
+        .as_ref()
+        .map(|list| {
+            (0..doc.length(list))
+                .filter_map(|i| match doc.get(list, i).ok()?? {
                     (Value::Object(ObjType::Map), e) => Some(Entry {
                         id: str_of(doc, &e, "id")?.parse().ok()?,
                         action: str_of(doc, &e, "action")?,
@@ -101,42 +141,62 @@ pub fn read_routines(doc: &AutoCommit) -> Result<BTreeMap<RoutineId, Routine>, R
                     }),
                     _ => None,
                 })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut cycles = BTreeMap::new();
-        if let Ok(cycle_map) = map_at(doc, &obj, "cycles") {
-            for key in doc.keys(&cycle_map) {
-                let Ok(n) = key.parse::<u32>() else { continue };
-                // Concurrent restart and reset of one cycle: restart wins, it keeps more.
-                let starts = doc.get_all(&cycle_map, key.as_str()).unwrap_or_default();
-                let start = starts
-                    .iter()
-                    .filter_map(|(v, _)| match v.as_str() {
-                        Some("restart") => Some(CycleStart::Restart),
-                        Some("reset") => Some(CycleStart::Reset),
-                        _ => None,
-                    })
-                    .min();
-                if let Some(start) = start {
-                    cycles.insert(n, start);
-                }
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut cycles = BTreeMap::new();
+    if let Ok(cycle_map) = map_at(doc, obj, "cycles") {
+        for key in doc.keys(&cycle_map) {
+            let Ok(n) = key.parse::<u32>() else { continue };
+            // Concurrent restart and reset of one cycle: restart wins, it keeps more.
+            let starts = doc.get_all(&cycle_map, key.as_str()).unwrap_or_default();
+            let start = starts
+                .iter()
+                .filter_map(|(v, _)| match v.as_str() {
+                    Some("restart") => Some(CycleStart::Restart),
+                    Some("reset") => Some(CycleStart::Reset),
+                    _ => None,
+                })
+                .min();
+            if let Some(start) = start {
+                cycles.insert(n, start);
             }
         }
-        out.insert(
-            id,
-            Routine {
-                id,
-                name: str_of(doc, &obj, "name").unwrap_or_default(),
-                preset: bool_of(doc, &obj, "preset").unwrap_or(false),
-                entries,
-                created_at_ms: int_of(doc, &obj, "created_at").unwrap_or(0),
-                deleted: bool_of(doc, &obj, "deleted").unwrap_or(false),
-                cycles,
-            },
-        );
     }
-    Ok(out)
+    let preset = bool_of(doc, obj, "preset");
+    let created_at_ms = int_of(doc, obj, "created_at");
+    Copy {
+        whole: name.is_some() && list.is_some() && preset.is_some() && created_at_ms.is_some(),
+        imported: bool_of(doc, obj, "imported").unwrap_or(false),
+        routine: Routine {
+            id,
+            name: name.unwrap_or_default(),
+            preset: preset.unwrap_or(false),
+            entries,
+            created_at_ms: created_at_ms.unwrap_or(0),
+            deleted: bool_of(doc, obj, "deleted").unwrap_or(false),
+            cycles,
+        },
+    }
+}
+
+/// The one routine the copies of a routine read as (see `read_routines`); none without a copy.
+fn merge_copies(mut copies: Vec<Copy>) -> Option<Routine> {
+    // `max_by_key` with the position last: of equal copies, the last in `get_all`'s order.
+    let (chosen, _) = copies.iter().enumerate().max_by_key(|(i, c)| (c.whole, !c.imported, *i))?;
+    let mut cycles: BTreeMap<u32, CycleStart> = BTreeMap::new();
+    let mut deleted = false;
+    for copy in &copies {
+        deleted |= copy.routine.deleted;
+        for (n, start) in &copy.routine.cycles {
+            let slot = cycles.entry(*n).or_insert(*start);
+            *slot = (*slot).min(*start);
+        }
+    }
+    let mut routine = copies.swap_remove(chosen).routine;
+    routine.deleted = deleted;
+    routine.cycles = cycles;
+    Some(routine)
 }
 
 fn read_moment(doc: &AutoCommit, obj: &ObjId) -> Option<Moment> {
