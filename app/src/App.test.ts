@@ -45,13 +45,14 @@ describe('the app shell', () => {
     await vi.waitFor(() => expect(screen.getByTestId('greeting').textContent).toContain('밍기님'));
     // The app starts listening once its first loads are in; emit until it hears.
     await vi.waitFor(async () => {
-      await emit('sync-status', { phase: 'syncing', changes_waiting: true, last_error: null, confirmed_writes: 0 });
+      await emit('sync-status', { phase: 'syncing', changes_waiting: true, last_error: null, confirmed_writes: 0, writes_waiting: 2 });
       expect(indicator.dataset.phase).toBe('syncing');
     });
-    expect(indicator.textContent).toContain('보낼 변경 있음');
-    await emit('sync-status', { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 2 });
+    expect(indicator.textContent).toContain('보낼 변경 2개');
+    await emit('sync-status', { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 2, writes_waiting: 0 });
     await vi.waitFor(() => expect(indicator.dataset.phase).toBe('up_to_date'));
     expect(indicator.textContent).toContain('최신 상태');
+    expect(indicator.textContent).not.toContain('보낼 변경');
   });
 
   it('signs out keeping or wiping the device data as asked', async () => {

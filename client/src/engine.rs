@@ -38,6 +38,8 @@ pub struct Engine {
     /// This device's id; a new one after [`Engine::wipe`].
     device: std::sync::Mutex<Uuid>,
     pub(crate) local_writes: tokio::sync::watch::Receiver<u64>,
+    /// How many of them the server was last known to hold (kept across restarts).
+    pub(crate) confirmed_writes: tokio::sync::watch::Receiver<u64>,
     /// The database's lock, held while the engine is open: two engines on one database would each
     /// keep their own copy of the documents and their projection in memory, neither seeing the
     /// other's writes.
@@ -52,7 +54,15 @@ impl Engine {
         let lock = lock(path)?;
         let (state, device) = State::open(path, clock.as_ref()).await?;
         let local_writes = state.local_writes.subscribe();
-        Ok(Engine { clock, state: Mutex::new(state), device: std::sync::Mutex::new(device), local_writes, _lock: lock })
+        let confirmed_writes = state.writes_confirmed.subscribe();
+        Ok(Engine {
+            clock,
+            state: Mutex::new(state),
+            device: std::sync::Mutex::new(device),
+            local_writes,
+            confirmed_writes,
+            _lock: lock,
+        })
     }
 
     /// This device's id (its sync peer id; its changes are written by a new actor each time the

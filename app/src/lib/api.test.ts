@@ -63,8 +63,8 @@ describe('the commands', () => {
     const { emit } = await import('@tauri-apps/api/event');
     const seen: string[] = [];
     const stop = await api.onSyncStatus((s) => seen.push(s.phase));
-    await emit('sync-status', { phase: 'syncing', changes_waiting: true, last_error: null, confirmed_writes: 0 });
-    await emit('sync-status', { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 3 });
+    await emit('sync-status', { phase: 'syncing', changes_waiting: true, last_error: null, confirmed_writes: 0, writes_waiting: 2 });
+    await emit('sync-status', { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 3, writes_waiting: 0 });
     stop();
     expect(seen).toEqual(['syncing', 'up_to_date']);
   });

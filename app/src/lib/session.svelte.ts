@@ -27,6 +27,12 @@ export function takeSyncStatus(status: SyncStatus): void {
   if (finished) touch();
 }
 
+/** How many changes the indicator says wait: the server has not confirmed them (none known yet
+ *  before the first status). */
+export function waitingCount(status: SyncStatus | null): number {
+  return status?.changes_waiting ? status.writes_waiting : 0;
+}
+
 let statusEvents = 0;
 
 /** Takes the status a `sync-status` event brought. Events arrive in the order the shell sent them

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { refreshSyncStatus, session, takeSyncStatusEvent } from './session.svelte';
+import { refreshSyncStatus, session, takeSyncStatusEvent, waitingCount } from './session.svelte';
 import type { SyncStatus } from './types';
 
-const syncing: SyncStatus = { phase: 'syncing', changes_waiting: true, last_error: null, confirmed_writes: 0 };
-const upToDate: SyncStatus = { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 4 };
+const syncing: SyncStatus = { phase: 'syncing', changes_waiting: true, last_error: null, confirmed_writes: 0, writes_waiting: 2 };
+const upToDate: SyncStatus = { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 4, writes_waiting: 0 };
 
 /** A `sync_status` read whose answer the test hands over when it likes. */
 function pendingRead() {
@@ -29,6 +29,15 @@ describe('the sync indicator', () => {
     answer(syncing);
     await refreshing;
     expect(session.sync).toEqual(upToDate);
+  });
+
+  it('counts the changes waiting only while the server has not confirmed them', () => {
+    expect(waitingCount(null)).toBe(0);
+    expect(waitingCount(syncing)).toBe(2);
+    expect(waitingCount({ ...syncing, phase: 'offline', writes_waiting: 7 })).toBe(7);
+    expect(waitingCount(upToDate)).toBe(0);
+    // A connection that has not compared heads yet says changes may wait, none counted.
+    expect(waitingCount({ ...syncing, writes_waiting: 0 })).toBe(0);
   });
 
   it('follows every event in the order they came', () => {

@@ -208,6 +208,8 @@ export interface SyncStatus {
   changes_waiting: boolean;
   last_error: string | null;
   confirmed_writes: number;
+  /** How many of this device's changes the server has not confirmed yet. */
+  writes_waiting: number;
 }
 
 /** One action of a routine being written (`create_routine` / `edit_routine`). */

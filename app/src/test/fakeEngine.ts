@@ -39,7 +39,7 @@ export function fakeState(): FakeState {
     exp: 0,
     routines: presets,
     user: null,
-    sync: { phase: 'offline', changes_waiting: true, last_error: null, confirmed_writes: 0 },
+    sync: { phase: 'offline', changes_waiting: true, last_error: null, confirmed_writes: 0, writes_waiting: 2 },
     calls: [],
     fail: {},
     doneToday: false,

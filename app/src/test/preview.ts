@@ -18,7 +18,7 @@ if (!params.has('fresh')) {
   state.character = (params.get('character') as 'mingi' | 'muneo' | 'mongsil' | null) ?? 'mingi';
   state.exp = Number(params.get('exp') ?? 43_500);
   state.user = { id: 'u1', email: 'mingi@example.com', nickname: '밍기' };
-  state.sync = { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 3 };
+  state.sync = { phase: 'up_to_date', changes_waiting: false, last_error: null, confirmed_writes: 3, writes_waiting: 0 };
   state.routines.push({
     id: 'mine-1',
     name: '점심시간 스트레칭',

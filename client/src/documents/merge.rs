@@ -26,12 +26,13 @@ impl State {
         account.doc.commit_with(commit_options(now_ms));
         let new_id = DocKind::Account.id_in(root);
         let pending: Vec<Pending> = account.unsaved(DocKind::Account, new_id).into_iter().collect();
-        let batch = Batch {
+        let mut batch = Batch {
             renames: kinds.iter().map(|k| (k.id_in(old), k.id_in(root), k.label())).collect(),
             chunks: pending.iter().map(|p| p.chunk.clone()).collect(),
             meta: vec![("root", root.to_string())],
             ..Batch::default()
         };
+        self.mark_write(&mut batch);
         if let Err(e) = self.store.commit(&batch).await {
             self.forget(&[]);
             return Err(e);
@@ -41,7 +42,7 @@ impl State {
             self.known.insert(kind, kind.id_in(root));
         }
         self.mark_saved(pending);
-        self.local_writes.send_modify(|n| *n += 1);
+        self.count_write();
         Ok(())
     }
 
@@ -73,17 +74,15 @@ impl State {
             target.doc.merge(&mut theirs).map_err(|e| ClientError::corrupt(doc.id, e))?;
             merged.insert(doc.kind, target);
         }
-        if self.absorb(merged).await? {
-            // New to this device, perhaps to the server too: the sync task sends it like a write.
-            self.local_writes.send_modify(|n| *n += 1);
-        }
+        // New to this device, perhaps to the server too: the sync task sends it like a write.
+        self.absorb(merged, true).await?;
         Ok(())
     }
 
     /// Stores documents that took in another replica's changes (in memory, not yet stored),
-    /// reads the personal data again and folds it, all or nothing. Returns whether anything was
-    /// new.
-    pub(super) async fn absorb(&mut self, mut merged: BTreeMap<DocKind, Loaded>) -> Result<bool> {
+    /// reads the personal data again and folds it, all or nothing; what was new is counted as a
+    /// write of this device if `local_write`. Returns whether anything was new.
+    pub(super) async fn absorb(&mut self, mut merged: BTreeMap<DocKind, Loaded>, local_write: bool) -> Result<bool> {
         let root = self.root;
         let mut batch = Batch::default();
         let mut pending = Vec::new();
@@ -125,6 +124,9 @@ impl State {
         let personal = personal_of(account, routines, &logs);
         let derived = Derived::of(&personal);
         batch.days = day_diff(&self.derived.days, &derived.days);
+        if local_write {
+            self.mark_write(&mut batch);
+        }
         self.store.commit(&batch).await?;
         let kinds: Vec<DocKind> = merged.keys().copied().collect();
         for (kind, loaded) in merged {
@@ -138,6 +140,9 @@ impl State {
         self.logs = logs;
         self.personal = personal;
         self.derived = derived;
+        if local_write {
+            self.count_write();
+        }
         self.compact_after_write(&kinds).await;
         Ok(true)
     }

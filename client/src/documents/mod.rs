@@ -47,8 +47,11 @@ pub(crate) struct State {
     logs: BTreeMap<Month, Log>,
     pub(crate) personal: Personal,
     pub(crate) derived: Derived,
-    /// Counts writes made on this device, so the sync task knows when there is news to send.
+    /// Counts writes made on this device, so the sync task knows when there is news to send (and
+    /// how many wait); stored with each write (`sync::WRITES`).
     pub(crate) local_writes: tokio::sync::watch::Sender<u64>,
+    /// How many of those writes the server was last known to hold (stored too).
+    pub(crate) writes_confirmed: tokio::sync::watch::Sender<u64>,
     /// Documents whose compaction after a write failed, with the number of chunks at which a
     /// write tries again (twice as many: a disk that stays full is not rewritten at every write).
     compact_retry: HashMap<DocKind, usize>,
@@ -81,6 +84,7 @@ impl State {
         };
         let actor = session_actor();
         let (known, unread) = named_documents(&mut store).await?;
+        let (writes, writes_confirmed) = sync::stored_write_counts(&mut store).await?;
         let mut state = State {
             store,
             actor,
@@ -90,10 +94,14 @@ impl State {
             logs: BTreeMap::new(),
             personal: Personal::default(),
             derived: Derived::default(),
-            local_writes: tokio::sync::watch::Sender::new(0),
+            local_writes: tokio::sync::watch::Sender::new(writes),
+            writes_confirmed: tokio::sync::watch::Sender::new(writes_confirmed),
             compact_retry: HashMap::new(),
         };
         if state.known.is_empty() {
+            // A new device: nothing written yet.
+            state.local_writes.send_replace(0);
+            state.writes_confirmed.send_replace(0);
             let first = FirstLaunch::new(&state.actor, root, device, clock)?;
             state.store.commit(&first.batch).await?;
             state.docs = first.docs;
@@ -129,6 +137,9 @@ impl State {
         let mut first = FirstLaunch::new(&actor, root, device, clock)?;
         let personal = first.personal()?;
         first.batch.wipe = true;
+        // The count goes on (the sync task may still compare with it); none of it is confirmed
+        // for the device that comes after.
+        self.mark_write(&mut first.batch);
         self.store.commit(&first.batch).await?;
         self.actor = actor;
         self.root = root;
@@ -138,7 +149,8 @@ impl State {
         self.compact_retry.clear();
         self.derived = Derived::of(&personal);
         self.personal = personal;
-        self.local_writes.send_modify(|n| *n += 1);
+        self.writes_confirmed.send_replace(0);
+        self.count_write();
         Ok(())
     }
 
@@ -315,6 +327,7 @@ impl FirstLaunch {
             first.known.insert(kind, id);
         }
         first.batch.meta.push(("device_id", device.to_string()));
+        first.batch.meta.push((sync::WRITES, "0".to_string()));
         first.batch.meta.push(("root", root.to_string()));
         Ok(first)
     }

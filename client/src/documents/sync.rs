@@ -1,6 +1,7 @@
 //! The document side of sync: which documents the account has, one Automerge sync message out,
 //! one in (stored with the projection in one transaction, like a merge), and whether a peer is
-//! known to hold exactly what this device holds. The connection itself lives in `crate::sync`.
+//! known to hold exactly what this device holds, and the count of this device's writes the server
+//! has confirmed. The connection itself lives in `crate::sync`.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,49 @@ use uuid::Uuid;
 
 use super::{Loaded, State};
 use crate::error::{ClientError, Result};
+use crate::store::Batch;
+
+/// The meta key counting this device's writes, stored in each write's own transaction: the count
+/// of writes the server has not confirmed (PRODUCT.md §1, "how many changes wait") survives a
+/// restart, and a device that was up to date when it was closed knows it when it opens offline.
+pub(super) const WRITES: &str = "writes";
+/// The meta key of how many of this device's writes the server was last known to hold.
+const WRITES_CONFIRMED: &str = "writes_confirmed";
+
+/// This device's write count and how many of them the server holds, as stored by `store`. A
+/// database from before the count was kept (documents but no count) is taken to have one write
+/// the server has not confirmed: what it holds may not be on the server yet.
+pub(super) async fn stored_write_counts(store: &mut crate::store::Store) -> Result<(u64, u64)> {
+    let number = |v: Option<String>| v.and_then(|v| v.parse::<u64>().ok());
+    let writes = number(store.meta(WRITES).await?).unwrap_or(1);
+    let confirmed = number(store.meta(WRITES_CONFIRMED).await?).unwrap_or(0).min(writes);
+    Ok((writes, confirmed))
+}
 
 impl State {
+    /// Adds the next write's count to `batch`; once it is committed, [`State::count_write`].
+    pub(super) fn mark_write(&self, batch: &mut Batch) {
+        batch.meta.push((WRITES, (*self.local_writes.borrow() + 1).to_string()));
+    }
+
+    /// Counts a write whose batch, marked by [`State::mark_write`], is committed.
+    pub(super) fn count_write(&self) {
+        self.local_writes.send_modify(|n| *n += 1);
+    }
+
+    /// Records that the server holds this device's first `writes` writes (kept only if more than
+    /// known already).
+    pub(crate) async fn confirm_writes(&mut self, writes: u64) -> Result<()> {
+        let writes = writes.min(*self.local_writes.borrow());
+        if writes <= *self.writes_confirmed.borrow() {
+            return Ok(());
+        }
+        let batch = Batch { meta: vec![(WRITES_CONFIRMED, writes.to_string())], ..Batch::default() };
+        self.store.commit(&batch).await?;
+        self.writes_confirmed.send_replace(writes);
+        Ok(())
+    }
+
     /// Every document of the account: those this device holds and those the account document
     /// lists (written by other devices, perhaps not here yet).
     pub(crate) async fn sync_targets(&mut self) -> Result<Vec<(DocKind, Uuid)>> {
@@ -57,7 +99,7 @@ impl State {
             return Ok(false);
         }
         schema::check_kind(&target.doc, kind).map_err(|e| ClientError::corrupt(id, e))?;
-        self.absorb(BTreeMap::from([(kind, target)])).await
+        self.absorb(BTreeMap::from([(kind, target)]), false).await
     }
 
     /// Whether the peer, as of its last message, holds exactly this device's heads of `kind`.

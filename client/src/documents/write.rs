@@ -55,6 +55,7 @@ impl State {
             personal = Some(next);
         }
         batch.days = day_diff(&self.derived.days, &derived.days);
+        self.mark_write(&mut batch);
         if let Err(e) = self.store.commit(&batch).await {
             self.forget(&targets);
             return Err(e);
@@ -79,7 +80,7 @@ impl State {
         }
         self.derived = derived;
         self.mark_saved(pending);
-        self.local_writes.send_modify(|n| *n += 1);
+        self.count_write();
         self.compact_after_write(&targets).await;
         Ok(())
     }
@@ -147,14 +148,15 @@ impl State {
         loaded.doc.commit_with(commit_options(now_ms));
         let account = schema::read_account(&loaded.doc)?;
         let pending: Vec<Pending> = loaded.unsaved(DocKind::Account, id).into_iter().collect();
-        let batch = Batch { chunks: pending.iter().map(|p| p.chunk.clone()).collect(), ..Batch::default() };
+        let mut batch = Batch { chunks: pending.iter().map(|p| p.chunk.clone()).collect(), ..Batch::default() };
+        self.mark_write(&mut batch);
         if let Err(e) = self.store.commit(&batch).await {
             self.forget(&[DocKind::Account]);
             return Err(e);
         }
         self.mark_saved(pending);
         self.personal.account = account;
-        self.local_writes.send_modify(|n| *n += 1);
+        self.count_write();
         Ok(())
     }
 

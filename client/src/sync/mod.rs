@@ -52,6 +52,16 @@ impl Engine {
     pub(crate) async fn in_sync(&self, kind: DocKind, peer: &am_sync::State) -> Result<bool> {
         self.state.lock().await.in_sync(kind, peer).await
     }
+
+    /// The sync status before any connection: offline, with what the server held when this
+    /// device last heard from it (stored, so it holds across restarts).
+    pub(crate) fn offline_status(&self) -> SyncStatus {
+        SyncStatus::offline(*self.local_writes.borrow(), *self.confirmed_writes.borrow())
+    }
+
+    pub(crate) async fn confirm_writes(&self, writes: u64) -> Result<()> {
+        self.state.lock().await.confirm_writes(writes).await
+    }
 }
 
 /// What signing out does with the data on this device.
@@ -84,6 +94,17 @@ pub struct Cloud {
     credentials: Arc<Credentials>,
     task: Mutex<Option<SyncHandle>>,
     status: watch::Sender<SyncStatus>,
+    /// Passes the task's status on to `status`, counting the writes made since (offline too,
+    /// and after the task stopped); replaced when a task starts.
+    follower: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Cloud {
+    fn drop(&mut self) {
+        if let Some(follower) = self.follower.get_mut().ok().and_then(Option::take) {
+            follower.abort();
+        }
+    }
 }
 
 impl Cloud {
@@ -96,8 +117,8 @@ impl Cloud {
     /// Like [`Cloud::new`], with the session kept in `tokens` (the app's: the OS keychain).
     pub fn with_tokens(engine: Arc<Engine>, server_url: &str, tokens: TokenStore) -> Result<Self> {
         let credentials = Arc::new(Credentials::new(ServerApi::new(server_url)?, tokens)?);
-        let (status, _) = watch::channel(SyncStatus::initial());
-        Ok(Self { engine, credentials, task: Mutex::new(None), status })
+        let (status, _) = watch::channel(engine.offline_status());
+        Ok(Self { engine, credentials, task: Mutex::new(None), status, follower: std::sync::Mutex::new(None) })
     }
 
     /// The session this link keeps, for the other parts that speak to the same server (the
@@ -218,15 +239,25 @@ impl Cloud {
         }
         let handle = task::start(self.engine.clone(), self.credentials.clone());
         let mut from_task = handle.status();
+        let mut writes = self.engine.local_writes();
         let to_app = self.status.clone();
-        tokio::spawn(async move {
+        // The task's status, with the writes made since it last looked counted at once: offline,
+        // and once the task has stopped, the app still shows how many changes wait.
+        let follower = tokio::spawn(async move {
+            let mut task_runs = true;
             loop {
-                to_app.send_replace(from_task.borrow_and_update().clone());
-                if from_task.changed().await.is_err() {
-                    break;
+                let status = from_task.borrow_and_update().clone().counting(*writes.borrow_and_update());
+                to_app.send_if_modified(|s| std::mem::replace(s, status.clone()) != status);
+                tokio::select! {
+                    changed = from_task.changed(), if task_runs => task_runs = changed.is_ok(),
+                    changed = writes.changed() => if changed.is_err() { break },
                 }
             }
         });
+        let mut slot = self.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(old) = slot.replace(follower) {
+            old.abort();
+        }
         *task = Some(handle);
     }
 

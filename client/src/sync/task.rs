@@ -14,7 +14,6 @@ use futures_util::{SinkExt, StreamExt};
 use mingizuk_core::automerge::sync;
 use mingizuk_core::schema::DocKind;
 use mingizuk_core::wire::{self, Message};
-use serde::Serialize;
 use tokio::sync::{Notify, watch};
 use tokio_tungstenite::tungstenite::{self, Message as Frame};
 
@@ -30,54 +29,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message accepted from the server (a fresh device pulls whole months at once).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Where sync stands, for the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncPhase {
-    /// Not connected (no network, server down, or signed out).
-    Offline,
-    /// Connected, documents being exchanged.
-    Syncing,
-    /// Connected, and the server holds exactly what this device holds.
-    UpToDate,
-}
+mod status;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyncStatus {
-    pub phase: SyncPhase,
-    /// Changes made on this device that the server has not confirmed yet.
-    pub changes_waiting: bool,
-    /// Why the last connection ended, as a stable code (`network_failed`, `signed_out`, …).
-    pub last_error: Option<String>,
-    /// How many of this device's writes (the engine counts them) the server is known to hold.
-    /// A status read just after a write can predate it; this number cannot claim it.
-    pub confirmed_writes: u64,
-}
-
-impl SyncStatus {
-    pub(crate) fn initial() -> Self {
-        Self { phase: SyncPhase::Offline, changes_waiting: true, last_error: None, confirmed_writes: 0 }
-    }
-
-    /// Whether the server is known to hold everything up to the device's `writes`-th write.
-    pub fn holds(&self, writes: u64) -> bool {
-        self.phase == SyncPhase::UpToDate && self.held(writes)
-    }
-
-    /// Whether the server held everything up to the device's `writes`-th write when this device
-    /// last heard from it, connected or not now: it was up to date then, and no write came since.
-    pub fn held(&self, writes: u64) -> bool {
-        !self.changes_waiting && self.confirmed_writes >= writes
-    }
-}
-
-/// The status after a connection ended, keeping what was confirmed.
-fn gone_offline(status: &watch::Sender<SyncStatus>, last_error: Option<String>) {
-    status.send_modify(|s| {
-        s.phase = SyncPhase::Offline;
-        s.last_error = last_error;
-    });
-}
+use status::gone_offline;
+pub use status::{SyncPhase, SyncStatus};
 
 /// A running sync task; dropping the handle does not stop it, [`SyncHandle::stop`] does.
 pub struct SyncHandle {
@@ -105,7 +60,7 @@ pub fn start(engine: Arc<Engine>, credentials: Arc<Credentials>) -> SyncHandle {
 
 /// Like [`start`], with connections given up after `liveness`.
 pub(crate) fn start_with(engine: Arc<Engine>, credentials: Arc<Credentials>, liveness: Liveness) -> SyncHandle {
-    let (status_tx, status) = watch::channel(SyncStatus::initial());
+    let (status_tx, status) = watch::channel(engine.offline_status());
     let stop = Arc::new(Notify::new());
     let stopping = stop.clone();
     let join = tokio::spawn(async move {
@@ -155,7 +110,15 @@ struct DocSync {
     asked: bool,
     /// Messages received in a row that brought nothing while the document is not in sync.
     fruitless: u32,
+    /// The document cannot be used here (the server sent what this build cannot read, a newer
+    /// app's or a faulty peer's, or its copy on this device is damaged): it is left alone for the
+    /// rest of the connection, so that every other document goes on syncing. The next
+    /// connection tries again.
+    set_aside: bool,
 }
+
+/// The code the status gives while a document is set aside.
+const SET_ASIDE: &str = "corrupt_document";
 
 /// A healthy exchange converges in a few round trips; this many fruitless messages in a row means
 /// the two sync states disagree for good (say, a change the server counts as sent was lost
@@ -266,7 +229,14 @@ impl<'a> Session<'a> {
             if self.docs.contains_key(&id) {
                 continue;
             }
-            let doc = DocSync { kind, state: sync::State::new(), unavailable: false, asked: false, fruitless: 0 };
+            let doc = DocSync {
+                kind,
+                state: sync::State::new(),
+                unavailable: false,
+                asked: false,
+                fruitless: 0,
+                set_aside: false,
+            };
             self.docs.insert(id.clone(), doc);
             self.send_next(&id).await?;
         }
@@ -274,7 +244,7 @@ impl<'a> Session<'a> {
     }
 
     async fn send_next(&mut self, id: &str) -> Result<()> {
-        let Some(doc) = self.docs.get_mut(id) else { return Ok(()) };
+        let Some(doc) = self.docs.get_mut(id).filter(|d| !d.set_aside) else { return Ok(()) };
         if doc.unavailable {
             if !self.engine.holds(doc.kind).await {
                 return Ok(());
@@ -284,16 +254,19 @@ impl<'a> Session<'a> {
             doc.unavailable = false;
             doc.state = sync::State::new();
         }
-        let Some(data) = self.engine.generate_sync(doc.kind, &mut doc.state).await? else {
+        let (kind, generated) = (doc.kind, self.engine.generate_sync(doc.kind, &mut doc.state).await);
+        let Some(data) = self.usable(id, generated)?.flatten() else {
             tracing::trace!(peer = %self.peer_id, doc = id, "sync: nothing to send");
             return Ok(());
         };
         tracing::trace!(peer = %self.peer_id, doc = id, message = %wire::describe_sync(&data), "sync: sending");
         let (sender_id, target_id, document_id) = (self.peer_id.clone(), self.server_peer.clone(), id.to_owned());
-        let message = if self.engine.holds(doc.kind).await {
+        let message = if self.engine.holds(kind).await {
             Message::Sync { sender_id, target_id, document_id, data }
         } else {
-            doc.asked = true;
+            if let Some(doc) = self.docs.get_mut(id) {
+                doc.asked = true;
+            }
             Message::Request { sender_id, target_id, document_id, data }
         };
         self.socket.send(Frame::Binary(message.encode().into())).await.map_err(network)
@@ -303,13 +276,18 @@ impl<'a> Session<'a> {
         let message = Message::decode(bytes).map_err(|e| ClientError::Network(format!("bad message: {e}")))?;
         match message {
             Message::Sync { document_id, data, .. } => {
-                let Some(doc) = self.docs.get_mut(&document_id) else { return Ok(()) };
+                let Some(doc) = self.docs.get_mut(&document_id).filter(|d| !d.set_aside) else { return Ok(()) };
                 doc.unavailable = false;
                 doc.asked = false;
                 let kind = doc.kind;
-                let changed = self.engine.receive_sync(kind, &mut doc.state, &data).await?;
+                let received = self.engine.receive_sync(kind, &mut doc.state, &data).await;
+                let Some(changed) = self.usable(&document_id, received)? else { return Ok(()) };
                 tracing::trace!(peer = %self.peer_id, doc = document_id, message = %wire::describe_sync(&data), changed, "sync: received");
-                if changed || self.engine.in_sync(kind, &doc.state).await? {
+                let Some(doc) = self.docs.get(&document_id) else { return Ok(()) };
+                let in_sync = self.engine.in_sync(kind, &doc.state).await;
+                let in_sync = changed || self.usable(&document_id, in_sync)?.unwrap_or(false);
+                let Some(doc) = self.docs.get_mut(&document_id).filter(|d| !d.set_aside) else { return Ok(()) };
+                if in_sync {
                     doc.fruitless = 0;
                 } else {
                     doc.fruitless += 1;
@@ -348,26 +326,52 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// `result` of working on document `id`, or `None` if it showed that the document cannot be
+    /// used here: then it is set aside for the rest of this connection. Other errors end it.
+    fn usable<T>(&mut self, id: &str, result: Result<T>) -> Result<Option<T>> {
+        match result {
+            Err(e @ ClientError::Corrupt { .. }) => {
+                tracing::warn!(doc = id, error = %e, "sync: a document cannot be used here; the others go on");
+                if let Some(doc) = self.docs.get_mut(id) {
+                    doc.set_aside = true;
+                }
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
+    }
+
     /// Recomputes the status: up to date when the server's last heads cover every document's.
     async fn report(&mut self, status: &watch::Sender<SyncStatus>, confirmed: &mut u64, latest: u64) -> Result<()> {
-        let mut all = true;
-        for doc in self.docs.values() {
+        let mut all = !self.docs.values().any(|d| d.set_aside);
+        let ids: Vec<String> = if all { self.docs.keys().cloned().collect() } else { Vec::new() };
+        for id in ids {
+            let Some(doc) = self.docs.get(&id) else { continue };
             // A document the server has none of is in sync only while this device has none either
             // (a write to it is sent by `send_next`, which clears the mark).
-            let nothing = doc.unavailable && !self.engine.holds(doc.kind).await;
-            if !(nothing || self.engine.in_sync(doc.kind, &doc.state).await?) {
+            if doc.unavailable && !self.engine.holds(doc.kind).await {
+                continue;
+            }
+            let in_sync = self.engine.in_sync(doc.kind, &doc.state).await;
+            if self.usable(&id, in_sync)? != Some(true) {
                 all = false;
                 break;
             }
         }
-        if all {
+        if all && *confirmed < latest {
+            // Stored, so that a restart still knows it; if it cannot be (disk full), a restart
+            // only counts those writes as waiting again, which is safe.
+            if let Err(e) = self.engine.confirm_writes(latest).await {
+                tracing::warn!(error = %e, "could not store how many writes the server holds");
+            }
             *confirmed = latest;
         }
         let next = SyncStatus {
             phase: if all { SyncPhase::UpToDate } else { SyncPhase::Syncing },
             changes_waiting: *confirmed < latest || !all,
-            last_error: None,
+            last_error: self.docs.values().any(|d| d.set_aside).then(|| SET_ASIDE.to_owned()),
             confirmed_writes: *confirmed,
+            writes_waiting: latest.saturating_sub(*confirmed),
         };
         status.send_if_modified(|s| {
             let modified = *s != next;

@@ -13,7 +13,7 @@ export const en: Dictionary = {
   'sync.offline': 'Offline',
   'sync.syncing': 'Syncing',
   'sync.up_to_date': 'Up to date',
-  'sync.waiting': 'changes waiting',
+  'sync.waiting': '{n} to send',
   'sync.local': 'Saved on this device',
   'sync.label': 'Sync status: {state}',
 

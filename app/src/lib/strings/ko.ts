@@ -14,7 +14,7 @@ export const ko: Dictionary = {
   'sync.offline': '오프라인',
   'sync.syncing': '동기화 중',
   'sync.up_to_date': '최신 상태',
-  'sync.waiting': '보낼 변경 있음',
+  'sync.waiting': '보낼 변경 {n}개',
   'sync.local': '이 기기에 저장됨',
   'sync.label': '동기화 상태: {state}',
 
