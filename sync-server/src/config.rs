@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod media;
+mod proxies;
 mod social;
 
 pub use media::{DEFAULT_IMAGE_UPLOADS_PER_DAY, DEFAULT_MAX_IMAGE_BYTES, GeocoderConfig, MediaConfig};
+pub use proxies::TrustedProxies;
 pub use social::{DEFAULT_DEEP_LINK, Provider, ProviderConfig, SocialConfig};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -104,6 +106,10 @@ pub struct Config {
     /// Several instances: the Redis their chat rooms and documents fan out through (none: this
     /// instance alone).
     pub redis: Option<RedisConfig>,
+    /// The reverse proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` names the client
+    /// that throttles count by (`MINGIZUK_TRUSTED_PROXIES`, comma-separated; `trusted_proxies`, a
+    /// list, in the file). None by default: the TCP peer is the client and the header is ignored.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Where the instances of one deployment meet: a Redis URL and the prefix of the pub/sub channels
@@ -146,6 +152,7 @@ struct Layer {
     geocoder: Option<media::GeocoderLayer>,
     redis_url: Option<Secret>,
     redis_channel: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,6 +209,8 @@ impl Config {
             geocoder: None,
             redis_url: var("MINGIZUK_REDIS_URL").map(Secret),
             redis_channel: var("MINGIZUK_REDIS_CHANNEL"),
+            // Read by `proxies::resolve`, which names the variable in its errors.
+            trusted_proxies: None,
             allowed_origins: var("MINGIZUK_ALLOWED_ORIGINS")
                 .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()),
         };
@@ -250,6 +259,7 @@ impl Config {
             media,
             geocoder: media::resolve_geocoder(file_layer.geocoder.as_ref(), env)?,
             redis,
+            trusted_proxies: proxies::resolve(file_layer.trusted_proxies.as_deref(), env)?,
         })
     }
 }
@@ -321,6 +331,17 @@ mod tests {
         assert!(!format!("{config:?}").contains("hunter2"));
         let bad = Config::from_sources(None, &env(&[("MINGIZUK_REDIS_URL", "http://cache")]));
         assert!(matches!(bad, Err(ConfigError::Invalid { key: "redis_url", .. })), "{bad:?}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_in_the_file_and_nobody_by_default() {
+        assert!(Config::from_sources(None, &HashMap::new()).expect("defaults").trusted_proxies.is_empty());
+        let file = r#"trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "fd00::/8"]"#;
+        let config = Config::from_sources(Some((Path::new("m.toml"), file)), &HashMap::new()).expect("file");
+        assert!(config.trusted_proxies.contains([10, 1, 2, 3].into()));
+        let bad = Config::from_sources(None, &env(&[("MINGIZUK_TRUSTED_PROXIES", "10.0.0.0/8, proxy")]));
+        let message = bad.expect_err("a host name").to_string();
+        assert!(message.contains("MINGIZUK_TRUSTED_PROXIES") && message.contains("\"proxy\""), "{message}");
     }
 
     #[test]

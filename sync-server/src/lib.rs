@@ -7,6 +7,7 @@
 pub mod auth;
 mod bus;
 pub mod chat;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod http;

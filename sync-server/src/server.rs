@@ -15,7 +15,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Connection info gives handlers the client address, which login throttling counts by.
+    // Connection info gives handlers the TCP peer, which `client_ip` starts from.
     axum::serve(without_nagle(listener), app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

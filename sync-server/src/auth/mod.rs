@@ -16,10 +16,11 @@ mod tokens;
 
 use axum::http::StatusCode;
 
+pub use crate::client_ip::ClientIp;
 pub use accounts::{ACCOUNT_RESTORE_DAYS, Auth, ProfileChange, Session, SignUp};
 pub use password::{ARGON2_ITERATIONS, ARGON2_MEMORY_KIB, ARGON2_PARALLELISM};
 pub use purge::{PURGE_INTERVAL, Purged, purge_deleted_accounts, run_daily_purge};
-pub use routes::{Authenticated, ClientIp, bearer_token, router};
+pub use routes::{Authenticated, bearer_token, router};
 pub use rules::{check_password, normalize_email, normalize_nickname};
 pub use social::{APP_CODE_LIFETIME, OAUTH_STATE_LIFETIME};
 pub use throttle::{ACCOUNT_FAILURES_PER_HOUR, IP_FAILURES_PER_MINUTE, IP_SOCIAL_STARTS_PER_MINUTE, LoginThrottle};

@@ -2,10 +2,8 @@
 //! flow and shape the answer; `Authenticated` turns an `Authorization: Bearer` header into a user
 //! id or a 401 (`unauthenticated`, `token_expired`, `invalid_token`).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{get, post};
@@ -14,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AuthError;
 use super::accounts::{ProfileChange, Session, SignUp};
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
 use crate::storage::{Storage, User, UserId};
@@ -53,25 +52,6 @@ pub fn bearer_token(value: &axum::http::HeaderValue) -> Result<&str, AuthError> 
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::InvalidToken)
-}
-
-/// The client's address as the listener saw it. Behind a reverse proxy this is the proxy; trusting
-/// `X-Forwarded-For` needs a configured list of proxies and is not done yet. Without connection
-/// info (in-process tests) every request counts as `0.0.0.0`.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(Self(ip))
-    }
 }
 
 #[derive(Deserialize)]

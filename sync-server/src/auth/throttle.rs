@@ -7,8 +7,8 @@
 //! ([`Attempt::failed`]); an attempt that ends otherwise (the right password, the server busy or
 //! failing, the client gone before the answer) gives its place back.
 //!
-//! A client is its IP address, an IPv6 one by its /64 (`client_key`). Behind a reverse proxy every
-//! client is the proxy's address: trusting `X-Forwarded-For` from configured proxies is not done.
+//! A client is its IP address, an IPv6 one by its /64 (`client_key`): the TCP peer, or behind a
+//! configured reverse proxy the address its `X-Forwarded-For` vouches for (`crate::client_ip`).
 //!
 //! Counted in memory, which is right for one server instance: a restart forgets the counts, and
 //! several instances behind one balancer each count on their own (so the effective limit is

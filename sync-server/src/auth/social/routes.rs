@@ -11,8 +11,9 @@ use oauth2::url::Url;
 use serde::Deserialize;
 
 use super::super::AuthError;
-use super::super::routes::{ClientIp, SessionView};
+use super::super::routes::SessionView;
 use super::flow::{Callback, SocialStart};
+use crate::client_ip::ClientIp;
 use crate::config::Provider;
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
