@@ -294,6 +294,30 @@ fn an_edit_made_after_the_devices_synced_reaches_every_copy() {
 }
 
 #[test]
+fn an_edit_the_restoring_device_made_before_it_synced_stands_against_a_copy_left_as_it_was() {
+    for (phone_actor, laptop_actor, laptop_first) in ORDERS {
+        let orders = format!("phone actor {phone_actor}, laptop actor {laptop_actor}, laptop first: {laptop_first}");
+        let mut phone = Device::new(phone_actor);
+        phone.draw();
+        let id = phone.create("아침", &[("squat", 10)]);
+        let file = phone.export();
+        // The laptop restores the export and changes the routine before it ever syncs; the
+        // phone leaves its copy as it was.
+        let mut laptop = Device::new(laptop_actor);
+        laptop.now_ms = phone.now_ms;
+        laptop.import(&file);
+        laptop.edit(id, "밤 운동", &[("squat", 30)]);
+        let entries = laptop.personal.routines[&id].entries.clone();
+
+        sync(&mut phone, &mut laptop, laptop_first);
+        for device in [&phone, &laptop] {
+            let routine = &device.personal.routines[&id];
+            assert_eq!((routine.name.as_str(), &routine.entries), ("밤 운동", &entries), "{orders}: the laptop's edit");
+        }
+    }
+}
+
+#[test]
 fn a_routine_stored_once_reads_as_it_was_written() {
     // The presets, as every device starts with them.
     let device = Device::new(1);

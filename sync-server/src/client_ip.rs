@@ -51,9 +51,11 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) ->
         return peer;
     }
     for value in headers.get_all(X_FORWARDED_FOR).iter().rev() {
-        let Ok(list) = value.to_str() else { return peer };
-        for entry in list.rsplit(',') {
-            match forwarded_address(entry) {
+        // Entry by entry: bytes a client wrote left of the address its proxy appended (nginx
+        // appends to the client's own line) are never read, so they cannot spoil the line.
+        for entry in value.as_bytes().rsplit(|byte| *byte == b',') {
+            let entry = std::str::from_utf8(entry).ok().filter(|e| e.is_ascii());
+            match entry.and_then(forwarded_address) {
                 Some(hop) if trusted.contains(hop) => {}
                 Some(client) => return client,
                 None => return peer,

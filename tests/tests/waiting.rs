@@ -72,6 +72,12 @@ async fn the_indicator_counts_the_changes_waiting_offline_and_remembers_them_aft
     cloud.sign_out(LocalData::Remove).await.unwrap();
     assert!(started.elapsed() < UNSYNCED_PATIENCE, "{:?}", started.elapsed());
     assert!(engine.personal().await.actions.is_empty(), "removed");
+
+    // The device that comes after starts as a new one: nothing of the old count waits.
+    drop((engine, cloud));
+    let (_engine, cloud) = reopened(dir.path(), &server.url, START_MS + 3 * DAY).await;
+    let fresh = cloud.status().borrow().clone();
+    assert_eq!((fresh.changes_waiting, fresh.writes_waiting), (false, 0), "{fresh:?}");
     server.stop().await;
     db.drop_database().await;
 }

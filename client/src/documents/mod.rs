@@ -137,9 +137,9 @@ impl State {
         let mut first = FirstLaunch::new(&actor, root, device, clock)?;
         let personal = first.personal()?;
         first.batch.wipe = true;
-        // The count goes on (the sync task may still compare with it); none of it is confirmed
-        // for the device that comes after.
-        self.mark_write(&mut first.batch);
+        // The count goes on (a sync status may still compare with it), all of it settled: the
+        // device that comes after starts, like a new one, with nothing waiting.
+        let writes = self.mark_wipe(&mut first.batch);
         self.store.commit(&first.batch).await?;
         self.actor = actor;
         self.root = root;
@@ -149,8 +149,8 @@ impl State {
         self.compact_retry.clear();
         self.derived = Derived::of(&personal);
         self.personal = personal;
-        self.writes_confirmed.send_replace(0);
-        self.count_write();
+        self.local_writes.send_replace(writes);
+        self.writes_confirmed.send_replace(writes);
         Ok(())
     }
 

@@ -36,6 +36,16 @@ impl State {
         batch.meta.push((WRITES, (*self.local_writes.borrow() + 1).to_string()));
     }
 
+    /// Marks a wipe's `batch` (which starts over as a first launch does): the count goes on, and
+    /// all of it is taken as confirmed. Returns the count to set once the batch is committed.
+    pub(super) fn mark_wipe(&self, batch: &mut Batch) -> u64 {
+        let writes = *self.local_writes.borrow() + 1;
+        batch.meta.retain(|(key, _)| *key != WRITES);
+        batch.meta.push((WRITES, writes.to_string()));
+        batch.meta.push((WRITES_CONFIRMED, writes.to_string()));
+        writes
+    }
+
     /// Counts a write whose batch, marked by [`State::mark_write`], is committed.
     pub(super) fn count_write(&self) {
         self.local_writes.send_modify(|n| *n += 1);

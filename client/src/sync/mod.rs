@@ -238,6 +238,12 @@ impl Cloud {
             old.stop().await;
         }
         let handle = task::start(self.engine.clone(), self.credentials.clone());
+        // The old follower goes first: its last status must not land after the new one's.
+        let old = self.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(old) = old {
+            old.abort();
+            let _ = old.await;
+        }
         let mut from_task = handle.status();
         let mut writes = self.engine.local_writes();
         let to_app = self.status.clone();
@@ -254,10 +260,7 @@ impl Cloud {
                 }
             }
         });
-        let mut slot = self.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(old) = slot.replace(follower) {
-            old.abort();
-        }
+        *self.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(follower);
         *task = Some(handle);
     }
 

@@ -184,7 +184,10 @@ impl<'a> Session<'a> {
 
     async fn serve(&mut self, status: &watch::Sender<SyncStatus>) -> Result<()> {
         let mut local = self.engine.local_writes();
-        local.borrow_and_update();
+        // The writes the documents being synced are known to include: read before each look for
+        // new documents, so that a write that made a document this connection does not sync yet
+        // is never counted as confirmed (it is counted after the next `add_targets`).
+        let mut latest = *local.borrow_and_update();
         let mut confirmed = status.borrow().confirmed_writes;
         status.send_modify(|s| {
             s.phase = SyncPhase::Syncing;
@@ -193,7 +196,6 @@ impl<'a> Session<'a> {
         });
         self.add_targets().await?;
         loop {
-            let latest = *local.borrow();
             self.report(status, &mut confirmed, latest).await?;
             tokio::select! {
                 frame = self.heartbeat.next(&mut self.socket) => {
@@ -212,6 +214,7 @@ impl<'a> Session<'a> {
                         return Ok(());
                     }
                     status.send_modify(|s| { s.phase = SyncPhase::Syncing; s.changes_waiting = true; });
+                    latest = *local.borrow_and_update();
                     self.add_targets().await?;
                     let ids: Vec<String> = self.docs.keys().cloned().collect();
                     for id in ids {

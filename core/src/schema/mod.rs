@@ -227,8 +227,13 @@ pub fn write(doc: &mut AutoCommit, change: &Change) -> Result<(), RuleError> {
         // A routine may be stored in several copies (see `routine_copies`): every copy takes the
         // change, so that they agree whichever of them a reader picks.
         Change::EditRoutine { id, name, entries } => {
-            for obj in routine_copies(doc, id)? {
+            let copies = routine_copies(doc, id)?;
+            // Counted past every copy's count: of copies that parted, the one edited since wins
+            // the read over one left as it was (`read_routines`).
+            let edits = copies.iter().filter_map(|obj| read::int_of(doc, obj, "edits")).max().unwrap_or(0) + 1;
+            for obj in copies {
                 doc.put(&obj, "name", name.as_str()).map_err(am)?;
+                doc.put(&obj, "edits", edits).map_err(am)?;
                 // The list is replaced whole: of two concurrent edits one list wins entire, so a
                 // merge can never interleave them into more than five actions.
                 let list = doc.put_object(&obj, "entries", ObjType::List).map_err(am)?;

@@ -23,7 +23,7 @@ fn str_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
     }
 }
 
-fn int_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
+pub(super) fn int_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
     match doc.get(obj, key).ok()?? {
         (Value::Scalar(s), _) => s.as_i64(),
         _ => None,
@@ -93,9 +93,11 @@ pub fn read_doc_list(doc: &AutoCommit) -> Result<BTreeMap<Uuid, DocKind>, RuleEr
 /// - its cycles are those of every copy, and of two starts of one cycle the restart stands;
 /// - it is deleted when any copy is;
 /// - its name, actions, preset flag and creation instant are those of one copy: a whole one (all
-///   four readable) before one that is not, then one not made by an import (the
-///   device that had the routine all along may have edited it since the export), then the last
-///   in `get_all`'s order, which is the copy Automerge itself picks (`get` returns the last).
+///   four readable) before one that is not, then the one edited most (an edit counts one past the
+///   most any copy had, so a copy edited since the copies parted wins over one left as it was,
+///   whichever device edited), then one not made by an import (the device that had the routine
+///   all along may have changed it since the export), then the last in `get_all`'s order, which
+///   is the copy Automerge itself picks (`get` returns the last).
 ///
 /// Every edit is written to every copy (`write`), so after one the copies agree. A copy with a
 /// missing or malformed part never fails the read: the part reads as empty.
@@ -120,6 +122,8 @@ struct Copy {
     whole: bool,
     /// Whether an import wrote it (`Change::ImportRoutine`).
     imported: bool,
+    /// How many edits it has taken (`write` sets every copy one past the most any copy had).
+    edits: i64,
     routine: Routine,
 }
 
@@ -168,6 +172,7 @@ fn read_copy(doc: &AutoCommit, id: RoutineId, obj: &ObjId) -> Copy {
     Copy {
         whole: name.is_some() && list.is_some() && preset.is_some() && created_at_ms.is_some(),
         imported: bool_of(doc, obj, "imported").unwrap_or(false),
+        edits: int_of(doc, obj, "edits").unwrap_or(0),
         routine: Routine {
             id,
             name: name.unwrap_or_default(),
@@ -183,7 +188,7 @@ fn read_copy(doc: &AutoCommit, id: RoutineId, obj: &ObjId) -> Copy {
 /// The one routine the copies of a routine read as (see `read_routines`); none without a copy.
 fn merge_copies(mut copies: Vec<Copy>) -> Option<Routine> {
     // `max_by_key` with the position last: of equal copies, the last in `get_all`'s order.
-    let (chosen, _) = copies.iter().enumerate().max_by_key(|(i, c)| (c.whole, !c.imported, *i))?;
+    let (chosen, _) = copies.iter().enumerate().max_by_key(|(i, c)| (c.whole, c.edits, !c.imported, *i))?;
     let mut cycles: BTreeMap<u32, CycleStart> = BTreeMap::new();
     let mut deleted = false;
     for copy in &copies {

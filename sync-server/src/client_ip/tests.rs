@@ -99,4 +99,7 @@ fn a_malformed_entry_before_any_untrusted_address_makes_the_peer_the_client() {
     assert_eq!(behind_proxy("192.0.2.1,"), ip("10.0.0.1"), "a trailing comma");
     let opaque = forwarded(&[b"192.0.2.1", "198.51.100.7 \u{e9}".as_bytes()]);
     assert_eq!(client_ip(ip("10.0.0.1"), &opaque, &proxies(&["10.0.0.1"])), ip("10.0.0.1"), "not visible ASCII");
+    // A byte the client wrote on the line its proxy appended to is never reached either.
+    let spoiled = forwarded(&[b"\xff\xfe, 192.0.2.1, 198.51.100.7"]);
+    assert_eq!(client_ip(ip("10.0.0.1"), &spoiled, &proxies(&["10.0.0.1"])), ip("198.51.100.7"), "not reached");
 }
