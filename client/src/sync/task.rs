@@ -29,8 +29,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message accepted from the server (a fresh device pulls whole months at once).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
+mod doc;
 mod status;
 
+use doc::DocSync;
 use status::gone_offline;
 pub use status::{SyncPhase, SyncStatus};
 
@@ -98,27 +100,6 @@ pub(crate) fn start_with(engine: Arc<Engine>, credentials: Arc<Credentials>, liv
     });
     SyncHandle { status, stop, join }
 }
-
-struct DocSync {
-    kind: DocKind,
-    state: sync::State,
-    /// The server said it has no such document, and this device had nothing of it either when
-    /// it asked; cleared when the server sends some of it or this device sends its own.
-    unavailable: bool,
-    /// A request (this device held nothing of it) was sent and not answered yet: a
-    /// `doc-unavailable` is its answer, even if this device has written to the document since.
-    asked: bool,
-    /// Messages received in a row that brought nothing while the document is not in sync.
-    fruitless: u32,
-    /// The document cannot be used here (the server sent what this build cannot read, a newer
-    /// app's or a faulty peer's, or its copy on this device is damaged): it is left alone for the
-    /// rest of the connection, so that every other document goes on syncing. The next
-    /// connection tries again.
-    set_aside: bool,
-}
-
-/// The code the status gives while a document is set aside.
-const SET_ASIDE: &str = "corrupt_document";
 
 /// A healthy exchange converges in a few round trips; this many fruitless messages in a row means
 /// the two sync states disagree for good (say, a change the server counts as sent was lost
@@ -232,14 +213,7 @@ impl<'a> Session<'a> {
             if self.docs.contains_key(&id) {
                 continue;
             }
-            let doc = DocSync {
-                kind,
-                state: sync::State::new(),
-                unavailable: false,
-                asked: false,
-                fruitless: 0,
-                set_aside: false,
-            };
+            let doc = DocSync::new(kind);
             self.docs.insert(id.clone(), doc);
             self.send_next(&id).await?;
         }
@@ -247,7 +221,7 @@ impl<'a> Session<'a> {
     }
 
     async fn send_next(&mut self, id: &str) -> Result<()> {
-        let Some(doc) = self.docs.get_mut(id).filter(|d| !d.set_aside) else { return Ok(()) };
+        let Some(doc) = self.docs.get_mut(id).filter(|d| d.set_aside.is_none()) else { return Ok(()) };
         if doc.unavailable {
             if !self.engine.holds(doc.kind).await {
                 return Ok(());
@@ -279,7 +253,9 @@ impl<'a> Session<'a> {
         let message = Message::decode(bytes).map_err(|e| ClientError::Network(format!("bad message: {e}")))?;
         match message {
             Message::Sync { document_id, data, .. } => {
-                let Some(doc) = self.docs.get_mut(&document_id).filter(|d| !d.set_aside) else { return Ok(()) };
+                let Some(doc) = self.docs.get_mut(&document_id).filter(|d| d.set_aside.is_none()) else {
+                    return Ok(());
+                };
                 doc.unavailable = false;
                 doc.asked = false;
                 let kind = doc.kind;
@@ -289,7 +265,9 @@ impl<'a> Session<'a> {
                 let Some(doc) = self.docs.get(&document_id) else { return Ok(()) };
                 let in_sync = self.engine.in_sync(kind, &doc.state).await;
                 let in_sync = changed || self.usable(&document_id, in_sync)?.unwrap_or(false);
-                let Some(doc) = self.docs.get_mut(&document_id).filter(|d| !d.set_aside) else { return Ok(()) };
+                let Some(doc) = self.docs.get_mut(&document_id).filter(|d| d.set_aside.is_none()) else {
+                    return Ok(());
+                };
                 if in_sync {
                     doc.fruitless = 0;
                 } else {
@@ -336,7 +314,7 @@ impl<'a> Session<'a> {
             Err(e @ ClientError::Corrupt { .. }) => {
                 tracing::warn!(doc = id, error = %e, "sync: a document cannot be used here; the others go on");
                 if let Some(doc) = self.docs.get_mut(id) {
-                    doc.set_aside = true;
+                    doc.set_aside = Some(e.code().to_owned());
                 }
                 Ok(None)
             }
@@ -346,7 +324,8 @@ impl<'a> Session<'a> {
 
     /// Recomputes the status: up to date when the server's last heads cover every document's.
     async fn report(&mut self, status: &watch::Sender<SyncStatus>, confirmed: &mut u64, latest: u64) -> Result<()> {
-        let mut all = !self.docs.values().any(|d| d.set_aside);
+        let set_aside = self.docs.values().find_map(|d| d.set_aside.clone());
+        let mut all = set_aside.is_none();
         let ids: Vec<String> = if all { self.docs.keys().cloned().collect() } else { Vec::new() };
         for id in ids {
             let Some(doc) = self.docs.get(&id) else { continue };
@@ -372,7 +351,7 @@ impl<'a> Session<'a> {
         let next = SyncStatus {
             phase: if all { SyncPhase::UpToDate } else { SyncPhase::Syncing },
             changes_waiting: *confirmed < latest || !all,
-            last_error: self.docs.values().any(|d| d.set_aside).then(|| SET_ASIDE.to_owned()),
+            last_error: set_aside,
             confirmed_writes: *confirmed,
             writes_waiting: latest.saturating_sub(*confirmed),
         };
