@@ -19,6 +19,10 @@ use uuid::Uuid;
 
 use crate::error::{ClientError, Result};
 
+/// The meta key holding the highest chunk row as of this build's last commit
+/// ([`Store::chunks_as_marked`]).
+const CHUNK_MARK: &str = "chunk_mark";
+
 /// A stored piece of a document.
 #[derive(Debug, Clone)]
 pub struct Chunk {
@@ -89,6 +93,21 @@ impl Store {
         let mut conn = SqliteConnection::connect_with(&options).await?;
         sqlx::migrate!("./migrations").run(&mut conn).await?;
         Ok(Store { conn })
+    }
+
+    /// Whether the chunks are as this build's last commit left them: `None` for a database no
+    /// commit of this build has marked yet. Every commit stores the highest chunk row it leaves
+    /// (`CHUNK_MARK`); a change stored by anything else — an older build run on the same data
+    /// folder, which neither counts its writes nor moves the mark — adds a higher row (a
+    /// compaction stores its snapshot before it deletes what it folds).
+    pub async fn chunks_as_marked(&mut self) -> Result<Option<bool>> {
+        let (mark, last): (Option<String>, i64) = sqlx::query_as(
+            "SELECT (SELECT value FROM meta WHERE key = ?), (SELECT COALESCE(MAX(rowid), 0) FROM chunks)",
+        )
+        .bind(CHUNK_MARK)
+        .fetch_one(&mut self.conn)
+        .await?;
+        Ok(mark.map(|m| m == last.to_string()))
     }
 
     pub async fn meta(&mut self, key: &str) -> Result<Option<String>> {
@@ -249,6 +268,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query(
+            "INSERT OR REPLACE INTO meta (key, value) \
+             SELECT ?, CAST(COALESCE(MAX(rowid), 0) AS TEXT) FROM chunks",
+        )
+        .bind(CHUNK_MARK)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

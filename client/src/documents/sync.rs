@@ -22,11 +22,24 @@ const WRITES_CONFIRMED: &str = "writes_confirmed";
 
 /// This device's write count and how many of them the server holds, as stored by `store`. A
 /// database from before the count was kept (documents but no count) is taken to have one write
-/// the server has not confirmed: what it holds may not be on the server yet.
+/// the server has not confirmed: what it holds may not be on the server yet. So is one whose
+/// documents changed since this build last committed (an older build, which does not count its
+/// writes, ran on the data folder in between): that one more write is stored, so it waits until
+/// the server confirms it even if the app closes again first.
 pub(super) async fn stored_write_counts(store: &mut crate::store::Store) -> Result<(u64, u64)> {
     let number = |v: Option<String>| v.and_then(|v| v.parse::<u64>().ok());
-    let writes = number(store.meta(WRITES).await?).unwrap_or(1);
+    let mut writes = number(store.meta(WRITES).await?).unwrap_or(1);
     let confirmed = number(store.meta(WRITES_CONFIRMED).await?).unwrap_or(0).min(writes);
+    match store.chunks_as_marked().await? {
+        Some(true) => {}
+        Some(false) => {
+            writes += 1;
+            store.commit(&Batch { meta: vec![(WRITES, writes.to_string())], ..Batch::default() }).await?;
+        }
+        // Not marked yet (this build's first open of the folder): marked now, so a change made
+        // by anything else from here on is noticed.
+        None => store.commit(&Batch::default()).await?,
+    }
     Ok((writes, confirmed))
 }
 
