@@ -36,9 +36,8 @@ async fn edits_of_different_fields_from_two_devices_at_once_both_land(db: TestDb
     }
 }
 
-/// The account's deletion deletes the meetups it hosts one by one, from a list read first; the
-/// other device deletes them from the other end meanwhile. A meetup gone between the list and its
-/// deletion is already what the account's deletion wanted.
+/// The account's deletion deletes the meetups it hosts in its own transaction while the other
+/// device deletes them one by one: whichever comes first, every meetup goes, none is only hidden.
 async fn deleting_an_account_while_another_device_deletes_its_meetups_deletes_it_all(db: TestDb) {
     let api = Api::start(&db).await;
     let host = api.person("host").await;

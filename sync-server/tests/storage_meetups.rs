@@ -300,8 +300,10 @@ async fn meetups_of_an_account_in_deletion_grace_are_hidden_everywhere(db: TestD
     assert_eq!(shown_detail.comment_count, 0, "comments of an account in grace are hidden");
     assert!(storage.comments(shown, None, 20).await.expect("comments").is_empty());
 
+    // The account's deletion deleted the meetup it hosted (PRODUCT.md §2), it was not only hidden.
     storage.restore_user(gone.id).await.expect("restore");
-    assert!(storage.meetup(hidden, ana.id).await.expect("read").is_some(), "restored with the account");
+    assert_eq!(storage.meetup(hidden, ana.id).await.expect("read"), None, "not restored with the account");
+    assert_eq!(storage.meetup(shown, ana.id).await.expect("read").expect("exists").meetup.comment_count, 1);
 }
 
 /// Stores the record of an uploaded image the way the media module does (it has no storage call in

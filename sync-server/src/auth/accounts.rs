@@ -9,6 +9,7 @@ use super::throttle::LoginThrottle;
 use super::tokens::{REFRESH_TOKEN_LIFETIME, TokenKeys, new_refresh_token, refresh_token_hash};
 use super::{AuthError, password, rules};
 use crate::error::ApiError;
+use crate::storage::meetups::DeletedMeetup;
 use crate::storage::{NewRefreshToken, NewUser, Rotation, Storage, TokenFamily, User, UserId};
 
 /// Days a deleted account can still be restored by signing in (PRODUCT.md §2); the purge job
@@ -178,12 +179,14 @@ impl Auth {
         self.current_user(storage, id).await
     }
 
-    /// Soft-deletes the account and revokes all its refresh tokens.
-    pub async fn delete_account(&self, storage: &dyn Storage, id: UserId) -> Result<(), ApiError> {
+    /// Soft-deletes the account, revokes all its refresh tokens and deletes the meetups it hosts,
+    /// in one transaction (`Storage::soft_delete_user`); returns those meetups, whose images and
+    /// rooms the caller cleans up.
+    pub async fn delete_account(&self, storage: &dyn Storage, id: UserId) -> Result<Vec<DeletedMeetup>, ApiError> {
         self.current_user(storage, id).await?;
-        storage.soft_delete_user(id).await?;
+        let hosted = storage.soft_delete_user(id).await?;
         tracing::info!(user = %id, "account deleted (restorable for {ACCOUNT_RESTORE_DAYS} days)");
-        Ok(())
+        Ok(hosted)
     }
 
     pub(super) async fn start_session(&self, storage: &dyn Storage, user: User) -> Result<Session, ApiError> {

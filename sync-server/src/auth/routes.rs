@@ -201,10 +201,13 @@ async fn delete_account(
     // A client that hangs up after the account's deletion committed must not leave its chat
     // connections open.
     crate::error::to_completion("deleting an account", async move {
-        // The meetups the account hosts go at once (PRODUCT.md §2); the rest waits for the purge.
-        crate::meetups::delete_hosted(&state, id).await?;
-        state.auth.delete_account(&*state.storage, id).await?;
+        // The meetups the account hosts go at once, in the deletion's transaction (PRODUCT.md §2),
+        // so none created meanwhile survives hidden; the rest waits for the purge.
+        let hosted = state.auth.delete_account(&*state.storage, id).await?;
         state.chat.rooms.account_deleted(id);
+        for meetup in hosted {
+            crate::meetups::deleted(&state, meetup).await;
+        }
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::frames::{MessageView, checked_text};
-use crate::auth::{AuthError, Authenticated};
+use crate::auth::Authenticated;
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
 use crate::storage::UserId;
@@ -41,16 +41,17 @@ fn meetup_id(path: Result<Path<MeetupId>, PathRejection>) -> Result<MeetupId, Ap
 }
 
 /// The signed-in user as the room shows them; an account deleted since its token was issued is
-/// refused like a bad token.
+/// refused like a bad token (`401 invalid_token`, as on every route).
 async fn sender(state: &AppState, user: UserId) -> Result<Sender, ApiError> {
-    match state.storage.user_by_id(user).await? {
-        Some(account) if account.deleted_at.is_none() => Ok(Sender { id: account.id, nickname: account.nickname }),
-        _ => Err(AuthError::InvalidToken.into()),
-    }
+    let account = state.auth.current_user(&*state.storage, user).await?;
+    Ok(Sender { id: account.id, nickname: account.nickname })
 }
 
-/// The user's standing in the room; 404 if the meetup does not exist, 403 unless a member.
+/// The user's standing in the room: 401 if their account is in its deletion grace (the room's
+/// member list hides them, which must not read as "not a member"), 404 if the meetup does not
+/// exist, 403 unless a member.
 async fn member_access(state: &AppState, meetup: MeetupId, user: UserId) -> Result<RoomAccess, ApiError> {
+    sender(state, user).await?;
     let access = state.storage.room_access(meetup, user).await?.ok_or(ApiError::NotFound)?;
     if !access.member {
         return Err(forbidden("not_member", "only the meetup's members may read its room"));

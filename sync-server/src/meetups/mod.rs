@@ -15,7 +15,7 @@ use crate::http::AppState;
 use crate::media::MediaFolder;
 use crate::storage::UserId;
 use crate::storage::chat::MeetupId;
-use crate::storage::meetups::{MeetupQuery, Removal, Role, Sort};
+use crate::storage::meetups::{DeletedMeetup, Removal};
 
 /// Deletes a meetup as its host does: everything in it goes in one transaction, then its image
 /// (row and file) unless another meetup shows it too, and its chat room, whose members are told.
@@ -31,40 +31,21 @@ pub async fn delete(state: &AppState, id: MeetupId, by: UserId) -> Result<Remova
 async fn delete_now(state: &AppState, id: MeetupId, by: UserId) -> Result<Removal, ApiError> {
     let removal = state.storage.delete_meetup(id, by).await?;
     if let Removal::Deleted { image_id } = removal {
-        if let Some(image) = image_id {
-            // A failure here leaves an image no meetup shows: the daily purge removes it.
-            if let Err(e) = MediaFolder::new(&state.config.media).delete(&*state.storage, image).await {
-                tracing::warn!(meetup = id, %image, error = %e, "the deleted meetup's image stays until the purge");
-            }
-        }
-        state.chat.rooms.close(id).await;
-        tracing::info!(meetup = id, "meetup deleted");
+        deleted(state, DeletedMeetup { id, image_id }).await;
     }
     Ok(removal)
 }
 
-/// Deletes every meetup `user` hosts (their account is being deleted: PRODUCT.md §2 deletes them
-/// at once rather than at the purge).
-pub async fn delete_hosted(state: &AppState, user: UserId) -> Result<(), ApiError> {
-    loop {
-        let query = MeetupQuery {
-            viewer: user,
-            sort: Sort::New,
-            region: None,
-            role: Some(Role::Host),
-            after: None,
-            limit: 100,
-        };
-        let hosted = state.storage.meetups(&query).await?;
-        if hosted.is_empty() {
-            return Ok(());
-        }
-        for meetup in hosted {
-            match delete(state, meetup.id, user).await {
-                // Deleted meanwhile (another device of the account): already what is wanted.
-                Ok(_) | Err(ApiError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
+/// What follows a meetup's deletion once it is committed (by its host, or with its host's
+/// account): its image goes (row and file) unless another meetup shows it too, and its room
+/// closes, its members told.
+pub async fn deleted(state: &AppState, meetup: DeletedMeetup) {
+    if let Some(image) = meetup.image_id {
+        // A failure here leaves an image no meetup shows: the daily purge removes it.
+        if let Err(e) = MediaFolder::new(&state.config.media).delete(&*state.storage, image).await {
+            tracing::warn!(meetup = meetup.id, %image, error = %e, "the deleted meetup's image stays until the purge");
         }
     }
+    state.chat.rooms.close(meetup.id).await;
+    tracing::info!(meetup = meetup.id, "meetup deleted");
 }

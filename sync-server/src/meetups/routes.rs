@@ -15,11 +15,11 @@ use serde::de::DeserializeOwned;
 
 use super::rules::{self, CommentBody, MeetupBody, MeetupPatch, invalid};
 use super::views::{self, CommentView, LikeView, MeetupView, Page};
-use crate::auth::Authenticated;
+use crate::auth::{AuthError, Authenticated};
 use crate::error::{ApiError, Json};
 use crate::http::AppState;
 use crate::storage::meetups::{Authored, Edit, MeetupQuery, Removal, Role, Sort};
-use crate::storage::{Storage, User};
+use crate::storage::{Storage, StorageError, User};
 
 /// The meetup routes, mounted by `http::routes`.
 pub fn router() -> Router<AppState> {
@@ -241,7 +241,11 @@ async fn delete_meetup(
 }
 
 async fn set_like(state: &AppState, user: &User, id: i64, like: bool) -> Result<Json<LikeView>, ApiError> {
-    let like_count = state.storage.set_like(id, user.id, like).await?;
+    let like_count = state.storage.set_like(id, user.id, like).await.map_err(|e| match e {
+        // The account's deletion committed since `SignedIn` read it live.
+        StorageError::UnknownUser => AuthError::InvalidToken.into(),
+        other => ApiError::from(other),
+    })?;
     Ok(Json(LikeView { like_count, liked_by_me: like }))
 }
 

@@ -24,6 +24,7 @@ fn message_schema() -> Value {
             "client_id": { "type": ["string", "null"], "format": "uuid" },
             "kind": { "enum": ["text", "join", "leave"] },
             "sender": {
+                "description": "null when the sender's account is deleted or in its deletion grace",
                 "oneOf": [
                     { "type": "null" },
                     {

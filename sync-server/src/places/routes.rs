@@ -24,9 +24,11 @@ struct Search {
 
 async fn search(
     State(state): State<AppState>,
-    Authenticated(_user): Authenticated,
+    Authenticated(user): Authenticated,
     query: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Place>>, ApiError> {
+    // An access token outlives its account's deletion by minutes; the account must still be live.
+    state.auth.current_user(&*state.storage, user).await?;
     let Query(Search { q }) = query.map_err(|e| ApiError::Validation(e.body_text()))?;
     let chars = q.trim().chars().count();
     if chars == 0 || chars > PLACE_QUERY_MAX_CHARS {

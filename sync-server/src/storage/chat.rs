@@ -40,7 +40,8 @@ impl MessageKind {
     }
 }
 
-/// Who sent a message, as the room shows it. `None` on a stored message whose sender's account is gone.
+/// Who sent a message, as the room shows it. `None` on a stored message whose sender's account is
+/// gone, or hidden from others while it is in its deletion grace (PRODUCT.md §2; back on sign-in).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Sender {
     pub id: UserId,
@@ -100,11 +101,14 @@ impl NewMessage<'_> {
 /// seq, kind, client id, sender id, text, time, nickname.
 pub(crate) type MessageRow = (i64, i64, i64, i64, Option<String>, Option<String>, String, i64, Option<String>);
 
-/// The select list and join of a `MessageRow` (a macro, so the queries below stay literals).
+/// The select list and join of a `MessageRow` (a macro, so the queries below stay literals). A
+/// sender in their account's deletion grace joins no row: their messages keep their place in the
+/// room's sequence (clients replay by it) and show no sender, as after the purge, while their
+/// comments and their place in member lists are hidden outright.
 macro_rules! select_messages {
     () => {
         "SELECT m.id, m.meetup_id, m.seq, m.kind, m.client_id, m.sender_user_id, m.text, m.created_at, u.nickname \
-         FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id "
+         FROM chat_messages m LEFT JOIN users u ON u.id = m.sender_user_id AND u.deleted_at IS NULL "
     };
 }
 

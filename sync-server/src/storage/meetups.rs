@@ -171,6 +171,14 @@ pub enum Removal {
     NotHost,
 }
 
+/// A meetup deleted with its host's account (`Storage::soft_delete_user`). Its image, if any, is
+/// the media owner's to delete, and its room the chat's to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletedMeetup {
+    pub id: MeetupId,
+    pub image_id: Option<uuid::Uuid>,
+}
+
 /// A comment on a meetup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comment {
@@ -232,7 +240,9 @@ pub trait MeetupStore: Send + Sync {
     async fn image_of(&self, image: uuid::Uuid, user: UserId) -> Result<bool, StorageError>;
 
     /// `user` likes the meetup (`like`; a second like changes nothing) or takes their like back;
-    /// returns its like count, kept in the same transaction. `UnknownMeetup` if unknown or hidden.
+    /// returns its like count, kept in the same transaction. `UnknownMeetup` if unknown or hidden,
+    /// `UnknownUser` if `user`'s account is not live (a like counts only while it is: an account's
+    /// deletion takes its likes off the counts, its restoring puts them back).
     async fn set_like(&self, meetup: MeetupId, user: UserId, like: bool) -> Result<u32, StorageError>;
 }
 

@@ -47,6 +47,7 @@ migrations!(
     (6, "0006", "idempotency_claims"),
     (7, "0007", "meetups_image_index"),
     (8, "0008", "chunks_clustered"),
+    (9, "0009", "like_counts_of_live_accounts"),
 );
 
 /// Given the (version, checksum) rows already in `schema_migrations`, the migrations still to

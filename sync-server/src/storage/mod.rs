@@ -155,11 +155,15 @@ pub trait Storage:
     /// Replaces a user's password hash (`UnknownUser` if no such account).
     async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StorageError>;
 
-    /// In one transaction: marks the account deleted now (unless it already is) and revokes every
-    /// refresh token it holds. `UnknownUser` if no such account.
-    async fn soft_delete_user(&self, id: UserId) -> Result<(), StorageError>;
+    /// In one transaction: marks the account deleted now (unless it already is), revokes every
+    /// refresh token it holds, deletes the meetups it hosts with everything in them (PRODUCT.md §2:
+    /// at once, and none created meanwhile survives hidden: a meetup's creation reads its host live
+    /// in its own transaction) and takes its likes off the like counts. Returns the meetups
+    /// deleted. `UnknownUser` if no such account.
+    async fn soft_delete_user(&self, id: UserId) -> Result<Vec<meetups::DeletedMeetup>, StorageError>;
 
-    /// Clears the deletion mark of an account in its grace period. `UnknownUser` if no such account.
+    /// In one transaction: clears the deletion mark of an account in its grace period and puts its
+    /// likes back on the like counts; nothing if it is live. `UnknownUser` if no such account.
     async fn restore_user(&self, id: UserId) -> Result<(), StorageError>;
 
     /// Stores a refresh token (by its hash). `UnknownUser` if the user does not exist.

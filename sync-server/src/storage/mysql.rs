@@ -11,6 +11,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Pool, TxOpts};
 
 use super::batches;
+use super::meetups::DeletedMeetup;
 use super::types::time_from_db;
 use super::{
     AuthCode, Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, OAuthState, Rotation, Storage,
@@ -311,17 +312,12 @@ impl Storage for MySqlStorage {
         Ok(())
     }
 
-    async fn soft_delete_user(&self, id: UserId) -> Result<(), StorageError> {
+    async fn soft_delete_user(&self, id: UserId) -> Result<Vec<DeletedMeetup>, StorageError> {
         self.soft_delete(id).await
     }
 
     async fn restore_user(&self, id: UserId) -> Result<(), StorageError> {
-        let mut conn = self.conn().await?;
-        conn.exec_drop("UPDATE users SET deleted_at = NULL WHERE id = ?", (id.to_db(),)).await.map_err(backend)?;
-        if conn.affected_rows() == 0 && self.user_by_id(id).await?.is_none() {
-            return Err(StorageError::UnknownUser);
-        }
-        Ok(())
+        self.restore(id).await
     }
 
     async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StorageError> {

@@ -13,6 +13,7 @@ use sqlx::error::ErrorKind;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::batches;
+use super::meetups::DeletedMeetup;
 use super::types::time_from_db;
 use super::{
     AuthCode, Chunk, ChunkKey, Claim, ContentHash, DocumentId, NewRefreshToken, NewUser, OAuthState, Rotation, Storage,
@@ -311,17 +312,12 @@ impl Storage for SqliteStorage {
         if updated.rows_affected() == 0 { Err(StorageError::UnknownUser) } else { Ok(()) }
     }
 
-    async fn soft_delete_user(&self, id: UserId) -> Result<(), StorageError> {
+    async fn soft_delete_user(&self, id: UserId) -> Result<Vec<DeletedMeetup>, StorageError> {
         self.soft_delete(id).await
     }
 
     async fn restore_user(&self, id: UserId) -> Result<(), StorageError> {
-        let updated = sqlx::query("UPDATE users SET deleted_at = NULL WHERE id = ?")
-            .bind(id.to_db())
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        if updated.rows_affected() == 0 { Err(StorageError::UnknownUser) } else { Ok(()) }
+        self.restore(id).await
     }
 
     async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StorageError> {

@@ -69,9 +69,15 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/ws-ticket", post(issue_ticket)).route("/v1/sync", get(open_sync))
 }
 
-async fn issue_ticket(State(state): State<AppState>, Authenticated(user): Authenticated) -> (StatusCode, Json<Value>) {
+/// A ticket for the live account a valid access token speaks for (one of an account in its
+/// deletion grace would open nothing: `authenticate_upgrade` checks again).
+async fn issue_ticket(
+    State(state): State<AppState>,
+    Authenticated(user): Authenticated,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    state.auth.current_user(&*state.storage, user).await?;
     let ticket = state.sync.tickets.issue(user);
-    (StatusCode::CREATED, Json(json!({ "ticket": ticket, "expires_in": TICKET_LIFETIME.as_secs() })))
+    Ok((StatusCode::CREATED, Json(json!({ "ticket": ticket, "expires_in": TICKET_LIFETIME.as_secs() }))))
 }
 
 /// The query string of a WebSocket upgrade: a ticket for clients that cannot set headers.

@@ -111,8 +111,18 @@ pub async fn meetup(
     member_limit: Option<u32>,
     ends_in: chrono::Duration,
 ) -> storage::chat::MeetupId {
+    storage.create_meetup(&new_meetup(host, member_limit, ends_in)).await.expect("create meetup").meetup.id
+}
+
+/// The meetup [`meetup`] stores, not stored yet.
+#[allow(dead_code)] // Each test binary compiles this module; not all of them make meetups.
+pub fn new_meetup(
+    host: storage::UserId,
+    member_limit: Option<u32>,
+    ends_in: chrono::Duration,
+) -> storage::meetups::NewMeetup {
     let now = chrono::Utc::now();
-    let new = storage::meetups::NewMeetup {
+    storage::meetups::NewMeetup {
         host,
         title: "한강 러닝".into(),
         contents: "토요일 아침 5km".into(),
@@ -125,8 +135,7 @@ pub async fn meetup(
         lat: 37.5271,
         lng: 126.9326,
         region: "서울특별시 영등포구".into(),
-    };
-    storage.create_meetup(&new).await.expect("create meetup").meetup.id
+    }
 }
 
 /// Instantiates each listed conformance test for both backends.

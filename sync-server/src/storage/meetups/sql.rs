@@ -1,7 +1,7 @@
 //! The meetup queries both backends run, written once (both take `?` placeholders), and the
 //! conversion of their rows. Backends only bind, execute and read columns by name.
 
-use super::{Comment, Meetup, MeetupQuery, Role, Sort};
+use super::{Comment, DeletedMeetup, Meetup, MeetupQuery, Role, Sort};
 use crate::storage::chat::Sender;
 use crate::storage::types::time_from_db;
 use crate::storage::{StorageError, UserId};
@@ -68,14 +68,35 @@ pub(crate) const IMAGE_OF: &str = "SELECT COUNT(*) FROM media WHERE id = ? AND o
 pub(crate) const LIKE_COUNT: &str = "SELECT like_count FROM meetups WHERE id = ?";
 pub(crate) const LIKE_UP: &str = "UPDATE meetups SET like_count = like_count + 1 WHERE id = ?";
 pub(crate) const LIKE_DOWN: &str = "UPDATE meetups SET like_count = like_count - 1 WHERE id = ?";
-/// Takes the likes of accounts about to be purged (deleted before the bound time) off the counts
-/// of the meetups they liked; the purge's cascade then deletes the likes themselves (binds: the
-/// time, the time).
-pub(crate) const UNLIKE_PURGED: &str = "UPDATE meetups SET like_count = like_count - (SELECT COUNT(*)
-     FROM meetup_likes l JOIN users u ON u.id = l.user_id
-     WHERE l.meetup_id = meetups.id AND u.deleted_at IS NOT NULL AND u.deleted_at < ?)
-     WHERE id IN (SELECT l.meetup_id FROM meetup_likes l JOIN users u ON u.id = l.user_id
-     WHERE u.deleted_at IS NOT NULL AND u.deleted_at < ?)";
+/// Takes an account's likes off the counts of the meetups it liked (binds: user): its deletion
+/// hides it, likes included. A like counts only while its account is live, so the purge, which
+/// deletes the likes of accounts long in their grace, changes no count.
+pub(crate) const LIKES_OFF: &str = "UPDATE meetups SET like_count = like_count - 1
+     WHERE id IN (SELECT meetup_id FROM meetup_likes WHERE user_id = ?)";
+/// Puts an account's likes back on the counts (binds: user): it was restored within its grace.
+pub(crate) const LIKES_ON: &str = "UPDATE meetups SET like_count = like_count + 1
+     WHERE id IN (SELECT meetup_id FROM meetup_likes WHERE user_id = ?)";
+/// Whether an account is live, not in its deletion grace (binds: user): one row if it is.
+macro_rules! live_account {
+    () => {
+        "SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL"
+    };
+}
+pub(crate) const LIVE_ACCOUNT: &str = live_account!();
+/// The same, holding the account's row until the transaction ends, so that its deletion (which
+/// locks the row to update it) waits for a like being counted, or the like waits for it (MySQL).
+pub(crate) const LIVE_ACCOUNT_LOCKED: &str = concat!(live_account!(), " LOCK IN SHARE MODE");
+/// The meetups an account hosts and their images, whatever its state (binds: host).
+macro_rules! hosted {
+    () => {
+        "SELECT id, image_id FROM meetups WHERE host_user_id = ?"
+    };
+}
+pub(crate) const HOSTED: &str = hosted!();
+/// The same, locking them until the transaction ends (MySQL).
+pub(crate) const HOSTED_LOCKED: &str = concat!(hosted!(), " FOR UPDATE");
+/// Deletes the meetups an account hosts with everything in them (cascades; binds: host).
+pub(crate) const DELETE_HOSTED: &str = "DELETE FROM meetups WHERE host_user_id = ?";
 /// Deletes the accounts deleted before the bound time; what they own goes with them (cascades).
 pub(crate) const PURGE_USERS: &str = "DELETE FROM users WHERE deleted_at IS NOT NULL AND deleted_at < ?";
 pub(crate) const LIKED: &str = "SELECT COUNT(*) FROM meetup_likes WHERE meetup_id = ? AND user_id = ?";
@@ -253,4 +274,11 @@ pub(crate) fn member_from_row((id, nickname): (String, String)) -> Result<Sender
 
 pub(crate) fn like_count_from_db(value: i64) -> Result<u32, StorageError> {
     count(value, "like count")
+}
+
+/// The meetups an account's deletion took with it, from rows of `HOSTED`.
+pub(crate) fn deleted_from_rows(rows: Vec<(i64, Option<String>)>) -> Result<Vec<DeletedMeetup>, StorageError> {
+    rows.into_iter()
+        .map(|(id, image)| Ok(DeletedMeetup { id, image_id: image.as_deref().map(uuid_from_db).transpose()? }))
+        .collect()
 }

@@ -48,6 +48,15 @@ impl MeetupStore for MySqlStorage {
             let now = now_millis();
             let mut conn = pool.get_conn().await?;
             let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            // The host's row first, held shared until the commit, as the account's deletion locks
+            // it first too: the deletion waits for this meetup and then deletes it, or this waits
+            // for the deletion and stores nothing. (The meetup's insert would lock the row too, for
+            // its foreign key, but only after writing its index entries, which the deletion's scan
+            // of the host's meetups would wait for: a deadlock.)
+            let live: Option<i64> = tx.exec_first(sql::LIVE_ACCOUNT_LOCKED, (new.host.to_db(),)).await?;
+            if live.is_none() {
+                return Ok(Err(StorageError::UnknownMeetup));
+            }
             tx.exec_drop(
                 "INSERT INTO meetups (host_user_id, title, contents, starts_at, ends_at, member_limit, image_id,
                                       place_name, address, lat, lng, region, created_at, updated_at)
@@ -241,9 +250,15 @@ impl MeetupStore for MySqlStorage {
         let count = retrying(|| async move {
             let mut conn = pool.get_conn().await?;
             let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            // The account's row first, held shared: its deletion (which locks it, then takes its
+            // likes off the counts) comes wholly before this or wholly after.
+            let live: Option<i64> = tx.exec_first(sql::LIVE_ACCOUNT_LOCKED, (user.to_db(),)).await?;
+            if live.is_none() {
+                return Ok(Err(StorageError::UnknownUser));
+            }
             let row: Option<(String, Option<String>)> = tx.exec_first(sql::VISIBLE_MEETUP_LOCKED, (meetup,)).await?;
             if row.is_none() {
-                return Ok(None);
+                return Ok(Err(StorageError::UnknownMeetup));
             }
             let liked: Option<i64> = tx.exec_first(sql::LIKED, (meetup, user.to_db())).await?;
             let liked = liked.unwrap_or_default() > 0;
@@ -256,11 +271,11 @@ impl MeetupStore for MySqlStorage {
             }
             let count: Option<i64> = tx.exec_first(sql::LIKE_COUNT, (meetup,)).await?;
             tx.commit().await?;
-            Ok(count)
+            Ok(count.ok_or(StorageError::UnknownMeetup))
         })
         .await
         .map_err(backend)?;
-        sql::like_count_from_db(count.ok_or(StorageError::UnknownMeetup)?)
+        sql::like_count_from_db(count?)
     }
 }
 

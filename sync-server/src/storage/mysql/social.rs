@@ -166,18 +166,14 @@ impl MySqlStorage {
 
     pub(super) async fn purge_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError> {
         // InnoDB cascades: documents (and their chunks), refresh tokens, identities, one-time
-        // codes and likes go with their account; the like counts they were part of are lowered
-        // first, in the same transaction.
+        // codes and likes go with their account. The likes counted in no like count since the
+        // account's deletion (`sql::LIKES_OFF`).
         let pool = &self.pool;
         let before = deleted_before.timestamp_millis();
         retrying(|| async move {
             let mut conn = pool.get_conn().await?;
-            let mut tx = conn.start_transaction(TxOpts::default()).await?;
-            tx.exec_drop(sql::UNLIKE_PURGED, (before, before)).await?;
-            tx.exec_drop(sql::PURGE_USERS, (before,)).await?;
-            let purged = tx.affected_rows();
-            tx.commit().await?;
-            Ok(purged)
+            conn.exec_drop(sql::PURGE_USERS, (before,)).await?;
+            Ok(conn.affected_rows())
         })
         .await
         .map_err(backend)

@@ -1,28 +1,31 @@
 //! MySQL: refresh tokens and account deletion, the writes that must be atomic (rotation spends a
 //! token with a row-locking `UPDATE … WHERE used_at IS NULL` and stores its successor in the same
-//! transaction; deletion marks the account and revokes its tokens together). Split from `mysql.rs`
-//! along the accounts seam.
+//! transaction; deletion marks the account, revokes its tokens, deletes the meetups it hosts and
+//! takes its likes off the counts together, and restoring puts the likes back). Split from
+//! `mysql.rs` along the accounts seam.
 
 use mysql_async::TxOpts;
 use mysql_async::prelude::Queryable;
 
 use super::{ER_NO_REFERENCED_ROW_2, MySqlStorage, backend, retrying, server_code};
+use crate::storage::meetups::{DeletedMeetup, sql};
 use crate::storage::types::{TokenState, classify_unrotated};
 use crate::storage::{NewRefreshToken, Rotation, StorageError, TokenFamily, TokenHash, UserId, now_millis};
 
 impl MySqlStorage {
-    pub(super) async fn soft_delete(&self, id: UserId) -> Result<(), StorageError> {
+    pub(super) async fn soft_delete(&self, id: UserId) -> Result<Vec<DeletedMeetup>, StorageError> {
         let pool = &self.pool;
-        let found = retrying(|| async move {
+        let hosted = retrying(|| async move {
             let now = now_millis();
             let mut conn = pool.get_conn().await?;
             let mut tx = conn.start_transaction(TxOpts::default()).await?;
-            let found: Option<String> =
-                tx.exec_first("SELECT id FROM users WHERE id = ? FOR UPDATE", (id.to_db(),)).await?;
-            if found.is_none() {
+            // The account's row, locked first: a like (`set_like`) holds it shared while it counts.
+            let found: Option<Option<i64>> =
+                tx.exec_first("SELECT deleted_at FROM users WHERE id = ? FOR UPDATE", (id.to_db(),)).await?;
+            let Some(deleted_at) = found else {
                 tx.rollback().await?;
-                return Ok(false);
-            }
+                return Ok(None);
+            };
             tx.exec_drop("UPDATE users SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", (now, id.to_db()))
                 .await?;
             tx.exec_drop(
@@ -30,6 +33,40 @@ impl MySqlStorage {
                 (now, id.to_db()),
             )
             .await?;
+            // A meetup's creation locks the host's row shared before anything else and holds it
+            // until it commits (`create_meetup`): one created before this is found here (a locking
+            // read sees it), one after finds its host in the grace and stores nothing.
+            let hosted: Vec<(i64, Option<String>)> = tx.exec(sql::HOSTED_LOCKED, (id.to_db(),)).await?;
+            tx.exec_drop(sql::DELETE_HOSTED, (id.to_db(),)).await?;
+            if deleted_at.is_none() {
+                tx.exec_drop(sql::LIKES_OFF, (id.to_db(),)).await?;
+            }
+            tx.commit().await?;
+            Ok(Some(hosted))
+        })
+        .await
+        .map_err(backend)?;
+        sql::deleted_from_rows(hosted.ok_or(StorageError::UnknownUser)?)
+    }
+
+    pub(super) async fn restore(&self, id: UserId) -> Result<(), StorageError> {
+        let pool = &self.pool;
+        let found = retrying(|| async move {
+            let mut conn = pool.get_conn().await?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await?;
+            let found: Option<Option<i64>> =
+                tx.exec_first("SELECT deleted_at FROM users WHERE id = ? FOR UPDATE", (id.to_db(),)).await?;
+            match found {
+                None => {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                Some(Some(_)) => {
+                    tx.exec_drop("UPDATE users SET deleted_at = NULL WHERE id = ?", (id.to_db(),)).await?;
+                    tx.exec_drop(sql::LIKES_ON, (id.to_db(),)).await?;
+                }
+                Some(None) => {}
+            }
             tx.commit().await?;
             Ok(true)
         })

@@ -202,6 +202,13 @@ impl MeetupStore for SqliteStorage {
 
     async fn set_like(&self, meetup: MeetupId, user: UserId, like: bool) -> Result<u32, StorageError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        // Read under the write lock, so the account's deletion (which takes its likes off the
+        // counts) comes wholly before this or wholly after.
+        let live: Option<(i64,)> =
+            sqlx::query_as(sql::LIVE_ACCOUNT).bind(user.to_db()).fetch_optional(&mut *tx).await.map_err(backend)?;
+        if live.is_none() {
+            return Err(StorageError::UnknownUser);
+        }
         if visible(&mut tx, meetup).await?.is_none() {
             return Err(StorageError::UnknownMeetup);
         }

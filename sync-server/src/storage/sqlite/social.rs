@@ -175,13 +175,10 @@ impl SqliteStorage {
 
     pub(super) async fn purge_users(&self, deleted_before: DateTime<Utc>) -> Result<u64, StorageError> {
         // Foreign keys are on for every connection: documents (and their chunks), refresh tokens,
-        // identities, one-time codes and likes go with their account; the like counts they were
-        // part of are lowered first, in the same transaction.
+        // identities, one-time codes and likes go with their account. The likes counted in no
+        // like count since the account's deletion (`sql::LIKES_OFF`).
         let before = deleted_before.timestamp_millis();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        sqlx::query(sql::UNLIKE_PURGED).bind(before).bind(before).execute(&mut *tx).await.map_err(backend)?;
-        let purged = sqlx::query(sql::PURGE_USERS).bind(before).execute(&mut *tx).await.map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
+        let purged = sqlx::query(sql::PURGE_USERS).bind(before).execute(&self.pool).await.map_err(backend)?;
         Ok(purged.rows_affected())
     }
 

@@ -1,25 +1,31 @@
 //! SQLite: refresh tokens and account deletion, the writes that must be atomic (rotation spends a
-//! token and stores its successor in one `BEGIN IMMEDIATE` transaction; deletion marks the account
-//! and revokes its tokens together). Split from `sqlite.rs` along the accounts seam.
+//! token and stores its successor in one `BEGIN IMMEDIATE` transaction; deletion marks the account,
+//! revokes its tokens, deletes the meetups it hosts and takes its likes off the counts together,
+//! and restoring puts the likes back). Split from `sqlite.rs` along the accounts seam.
 
 use sqlx::error::ErrorKind;
 
 use super::{SqliteStorage, backend, kind};
+use crate::storage::meetups::{DeletedMeetup, sql};
 use crate::storage::types::{TokenState, classify_unrotated};
 use crate::storage::{NewRefreshToken, Rotation, StorageError, TokenFamily, TokenHash, UserId, now_millis};
 
+/// When the account was deleted (`None`: it is live), read in the caller's transaction;
+/// `UnknownUser` if there is no such account.
+async fn deletion_mark(tx: &mut sqlx::SqliteConnection, id: UserId) -> Result<Option<i64>, StorageError> {
+    let found: Option<(Option<i64>,)> = sqlx::query_as("SELECT deleted_at FROM users WHERE id = ?")
+        .bind(id.to_db())
+        .fetch_optional(tx)
+        .await
+        .map_err(backend)?;
+    found.map(|(deleted_at,)| deleted_at).ok_or(StorageError::UnknownUser)
+}
+
 impl SqliteStorage {
-    pub(super) async fn soft_delete(&self, id: UserId) -> Result<(), StorageError> {
+    pub(super) async fn soft_delete(&self, id: UserId) -> Result<Vec<DeletedMeetup>, StorageError> {
         let now = now_millis();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = ?")
-            .bind(id.to_db())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if exists.is_none() {
-            return Err(StorageError::UnknownUser);
-        }
+        let deleted_at = deletion_mark(&mut tx, id).await?;
         sqlx::query("UPDATE users SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
             .bind(now)
             .bind(id.to_db())
@@ -32,6 +38,29 @@ impl SqliteStorage {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        // Every write takes the database's one write lock (`BEGIN IMMEDIATE`): a meetup created
+        // before this is deleted here, one after finds its host in the grace and is not stored.
+        let hosted: Vec<(i64, Option<String>)> =
+            sqlx::query_as(sql::HOSTED).bind(id.to_db()).fetch_all(&mut *tx).await.map_err(backend)?;
+        sqlx::query(sql::DELETE_HOSTED).bind(id.to_db()).execute(&mut *tx).await.map_err(backend)?;
+        if deleted_at.is_none() {
+            sqlx::query(sql::LIKES_OFF).bind(id.to_db()).execute(&mut *tx).await.map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        sql::deleted_from_rows(hosted)
+    }
+
+    pub(super) async fn restore(&self, id: UserId) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        let deleted_at = deletion_mark(&mut tx, id).await?;
+        if deleted_at.is_some() {
+            sqlx::query("UPDATE users SET deleted_at = NULL WHERE id = ?")
+                .bind(id.to_db())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query(sql::LIKES_ON).bind(id.to_db()).execute(&mut *tx).await.map_err(backend)?;
+        }
         tx.commit().await.map_err(backend)
     }
 
