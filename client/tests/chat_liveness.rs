@@ -4,13 +4,14 @@
 //! upgrade. Either way the device must notice, show the chat offline, and connect again.
 #![allow(clippy::unwrap_used)]
 
+mod fake_server;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use mingizuk_client::social::{Liveness, Social};
-use mingizuk_client::sync::{Credentials, ServerApi, Session, TokenStore, UserInfo};
 use tokio::net::TcpListener;
 
 /// Short enough for a test, long enough for a loopback connection.
@@ -20,19 +21,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The social side of a device signed in to the server at `url` (never asked for a new token).
 async fn social(url: &str, dir: &Path) -> Social {
-    let session = Session {
-        server: url.into(),
-        user: UserInfo {
-            id: "u1".into(), email: "mingi@example.com".into(), nickname: "밍기".into(), provider: None
-        },
-        account_root: uuid::Uuid::from_u128(7),
-        access_token: "access".into(),
-        refresh_token: "refresh".into(),
-        access_expires_at_ms: i64::MAX,
-    };
-    TokenStore::in_dir(dir).save(&session).unwrap();
-    let credentials = Arc::new(Credentials::new(ServerApi::new(url).unwrap(), TokenStore::in_dir(dir)).unwrap());
-    Social::open_with(credentials, dir, QUICK).await.unwrap()
+    fake_server::social(url, dir, QUICK).await
 }
 
 /// A server that accepts the chat WebSocket, then goes silent with its side of every connection

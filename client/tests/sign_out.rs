@@ -4,6 +4,8 @@
 //! `unsynced_changes`; `LocalData::Discard` removes all the same.
 #![allow(clippy::unwrap_used)]
 
+mod fake_server;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +14,7 @@ use mingizuk_client::core::automerge::transaction::Transactable;
 use mingizuk_client::core::automerge::{AutoCommit, ROOT, ReadDoc};
 use mingizuk_client::core::catalog::PRESETS;
 use mingizuk_client::core::schema::DocKind;
-use mingizuk_client::sync::{Session, TokenStore, UNSYNCED_PATIENCE, UserInfo};
+use mingizuk_client::sync::UNSYNCED_PATIENCE;
 use mingizuk_client::{Cloud, Engine, LocalData, ManualClock};
 use sqlx::{Connection, SqliteConnection};
 
@@ -25,17 +27,7 @@ const NO_SERVER: &str = "http://127.0.0.1:9";
 async fn signed_in_offline(dir: &Path) -> (Arc<Engine>, Cloud) {
     let clock = Arc::new(ManualClock::new(MONDAY_9AM_KST, 9 * 60));
     let engine = Arc::new(Engine::open(&dir.join("device.sqlite"), clock).await.unwrap());
-    let session = Session {
-        server: NO_SERVER.into(),
-        user: UserInfo {
-            id: "u1".into(), email: "mingi@example.com".into(), nickname: "밍기".into(), provider: None
-        },
-        account_root: uuid::Uuid::from_u128(7),
-        access_token: "access".into(),
-        refresh_token: "refresh".into(),
-        access_expires_at_ms: i64::MAX,
-    };
-    TokenStore::in_dir(dir).save(&session).unwrap();
+    fake_server::save_session(NO_SERVER, dir);
     let cloud = Cloud::new(engine.clone(), NO_SERVER, dir).unwrap();
     cloud.resume().await.unwrap();
     engine.draw_character().await.unwrap();

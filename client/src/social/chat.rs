@@ -2,9 +2,10 @@
 //! for every room this device follows. Each connection subscribes every followed room from its
 //! replay mark in the cache, so what was missed while offline is replayed, and a replay cut short
 //! goes on where it stopped; a room subscribed for the first time starts after its newest page
-//! (PRODUCT.md §7: newest 50, older on scroll), so a long history is not replayed whole. Messages
+//! (PRODUCT.md §7: newest 50, older on scroll), so a long history is not replayed whole (a page
+//! that fails for a moment is asked for again before the room falls back to a replay). Messages
 //! are kept once each (by id and by seq), and acks and refusals go back to the outbox. A connection
-//! that hears nothing for `Liveness::silent_for` is taken for lost and made again.
+//! that hears not a byte for `Liveness::silent_for` is taken for lost and made again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use super::socket::{self, Heartbeat, Socket};
-use super::{Ack, ChatMessage, Inner, MeetupId, SocialEvent, online};
+use super::{Ack, ChatMessage, Inner, MeetupId, SocialEvent, http, online};
 use crate::error::{ClientError, Result};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -27,6 +28,11 @@ const TRANSIENT: &[&str] = &["rate_limited", "storage_failed", "internal"];
 /// doubling with each refusal in a row up to `MAX_BACKOFF` (plus jitter, so that a reconnect's
 /// refused rooms do not all come back in one burst).
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
+/// How many times a room's first open asks for its newest page before it replays the room whole
+/// instead, and how long it waits after the first failure (doubling after each): a few seconds in
+/// all, for a throttled or restarting server to answer.
+const PAGE_TRIES: u32 = 4;
+const PAGE_RETRY_AFTER: Duration = Duration::from_millis(500);
 
 /// Follows `meetup` from now on, subscribing at once if connected.
 pub(super) fn follow(inner: &Inner, meetup: MeetupId) {
@@ -139,7 +145,7 @@ async fn session(inner: &Arc<Inner>, online_since: &mut Option<tokio::time::Inst
     let _ = inner.events.send(SocialEvent::Online { online: true });
     // Sends queued while offline go now.
     inner.wake.notify_one();
-    let mut heartbeat = Heartbeat::start(&inner.liveness);
+    let mut heartbeat = Heartbeat::start(&inner.liveness, socket.heard());
     loop {
         tokio::select! {
             frame = heartbeat.next(&mut socket) => {
@@ -185,14 +191,16 @@ async fn subscribe(inner: &Arc<Inner>, socket: &mut Socket, room: MeetupId, from
 
 /// A room's first open: its newest page, fetched over HTTP and cached, and its replay mark at the
 /// page's top, so the live stream starts after it (its older history comes by scrolling up); then
-/// the room is subscribed on the live connection. When the page cannot be had — the server
-/// refused it (the subscribe's refusal then says why) or it failed for a moment — the room is
-/// replayed from its first message instead: slower for a long history, but never short of a
-/// message, as a replay cut short goes on from the replay mark on the next connection.
+/// the room is subscribed on the live connection. A page that failed for a moment (no answer, the
+/// server busy, throttled or failing) is asked for again with backoff, up to `PAGE_TRIES` times.
+/// When the page cannot be had even so, or the server refused it (the subscribe's refusal then
+/// says why), the room is replayed from its first message instead: slower for a long history, but
+/// never short of a message, as a replay cut short goes on from the replay mark on the next
+/// connection.
 async fn first_open(inner: Arc<Inner>, room: MeetupId) {
     let mut stop = inner.stop.subscribe();
     let page = tokio::select! {
-        page = newest_page(&inner, room) => page,
+        page = newest_page_retried(&inner, room) => page,
         _ = stop.changed() => Err(ClientError::Network("stopped".into())),
     };
     inner.link.opening.lock().unwrap_or_else(|p| p.into_inner()).remove(&room);
@@ -200,6 +208,25 @@ async fn first_open(inner: Arc<Inner>, room: MeetupId) {
         tracing::debug!(room, error = %e, "no newest page for a room's first open: it is replayed whole");
     }
     inner.link.send(json!({ "type": "_follow", "meetup_id": room, "from_start": page.is_err() }));
+}
+
+/// [`newest_page`], asked for again after each failure of the moment, waiting `PAGE_RETRY_AFTER`
+/// doubling (with jitter, so that a reconnect's rooms do not all come back in one burst), until it
+/// is had, refused, or `PAGE_TRIES` tries failed.
+async fn newest_page_retried(inner: &Inner, room: MeetupId) -> Result<()> {
+    let mut wait = PAGE_RETRY_AFTER;
+    let mut tries = 1;
+    loop {
+        match newest_page(inner, room).await {
+            Err(e) if tries < PAGE_TRIES && http::unavailable(&e) => {
+                tracing::debug!(room, tries, error = %e, "a room's newest page failed for a moment: asked again");
+                tokio::time::sleep(wait + wait.mul_f64(rand::random::<f64>() * 0.5)).await;
+                wait *= 2;
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
 }
 
 async fn newest_page(inner: &Inner, room: MeetupId) -> Result<()> {

@@ -2,9 +2,9 @@
 //! a join reaches the server after it. A write is removed only when the server confirmed it;
 //! without an answer it is sent again with the same key after a backoff, and the server applies
 //! it once. A refusal is kept with its reason and the worker goes on with the next write. The
-//! server forgets a key after a day: a write that creates something (a meetup, a comment) whose
-//! answer was lost is not sent again past `CREATE_RETRY_WINDOW_MS` but set aside as `unconfirmed`;
-//! a join, leave or deletion answered "already so" is done.
+//! server forgets a key after a day: a write whose answer was lost is not sent again past
+//! `RETRY_WINDOW_MS` but set aside as `unconfirmed` (all but a meetup's deletion, which nothing
+//! newer can undo); a join, leave or deletion answered "already so" is done.
 
 use std::time::Duration;
 
@@ -15,11 +15,13 @@ use super::http::{self, Outcome};
 use super::kind::{COMMENT, CREATE_MEETUP, DELETE_MEETUP, EDIT_MEETUP, JOIN, LEAVE};
 use super::{Ack, Inner, OutboxItem, SocialEvent, Write, chat};
 
-/// How long after it may first have reached the server a write that creates something (a meetup,
-/// a comment) is still sent again. The server keeps the answer to a key for a day from its first
-/// run (`KEPT_RESPONSE_LIFETIME`); a retry after that would create a second one. Past this, the
-/// write is set aside as `unconfirmed` for the user to check.
-const CREATE_RETRY_WINDOW_MS: i64 = 20 * 60 * 60 * 1000;
+/// How long after it may first have reached the server a write is still sent again. The server
+/// keeps the answer to a key for a day from its first run (`KEPT_RESPONSE_LIFETIME`); a retry
+/// after that runs the write again: a create makes a second meetup or comment, and an edit, a
+/// join, a like (or a leave, an unlike) undoes whatever came after it — a newer edit, a leave or
+/// a like made on another device. Past this, the write is set aside as `unconfirmed` for the user
+/// to check; only a meetup's deletion is still sent (a deleted meetup stays deleted).
+const RETRY_WINDOW_MS: i64 = 20 * 60 * 60 * 1000;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -111,13 +113,13 @@ async fn send(inner: &Inner, item: &OutboxItem) -> Outcome {
     outcome
 }
 
-/// The refusal of a write that creates something and may have reached the server too long ago
-/// to be sent again safely.
+/// The refusal of a write that may have reached the server too long ago to be sent again safely.
+/// Chat messages are not concerned: the server knows a `client_id` for as long as it keeps the
+/// message.
 fn unconfirmed(item: &OutboxItem, now_ms: i64) -> Option<Outcome> {
     let Write::Http { kind, .. } = &item.write else { return None };
-    let creates = matches!(kind.as_str(), CREATE_MEETUP | COMMENT);
     let sent = item.sent_at_ms?;
-    (creates && now_ms - sent > CREATE_RETRY_WINDOW_MS).then(|| {
+    (kind != DELETE_MEETUP && now_ms - sent > RETRY_WINDOW_MS).then(|| {
         let message = "the server did not confirm this in time; check whether it went through before doing it again";
         Outcome::Refused("unconfirmed".into(), message.into())
     })
@@ -194,5 +196,49 @@ async fn confirmed(inner: &Inner, item: &OutboxItem, answer: &Value, stop: &mut 
     };
     if let Err(e) = result {
         tracing::warn!(error = %e, "the social cache could not be updated");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::social::kind::{LIKE, UNLIKE};
+
+    const HOUR_MS: i64 = 60 * 60 * 1000;
+    const NOW_MS: i64 = 1_793_577_600_000;
+
+    fn item(write: Write, sent_at_ms: Option<i64>) -> OutboxItem {
+        OutboxItem {
+            key: "k".into(),
+            write,
+            attempts: 1,
+            refused: None,
+            created_at_ms: NOW_MS - 48 * HOUR_MS,
+            sent_at_ms,
+        }
+    }
+
+    fn http(kind: &str, sent_at_ms: Option<i64>) -> OutboxItem {
+        let write = Write::Http { kind: kind.into(), method: "POST".into(), path: "/v1/meetups/7".into(), body: None };
+        item(write, sent_at_ms)
+    }
+
+    fn set_aside(item: &OutboxItem) -> bool {
+        matches!(unconfirmed(item, NOW_MS), Some(Outcome::Refused(code, _)) if code == "unconfirmed")
+    }
+
+    #[test]
+    fn every_write_but_a_deletion_whose_answer_was_lost_past_the_window_is_set_aside() {
+        let a_day_ago = Some(NOW_MS - 24 * HOUR_MS);
+        // A late create posts twice; a late edit, join or like (leave, unlike) undoes a newer edit,
+        // leave or unlike (join, like) made elsewhere meanwhile.
+        for kind in [CREATE_MEETUP, COMMENT, EDIT_MEETUP, JOIN, LIKE, LEAVE, UNLIKE] {
+            assert!(set_aside(&http(kind, a_day_ago)), "a {kind} maybe sent a day ago is set aside");
+            assert!(!set_aside(&http(kind, Some(NOW_MS - HOUR_MS))), "a {kind} within the window is sent again");
+            assert!(!set_aside(&http(kind, None)), "a {kind} that never left is sent");
+        }
+        assert!(!set_aside(&http(DELETE_MEETUP, a_day_ago)), "a deleted meetup stays deleted: sent again");
+        let message = Write::Message { meetup_id: 7, text: "늦었지만".into() };
+        assert!(!set_aside(&item(message, a_day_ago)), "the server knows a message's client id for good");
     }
 }

@@ -3,8 +3,9 @@
 //! and reconnects with backoff when the network or the server goes away. Its status says whether
 //! the server is known to hold everything this device has ("up to date" is only reported after
 //! the server answered with heads covering ours, and the server answers only after storing). A
-//! connection that hears nothing for `Liveness::silent_for` is taken for lost and made again, so
-//! the status never says "up to date" over a connection that died quietly.
+//! connection that hears not a byte for `Liveness::silent_for` is taken for lost and made again, so
+//! the status never says "up to date" over a connection that died quietly (a large message
+//! arriving slowly keeps it alive).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -158,7 +159,7 @@ impl<'a> Session<'a> {
             .map_err(|_| ClientError::Network("the server did not answer join in time".into()))??;
             (server_peer, socket)
         };
-        let heartbeat = Heartbeat::start(liveness);
+        let heartbeat = Heartbeat::start(liveness, socket.heard());
         let mut session = Session { engine, socket, heartbeat, peer_id, server_peer, docs: HashMap::new() };
         session.serve(status).await
     }
