@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::documents::State;
+use crate::documents::{OtherAccountData, State};
 use crate::error::{ClientError, Result};
 
 /// A whole document as exchanged between replicas (the sync server carries the same bytes).
@@ -222,10 +222,18 @@ impl Engine {
 
     /// Attaches this device's data to the account whose root document is `root` (signing in):
     /// the device's documents take the account's ids, so that the account's documents merge
-    /// into them field by field. Nothing logged on the device is lost.
+    /// into them field by field. Nothing logged on the device is lost. Data that another account
+    /// left here (signed out keeping it) is refused with `other_account_data`, changing nothing.
     pub async fn adopt_account(&self, root: Uuid) -> Result<()> {
         let mut state = self.state.lock().await;
-        state.adopt(root, self.clock.now_ms()).await
+        state.adopt(root, OtherAccountData::Refuse, self.clock.now_ms()).await
+    }
+
+    /// As [`Engine::adopt_account`], also when the data is another account's: the user chose to
+    /// merge it into the account `root` (say, they deleted the old account and want its history).
+    pub async fn adopt_other_account_data(&self, root: Uuid) -> Result<()> {
+        let mut state = self.state.lock().await;
+        state.adopt(root, OtherAccountData::Merge, self.clock.now_ms()).await
     }
 
     /// Removes everything this device holds and starts over as on first launch: presets, no

@@ -32,6 +32,11 @@ pub enum ClientError {
     /// changed.
     #[error("changes made on this device have not reached the server yet")]
     UnsyncedChanges,
+    /// Signing in would attach data another account left on this device (kept at its sign-out)
+    /// to the account signing in; nothing was changed and no session was kept. The user may merge
+    /// it anyway (`Cloud::attach_other_account_data`) or cancel (`Cloud::cancel_sign_in`).
+    #[error("this device holds another account's data")]
+    OtherAccountData,
     /// Another engine (another copy of the app) has this device's data open.
     #[error("the device's data is already open in another copy of Mingizuk")]
     DataInUse,
@@ -48,6 +53,7 @@ impl ClientError {
             ClientError::Server { code, .. } => code,
             ClientError::SignedOut => "signed_out",
             ClientError::UnsyncedChanges => "unsynced_changes",
+            ClientError::OtherAccountData => "other_account_data",
             ClientError::DataInUse => "data_in_use",
         }
     }

@@ -82,6 +82,22 @@ pub fn cancel_social_sign_in(shell: State<'_, Shell>) {
     shell.cancel_social_sign_in.notify_waiters();
 }
 
+/// Finishes a sign-in (`sign_up`, `sign_in`, `social_sign_in`) refused with `other_account_data`,
+/// the user having chosen to merge the data another account left on this device into this one.
+#[tauri::command]
+pub async fn attach_other_account_data(shell: State<'_, Shell>) -> CommandResult<UserInfo> {
+    let user = shell.cloud.attach_other_account_data().await?;
+    shell.open_social().await?;
+    Ok(user)
+}
+
+/// Gives up a sign-in refused with `other_account_data`: signed out, the device's data untouched.
+#[tauri::command]
+pub async fn cancel_sign_in(shell: State<'_, Shell>) -> CommandResult<()> {
+    shell.cloud.cancel_sign_in().await;
+    Ok(())
+}
+
 /// Signs out; the social side closes once the sign-out went through (a refusal keeps it all).
 /// Removing the device's data removes the account's meetup and chat cache with it, and so counts
 /// the writes queued there (messages, comments, meetups) as changes the server lacks.

@@ -55,6 +55,8 @@ pub fn commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         account::sign_in,
         account::social_sign_in,
         account::cancel_social_sign_in,
+        account::attach_other_account_data,
+        account::cancel_sign_in,
         account::sign_out,
         account::edit_profile,
         account::delete_account,

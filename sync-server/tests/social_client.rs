@@ -257,8 +257,11 @@ async fn a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_
     amy.cloud.sign_out(LocalData::Keep).await.unwrap();
     world.proxy.go_online();
 
-    // Ben signs in on Amy's device and comments: his outbox is his own.
-    amy.cloud.sign_in("ben@example.com", "tiny daily squats").await.unwrap();
+    // Ben signs in on Amy's device and comments: his outbox is his own. (Asked about Amy's
+    // records kept on the device, he takes them: the outbox is what this test is about.)
+    let asked = amy.cloud.sign_in("ben@example.com", "tiny daily squats").await.unwrap_err();
+    assert_eq!(asked.code(), "other_account_data");
+    amy.cloud.attach_other_account_data().await.unwrap();
     amy.cloud.pause().await;
     let as_ben = Social::open(amy.cloud.credentials(), amy.dir.path()).await.unwrap();
     as_ben.start().await;
@@ -274,7 +277,11 @@ async fn a_comment_queued_by_one_account_waits_for_it_while_another_signs_in_on_
 
     // Amy signs in again: her comment leaves, as hers.
     amy.cloud.sign_out(LocalData::Keep).await.unwrap();
-    amy.cloud.sign_in("amy@example.com", "tiny daily squats").await.unwrap();
+    assert_eq!(
+        amy.cloud.sign_in("amy@example.com", "tiny daily squats").await.unwrap_err().code(),
+        "other_account_data"
+    );
+    amy.cloud.attach_other_account_data().await.unwrap();
     amy.cloud.pause().await;
     let as_amy = Social::open(amy.cloud.credentials(), amy.dir.path()).await.unwrap();
     as_amy.start().await;

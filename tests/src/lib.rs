@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -196,6 +197,14 @@ impl Device {
             self.engine.collection().await
         )
     }
+}
+
+/// The app closed and opened again on the same data folder, its server at `server_url`.
+pub async fn reopened(dir: &Path, server_url: &str, at_ms: i64) -> (Arc<Engine>, Cloud) {
+    let clock = Arc::new(ManualClock::new(at_ms, 9 * 60));
+    let engine = Arc::new(Engine::open(&dir.join("device.sqlite"), clock).await.unwrap());
+    let cloud = Cloud::new(engine.clone(), server_url, dir).unwrap();
+    (engine, cloud)
 }
 
 /// Waits until every device holds the same documents and shows the same state.

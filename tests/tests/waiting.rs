@@ -4,12 +4,9 @@
 //! still counts them.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::sync::Arc;
-
 use mingizuk_client::sync::{SyncStatus, UNSYNCED_PATIENCE};
-use mingizuk_client::{Cloud, Engine, LocalData, ManualClock, SyncPhase};
-use mingizuk_tests::{Backend, CONVERGE, DAY, Device, START_MS, TestDb, TestServer};
+use mingizuk_client::{Cloud, LocalData, SyncPhase};
+use mingizuk_tests::{Backend, CONVERGE, DAY, Device, START_MS, TestDb, TestServer, reopened};
 
 /// Waits until the device's status satisfies `what`, and returns it.
 async fn status_where(cloud: &Cloud, what: impl Fn(&SyncStatus) -> bool) -> SyncStatus {
@@ -17,14 +14,6 @@ async fn status_where(cloud: &Cloud, what: impl Fn(&SyncStatus) -> bool) -> Sync
     let found = tokio::time::timeout(CONVERGE, status.wait_for(|s| what(s))).await;
     assert!(found.is_ok(), "the status stayed {:?}", cloud.status().borrow().clone());
     cloud.status().borrow().clone()
-}
-
-/// The app closed and opened again on the same data folder, its server at `server_url`.
-async fn reopened(dir: &Path, server_url: &str, at_ms: i64) -> (Arc<Engine>, Cloud) {
-    let clock = Arc::new(ManualClock::new(at_ms, 9 * 60));
-    let engine = Arc::new(Engine::open(&dir.join("device.sqlite"), clock).await.unwrap());
-    let cloud = Cloud::new(engine.clone(), server_url, dir).unwrap();
-    (engine, cloud)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

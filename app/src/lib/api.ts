@@ -59,6 +59,11 @@ export const signIn = (email: string, password: string) => call<UserInfo>('sign_
 export const socialSignIn = (provider: SocialProvider) => call<UserInfo>('social_sign_in', { provider });
 /** Gives up a social sign-in waiting for the browser: it fails with `sign_in_cancelled`. */
 export const cancelSocialSignIn = () => call<void>('cancel_social_sign_in');
+/** Answers a sign-in refused with `other_account_data`: the data another account left on this device
+ *  joins the account signing in. */
+export const attachOtherAccountData = () => call<UserInfo>('attach_other_account_data');
+/** Gives up a sign-in refused with `other_account_data`: signed out, the device's data untouched. */
+export const cancelSignIn = () => call<void>('cancel_sign_in');
 export interface ProfileChanges {
   nickname?: string;
   password?: string;

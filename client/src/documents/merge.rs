@@ -12,10 +12,37 @@ use crate::engine::DocumentBytes;
 use crate::error::{ClientError, Result};
 use crate::store::{Batch, LogEntry};
 
+/// The meta key naming the account root this device's documents took at a sign-in, written in
+/// the same transaction. Absent on a device that never had an account, and after a wipe (which
+/// removes all meta data): such a device's documents are its own, and any account may take them.
+const ACCOUNT_ROOT: &str = "account_root";
+
+/// Whether signing in may attach documents that carry another account's root (kept on the device
+/// at a sign-out) to the account signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OtherAccountData {
+    /// Refused with `other_account_data`: one account's history never goes to another unasked.
+    Refuse,
+    /// The user chose to merge them into the account signing in.
+    Merge,
+}
+
 impl State {
-    pub(crate) async fn adopt(&mut self, root: Uuid, now_ms: i64) -> Result<()> {
+    /// Re-keys this device's documents to the account whose root is `root`. Documents that
+    /// already carry another account's root are refused with `OtherAccountData` (nothing is
+    /// changed) unless `other` is `Merge`. The same account again changes nothing (a database from
+    /// before the account root was recorded records it then: resuming a session passes here).
+    pub(crate) async fn adopt(&mut self, root: Uuid, other: OtherAccountData, now_ms: i64) -> Result<()> {
+        let account = self.store.meta(ACCOUNT_ROOT).await?;
+        let attached = account.as_deref() == Some(self.root.to_string().as_str());
         if root == self.root {
+            if !attached {
+                self.store.commit(&Batch { meta: vec![(ACCOUNT_ROOT, root.to_string())], ..Batch::default() }).await?;
+            }
             return Ok(());
+        }
+        if attached && other == OtherAccountData::Refuse {
+            return Err(ClientError::OtherAccountData);
         }
         let old = self.root;
         let kinds: Vec<DocKind> = self.known.keys().copied().collect();
@@ -29,7 +56,7 @@ impl State {
         let mut batch = Batch {
             renames: kinds.iter().map(|k| (k.id_in(old), k.id_in(root), k.label())).collect(),
             chunks: pending.iter().map(|p| p.chunk.clone()).collect(),
-            meta: vec![("root", root.to_string())],
+            meta: vec![("root", root.to_string()), (ACCOUNT_ROOT, root.to_string())],
             ..Batch::default()
         };
         self.mark_write(&mut batch);

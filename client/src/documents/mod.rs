@@ -20,6 +20,8 @@ mod merge;
 mod sync;
 mod write;
 
+pub(crate) use merge::OtherAccountData;
+
 /// Chunks a document may gather before a write compacts it on the spot. Compaction otherwise
 /// happens at open and in `Engine::maintain`, off the hot path of a completion.
 pub(crate) const COMPACT_INLINE_CHUNKS: usize = 1024;

@@ -5,6 +5,7 @@
 mod api;
 mod keychain;
 mod session;
+mod sign_in;
 mod social;
 mod task;
 
@@ -97,6 +98,9 @@ pub struct Cloud {
     /// Passes the task's status on to `status`, counting the writes made since (offline too,
     /// and after the task stopped); replaced when a task starts.
     follower: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// A sign-in refused with `other_account_data`, kept in memory only until the user merges or
+    /// cancels (`sign_in.rs`).
+    held: Mutex<Option<sign_in::Held>>,
 }
 
 impl Drop for Cloud {
@@ -118,7 +122,14 @@ impl Cloud {
     pub fn with_tokens(engine: Arc<Engine>, server_url: &str, tokens: TokenStore) -> Result<Self> {
         let credentials = Arc::new(Credentials::new(ServerApi::new(server_url)?, tokens)?);
         let (status, _) = watch::channel(engine.offline_status());
-        Ok(Self { engine, credentials, task: Mutex::new(None), status, follower: std::sync::Mutex::new(None) })
+        Ok(Self {
+            engine,
+            credentials,
+            task: Mutex::new(None),
+            status,
+            follower: std::sync::Mutex::new(None),
+            held: Mutex::new(None),
+        })
     }
 
     /// The session this link keeps, for the other parts that speak to the same server (the
@@ -130,63 +141,6 @@ impl Cloud {
     /// The signed-in user, if any.
     pub async fn user(&self) -> Option<UserInfo> {
         self.credentials.session().await.map(|s| s.user)
-    }
-
-    /// Creates an account, attaches this device's data to it and starts syncing.
-    pub async fn sign_up(&self, email: &str, password: &str, nickname: &str) -> Result<UserInfo> {
-        let pair = self.credentials.api.sign_up(email, password, nickname).await?;
-        self.attach(pair).await
-    }
-
-    /// Signs in, attaches this device's data to the account (merging with what the account
-    /// already has) and starts syncing.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<UserInfo> {
-        let pair = self.credentials.api.log_in(email, password).await?;
-        self.attach(pair).await
-    }
-
-    /// Finishes a social login: trades the one-time code the server handed the app for tokens.
-    pub async fn sign_in_with_code(&self, code: &str, code_verifier: &str) -> Result<UserInfo> {
-        let pair = self.credentials.api.exchange(code, code_verifier).await?;
-        self.attach(pair).await
-    }
-
-    /// Starts a social sign-in with `provider` (`google`, `kakao` or `naver`): open the returned
-    /// `browser_url` in the system browser, then call [`Cloud::finish_social_sign_in`].
-    pub async fn begin_social_sign_in(&self, provider: &str) -> Result<SocialSignIn> {
-        SocialSignIn::begin(self.credentials.api.base(), provider).await
-    }
-
-    /// Waits (up to `timeout`) for the browser to come back with the one-time code, trades it for
-    /// a session, attaches this device's data to the account and starts syncing.
-    pub async fn finish_social_sign_in(&self, pending: SocialSignIn, timeout: std::time::Duration) -> Result<UserInfo> {
-        let user = self.finish_social_sign_in_unless(pending, timeout, std::future::pending()).await?;
-        user.ok_or_else(|| ClientError::Network("the sign-in stopped waiting".into()))
-    }
-
-    /// As [`Cloud::finish_social_sign_in`], but stops waiting for the browser when `cancelled`
-    /// completes first (`None`). Once the code is back, the sign-in finishes whatever happens: the
-    /// code is spent and the device's data is being attached to the account.
-    pub async fn finish_social_sign_in_unless(
-        &self,
-        pending: SocialSignIn,
-        timeout: std::time::Duration,
-        cancelled: impl std::future::Future<Output = ()>,
-    ) -> Result<Option<UserInfo>> {
-        let code = tokio::select! {
-            code = pending.code(timeout) => code?,
-            () = cancelled => return Ok(None),
-        };
-        self.sign_in_with_code(&code, &pending.verifier).await.map(Some)
-    }
-
-    async fn attach(&self, pair: TokenPair) -> Result<UserInfo> {
-        let (user, root) = self.credentials.api.me(&pair.access_token).await?;
-        self.engine.adopt_account(root).await?;
-        let session = Session::from_pair(self.credentials.api.base(), pair, root);
-        self.credentials.set(session).await?;
-        self.start().await;
-        Ok(user)
     }
 
     /// Changes the signed-in user's nickname and/or password (a new password needs the current

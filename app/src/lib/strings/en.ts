@@ -229,8 +229,12 @@ export const en: Dictionary = {
   'auth.check.email': 'Enter a valid email address',
   'auth.check.password': 'Passwords are {min}–{max} characters',
   'auth.check.nickname': 'Nicknames are 1–{max} characters',
+  'auth.other_title': 'This device still has another account’s records',
+  'auth.other_body': 'The workouts, routines and characters of an account that signed in here before are still on this device.\nMerging makes them all this account’s. If you’d rather not, cancel, then sign in as that account to sync them there or remove them from this device.',
+  'auth.other_merge': 'Merge into this account',
 
   'error.sign_in_cancelled': 'The sign-in was cancelled',
+  'error.other_account_data': 'This device still has another account’s records',
   'error.routine_name_empty': 'Give the routine a name',
   'error.routine_name_too_long': 'The routine name is too long',
   'error.routine_name_taken': 'You already have a routine with that name',

@@ -230,8 +230,12 @@ export const ko: Dictionary = {
   'auth.check.email': '올바른 이메일 주소를 적어주세요',
   'auth.check.password': '비밀번호는 {min}~{max}자로 적어주세요',
   'auth.check.nickname': '닉네임은 1~{max}자로 적어주세요',
+  'auth.other_title': '이 기기에는 다른 계정의 기록이 남아 있어요',
+  'auth.other_body': '예전에 이 기기에서 로그인했던 계정의 운동 기록과 루틴, 캐릭터가 그대로 있어요.\n이 계정으로 합치면 모두 이 계정의 기록이 돼요. 합치고 싶지 않다면 취소하고, 원래 계정으로 로그인해서 그 계정에 맞추거나 기기에서 지울 수 있어요.',
+  'auth.other_merge': '이 계정으로 합치기',
 
   'error.sign_in_cancelled': '로그인을 취소했어요',
+  'error.other_account_data': '이 기기에는 다른 계정의 기록이 남아 있어요',
   'error.routine_name_empty': '루틴 이름을 적어주세요',
   'error.routine_name_too_long': '루틴 이름이 너무 길어요',
   'error.routine_name_taken': '같은 이름의 루틴이 이미 있어요',
