@@ -1,8 +1,9 @@
 //! A room's first open against a fake server on 127.0.0.1 whose history route fails for a moment
 //! (throttled, restarting) while the chat socket is up: the newest page is asked for again with
 //! backoff and the room is followed after it (PRODUCT.md §7: newest 50, older on scroll), not
-//! replayed whole from its first message; only a page that keeps failing, after a few tries, falls
-//! back to the replay.
+//! replayed whole from its first message (a request the server leaves hanging is given up after
+//! a while and asked again); only a page that keeps failing, after a few tries, falls back to the
+//! replay.
 #![allow(clippy::unwrap_used)]
 
 mod fake_server;
@@ -22,10 +23,19 @@ const ROOM: i64 = 7;
 const TOP: i64 = 100;
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A server for room 7 whose history route fails (a 429, then 503s) for its first `failures`
-/// requests, then answers the newest page. Its chat socket answers each subscribe with the
-/// room's notice; the test hears the `since_seq` of each. Counts the history requests.
-async fn flaky_history(failures: usize) -> (String, Arc<AtomicUsize>, mpsc::UnboundedReceiver<i64>) {
+/// How the history route fails before it answers.
+#[derive(Clone, Copy)]
+enum Failing {
+    /// A 429, then 503s, for the first this many requests.
+    Refuses(usize),
+    /// The first request is never answered (nor closed): a server stuck on it.
+    HangsOnce,
+}
+
+/// A server for room 7 whose history route fails as `failing` says, then answers the newest page.
+/// Its chat socket answers each subscribe with the room's notice; the test hears the `since_seq`
+/// of each. Counts the history requests.
+async fn flaky_history(failing: Failing) -> (String, Arc<AtomicUsize>, mpsc::UnboundedReceiver<i64>) {
     let (url, mut requests) = fake_server::listen().await;
     let asked = Arc::new(AtomicUsize::new(0));
     let counted = asked.clone();
@@ -47,7 +57,17 @@ async fn flaky_history(failures: usize) -> (String, Arc<AtomicUsize>, mpsc::Unbo
                     }
                 });
             } else if request.target.starts_with(&format!("/v1/meetups/{ROOM}/messages")) {
+                let failures = match failing {
+                    Failing::Refuses(failures) => failures,
+                    Failing::HangsOnce => 0,
+                };
                 match counted.fetch_add(1, Ordering::SeqCst) {
+                    0 if matches!(failing, Failing::HangsOnce) => {
+                        tokio::spawn(async move {
+                            let _held = request;
+                            std::future::pending::<()>().await;
+                        });
+                    }
                     0 if failures > 0 => {
                         request.answer(429, r#"{"error":{"code":"rate_limited","message":"slow down"}}"#).await;
                     }
@@ -90,7 +110,7 @@ async fn open_room(social: &Social, since: &mut mpsc::UnboundedReceiver<i64>) ->
 #[tokio::test]
 async fn a_first_page_that_fails_for_a_moment_is_asked_for_again_and_nothing_older_is_replayed() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, asked, mut since) = flaky_history(2).await;
+    let (url, asked, mut since) = flaky_history(Failing::Refuses(2)).await;
     let social = fake_server::social(&url, dir.path(), Liveness::default()).await;
     assert_eq!(open_room(&social, &mut since).await, TOP, "followed after the newest page, not from seq 0");
     assert_eq!(asked.load(Ordering::SeqCst), 3, "asked for until it came");
@@ -102,10 +122,22 @@ async fn a_first_page_that_fails_for_a_moment_is_asked_for_again_and_nothing_old
 #[tokio::test]
 async fn a_first_page_that_keeps_failing_falls_back_to_a_replay_after_a_few_tries() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, asked, mut since) = flaky_history(usize::MAX).await;
+    let (url, asked, mut since) = flaky_history(Failing::Refuses(usize::MAX)).await;
     let social = fake_server::social(&url, dir.path(), Liveness::default()).await;
     assert_eq!(open_room(&social, &mut since).await, 0, "replayed from its first message, never short of one");
     let tries = asked.load(Ordering::SeqCst);
     assert!((2..=5).contains(&tries), "a few tries, not one nor without end: {tries}");
+    social.close().await;
+}
+
+#[tokio::test]
+async fn a_first_page_the_server_leaves_hanging_is_given_up_and_asked_for_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, asked, mut since) = flaky_history(Failing::HangsOnce).await;
+    // A try gets as long as a connection has to open: 1 s here, not the HTTP client's 30 s.
+    let liveness = Liveness { connect_within: Duration::from_secs(1), ..Liveness::default() };
+    let social = fake_server::social(&url, dir.path(), liveness).await;
+    assert_eq!(open_room(&social, &mut since).await, TOP, "followed after the newest page, not from seq 0");
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "the hanging request was given up and asked again");
     social.close().await;
 }

@@ -212,12 +212,17 @@ async fn first_open(inner: Arc<Inner>, room: MeetupId) {
 
 /// [`newest_page`], asked for again after each failure of the moment, waiting `PAGE_RETRY_AFTER`
 /// doubling (with jitter, so that a reconnect's rooms do not all come back in one burst), until it
-/// is had, refused, or `PAGE_TRIES` tries failed.
+/// is had, refused, or `PAGE_TRIES` tries failed. A try gets as long as a connection has to open
+/// (`Liveness::connect_within`): a server that leaves the request hanging is a failure of the
+/// moment too, not a wait of the HTTP client's whole timeout per try.
 async fn newest_page_retried(inner: &Inner, room: MeetupId) -> Result<()> {
     let mut wait = PAGE_RETRY_AFTER;
     let mut tries = 1;
     loop {
-        match newest_page(inner, room).await {
+        let page = tokio::time::timeout(inner.liveness.connect_within, newest_page(inner, room)).await;
+        let page =
+            page.unwrap_or_else(|_| Err(ClientError::Network("the server did not answer the page in time".into())));
+        match page {
             Err(e) if tries < PAGE_TRIES && http::unavailable(&e) => {
                 tracing::debug!(room, tries, error = %e, "a room's newest page failed for a moment: asked again");
                 tokio::time::sleep(wait + wait.mul_f64(rand::random::<f64>() * 0.5)).await;
