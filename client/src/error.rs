@@ -37,6 +37,10 @@ pub enum ClientError {
     /// it anyway (`Cloud::attach_other_account_data`) or cancel (`Cloud::cancel_sign_in`).
     #[error("this device holds another account's data")]
     OtherAccountData,
+    /// A social sign-in waited its whole time for the browser to come back with the one-time code
+    /// (the user closed the tab, or never finished there); nothing was changed.
+    #[error("the sign-in was not finished in the browser in time")]
+    SignInTimedOut,
     /// Another engine (another copy of the app) has this device's data open.
     #[error("the device's data is already open in another copy of Mingizuk")]
     DataInUse,
@@ -54,6 +58,7 @@ impl ClientError {
             ClientError::SignedOut => "signed_out",
             ClientError::UnsyncedChanges => "unsynced_changes",
             ClientError::OtherAccountData => "other_account_data",
+            ClientError::SignInTimedOut => "sign_in_timed_out",
             ClientError::DataInUse => "data_in_use",
         }
     }

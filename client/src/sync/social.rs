@@ -54,12 +54,11 @@ impl SocialSignIn {
     }
 
     /// Waits for the browser's visit to the loopback address and returns the one-time code, or
-    /// the server's error code (`provider_denied`, `invalid_id_token`, …). Other paths (a
-    /// browser asking for a favicon) are answered 404 and waited past.
+    /// the server's error code (`provider_denied`, `invalid_id_token`, …); `sign_in_timed_out`
+    /// once `timeout` passed without it (not a network failure: the user did not finish in the
+    /// browser). Other paths (a browser asking for a favicon) are answered 404 and waited past.
     pub(crate) async fn code(&self, timeout: Duration) -> Result<String> {
-        tokio::time::timeout(timeout, self.accept_callback())
-            .await
-            .map_err(|_| ClientError::Network("the browser did not come back in time".into()))?
+        tokio::time::timeout(timeout, self.accept_callback()).await.map_err(|_| ClientError::SignInTimedOut)?
     }
 
     async fn accept_callback(&self) -> Result<String> {
@@ -100,5 +99,18 @@ impl SocialSignIn {
             let _ = stream.write_all(response.as_bytes()).await;
             return outcome.map_err(|(code, message)| ClientError::Server { status: 401, code, message });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_browser_that_never_comes_back_times_the_sign_in_out_with_its_own_code() {
+        // Nothing listens on port 9: the server is never asked before the browser comes back.
+        let pending = SocialSignIn::begin("http://127.0.0.1:9", "kakao").await.expect("listening on loopback");
+        let Err(e) = pending.code(Duration::from_millis(50)).await else { panic!("no browser came back") };
+        assert_eq!(e.code(), "sign_in_timed_out", "{e}");
     }
 }

@@ -234,6 +234,7 @@ export const en: Dictionary = {
   'auth.other_merge': 'Merge into this account',
 
   'error.sign_in_cancelled': 'The sign-in was cancelled',
+  'error.sign_in_timed_out': 'The sign-in was not finished in the browser in time. Try again',
   'error.other_account_data': 'This device still has another account’s records',
   'error.routine_name_empty': 'Give the routine a name',
   'error.routine_name_too_long': 'The routine name is too long',

@@ -235,6 +235,7 @@ export const ko: Dictionary = {
   'auth.other_merge': '이 계정으로 합치기',
 
   'error.sign_in_cancelled': '로그인을 취소했어요',
+  'error.sign_in_timed_out': '브라우저에서 로그인이 제시간에 끝나지 않았어요. 다시 시도해 주세요',
   'error.other_account_data': '이 기기에는 다른 계정의 기록이 남아 있어요',
   'error.routine_name_empty': '루틴 이름을 적어주세요',
   'error.routine_name_too_long': '루틴 이름이 너무 길어요',
