@@ -91,6 +91,34 @@ describe('the comments of a meetup', () => {
     expect(screen.getAllByTestId('comment').map((c) => c.dataset.commentId)).toEqual(['1', '2']);
   });
 
+  it('does not leave a comment sent while the outbox was being read showing as sending', async () => {
+    let answerOutbox: (items: unknown[]) => void = () => {};
+    const outboxRead = new Promise<unknown[]>((resolve) => (answerOutbox = resolve));
+    let stored = [comment(1, 'u2', '좋아요')];
+    mockIPC(
+      (cmd) => {
+        if (cmd === 'comments') return stored;
+        if (cmd === 'outbox') return outboxRead;
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(Comments, { meetupId: 7, me });
+    await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(1));
+
+    // The queued comment reaches the server, then the outbox read that began before answers.
+    stored = [...stored, comment(2, me.id, '비 오면 취소인가요?')];
+    await emit('social', { type: 'sent', key: 'q-1' });
+    const write = { type: 'http', kind: 'comment', method: 'POST', path: '/v1/meetups/7/comments' };
+    const body = { text: '비 오면 취소인가요?' };
+    answerOutbox([
+      { key: 'q-1', write: { ...write, body }, attempts: 1, refused: null, created_at_ms: 0, sent_at_ms: 0 },
+    ]);
+    await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(2));
+    expect(screen.queryByText('보내는 중')).toBeNull();
+    expect(screen.getAllByTestId('comment').map((c) => c.dataset.commentId)).toEqual(['1', '2']);
+  });
+
   it('lets the author edit and delete only their own comments', async () => {
     let stored = [comment(1, 'u2', '좋아요'), comment(2, me.id, '저도요')];
     const calls: { cmd: string; args: unknown }[] = [];
