@@ -151,8 +151,10 @@ impl Publisher {
     }
 }
 
-/// Hears the channel and hands every other instance's events to the listener. After a reconnect
-/// (events of the meanwhile are lost) the instance's own subscribers catch up from storage.
+/// Hears the channel and hands every other instance's events to the listener. Each time the
+/// subscription is made, the first time too, the instance's own subscribers catch up from
+/// storage: events of the meanwhile are lost, and an instance serves while Redis is away, from
+/// its start on (nothing to do when nothing is in memory yet).
 async fn subscribe<E: Event>(
     client: redis::Client,
     channel: String,
@@ -160,7 +162,6 @@ async fn subscribe<E: Event>(
     instance: Uuid,
     listener: Arc<dyn Listener<E>>,
 ) {
-    let mut first = true;
     loop {
         let mut pubsub = connect(what, "subscriber", || client.get_async_pubsub()).await;
         if let Err(e) = pubsub.subscribe(&channel).await {
@@ -168,10 +169,7 @@ async fn subscribe<E: Event>(
             tokio::time::sleep(RETRY_FIRST).await;
             continue;
         }
-        if !first {
-            listener.hear(E::catch_up());
-        }
-        first = false;
+        listener.hear(E::catch_up());
         let mut messages = pubsub.into_on_message();
         while let Some(message) = messages.next().await {
             match serde_json::from_slice::<Envelope<E>>(message.get_payload_bytes()) {
@@ -212,6 +210,45 @@ mod tests {
     enum Said {
         Hello { to: String },
         CatchUp,
+    }
+
+    impl Event for Said {
+        fn catch_up() -> Self {
+            Said::CatchUp
+        }
+    }
+
+    /// Passes what the instance hears on to the test.
+    struct Heard(mpsc::UnboundedSender<Said>);
+
+    impl Listener<Said> for Heard {
+        fn hear(&self, event: Said) {
+            let _ = self.0.send(event);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_instance_that_reaches_redis_only_after_it_started_catches_up_from_storage() {
+        // A port where nothing listens yet: Redis comes up there later, as a relay to the real one.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("port").port();
+        let (heard, mut hearing) = mpsc::unbounded_channel();
+        let url = Secret::new(format!("redis://127.0.0.1:{port}"));
+        let name = format!("mingizuk-test-late-{}", Uuid::new_v4().simple());
+        let _bus: Bus<Said> =
+            Bus::start(Channel { url: &url, name, what: "test" }, Arc::new(Heard(heard))).expect("a valid URL");
+        // It serves meanwhile (events others publish now are lost to it), failing to reach Redis.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let relay = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the port is still free");
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = relay.accept().await {
+                tokio::spawn(async move {
+                    let mut redis = tokio::net::TcpStream::connect("127.0.0.1:6379").await.expect("Redis runs");
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut redis).await;
+                });
+            }
+        });
+        let first = tokio::time::timeout(Duration::from_secs(10), hearing.recv()).await;
+        assert_eq!(first.expect("heard something once subscribed"), Some(Said::CatchUp));
     }
 
     #[test]

@@ -281,6 +281,10 @@ impl Hub {
             }
         }
         let mut changed = false;
+        // Changes a device sent before their dependencies wait in memory, not stored: when a
+        // chunk read here brings what they lack, they apply with it and must be stored then.
+        let waiting = loaded.doc.waiting();
+        let mut unstored = Vec::new();
         let read = self.storage.load_chunks_except(id, &loaded.chunks).await?;
         for chunk in read.new {
             let applied = loaded
@@ -288,9 +292,18 @@ impl Hub {
                 .load(&chunk.bytes)
                 .map_err(|e| StorageError::Corrupt(format!("document {id}, chunk {:?}: {e}", chunk.key)))?;
             changed |= !applied.is_empty();
+            unstored.extend(applied.into_iter().filter(|hash| waiting.contains(hash)));
         }
         // What storage holds now, without the keys another instance's compaction replaced.
         loaded.chunks = read.stored;
+        if !unstored.is_empty() {
+            // Stored before anyone is told of them (a caller's error drops the document from
+            // memory, so nothing unstored is ever announced).
+            let bytes = loaded.doc.bytes_of(&unstored);
+            let key = ChunkKey::Incremental(ContentHash::of(&bytes));
+            self.storage.put_chunk(id, key, &bytes).await?;
+            loaded.chunks.push(key);
+        }
         Ok(changed)
     }
 

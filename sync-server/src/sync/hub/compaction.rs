@@ -41,34 +41,46 @@ impl Hub {
         tokio::spawn(async move {
             let Ok(_one_at_a_time) = compacting.acquire().await else { return };
             let Some((doc, compaction)) = Self::to_compact(&entry, job).await else { return };
-            let Compaction { snapshot, changes, replaced } = compaction;
-            let result = async {
-                let saved = tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
+            let result = match compaction {
+                Some(Compaction { snapshot, changes, replaced }) => {
+                    async {
+                        let saved =
+                            tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
+                                .await
+                                .map_err(|e| e.to_string())?
+                                .map_err(|e| e.to_string())?;
+                        storage.compact(&doc, snapshot, &saved, &replaced).await.map_err(|e| e.to_string())?;
+                        Ok::<_, String>((snapshot, replaced))
+                    }
                     .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?;
-                storage.compact(&doc, snapshot, &saved, &replaced).await.map_err(|e| e.to_string())
-            }
-            .await;
+                }
+                None => Err("changes wait for a change the document lacks: the snapshot would leave them out".into()),
+            };
             if let Err(e) = &result {
                 tracing::warn!(doc = %doc, error = %e, "compaction failed; tried again once the document has twice the chunks");
             }
-            Self::compacted(&entry, job, result.is_ok().then_some((snapshot, &replaced))).await;
+            let done = result.as_ref().ok().map(|(snapshot, replaced)| (*snapshot, replaced.as_slice()));
+            Self::compacted(&entry, job, done).await;
         });
     }
 
     /// What compaction `job` folds, if the document it was started for is still in memory: one
     /// dropped meanwhile (a storage failure) starts a compaction of its own once loaded again.
-    async fn to_compact(entry: &Weak<DocEntry>, job: u64) -> Option<(DocumentId, Compaction)> {
+    /// `None` for the compaction while changes wait for one the document lacks: some may have
+    /// been read from a chunk, which the snapshot (of the applied changes only) would replace.
+    async fn to_compact(entry: &Weak<DocEntry>, job: u64) -> Option<(DocumentId, Option<Compaction>)> {
         let entry = entry.upgrade()?;
         let state = entry.state.lock().await;
         let loaded = state.loaded.as_ref().filter(|loaded| loaded.compacting == Some(job))?;
+        if !loaded.doc.waiting().is_empty() {
+            return Some((entry.id.clone(), None));
+        }
         let compaction = Compaction {
             snapshot: ContentHash::of_heads(loaded.doc.heads().iter().map(|h| h.0.as_slice())),
             changes: loaded.doc.all_bytes(),
             replaced: loaded.chunks.clone(),
         };
-        Some((entry.id.clone(), compaction))
+        Some((entry.id.clone(), Some(compaction)))
     }
 
     /// Brings the document in memory, if it still is, in line with what its compaction left in

@@ -33,7 +33,8 @@ mod protocol;
 
 pub use message::decode_message;
 
-/// Changes that wait for a dependency the server does not have, at most, per document in memory.
+/// Changes that wait for a dependency the server does not have, at most, per document in memory
+/// (what peers send; not what the server reads back from its storage).
 pub const MAX_PENDING: usize = 4096;
 
 /// What one message of a peer may make a ledger hold, beyond the bytes of the message itself.
@@ -45,6 +46,8 @@ pub struct Bounds {
     pub inflated_documents: usize,
     /// Bytes of the changes waiting for a dependency the server does not have, per document.
     pub pending_bytes: usize,
+    /// How many changes may wait so, per document.
+    pub pending_changes: usize,
 }
 
 impl Bounds {
@@ -63,12 +66,19 @@ impl Bounds {
             inflated_changes: max_message_bytes,
             inflated_documents: max_message_bytes.saturating_mul(Self::DOCUMENT_INFLATION),
             pending_bytes: max_message_bytes.saturating_mul(2),
+            pending_changes: MAX_PENDING,
         }
     }
 
-    /// For what the server reads back from its own storage: it accepted all of it once.
-    const TRUSTED: Self =
-        Self { inflated_changes: usize::MAX, inflated_documents: usize::MAX, pending_bytes: usize::MAX };
+    /// For what the server reads back from its own storage: it accepted all of it once. Chunks
+    /// are read in no causal order, so one may hold any number of changes whose dependencies come
+    /// in a chunk read after it: no limit on what waits either, or the document could never load.
+    const TRUSTED: Self = Self {
+        inflated_changes: usize::MAX,
+        inflated_documents: usize::MAX,
+        pending_bytes: usize::MAX,
+        pending_changes: usize::MAX,
+    };
 
     fn allowance(&self) -> Allowance {
         Allowance { changes: self.inflated_changes, documents: self.inflated_documents }
@@ -81,8 +91,8 @@ pub enum LedgerError {
     Chunk { at: usize, reason: String },
     #[error("change {hash} reuses sequence number {seq} of its actor")]
     DuplicateSeq { hash: ChangeHash, seq: u64 },
-    #[error("more than {MAX_PENDING} changes wait for changes the server does not have")]
-    TooManyPending,
+    #[error("more than {0} changes wait for changes the server does not have")]
+    TooManyPending(usize),
     #[error("changes waiting for changes the server does not have take more than {0} bytes")]
     TooManyPendingBytes(usize),
     #[error("sync message refused: {0}")]
@@ -121,6 +131,11 @@ impl Ledger {
 
     pub fn has_change(&self, hash: &ChangeHash) -> bool {
         self.nodes.contains_key(hash)
+    }
+
+    /// The changes that wait for a dependency the ledger does not have.
+    pub fn waiting(&self) -> std::collections::HashSet<ChangeHash> {
+        self.pending.iter().map(Change::hash).collect()
     }
 
     /// Adds the changes held in `bytes`, read from the server's storage (any sequence of
@@ -197,8 +212,8 @@ impl Ledger {
             }
         }
         self.pending = slots.into_iter().flatten().collect();
-        if self.pending.len() > MAX_PENDING {
-            return Err(LedgerError::TooManyPending);
+        if self.pending.len() > bounds.pending_changes {
+            return Err(LedgerError::TooManyPending(bounds.pending_changes));
         }
         let pending_bytes: usize = self.pending.iter().map(|c| c.raw_bytes().len()).sum();
         if pending_bytes > bounds.pending_bytes {

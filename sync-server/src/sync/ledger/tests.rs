@@ -199,6 +199,21 @@ fn changes_waiting_for_a_dependency_apply_when_it_arrives() {
 }
 
 #[test]
+fn stored_chunks_read_before_the_chunk_they_depend_on_load_however_many_changes_wait() {
+    // A laptop's first change was stored in one chunk; then, offline, it wrote more changes than a
+    // peer may leave waiting, stored in a second chunk. Storage reads chunks in no causal order.
+    let mut laptop = Device::new(1);
+    laptop.write(1, "first");
+    let first = laptop.doc.save_incremental();
+    laptop.write(super::MAX_PENDING as u32 + 100, "offline");
+    let offline = laptop.doc.save_incremental();
+    let mut ledger = Ledger::default();
+    assert!(ledger.load(&offline).unwrap().is_empty(), "they wait for the first change");
+    assert_eq!(ledger.load(&first).unwrap().len(), super::MAX_PENDING + 101, "then all apply");
+    assert_eq!(ledger.heads(), laptop.doc.get_heads());
+}
+
+#[test]
 fn changes_sent_newest_first_apply_in_one_message() {
     let mut writer = Device::new(1);
     writer.write(500, "w");
