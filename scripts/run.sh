@@ -27,7 +27,10 @@ if [ ! -s "$secret_file" ]; then
 fi
 
 server_pid=""
-if (echo > "/dev/tcp/${listen%:*}/${listen##*:}") 2>/dev/null; then
+server="${MINGIZUK_SERVER:-http://$listen}"
+if [ -n "${MINGIZUK_SERVER:-}" ]; then
+  echo "run: using the sync server $MINGIZUK_SERVER (MINGIZUK_SERVER); none started here"
+elif (echo > "/dev/tcp/${listen%:*}/${listen##*:}") 2>/dev/null; then
   echo "run: something already listens on $listen; using it as the sync server"
 else
   MINGIZUK_LISTEN="$listen" MINGIZUK_DATA_DIR="$data/server" MINGIZUK_JWT_SECRET="$(cat "$secret_file")" \
@@ -36,15 +39,21 @@ else
   trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do
     (echo > "/dev/tcp/${listen%:*}/${listen##*:}") 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
   done
-  echo "run: sync server on http://$listen (data in $data/server)"
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "run: the sync server stopped at once (its log is above); the app still works offline" >&2
+    server_pid=""
+  else
+    echo "run: sync server on http://$listen (data in $data/server)"
+  fi
 fi
 
 if [ -n "$with_display" ]; then
   echo "run: starting the app (device data in $data)"
-  MINGIZUK_DATA_DIR="$data" MINGIZUK_SERVER="http://$listen" "$target/debug/mingizuk" "$@"
+  MINGIZUK_DATA_DIR="$data" MINGIZUK_SERVER="$server" "$target/debug/mingizuk" "$@"
 else
   echo "run: no display; running the headless engine demo instead of the app"
-  MINGIZUK_DATA_DIR="$data" MINGIZUK_SERVER="http://$listen" "$target/debug/examples/demo" "$@"
+  MINGIZUK_DATA_DIR="$data" MINGIZUK_SERVER="$server" "$target/debug/examples/demo" "$@"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Mingizuk needs on a Debian/Ubuntu machine, only what is missing; safe to run
-# again. Sourced by scripts/run.sh and scripts/test.sh.
+# again. Sourced by scripts/run.sh and scripts/test.sh (which adds what only the tests need).
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -13,18 +13,18 @@ apt_install() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "setup: installing ${missing[*]}"
-  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # A freshly booted machine's unattended upgrades may hold apt's lock for a while: wait for it.
+  if [ -z "$apt_updated" ]; then as_root apt-get -o DPkg::Lock::Timeout=600 update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 }
 
 # A C toolchain for the bundled SQLite and other -sys crates.
 apt_install build-essential pkg-config ca-certificates curl
 
 # Rust: the workspace uses edition 2024 (Rust >= 1.90). Use rustup's toolchain when present;
-# otherwise try Debian's packages and check the version.
-if ! command -v cargo >/dev/null 2>&1; then
-  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
-fi
+# otherwise try Debian's packages and check the version. Cargo's bin folder is on the PATH either
+# way: the tools `cargo install` puts there (tauri-driver) are found on the next run.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if ! command -v cargo >/dev/null 2>&1; then
   apt_install cargo rustc
 fi
@@ -34,27 +34,14 @@ if [ "${rust_minor:-0}" -lt 90 ]; then
   exit 1
 fi
 
-# MariaDB for the server's MySQL backend tests: install it if missing, start it if stopped.
-if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
-  apt_install mariadb-server
-fi
-if ! (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null; then
-  echo "setup: starting MariaDB"
-  as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
-  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
-  for _ in $(seq 1 30); do (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null && break; sleep 1; done
-fi
-
-# Node.js and the JavaScript automerge-repo packages: the interop test syncs the JavaScript client
-# through our server, and the sync benchmark runs the reference automerge-repo server beside ours.
-if ! command -v node >/dev/null 2>&1; then
-  apt_install nodejs npm
-fi
-if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.json -nt interop/node_modules/.package-lock.json ]; then
-  echo "setup: installing the JavaScript automerge-repo packages (interop/)"
-  # `npm install` (not `npm ci`): it keeps the locked versions, and npm 11's `npm ci` refuses this
-  # lock file over cbor-extract's platform packages, which npm leaves out of it.
-  (cd interop && npm install --no-audit --no-fund --loglevel=error)
+# Node.js and npm (Debian packages npm apart from nodejs), checked before anything is built.
+command -v node >/dev/null 2>&1 || apt_install nodejs
+command -v npm >/dev/null 2>&1 || apt_install npm
+node_version=$(node --version | sed -E 's/^v([0-9]+)\.([0-9]+).*/\1 \2/')
+read -r node_major node_minor <<< "$node_version"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  echo "setup: Node.js $(node --version) is too old for the app's build (Vite needs 20.19 or newer)." >&2
+  exit 1
 fi
 
 # The desktop app: Tauri's system libraries (WebKitGTK 4.1 and friends), a Node.js recent enough
@@ -63,12 +50,6 @@ fi
 apt_install libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libssl-dev libxdo-dev \
   libayatana-appindicator3-dev librsvg2-dev file libdbus-1-dev \
   fonts-noto-cjk fonts-noto-color-emoji
-node_version=$(node --version | sed -E 's/^v([0-9]+)\.([0-9]+).*/\1 \2/')
-read -r node_major node_minor <<< "$node_version"
-if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
-  echo "setup: Node.js $(node --version) is too old for the app's build (Vite needs 20.19 or newer)." >&2
-  exit 1
-fi
 if [ ! -f app/node_modules/.package-lock.json ] || [ app/package-lock.json -nt app/node_modules/.package-lock.json ]; then
   echo "setup: installing the app's npm packages (app/)"
   (cd app && npm ci --no-audit --no-fund --loglevel=error)

@@ -5,6 +5,46 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
+# MariaDB for the server's MySQL backend tests: install it if missing, start it if stopped (as the
+# mysql user: Debian's configuration leaves `user = mysql` commented out, and mariadbd refuses to
+# run as root).
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  apt_install mariadb-server
+fi
+if ! (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+  echo "test: starting MariaDB"
+  as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || true
+  for _ in $(seq 1 30); do (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null && break; sleep 1; done
+  if ! (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+    echo "test: MariaDB did not start on 127.0.0.1:3306" >&2
+    exit 1
+  fi
+fi
+# The tests and benchmarks sign in as root with no password over TCP unless told otherwise. A
+# fresh Debian MariaDB lets root in only through its socket: then an account of their own is made
+# through the socket (once; the statements are safe to repeat).
+mariadb_client="$(command -v mariadb || command -v mysql || true)"
+if [ -z "${MINGIZUK_TEST_MYSQL_URL:-}" ] && [ -n "$mariadb_client" ] &&
+  ! "$mariadb_client" --protocol=TCP -h 127.0.0.1 -P 3306 -u root -e 'SELECT 1' >/dev/null 2>&1; then
+  echo "test: MariaDB refuses root over TCP; the tests use the account mingizuk_test"
+  as_root "$mariadb_client" -e "CREATE USER IF NOT EXISTS 'mingizuk_test'@'127.0.0.1' IDENTIFIED BY 'mingizuk_test';
+    CREATE USER IF NOT EXISTS 'mingizuk_test'@'localhost' IDENTIFIED BY 'mingizuk_test';
+    GRANT ALL PRIVILEGES ON *.* TO 'mingizuk_test'@'127.0.0.1';
+    GRANT ALL PRIVILEGES ON *.* TO 'mingizuk_test'@'localhost';"
+  export MINGIZUK_TEST_MYSQL_URL="mysql://mingizuk_test:mingizuk_test@127.0.0.1:3306"
+  export MINGIZUK_BENCH_MYSQL_URL="${MINGIZUK_BENCH_MYSQL_URL:-$MINGIZUK_TEST_MYSQL_URL}"
+fi
+
+# The JavaScript automerge-repo packages: the interop test syncs the JavaScript client through our
+# server, and the sync benchmark runs the reference automerge-repo server beside ours.
+if [ ! -f interop/node_modules/.package-lock.json ] || [ interop/package-lock.json -nt interop/node_modules/.package-lock.json ]; then
+  echo "test: installing the JavaScript automerge-repo packages (interop/)"
+  # `npm install` (not `npm ci`): it keeps the locked versions, and npm 11's `npm ci` refuses this
+  # lock file over cbor-extract's platform packages, which npm leaves out of it.
+  (cd interop && npm install --no-audit --no-fund --loglevel=error)
+fi
+
 # The end-to-end tests run the real app in a real window: an X server in memory (Xvfb), the
 # WebKitGTK WebDriver and tauri-driver between it and the tests.
 apt_install xvfb xauth webkit2gtk-driver
@@ -21,6 +61,10 @@ if ! (echo > /dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   echo "setup: starting Redis"
   as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null
   for _ in $(seq 1 30); do (echo > /dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 1; done
+  if ! (echo > /dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+    echo "test: Redis did not start on 127.0.0.1:6379" >&2
+    exit 1
+  fi
 fi
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver"
