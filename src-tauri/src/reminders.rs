@@ -1,7 +1,9 @@
-//! Reminders (PRODUCT.md §9): at start, once a minute, and at once when the reminder time is set
-//! or the server confirmed a join (or a meetup created or moved), a background task gathers the
-//! situation (the local time, the reminder setting, whether today's main routine is done, the
-//! joined meetups about to start) and asks [`due`], a pure function, what to notify. What was
+//! Reminders (PRODUCT.md §9): at start, once a minute, and at once when the reminder time is set,
+//! an account signed in, or the server confirmed a join (or a meetup created or moved), a
+//! background task gathers the situation (the local time, the reminder setting, whether today's
+//! main routine is done, the joined meetups about to start) and asks [`due`], a pure function,
+//! what to notify. The joined meetups are asked of the server when woken so and every
+//! [`REFRESH`]; the other minutes read them as last listed. What was
 //! notified is remembered in `reminders.json` in the data folder, so a restart never notifies
 //! twice. Notifications go through the Tauri notification plugin (on Linux, the desktop's
 //! notification server over D-Bus).
@@ -11,8 +13,9 @@
 //!   later, once per local date, and only while no cycle of the main routine was completed today
 //!   (with no main routine set, it reminds all the same: nothing was done). An app opened hours
 //!   after the chosen time stays quiet: a late nag is guilt, not help.
-//! - Meetups: once per meetup, when a meetup the user joined (hosting counts: the host is a
-//!   member) starts within [`MEETUP_LEAD_MINUTES`].
+//! - Meetups: once per meetup and start time, when a meetup the user joined (hosting counts: the
+//!   host is a member) starts within [`MEETUP_LEAD_MINUTES`]: one moved to a new time is
+//!   announced again before it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +24,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
 use mingizuk_client::core::model::Language;
-use mingizuk_client::social::{MeetupId, Role, Social, SocialEvent};
+use mingizuk_client::social::{MeetupId, OutboxItem, Role, Social, SocialEvent, Write, kind};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
@@ -38,6 +41,10 @@ pub const DAILY_WINDOW_MINUTES: u32 = 60;
 pub const MEETUP_LEAD_MINUTES: i64 = 30;
 /// How often the task looks.
 pub const TICK: Duration = Duration::from_secs(60);
+/// How often the joined meetups are asked of the server (a few pages of two lists) when nothing
+/// woke the task: between, the lists as last fetched serve (a meetup moved by its host is seen
+/// within this, and announced if it then starts within [`MEETUP_LEAD_MINUTES`]).
+pub const REFRESH: Duration = Duration::from_secs(15 * 60);
 
 /// A joined meetup that has not started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +69,8 @@ pub struct Situation {
 pub struct Sent {
     /// The local date of the last daily reminder.
     pub daily: Option<NaiveDate>,
-    /// Meetups announced, with their start (to forget them a day after).
+    /// Meetups announced, with the start announced (a new start is announced again; forgotten a
+    /// day after).
     pub meetups: BTreeMap<MeetupId, DateTime<Utc>>,
 }
 
@@ -89,7 +97,7 @@ pub fn due(situation: &Situation, sent: &Sent) -> Vec<Reminder> {
         let left = meetup.starts_at - now;
         if left > chrono::TimeDelta::zero()
             && left <= chrono::TimeDelta::minutes(MEETUP_LEAD_MINUTES)
-            && !sent.meetups.contains_key(&meetup.id)
+            && sent.meetups.get(&meetup.id) != Some(&meetup.starts_at)
         {
             // Rounded up: "starts in 30 minutes" at 29 min 30 s.
             let minutes_left = (left.num_seconds() + 59) / 60;
@@ -149,13 +157,18 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         let dir = app.state::<Shell>().config.data_dir.clone();
         let mut sent = Sent::load(&dir);
+        // At start, the lists are asked of the server.
+        let (mut fresh, mut asked) = (true, tokio::time::Instant::now());
         loop {
             let shell = app.state::<Shell>();
-            look(&app, &shell, &dir, &mut sent).await;
-            tokio::select! {
-                () = tokio::time::sleep(TICK) => {}
-                () = shell.reminders.notified() => {}
+            if fresh {
+                asked = tokio::time::Instant::now();
             }
+            look(&app, &shell, &dir, &mut sent, fresh).await;
+            fresh = tokio::select! {
+                () = tokio::time::sleep(TICK) => asked.elapsed() >= REFRESH,
+                () = shell.reminders.notified() => true,
+            };
         }
     });
 }
@@ -194,9 +207,9 @@ pub fn look_once_sent(wake: &Arc<Notify>, mut events: broadcast::Receiver<Social
     });
 }
 
-/// Shows what is due now and remembers it.
-async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &mut Sent) {
-    let situation = match gather(shell).await {
+/// Shows what is due now and remembers it; `fresh`: the joined meetups are asked of the server.
+async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &mut Sent, fresh: bool) {
+    let situation = match gather(shell, fresh).await {
         Ok(situation) => situation,
         Err(e) => {
             tracing::warn!(error = %e, "reminders: cannot read the situation");
@@ -220,25 +233,48 @@ async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &
     }
 }
 
-async fn gather(shell: &Shell) -> CommandResult<Situation> {
+async fn gather(shell: &Shell, fresh: bool) -> CommandResult<Situation> {
     let settings = shell.engine.settings().await;
-    Ok(Situation {
-        now: chrono::Local::now().fixed_offset(),
-        reminder_minutes: settings.reminder_minutes,
-        main_done_today: shell.engine.main_routine_done_today().await?,
-        joined: joined(shell).await,
-    })
+    let main_done_today = shell.engine.main_routine_done_today().await?;
+    let joined = joined(shell, fresh).await;
+    // Read after the lists, which may have waited on the network.
+    let now = chrono::Local::now().fixed_offset();
+    Ok(Situation { now, reminder_minutes: settings.reminder_minutes, main_done_today, joined })
 }
 
-/// The joined meetups that have not started, as the social side knows them (fresh, or cached
-/// when offline; none signed out).
-async fn joined(shell: &Shell) -> Vec<Upcoming> {
+/// The joined meetups that have not started, as the social side knows them (`fresh`: asked of
+/// the server, or as last listed when it cannot answer; otherwise as last listed; none signed
+/// out).
+async fn joined(shell: &Shell, fresh: bool) -> Vec<Upcoming> {
     let Some(social) = shell.social_if_signed_in().await else { return Vec::new() };
-    joined_in(|role| {
+    let mut joined = joined_in(|role| {
         let social = social.clone();
-        async move { social.my_meetups(role).await }
+        async move { if fresh { social.my_meetups(role).await } else { social.my_meetups_cached(role).await } }
     })
-    .await
+    .await;
+    match social.outbox().await {
+        Ok(outbox) => {
+            let gone = leaving(&outbox);
+            joined.retain(|meetup| !gone.contains(&meetup.id));
+        }
+        Err(e) => tracing::debug!(error = %e, "reminders: cannot read the outbox"),
+    }
+    joined
+}
+
+/// The meetups this device queued a leave or a deletion of that the server has not answered
+/// (nor refused): not reminded of, though the lists as last fetched (offline) still hold them.
+pub fn leaving(outbox: &[OutboxItem]) -> std::collections::BTreeSet<MeetupId> {
+    let meetup = |path: &str, suffix: &str| path.strip_prefix("/v1/meetups/")?.strip_suffix(suffix)?.parse().ok();
+    outbox
+        .iter()
+        .filter(|item| item.refused.is_none())
+        .filter_map(|item| match &item.write {
+            Write::Http { kind: k, path, .. } if k == kind::LEAVE => meetup(path, "/members/me"),
+            Write::Http { kind: k, path, .. } if k == kind::DELETE_MEETUP => meetup(path, ""),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The "my meetups" lists that hold the meetups the user is a member of: the server lists the

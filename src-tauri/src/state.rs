@@ -174,6 +174,8 @@ impl Shell {
         social.start().await;
         *self.social_events.lock().await = Some(crate::events::forward_social(&social, self.emit.clone()));
         *self.social.write().await = Some(social);
+        // The account's joined meetups are asked of the server at once (reminders.rs).
+        self.reminders.notify_one();
         Ok(())
     }
 

@@ -74,6 +74,11 @@ impl Social {
         }
     }
 
+    /// The meetups the user hosts, joined or liked as last listed (never asks the server).
+    pub async fn my_meetups_cached(&self, role: Role) -> Result<Vec<Value>> {
+        self.inner.cache.mine(role.as_str()).await
+    }
+
     /// The user's own comments, newest first (online only).
     pub async fn my_comments(&self) -> Result<Vec<Value>> {
         self.all_pages("/v1/me/comments", &[], MINE_MAX_PAGES).await

@@ -48,11 +48,13 @@ fn the_daily_reminder_comes_once_a_day_even_across_a_restart() {
 
 #[test]
 fn the_daily_reminder_follows_the_local_clock_not_utc() {
-    // 09:05 in Seoul is 00:05 UTC: the reminder is at 9 local.
+    // 09:05 in Seoul is 00:05 UTC: the reminder is at 9 local, not at 9 UTC (18:00 in Seoul).
     let seoul = situation("2026-11-26T09:05:00+09:00", NINE, false);
     assert_eq!(due(&seoul, &Sent::default()), vec![Reminder::Daily]);
-    let utc = situation("2026-11-26T09:05:00+00:00", Some(0), false);
-    assert!(due(&utc, &Sent::default()).is_empty());
+    let nine_utc = situation("2026-11-26T18:05:00+09:00", NINE, false);
+    assert!(due(&nine_utc, &Sent::default()).is_empty());
+    // A reminder at 00:00 with 00:05 UTC at hand: 09:05 in Seoul, not its time there.
+    assert!(due(&situation("2026-11-26T09:05:00+09:00", Some(0), false), &Sent::default()).is_empty());
 }
 
 fn meetup(id: MeetupId, starts: &str) -> Upcoming {
@@ -146,4 +148,41 @@ async fn one_list_that_cannot_be_read_does_not_hide_the_other() {
     };
     let joined = joined_in(lists).await;
     assert_eq!(joined.iter().map(|m| m.id).collect::<Vec<_>>(), [1]);
+}
+
+#[test]
+fn a_meetup_moved_to_a_new_time_after_it_was_announced_is_announced_again_before_it() {
+    let mut now = situation("2026-11-26T18:30:00+09:00", None, false);
+    now.joined = vec![meetup(1, "2026-11-26T19:00:00+09:00")];
+    let mut sent = Sent::default();
+    sent.record(&now, &due(&now, &sent));
+    // The host moves it to 19:20; at 18:55 it starts within half an hour again.
+    now.now = at("2026-11-26T18:55:00+09:00");
+    now.joined = vec![meetup(1, "2026-11-26T19:20:00+09:00")];
+    let again = due(&now, &sent);
+    assert_eq!(again, vec![Reminder::Meetup { id: 1, title: "meetup 1".into(), minutes_left: 25 }]);
+    sent.record(&now, &again);
+    now.now = at("2026-11-26T19:00:00+09:00");
+    assert!(due(&now, &sent).is_empty(), "once for its new time");
+}
+
+#[test]
+fn a_meetup_left_or_deleted_on_this_device_is_not_announced_while_the_server_has_not_answered() {
+    let item = |key: &str, kind: &str, method: &str, path: &str, refused: Option<(String, String)>| OutboxItem {
+        key: key.into(),
+        write: Write::Http { kind: kind.into(), method: method.into(), path: path.into(), body: None },
+        attempts: 0,
+        refused,
+        created_at_ms: 0,
+        sent_at_ms: None,
+    };
+    let outbox = [
+        item("a", kind::LEAVE, "DELETE", "/v1/meetups/7/members/me", None),
+        item("b", kind::DELETE_MEETUP, "DELETE", "/v1/meetups/8", None),
+        item("c", kind::JOIN, "POST", "/v1/meetups/9/members", None),
+        // The host cannot leave: refused, so still joined.
+        item("d", kind::LEAVE, "DELETE", "/v1/meetups/10/members/me", Some(("host_cannot_leave".into(), "".into()))),
+        item("e", kind::COMMENT, "POST", "/v1/meetups/11/comments", None),
+    ];
+    assert_eq!(leaving(&outbox).into_iter().collect::<Vec<_>>(), [7, 8]);
 }
