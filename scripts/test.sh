@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
+# Debian's cargo comes without `cargo fmt` and `cargo clippy`: they are packaged apart.
+if [ "$(command -v cargo)" = /usr/bin/cargo ]; then
+  apt_install rustfmt rust-clippy
+fi
+
 # MariaDB for the server's MySQL backend tests: install it if missing, start it if stopped (as the
 # mysql user: Debian's configuration leaves `user = mysql` commented out, and mariadbd refuses to
 # run as root).
