@@ -4,14 +4,16 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use automerge::Automerge;
+use automerge::{Automerge, ChangeHash};
 
-use super::{DocEntry, Hub};
+use super::{DocEntry, Hub, Ledger};
 use crate::storage::{ChunkKey, ContentHash, DocumentId};
 
 /// What a compaction folds into one snapshot, read when its turn comes.
 struct Compaction {
     snapshot: ContentHash,
+    /// The document's heads, sorted: the snapshot must load back to exactly these.
+    heads: Vec<ChangeHash>,
     /// Every change of the document, dependencies first.
     changes: Vec<u8>,
     /// The chunks the snapshot replaces.
@@ -42,13 +44,11 @@ impl Hub {
             let Ok(_one_at_a_time) = compacting.acquire().await else { return };
             let Some((doc, compaction)) = Self::to_compact(&entry, job).await else { return };
             let result = match compaction {
-                Some(Compaction { snapshot, changes, replaced }) => {
+                Some(Compaction { snapshot, heads, changes, replaced }) => {
                     async {
-                        let saved =
-                            tokio::task::spawn_blocking(move || Automerge::load(&changes).map(|doc| doc.save()))
-                                .await
-                                .map_err(|e| e.to_string())?
-                                .map_err(|e| e.to_string())?;
+                        let saved = tokio::task::spawn_blocking(move || snapshot_of(&changes, &heads))
+                            .await
+                            .map_err(|e| e.to_string())??;
                         storage.compact(&doc, snapshot, &saved, &replaced).await.map_err(|e| e.to_string())?;
                         Ok::<_, String>((snapshot, replaced))
                     }
@@ -75,8 +75,10 @@ impl Hub {
         if !loaded.doc.waiting().is_empty() {
             return Some((entry.id.clone(), None));
         }
+        let heads = loaded.doc.heads();
         let compaction = Compaction {
-            snapshot: ContentHash::of_heads(loaded.doc.heads().iter().map(|h| h.0.as_slice())),
+            snapshot: ContentHash::of_heads(heads.iter().map(|h| h.0.as_slice())),
+            heads,
             changes: loaded.doc.all_bytes(),
             replaced: loaded.chunks.clone(),
         };
@@ -104,4 +106,17 @@ impl Hub {
             }
         }
     }
+}
+
+/// automerge's saved form of the document whose `changes` (dependencies first) lead to `heads`,
+/// once it is checked to load back, as the server itself loads it, to exactly those heads: the
+/// chunks it replaces are deleted with nothing else left to hold their changes.
+pub(super) fn snapshot_of(changes: &[u8], heads: &[ChangeHash]) -> Result<Vec<u8>, String> {
+    let saved = Automerge::load(changes).map_err(|e| e.to_string())?.save();
+    let mut check = Ledger::default();
+    check.load(&saved).map_err(|e| format!("the snapshot does not load back: {e}"))?;
+    if check.heads() != heads {
+        return Err("the snapshot loads back to other heads than the document's".into());
+    }
+    Ok(saved)
 }

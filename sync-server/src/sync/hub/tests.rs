@@ -234,3 +234,14 @@ async fn a_stored_change_whose_dependency_storage_lacks_is_never_compacted_away(
     until(&entry, "the compaction was tried", |loaded| loaded.compacting.is_none() && loaded.retry_at > 0).await;
     assert!(hub.storage.chunk_keys(&phone.id).await.unwrap().contains(&orphan_key), "the waiting change is kept");
 }
+
+#[test]
+fn a_snapshot_is_stored_only_once_it_loads_back_to_the_documents_heads() {
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "count", 1).unwrap();
+    doc.commit();
+    let changes = doc.save();
+    let saved = compaction::snapshot_of(&changes, &doc.get_heads()).unwrap();
+    assert_eq!(AutoCommit::load(&saved).unwrap().get_heads(), doc.get_heads());
+    assert!(compaction::snapshot_of(&changes, &[]).is_err(), "other heads: the chunks are kept");
+}
