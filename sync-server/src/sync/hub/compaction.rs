@@ -72,7 +72,7 @@ impl Hub {
         let entry = entry.upgrade()?;
         let state = entry.state.lock().await;
         let loaded = state.loaded.as_ref().filter(|loaded| loaded.compacting == Some(job))?;
-        if !loaded.doc.waiting().is_empty() {
+        if loaded.doc.has_waiting() {
             return Some((entry.id.clone(), None));
         }
         let heads = loaded.doc.heads();

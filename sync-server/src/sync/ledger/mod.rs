@@ -138,6 +138,11 @@ impl Ledger {
         self.pending.iter().map(Change::hash).collect()
     }
 
+    /// Whether any change waits so.
+    pub fn has_waiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Adds the changes held in `bytes`, read from the server's storage (any sequence of
     /// automerge chunks: changes, compressed changes, documents); returns the changes applied, in
     /// order.
