@@ -6,11 +6,17 @@
 //! Pure encoding and decoding: no sockets. Fields this side does not use are ignored on decode;
 //! message types it does not know decode as [`Message::Other`] so a newer peer is not refused.
 
+mod items;
+
 use ciborium::Value;
 use uuid::Uuid;
 
 /// The only protocol version there is.
 pub const PROTOCOL_VERSION: &str = "1";
+
+/// The most CBOR items a frame may hold. A message of this protocol holds a few dozen (its
+/// payload is one byte string); the bound keeps what decoding builds near the frame's own size.
+pub const MAX_ITEMS: usize = 1024;
 
 /// One protocol message. `sender_id`/`target_id` are peer ids: names a peer gives itself, never
 /// proof of who it is.
@@ -81,6 +87,8 @@ pub enum WireError {
     NotAMap,
     #[error("the message lacks the field {0:?} or it has the wrong type")]
     Field(&'static str),
+    #[error("the frame holds more than {MAX_ITEMS} CBOR items")]
+    TooManyItems,
 }
 
 impl Message {
@@ -158,6 +166,9 @@ impl Message {
     /// Reads one frame. Anything that is not a well-formed message of a known shape is an error;
     /// a well-formed message of an unknown type is [`Message::Other`].
     pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
+        if !items::at_most(bytes, MAX_ITEMS) {
+            return Err(WireError::TooManyItems);
+        }
         let value: Value = ciborium::from_reader(bytes).map_err(|e| WireError::NotCbor(e.to_string()))?;
         let Value::Map(entries) = value else { return Err(WireError::NotAMap) };
         let fields = Fields(entries);
@@ -325,17 +336,36 @@ mod tests {
         let mut array = Vec::new();
         let _ = ciborium::into_writer(&Value::Array(vec![]), &mut array);
         assert_eq!(Message::decode(&array), Err(WireError::NotAMap));
-        let mut no_data = Vec::new();
-        let _ = ciborium::into_writer(
-            &Value::Map(vec![
-                (Value::Text("type".into()), Value::Text("sync".into())),
-                (Value::Text("senderId".into()), Value::Text("a".into())),
-                (Value::Text("targetId".into()), Value::Text("b".into())),
-                (Value::Text("documentId".into()), Value::Text("d".into())),
-            ]),
-            &mut no_data,
-        );
-        assert_eq!(Message::decode(&no_data), Err(WireError::Field("data")));
+        assert_eq!(Message::decode(&sync_with(Vec::new())), Err(WireError::Field("data")));
+    }
+
+    /// A `sync` message's CBOR without its `data`, with `more` entries.
+    fn sync_with(more: Vec<(Value, Value)>) -> Vec<u8> {
+        let text = |s: &str| Value::Text(s.into());
+        let mut entries = vec![
+            (text("type"), text("sync")),
+            (text("senderId"), text("a")),
+            (text("targetId"), text("b")),
+            (text("documentId"), text("d")),
+        ];
+        entries.extend(more);
+        let mut out = Vec::new();
+        let _ = ciborium::into_writer(&Value::Map(entries), &mut out);
+        out
+    }
+
+    #[test]
+    fn a_frame_of_countless_small_items_is_refused_before_it_is_built() {
+        let sync = |extra: Vec<Value>| {
+            sync_with(vec![
+                (Value::Text("data".into()), Value::Bytes(vec![7; 1 << 20])),
+                (Value::Text("padding".into()), Value::Array(extra)),
+            ])
+        };
+        // A megabyte of payload is one item.
+        assert!(matches!(Message::decode(&sync(vec![Value::Null; 100])), Ok(Message::Sync { .. })));
+        // As a tree, each one-byte item would take tens of bytes.
+        assert_eq!(Message::decode(&sync(vec![Value::Null; 100_000])), Err(WireError::TooManyItems));
     }
 
     #[test]

@@ -42,7 +42,8 @@ fn websocket_operation(operation_id: &str, summary: &str) -> Value {
             "101": { "description": "Switching to the WebSocket protocol" },
             "401": error_response("unauthenticated, token_expired, invalid_token or invalid_ticket"),
             "403": error_response("origin_not_allowed"),
-            "426": error_response("upgrade_required: not a WebSocket upgrade request")
+            "426": error_response("upgrade_required: not a WebSocket upgrade request"),
+            "429": error_response("too_many_connections: the account holds 32 of this endpoint open on this instance")
         }
     })
 }

@@ -232,3 +232,55 @@ async fn changes_left_waiting_for_a_missing_change_are_bounded_in_bytes() {
     let mut copy = fetch(&server, &token, &id).await;
     assert_eq!(copy.get_heads(), doc.get_heads());
 }
+
+#[tokio::test]
+async fn a_frame_of_countless_tiny_items_is_refused_before_it_is_decoded_and_the_server_keeps_serving() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let (id, mut doc) = document();
+    let mut socket = server.connect(&token).await;
+    push(&mut socket, &id, &mut doc).await;
+    // A sync message whose map holds four million nulls: 4 MB on the wire, far more as a tree.
+    let mut frame = sync_message(&id, Vec::new()).encode();
+    frame[0] += 1; // one more entry in the map
+    frame.extend([0x64, b'p', b'a', b'd', b's', 0x9a, 0x00, 0x40, 0x00, 0x00]);
+    frame.extend(std::iter::repeat_n(0xf6, 4 << 20));
+    let mut attacker = server.connect(&token).await;
+    attacker.send(Frame::Binary(frame.into())).await.expect("send");
+    assert!(matches!(next(&mut attacker).await, Some(Message::Error { message, .. }) if message == "invalid_message"));
+    assert_eq!(close_of(&mut attacker).await, (1002, "invalid_message".into()));
+    let mut copy = fetch(&server, &token, &id).await;
+    assert_eq!(copy.get_heads(), doc.get_heads());
+}
+
+#[tokio::test]
+async fn an_account_holds_a_bounded_number_of_sync_connections_and_gets_them_back_as_they_close() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let bearer = [("authorization", format!("Bearer {token}"))];
+    let mut open = Vec::new();
+    for _ in 0..mingizuk_server::sync::MAX_CONNECTIONS_PER_ACCOUNT {
+        open.push(server.open("", &bearer).await.expect("a device's connection opens"));
+    }
+    assert_eq!(server.open("", &bearer).await.err(), Some((429, "too_many_connections".into())));
+    // Another account is not counted with it.
+    let other = server.user("other").await;
+    assert!(server.open("", &[("authorization", format!("Bearer {other}"))]).await.is_ok());
+    let mut closed = open.pop().expect("one");
+    closed.close(None).await.expect("close");
+    while futures_util::StreamExt::next(&mut closed).await.is_some() {}
+    let mut again = None;
+    for _ in 0..100 {
+        match server.open("", &bearer).await {
+            Ok(socket) => {
+                again = Some(socket);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    assert!(again.is_some(), "the closed connection's place is given back");
+}

@@ -79,6 +79,8 @@ impl Default for Limits {
 pub struct Chat {
     pub rooms: Arc<Rooms>,
     pub limits: Limits,
+    /// The `/v1/chat` connections open, by account.
+    pub slots: crate::sync::Slots,
 }
 
 impl Chat {
@@ -92,7 +94,7 @@ impl Chat {
         if let Some(redis) = redis {
             rooms.connect_bus(redis)?;
         }
-        Ok(Self { rooms, limits })
+        Ok(Self { rooms, limits, slots: crate::sync::Slots::default() })
     }
 }
 
@@ -120,7 +122,14 @@ async fn open_chat(
             Ok(accepted) => accepted,
             Err(e) => return e.into_response(),
         };
+    let slot = match state.chat.slots.take(account.id) {
+        Ok(slot) => slot,
+        Err(e) => return e.into_response(),
+    };
     let user = Sender { id: account.id, nickname: account.nickname };
     let rooms = Arc::clone(&state.chat.rooms);
-    upgrade.on_upgrade(move |socket| connection::serve(socket, rooms, user, limits))
+    upgrade.on_upgrade(move |socket| async move {
+        connection::serve(socket, rooms, user, limits).await;
+        drop(slot);
+    })
 }

@@ -188,7 +188,7 @@ impl Connection {
                             document_id: message.document.as_str().to_owned(),
                             session_id: message.session_id,
                             count: message.count,
-                            data: message.data,
+                            data: message.data.to_vec(),
                         };
                         if let Err(close) = self.send(socket, message).await {
                             return close;
@@ -231,8 +231,13 @@ impl Connection {
                 // the one this connection joined with, whatever the message says.
                 let Ok(doc) = DocumentId::new(document_id) else { return Ok(()) };
                 if let Some(peer) = self.docs.get(&doc) {
-                    let message =
-                        Ephemeral { document: doc, sender_id: self.client_peer.clone(), session_id, count, data };
+                    let message = Ephemeral {
+                        document: doc,
+                        sender_id: self.client_peer.clone(),
+                        session_id,
+                        count,
+                        data: data.into(),
+                    };
                     self.hub.relay(&peer.entry, self.id, message).await;
                 }
                 return Ok(());

@@ -12,6 +12,7 @@ mod fanout;
 mod hub;
 mod ledger;
 mod signal;
+mod slots;
 mod tickets;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use serde_json::{Value, json};
 
 pub use connection::Limits;
 pub use hub::{COMPACT_AFTER_CHUNKS, Hub};
+pub use slots::{MAX_PER_ACCOUNT as MAX_CONNECTIONS_PER_ACCOUNT, Slots};
 pub use tickets::{TICKET_LIFETIME, Tickets};
 
 use crate::auth::{AuthError, Authenticated, bearer_token};
@@ -46,6 +48,8 @@ pub struct Sync {
     pub limits: Limits,
     /// This server's peer id in the protocol.
     pub peer_id: String,
+    /// The `/v1/sync` connections open, by account.
+    pub slots: Slots,
 }
 
 impl Sync {
@@ -61,7 +65,7 @@ impl Sync {
             hub.connect_bus(redis)?;
         }
         let peer_id = format!("mingizuk-server-{}", uuid::Uuid::new_v4().simple());
-        Ok(Self { hub, tickets: Tickets::default(), limits, peer_id })
+        Ok(Self { hub, tickets: Tickets::default(), limits, peer_id, slots: Slots::default() })
     }
 }
 
@@ -121,9 +125,16 @@ async fn open_sync(
             Ok(accepted) => accepted,
             Err(e) => return e.into_response(),
         };
+    let slot = match state.sync.slots.take(account.id) {
+        Ok(slot) => slot,
+        Err(e) => return e.into_response(),
+    };
     let hub = state.sync.hub.clone();
     let peer_id = state.sync.peer_id.clone();
-    upgrade.on_upgrade(move |socket| connection::serve(socket, hub, account.id, peer_id, limits))
+    upgrade.on_upgrade(move |socket| async move {
+        connection::serve(socket, hub, account.id, peer_id, limits).await;
+        drop(slot);
+    })
 }
 
 /// Close codes (RFC 6455) both WebSocket endpoints (`/v1/sync`, `/v1/chat`) end connections with,

@@ -8,9 +8,12 @@ use tokio::sync::Notify;
 
 use crate::storage::{DocumentId, UserId};
 
-/// Ephemeral messages waiting for one connection beyond this are dropped, oldest first: they are
-/// presence-like and never stored, so a slow peer loses some rather than holding memory.
+/// Ephemeral messages waiting for one connection beyond this many, or beyond
+/// [`EPHEMERAL_QUEUE_BYTES`] of data, are dropped, oldest first: they are presence-like and never
+/// stored, so a slow peer loses some rather than holding memory. One larger than the byte bound
+/// alone is never queued.
 pub const EPHEMERAL_QUEUE: usize = 256;
+pub const EPHEMERAL_QUEUE_BYTES: usize = 1024 * 1024;
 
 /// An ephemeral message from another connection of the same user, to pass on as it came.
 #[derive(Debug, Clone)]
@@ -19,7 +22,8 @@ pub struct Ephemeral {
     pub sender_id: String,
     pub session_id: String,
     pub count: u64,
-    pub data: Vec<u8>,
+    /// Shared by every connection it is passed to.
+    pub data: Arc<[u8]>,
 }
 
 /// What woke a connection: documents changed since it last looked, and ephemeral messages.
@@ -33,6 +37,8 @@ pub struct Wake {
 struct Mailbox {
     dirty: HashSet<DocumentId>,
     ephemeral: VecDeque<Ephemeral>,
+    /// The data bytes of `ephemeral`.
+    ephemeral_bytes: usize,
 }
 
 /// A connection's mailbox for "documents changed since you last looked" and relayed ephemeral
@@ -56,10 +62,17 @@ impl Signal {
     }
 
     pub(super) fn post(&self, message: Ephemeral) {
+        if message.data.len() > EPHEMERAL_QUEUE_BYTES {
+            return;
+        }
         if let Ok(mut mailbox) = self.mailbox.lock() {
-            if mailbox.ephemeral.len() >= EPHEMERAL_QUEUE {
-                mailbox.ephemeral.pop_front();
+            while mailbox.ephemeral.len() >= EPHEMERAL_QUEUE
+                || mailbox.ephemeral_bytes + message.data.len() > EPHEMERAL_QUEUE_BYTES
+            {
+                let Some(dropped) = mailbox.ephemeral.pop_front() else { break };
+                mailbox.ephemeral_bytes -= dropped.data.len();
             }
+            mailbox.ephemeral_bytes += message.data.len();
             mailbox.ephemeral.push_back(message);
         }
         self.notify.notify_one();
@@ -70,6 +83,7 @@ impl Signal {
         loop {
             let wake = match self.mailbox.lock() {
                 Ok(mut mailbox) => {
+                    mailbox.ephemeral_bytes = 0;
                     Wake { changed: mailbox.dirty.drain().collect(), ephemeral: mailbox.ephemeral.drain(..).collect() }
                 }
                 Err(_) => Wake::default(),
@@ -79,5 +93,39 @@ impl Signal {
             }
             self.notify.notified().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn message(count: u64, bytes: usize) -> Ephemeral {
+        let document = DocumentId::new("doc").unwrap();
+        Ephemeral { document, sender_id: "p".into(), session_id: "s".into(), count, data: vec![0; bytes].into() }
+    }
+
+    async fn waiting(signal: &Signal) -> Vec<u64> {
+        signal.changed().await.ephemeral.iter().map(|m| m.count).collect()
+    }
+
+    #[tokio::test]
+    async fn a_stalled_connection_holds_at_most_a_megabyte_of_presence_newest_first() {
+        let signal = Signal::new(UserId::random());
+        for count in 0..8 {
+            signal.post(message(count, EPHEMERAL_QUEUE_BYTES / 4));
+        }
+        assert_eq!(waiting(&signal).await, [4, 5, 6, 7]);
+        // Too large to pass on at all, and it pushes nothing out.
+        signal.post(message(8, 10));
+        signal.post(message(9, EPHEMERAL_QUEUE_BYTES + 1));
+        signal.post(message(10, 10));
+        assert_eq!(waiting(&signal).await, [8, 10]);
+        for count in 0..(EPHEMERAL_QUEUE as u64 + 2) {
+            signal.post(message(count, 1));
+        }
+        assert_eq!(waiting(&signal).await.len(), EPHEMERAL_QUEUE);
     }
 }

@@ -337,6 +337,7 @@ export const en: Dictionary = {
   'error.not_host': 'Only the host can do this',
   'error.not_author': 'You can only change your own comments',
   'error.rate_limited': 'Too fast! Try again in a moment',
+  'error.too_many_connections': 'This account is connected from too many places at once. Close the app on another device and try again',
   'error.too_many_rooms': 'Too many chat rooms are open. Close one and try again',
   'error.idempotency_key_in_progress': 'This is still being sent. Check again in a moment',
   'error.idempotency_key_reused': 'This request cannot be sent again. Please start it anew',

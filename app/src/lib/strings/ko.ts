@@ -338,6 +338,7 @@ export const ko: Dictionary = {
   'error.not_host': '모임장만 할 수 있어요',
   'error.not_author': '내가 쓴 댓글만 고칠 수 있어요',
   'error.rate_limited': '너무 빨라요! 잠시 후 다시 해주세요',
+  'error.too_many_connections': '이 계정이 너무 많은 곳에서 동시에 연결돼 있어요. 다른 기기에서 앱을 닫고 다시 해주세요',
   'error.too_many_rooms': '채팅방을 너무 많이 열었어요. 다른 채팅방을 닫고 다시 해주세요',
   'error.idempotency_key_in_progress': '아직 보내는 중이에요. 잠시 후 확인해주세요',
   'error.idempotency_key_reused': '같은 요청을 다시 보낼 수 없어요. 새로 해주세요',
