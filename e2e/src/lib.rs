@@ -310,8 +310,11 @@ fn tauri_driver() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("TAURI_DRIVER") {
         return Ok(PathBuf::from(path));
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let installed = home.join(".cargo/bin/tauri-driver");
+    // Where `cargo install` put it, else the PATH's.
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cargo"));
+    let installed = cargo_home.join("bin/tauri-driver");
     Ok(if installed.exists() { installed } else { PathBuf::from("tauri-driver") })
 }
 

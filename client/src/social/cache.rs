@@ -67,18 +67,40 @@ impl Cache {
 
     // --- meetups and comments -------------------------------------------------------------------
 
+    /// Caches a meetup as its detail or a write's answer shows it.
     pub(crate) async fn put_meetup(&self, meetup: &Value) -> Result<()> {
+        self.upsert_meetup(meetup, None).await
+    }
+
+    /// Caches a meetup as a list asked for at `asked_at` shows it. A list item has no `members`:
+    /// those of the cached detail are kept while the number of members is the same (without them
+    /// a joined meetup opened offline would offer to join again). A row cached after `asked_at` (a
+    /// detail read or a write confirmed while the list was on its way) is fresher and stays.
+    pub(crate) async fn put_listed(&self, meetup: &Value, asked_at: i64) -> Result<()> {
+        self.upsert_meetup(meetup, Some(asked_at)).await
+    }
+
+    async fn upsert_meetup(&self, meetup: &Value, asked_at: Option<i64>) -> Result<()> {
         let Some(id) = meetup["id"].as_i64() else { return Ok(()) };
         sqlx::query(
-            "INSERT INTO meetups (id, body, region, like_count, fetched_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body, region = excluded.region,
-                 like_count = excluded.like_count, fetched_at = excluded.fetched_at",
+            "INSERT INTO meetups (id, body, region, like_count, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET
+                 body = CASE
+                     WHEN json_type(excluded.body, '$.members') IS NULL
+                         AND json_type(meetups.body, '$.members') = 'array'
+                         AND json_extract(meetups.body, '$.member_count')
+                             IS json_extract(excluded.body, '$.member_count')
+                     THEN json_set(excluded.body, '$.members', json(json_extract(meetups.body, '$.members')))
+                     ELSE excluded.body END,
+                 region = excluded.region, like_count = excluded.like_count, fetched_at = excluded.fetched_at
+             WHERE ?6 IS NULL OR meetups.fetched_at < ?6",
         )
         .bind(id)
         .bind(meetup.to_string())
         .bind(meetup["region"].as_str().unwrap_or(""))
         .bind(meetup["like_count"].as_i64().unwrap_or(0))
         .bind(now_ms())
+        .bind(asked_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -205,10 +227,11 @@ impl Cache {
         Ok(())
     }
 
-    /// Replaces the list of the user's meetups in `role` (caching each meetup).
-    pub(crate) async fn put_mine(&self, role: &str, meetups: &[Value]) -> Result<()> {
+    /// Replaces the list of the user's meetups in `role`, asked for at `asked_at` (caching each
+    /// meetup as `put_listed` does).
+    pub(crate) async fn put_mine(&self, role: &str, meetups: &[Value], asked_at: i64) -> Result<()> {
         for meetup in meetups {
-            self.put_meetup(meetup).await?;
+            self.put_listed(meetup, asked_at).await?;
         }
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM mine WHERE role = ?").bind(role).execute(&mut *tx).await?;
@@ -287,7 +310,7 @@ mod tests {
     #[tokio::test]
     async fn a_page_of_one_region_spares_the_users_own_meetups_and_takes_its_filter_literally() {
         let (_dir, cache) = cache().await;
-        cache.put_mine("host", &[meetup(1, "서울특별시 강남구")]).await.unwrap();
+        cache.put_mine("host", &[meetup(1, "서울특별시 강남구")], now_ms()).await.unwrap();
         cache.put_meetup(&meetup(2, "서울특별시 종로구")).await.unwrap();
         let asked_at = now_ms() + 1;
         // `_` is no wildcard: nothing of 서울특별시 is in "서울_별시".
@@ -296,5 +319,50 @@ mod tests {
         // The user's own meetup may have been moved out of the region since it was cached.
         cache.prune_newest(Some("서울특별시"), &WHOLE_AND_EMPTY, asked_at).await.unwrap();
         assert_eq!(cached(&cache).await, [1]);
+    }
+
+    fn detail(id: i64, member_count: i64, members: &[i64]) -> Value {
+        let members: Vec<Value> = members.iter().map(|id| json!({ "id": id, "nickname": "밍기" })).collect();
+        json!({ "id": id, "region": "서울특별시 강남구", "like_count": 0, "member_count": member_count, "members": members })
+    }
+
+    fn listed(id: i64, member_count: i64, title: &str) -> Value {
+        json!({ "id": id, "region": "서울특별시 강남구", "like_count": 0, "member_count": member_count, "title": title })
+    }
+
+    #[tokio::test]
+    async fn a_joined_meetup_opened_offline_after_a_list_refresh_still_knows_its_members() {
+        let (_dir, cache) = cache().await;
+        cache.put_meetup(&detail(1, 2, &[10, 11])).await.unwrap();
+        cache.put_listed(&listed(1, 2, "renamed"), now_ms() + 1).await.unwrap();
+        let body = cache.meetup(1).await.unwrap().unwrap();
+        assert_eq!(body["title"], "renamed", "the list's fields are taken");
+        assert_eq!(body["members"], json!([{ "id": 10, "nickname": "밍기" }, { "id": 11, "nickname": "밍기" }]));
+        // Someone joined or left since: the members kept would be wrong, so none are.
+        cache.put_listed(&listed(1, 3, "renamed"), now_ms() + 1).await.unwrap();
+        let body = cache.meetup(1).await.unwrap().unwrap();
+        assert!(body.get("members").is_none(), "{body}");
+        // Through "my meetups" too.
+        cache.put_meetup(&detail(1, 3, &[10, 11, 12])).await.unwrap();
+        cache.put_mine("member", &[listed(1, 3, "again")], now_ms() + 1).await.unwrap();
+        assert_eq!(cache.meetup(1).await.unwrap().unwrap()["members"].as_array().map(Vec::len), Some(3));
+    }
+
+    #[tokio::test]
+    async fn a_list_asked_for_before_a_detail_was_read_does_not_replace_it() {
+        let (_dir, cache) = cache().await;
+        let asked_at = now_ms();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        // Read (after a join, say) while the list was on its way.
+        cache.put_meetup(&detail(1, 3, &[10, 11, 12])).await.unwrap();
+        cache.put_listed(&listed(1, 2, "stale"), asked_at).await.unwrap();
+        cache.put_mine("member", &[listed(1, 2, "stale")], asked_at).await.unwrap();
+        let body = cache.meetup(1).await.unwrap().unwrap();
+        assert_eq!(body["member_count"], 3);
+        assert_eq!(body["members"].as_array().map(Vec::len), Some(3));
+        assert_eq!(cache.mine("member").await.unwrap().len(), 1, "still listed as the user's");
+        // A list asked for later replaces it.
+        cache.put_listed(&listed(1, 2, "fresh"), now_ms() + 1).await.unwrap();
+        assert_eq!(cache.meetup(1).await.unwrap().unwrap()["title"], "fresh");
     }
 }

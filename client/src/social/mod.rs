@@ -206,7 +206,7 @@ impl Social {
             Ok(page) => {
                 let items = page["items"].as_array().cloned().unwrap_or_default();
                 for meetup in &items {
-                    self.inner.cache.put_meetup(meetup).await?;
+                    self.inner.cache.put_listed(meetup, asked_at).await?;
                 }
                 let next_cursor = page["next_cursor"].as_str().map(str::to_owned);
                 if sort == Sort::New {

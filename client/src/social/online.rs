@@ -64,9 +64,10 @@ struct History {
 impl Social {
     /// The meetups the user hosts, joined or liked, fresh (and cached) or as last listed.
     pub async fn my_meetups(&self, role: Role) -> Result<Vec<Value>> {
+        let asked_at = super::cache::now_ms();
         match self.all_pages("/v1/me/meetups", &[("role", role.as_str().to_owned())], MINE_MAX_PAGES).await {
             Ok(items) => {
-                self.inner.cache.put_mine(role.as_str(), &items).await?;
+                self.inner.cache.put_mine(role.as_str(), &items, asked_at).await?;
                 Ok(items)
             }
             Err(e) if http::unavailable(&e) => self.inner.cache.mine(role.as_str()).await,
