@@ -1,8 +1,7 @@
-//! Meetup chat seen from real WebSocket and HTTP clients on 127.0.0.1, on SQLite and on
-//! MySQL/MariaDB: who may open `/v1/chat`, subscribe and send; live delivery in sequence order;
-//! resends; replay after a reconnect; join and leave messages; the notice; history pages; limits;
-//! a chaos run where members drop and reconnect while thousands of messages flow; and two
-//! instances fanning out through Redis.
+//! Meetup chat seen from real WebSocket and HTTP clients on 127.0.0.1, on SQLite and MySQL/MariaDB:
+//! who may open `/v1/chat` (and how many connections at once), subscribe and send; live delivery
+//! in order; resends; replay; join and leave messages; the notice; history pages; limits; a chaos
+//! run where members drop and reconnect while thousands of messages flow; two instances via Redis.
 
 #[macro_use]
 mod common;
@@ -33,7 +32,8 @@ use rooms::{
     a_member_who_leaves_and_joins_again_while_their_connection_is_busy_keeps_hearing_the_room,
     a_member_who_stops_reading_for_good_is_cut_off, a_message_sent_after_a_nickname_change_shows_the_new_nickname,
     a_resend_after_leaving_is_acked_not_refused, an_account_deleted_with_its_chat_open_is_disconnected,
-    an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes, an_error_frame_names_the_room_it_is_about,
+    an_account_deleted_with_its_chat_open_neither_posts_nor_subscribes,
+    an_account_holds_a_bounded_number_of_chat_connections, an_error_frame_names_the_room_it_is_about,
 };
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
@@ -69,6 +69,7 @@ conformance!(
     a_member_who_left_through_another_instance_says_nothing_after_their_leave,
     a_notice_change_arriving_late_from_another_instance_never_replaces_the_newer_one,
     a_leave_heard_after_the_member_joined_again_does_not_silence_the_room,
+    an_account_holds_a_bounded_number_of_chat_connections,
 );
 
 fn seqs(frames: &[Value]) -> Vec<i64> {

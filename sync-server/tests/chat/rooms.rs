@@ -254,3 +254,24 @@ pub async fn a_member_who_leaves_and_joins_again_while_their_connection_is_busy_
         }
     }
 }
+
+pub async fn an_account_holds_a_bounded_number_of_chat_connections(db: TestDb) {
+    let server = Server::start(&db, Limits::default()).await;
+    let ana = server.person("ana").await;
+    let mut open = Vec::new();
+    for _ in 0..mingizuk_server::sync::MAX_CONNECTIONS_PER_ACCOUNT {
+        open.push(server.connect(&ana).await);
+    }
+    assert_eq!(server.open(Some(&ana.token), "").await.err(), Some((429, "too_many_connections".into())));
+    assert!(server.open(Some(&server.person("bo").await.token), "").await.is_ok(), "counted per account");
+    drop(open.pop());
+    let mut reopened = false;
+    for _ in 0..100 {
+        if server.open(Some(&ana.token), "").await.is_ok() {
+            reopened = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(reopened, "a closed connection's place is given back");
+}
