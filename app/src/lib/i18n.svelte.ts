@@ -5,15 +5,19 @@ export type Lang = 'ko' | 'en';
 export type Dictionary = Record<string, string>;
 
 const current = $state<{ lang: Lang }>({ lang: 'ko' });
+const SINGULAR = '_one';
 const dictionaries: Record<Lang, Dictionary> = { ko: {}, en: {} };
 
-/** Adds strings; a key registered twice or missing in one language is a programming error. */
+/** Adds strings; a key registered twice or missing in one language is a programming error.
+ *  A `<key>_one` text is the singular of `<key>` (`{n}` or `{count}` is 1), English only: Korean
+ *  counts have one form. */
 export function register(ko: Dictionary, en: Dictionary): void {
   for (const key of Object.keys(ko)) {
     if (!(key in en)) throw new Error(`i18n: "${key}" has no English text`);
   }
   for (const key of Object.keys(en)) {
-    if (!(key in ko)) throw new Error(`i18n: "${key}" has no Korean text`);
+    const singular = key.endsWith(SINGULAR) && key.slice(0, -SINGULAR.length) in en;
+    if (!(key in ko) && !singular) throw new Error(`i18n: "${key}" has no Korean text`);
     if (key in dictionaries.en) throw new Error(`i18n: "${key}" is registered twice`);
   }
   Object.assign(dictionaries.ko, ko);
@@ -31,7 +35,8 @@ export function setLang(lang: Lang): void {
 
 /** The text of `key` in the current language, with `{name}` placeholders filled from `vars`. */
 export function t(key: string, vars: Record<string, string | number> = {}): string {
-  const text = dictionaries[current.lang][key] ?? dictionaries.ko[key] ?? key;
+  const one = (vars.n ?? vars.count) === 1 ? dictionaries[current.lang][key + SINGULAR] : undefined;
+  const text = one ?? dictionaries[current.lang][key] ?? dictionaries.ko[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 

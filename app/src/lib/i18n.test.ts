@@ -12,6 +12,15 @@ describe('strings in the user language', () => {
     setLang('ko');
   });
 
+  it('says "1 day", not "1 days", in English, and has one form in Korean', () => {
+    register({ 'test.days': '{n}일' }, { 'test.days': '{n} days', 'test.days_one': '1 day' });
+    setLang('en');
+    expect([0, 1, 2].map((n) => t('test.days', { n }))).toEqual(['0 days', '1 day', '2 days']);
+    setLang('ko');
+    expect(t('test.days', { n: 1 })).toBe('1일');
+    expect(() => register({}, { 'test.lonely_one': 'one' })).toThrow(/no Korean/);
+  });
+
   it('refuses a dictionary with a key missing in one language', () => {
     expect(() => register({ 'test.only_ko': '한국어' }, {})).toThrow(/no English/);
   });

@@ -143,4 +143,29 @@ describe('the comments of a meetup', () => {
     await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(1));
     expect(calls.find((c) => c.cmd === 'delete_comment')?.args).toEqual({ commentId: 2 });
   });
+
+  it('takes a comment deleted elsewhere off the list with its own message, one deletion at a time', async () => {
+    let stored = [comment(2, 'u1', '내 댓글')];
+    let answer: () => void = () => {};
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      if (cmd === 'comments') return stored;
+      if (cmd === 'delete_comment') {
+        // Deleted on another device while this one asked.
+        return new Promise((_, reject) => (answer = () => reject({ code: 'not_found', message: 'no such comment' })));
+      }
+      return null;
+    });
+    render(Comments, { meetupId: 7, me });
+    const button = (await screen.findByTestId('comment-delete')) as HTMLButtonElement;
+    await fireEvent.click(button);
+    await waitFor(() => expect(button.disabled).toBe(true));
+    await fireEvent.click(button);
+    expect(calls.filter((c) => c === 'delete_comment')).toHaveLength(1);
+    stored = [];
+    answer();
+    await waitFor(() => expect(screen.queryAllByTestId('comment')).toHaveLength(0));
+    await waitFor(() => expect(screen.getByTestId('toast').textContent).toBe('이미 삭제된 댓글이에요'));
+  });
 });

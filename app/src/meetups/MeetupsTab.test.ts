@@ -217,6 +217,41 @@ describe('the meetups tab', () => {
     expect(Date.parse(body.starts_at as string)).toBe(new Date(2030, 4, 1, 7, 0).getTime());
   });
 
+  it('does not save while the photo is still uploading, so the meetup never goes without it', async () => {
+    let answer: (value: unknown) => void = () => {};
+    const calls = shell({}, {
+      search_places: [{ name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.52, lng: 126.93, region: '서울특별시 영등포구' }],
+      upload_image: new Promise((resolve) => (answer = resolve)),
+      create_meetup: 'key-2',
+      tile_url: 'http://127.0.0.1:1/{z}/{x}/{y}.png',
+    });
+    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
+    await fireEvent.click(screen.getByTestId('meetup-write'));
+    await fireEvent.input(screen.getByTestId('meetup-title'), { target: { value: '사진 모임' } });
+    await fireEvent.input(screen.getByTestId('meetup-starts'), { target: { value: '2030-05-01T07:00' } });
+    await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
+    await fireEvent.input(screen.getByTestId('place-search'), { target: { value: '여의도' } });
+    await fireEvent.click(screen.getByTestId('place-search-submit'));
+    await fireEvent.click(await screen.findByTestId('place-result'));
+    const input = screen.getByTestId('meetup-image') as HTMLInputElement;
+    const file = new File([new Uint8Array([1, 2, 3])], 'photo.png', { type: 'image/png' });
+    Object.assign(file, { arrayBuffer: async () => new Uint8Array([1, 2, 3]).buffer });
+    Object.defineProperty(input, 'files', { value: [file] });
+    await fireEvent.change(input);
+    const save = screen.getByTestId('meetup-save') as HTMLButtonElement;
+    await waitFor(() => expect(save.disabled).toBe(true));
+    // Enter in a field submits the form all the same.
+    await fireEvent.submit(screen.getByTestId('meetup-form'));
+    expect(calls.some((c) => c.cmd === 'create_meetup')).toBe(false);
+
+    answer({ id: 'img-7', url: '/v1/media/img-7' });
+    await waitFor(() => expect(save.disabled).toBe(false));
+    await fireEvent.click(save);
+    await screen.findByTestId('meetups-notice');
+    const body = calls.find((c) => c.cmd === 'create_meetup')?.args.meetup as Record<string, unknown>;
+    expect(body.image_id).toBe('img-7');
+  });
+
   it('refuses a place without its 시·군·구 next to the place field, keeping the draft', async () => {
     const calls = shell({}, {
       search_places: [
