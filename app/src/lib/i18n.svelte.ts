@@ -28,6 +28,11 @@ export function lang(): Lang {
   return current.lang;
 }
 
+/** The BCP 47 locale of the current language, for numbers and dates. */
+export function locale(): string {
+  return current.lang === 'en' ? 'en-US' : 'ko-KR';
+}
+
 export function setLang(lang: Lang): void {
   current.lang = lang;
   if (typeof document !== 'undefined') document.documentElement.lang = lang;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorText, register, setLang, t } from './i18n.svelte';
+import { errorText, locale, register, setLang, t } from './i18n.svelte';
 import { en, ko } from './strings';
 
 describe('strings in the user language', () => {
@@ -19,6 +19,13 @@ describe('strings in the user language', () => {
     setLang('ko');
     expect(t('test.days', { n: 1 })).toBe('1일');
     expect(() => register({}, { 'test.lonely_one': 'one' })).toThrow(/no Korean/);
+  });
+
+  it('writes numbers for the chosen language, not for the system locale', () => {
+    setLang('en');
+    expect(locale()).toBe('en-US');
+    setLang('ko');
+    expect(locale()).toBe('ko-KR');
   });
 
   it('refuses a dictionary with a key missing in one language', () => {
