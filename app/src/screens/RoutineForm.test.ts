@@ -1,5 +1,5 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import '../lib/strings';
 import { catalog, limits, routine } from '../test/fixtures';
@@ -21,6 +21,16 @@ describe('the routine form', () => {
   afterEach(() => {
     cleanup();
     clearMocks();
+  });
+
+  it('keeps the keyboard in the form as its steps replace each other', async () => {
+    render(RoutineForm, { catalog, limits, onsaved: vi.fn(), oncancel: vi.fn() });
+    await pick('sit_stand');
+    const next = screen.getByTestId('wizard-next');
+    next.focus();
+    await fireEvent.click(next);
+    await waitFor(() => expect(document.activeElement?.textContent).toContain('2'));
+    expect(document.activeElement?.classList.contains('step')).toBe(true);
   });
 
   it('refuses a sixth action and says so', async () => {
