@@ -2,11 +2,12 @@
 // each with its own WebSocketClientAdapter connection and its own small document, each making one
 // small change, waiting until the server acknowledges it, and making the next.
 //
-//   node load.mjs --url ws://127.0.0.1:PORT[/v1/sync] [--http http://127.0.0.1:PORT --token ACCESS]
+//   node load.mjs --url ws://127.0.0.1:PORT[/v1/sync] [--http http://127.0.0.1:PORT --token ACCESS[,ACCESS…]]
 //                 [--clients 100] [--seconds 10]
 //
 // With --http and --token (our server), each repo first fetches a single-use ticket from
-// POST /v1/ws-ticket and connects with ?ticket=… (the JavaScript adapter cannot set headers).
+// POST /v1/ws-ticket and connects with ?ticket=… (the JavaScript adapter cannot set headers); the
+// repos take the tokens in turn (the server bounds the connections of one account).
 // Prints one JSON object: {clients, changes, seconds, per_second, p50_ms, p99_ms}.
 //
 // Acknowledgement: a change counts when the server sends a sync message for the document whose
@@ -27,7 +28,7 @@ function option(name, fallback) {
 
 const url = option("--url")
 const http = option("--http")
-const token = option("--token")
+const tokens = (option("--token") ?? "").split(",").filter(t => t !== "")
 const clients = Number(option("--clients", "100"))
 const seconds = Number(option("--seconds", "10"))
 if (!url) {
@@ -35,11 +36,11 @@ if (!url) {
   process.exit(2)
 }
 
-async function connectUrl() {
-  if (!http || !token) return url
+async function connectUrl(n) {
+  if (!http || tokens.length === 0) return url
   const response = await fetch(`${http}/v1/ws-ticket`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${tokens[n % tokens.length]}` },
   })
   if (!response.ok) throw new Error(`ws-ticket: HTTP ${response.status}`)
   const { ticket } = await response.json()
@@ -63,7 +64,7 @@ function acknowledged(adapter, documentId, heads) {
 
 async function client(n) {
   // A reconnect would spend another ticket; a dropped connection fails the run instead.
-  const adapter = new WebSocketClientAdapter(await connectUrl(), 24 * 60 * 60 * 1000)
+  const adapter = new WebSocketClientAdapter(await connectUrl(n), 24 * 60 * 60 * 1000)
   const repo = new Repo({ network: [adapter], sharePolicy: async () => true })
   const handle = repo.create({ count: 0, at: "" })
   await acknowledged(adapter, handle.documentId, Automerge.getHeads(handle.doc()))

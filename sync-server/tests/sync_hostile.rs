@@ -284,3 +284,25 @@ async fn an_account_holds_a_bounded_number_of_sync_connections_and_gets_them_bac
     }
     assert!(again.is_some(), "the closed connection's place is given back");
 }
+
+#[tokio::test]
+async fn a_peer_id_that_is_a_payload_rather_than_a_name_is_refused_at_join() {
+    let server = server().await;
+    let token = server.user("mingi").await;
+    let bearer = [("authorization", format!("Bearer {token}"))];
+    let mut socket = server.open("", &bearer).await.expect("upgrade");
+    // Passed on with every ephemeral message to the account's other connections, and logged.
+    let join = Message::Join {
+        sender_id: "p".repeat(mingizuk_server::sync::MAX_NAME_BYTES + 1),
+        supported_protocol_versions: vec!["1".into()],
+        peer_metadata: None,
+    };
+    send(&mut socket, join).await;
+    assert_eq!(close_of(&mut socket).await, (1002, "invalid_peer_id".into()));
+    // A name of the longest length is fine.
+    let mut socket = server.open("", &bearer).await.expect("upgrade");
+    let sender_id = "p".repeat(mingizuk_server::sync::MAX_NAME_BYTES);
+    send(&mut socket, Message::Join { sender_id, supported_protocol_versions: vec!["1".into()], peer_metadata: None })
+        .await;
+    assert!(matches!(next(&mut socket).await, Some(Message::Peer { .. })));
+}

@@ -21,7 +21,8 @@ pub(super) fn paths() -> Map<String, Value> {
         "/v1/sync": { "get": websocket_operation("openSync", concat!(
             "WebSocket speaking the automerge-repo protocol (CBOR binary frames: join/peer, request/sync/",
             "doc-unavailable, error). A user reaches only their own documents; a document belongs to the ",
-            "first account that stores changes to it. Close codes: 1002 join_expected or invalid_message, ",
+            "first account that stores changes to it. Close codes: 1002 join_expected, invalid_peer_id (over 256 bytes) ",
+            "or invalid_message (not a protocol message, or over 1 024 CBOR items), ",
             "1003 binary_frames_only, 1008 rate_limited or too_many_documents, 1009 message_too_large, ",
             "1011 storage_failed"
         )) }

@@ -80,6 +80,10 @@ struct Connection {
     rate: TokenBucket,
 }
 
+/// The longest peer id (`join`'s `senderId`) and ephemeral `sessionId` taken: names, which
+/// automerge-repo makes a few dozen bytes long; a longer ephemeral session id drops the message.
+pub const MAX_NAME_BYTES: usize = 256;
+
 /// Runs a connection until it closes. Everything the peer was syncing is released at the end.
 pub async fn serve(mut socket: WebSocket, hub: Arc<Hub>, user: UserId, server_peer: String, limits: Limits) {
     let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
@@ -122,6 +126,10 @@ async fn handshake(socket: &mut WebSocket, server_peer: &str, limits: &Limits) -
     let Ok(Message::Join { sender_id, supported_protocol_versions, .. }) = Message::decode(&bytes) else {
         return Err(Close(close::PROTOCOL, "join_expected"));
     };
+    // Passed on with every ephemeral message and logged: a name, not a payload.
+    if sender_id.len() > MAX_NAME_BYTES {
+        return Err(Close(close::PROTOCOL, "invalid_peer_id"));
+    }
     let supported = supported_protocol_versions.is_empty()
         || supported_protocol_versions.iter().any(|v| v == wire::PROTOCOL_VERSION);
     if !supported {
@@ -230,6 +238,9 @@ impl Connection {
                 // Passed on to the user's other connections on the document; the sender id is
                 // the one this connection joined with, whatever the message says.
                 let Ok(doc) = DocumentId::new(document_id) else { return Ok(()) };
+                if session_id.len() > MAX_NAME_BYTES {
+                    return Ok(());
+                }
                 if let Some(peer) = self.docs.get(&doc) {
                     let message = Ephemeral {
                         document: doc,

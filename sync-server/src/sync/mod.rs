@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub use connection::Limits;
+pub use connection::{Limits, MAX_NAME_BYTES};
 pub use hub::{COMPACT_AFTER_CHUNKS, Hub};
 pub use slots::{MAX_PER_ACCOUNT as MAX_CONNECTIONS_PER_ACCOUNT, Slots};
 pub use tickets::{TICKET_LIFETIME, Tickets};

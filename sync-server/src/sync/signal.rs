@@ -9,9 +9,9 @@ use tokio::sync::Notify;
 use crate::storage::{DocumentId, UserId};
 
 /// Ephemeral messages waiting for one connection beyond this many, or beyond
-/// [`EPHEMERAL_QUEUE_BYTES`] of data, are dropped, oldest first: they are presence-like and never
-/// stored, so a slow peer loses some rather than holding memory. One larger than the byte bound
-/// alone is never queued.
+/// [`EPHEMERAL_QUEUE_BYTES`] (their data and names), are dropped, oldest first: they are
+/// presence-like and never stored, so a slow peer loses some rather than holding memory. One
+/// larger than the byte bound alone is never queued.
 pub const EPHEMERAL_QUEUE: usize = 256;
 pub const EPHEMERAL_QUEUE_BYTES: usize = 1024 * 1024;
 
@@ -26,6 +26,13 @@ pub struct Ephemeral {
     pub data: Arc<[u8]>,
 }
 
+impl Ephemeral {
+    /// The bytes it holds.
+    fn size(&self) -> usize {
+        self.data.len() + self.sender_id.len() + self.session_id.len()
+    }
+}
+
 /// What woke a connection: documents changed since it last looked, and ephemeral messages.
 #[derive(Default)]
 pub struct Wake {
@@ -37,7 +44,7 @@ pub struct Wake {
 struct Mailbox {
     dirty: HashSet<DocumentId>,
     ephemeral: VecDeque<Ephemeral>,
-    /// The data bytes of `ephemeral`.
+    /// The bytes `ephemeral` holds (`Ephemeral::size`).
     ephemeral_bytes: usize,
 }
 
@@ -62,17 +69,16 @@ impl Signal {
     }
 
     pub(super) fn post(&self, message: Ephemeral) {
-        if message.data.len() > EPHEMERAL_QUEUE_BYTES {
+        let size = message.size();
+        if size > EPHEMERAL_QUEUE_BYTES {
             return;
         }
         if let Ok(mut mailbox) = self.mailbox.lock() {
-            while mailbox.ephemeral.len() >= EPHEMERAL_QUEUE
-                || mailbox.ephemeral_bytes + message.data.len() > EPHEMERAL_QUEUE_BYTES
-            {
+            while mailbox.ephemeral.len() >= EPHEMERAL_QUEUE || mailbox.ephemeral_bytes + size > EPHEMERAL_QUEUE_BYTES {
                 let Some(dropped) = mailbox.ephemeral.pop_front() else { break };
-                mailbox.ephemeral_bytes -= dropped.data.len();
+                mailbox.ephemeral_bytes -= dropped.size();
             }
-            mailbox.ephemeral_bytes += message.data.len();
+            mailbox.ephemeral_bytes += size;
             mailbox.ephemeral.push_back(message);
         }
         self.notify.notify_one();
@@ -114,13 +120,14 @@ mod tests {
     #[tokio::test]
     async fn a_stalled_connection_holds_at_most_a_megabyte_of_presence_newest_first() {
         let signal = Signal::new(UserId::random());
+        // Each a quarter of the bound with its two one-byte names.
         for count in 0..8 {
-            signal.post(message(count, EPHEMERAL_QUEUE_BYTES / 4));
+            signal.post(message(count, EPHEMERAL_QUEUE_BYTES / 4 - 2));
         }
         assert_eq!(waiting(&signal).await, [4, 5, 6, 7]);
         // Too large to pass on at all, and it pushes nothing out.
         signal.post(message(8, 10));
-        signal.post(message(9, EPHEMERAL_QUEUE_BYTES + 1));
+        signal.post(message(9, EPHEMERAL_QUEUE_BYTES - 1));
         signal.post(message(10, 10));
         assert_eq!(waiting(&signal).await, [8, 10]);
         for count in 0..(EPHEMERAL_QUEUE as u64 + 2) {

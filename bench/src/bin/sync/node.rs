@@ -7,13 +7,14 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::peer::Target;
-use crate::{Settings, print_throughput, reconnect_median, workload};
+use crate::{CLIENTS_PER_USER, Settings, print_throughput, reconnect_median, workload};
 use mingizuk_bench::server::{self, node_version, workspace};
 
 /// The reference server's figures are acknowledgements, not durable commits; said on every line.
 const NOT_DURABLE: &str = "acknowledged, not durable: no fsync, answers before its throttled write";
 
-/// Runs `bench/node/load.mjs` against a sync URL; returns its JSON report.
+/// Runs `bench/node/load.mjs` against a sync URL (with `credentials`, our server's address and
+/// the access tokens, comma-separated, the repos take in turn); returns its JSON report.
 fn load(url: &str, credentials: Option<(&str, &str)>, clients: usize, seconds: f64) -> Result<serde_json::Value> {
     let mut command = Command::new("node");
     command.arg(workspace().join("bench/node/load.mjs")).args(["--url", url]);
@@ -76,7 +77,14 @@ pub async fn compare(settings: &Settings, ours: f64, ours_reconnect: Option<f64>
     let url = format!("sqlite://{}", dir.path().join("ours.sqlite").display());
     let ours_server = server::start_ours(&binary, &url, dir.path()).await?;
     let http = reqwest::Client::new();
-    let token = crate::peer::sign_up(&http, &ours_server.http_url(), "js@example.com", "js").await?;
+    // Spread over accounts as the bare clients are (an account holds a bounded number of
+    // connections).
+    let mut tokens = Vec::new();
+    for u in 0..js_clients.div_ceil(CLIENTS_PER_USER) {
+        let (email, nickname) = (format!("js{u}@example.com"), format!("js{u}"));
+        tokens.push(crate::peer::sign_up(&http, &ours_server.http_url(), &email, &nickname).await?);
+    }
+    let token = tokens.join(",");
     let ours_js = print_load(
         "JS client -> our server (durable)",
         &load(
