@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barHeights, dayOfMonth, gridCells, monthLabel, weeksOf, minutesToTime, monthOf, shiftMonth, stepWeek, timeToMinutes, weekday } from './calendar';
+import { barHeights, dayLabel, dayOfMonth, gridCells, monthLabel, weeksOf, minutesToTime, monthOf, shiftMonth, stepWeek, timeToMinutes, weekday } from './calendar';
 import type { MonthGrid } from './types';
 
 describe('tracker and chart dates', () => {
@@ -10,6 +10,9 @@ describe('tracker and chart dates', () => {
     expect(monthOf('2026-11-26')).toEqual({ year: 2026, month: 11 });
     expect(monthLabel({ year: 2026, month: 11 }, 'ko')).toBe('2026년 11월');
     expect(monthLabel({ year: 2026, month: 1 }, 'en')).toBe('January 2026');
+    // A day as a screen reader says it, whatever the device's time zone.
+    expect(dayLabel('2026-11-05', 'ko')).toBe('11월 5일 (목)');
+    expect(dayLabel('2026-11-05', 'en')).toBe('Thu, Nov 5');
   });
 
   it('steps weeks from the week asked for last, between the first week and the current one', () => {

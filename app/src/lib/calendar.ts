@@ -27,6 +27,18 @@ export function monthLabel({ year, month }: YearMonth, lang: 'ko' | 'en'): strin
   });
 }
 
+/** "2026-11-05" read aloud: "11월 5일 (목)" / "Thu, Nov 5" (a screen reader reads ISO digits). */
+export function dayLabel(date: string, lang: 'ko' | 'en'): string {
+  const [year, month, day] = date.split('-').map(Number);
+  if (!year || !month || !day) return date;
+  return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString(lang === 'en' ? 'en-US' : 'ko-KR', {
+    month: 'short',
+    day: 'numeric',
+    weekday: 'short',
+    timeZone: 'UTC',
+  });
+}
+
 /** "YYYY-MM-DD" → its year and month. */
 export function monthOf(date: string): YearMonth {
   const [year, month] = date.split('-').map(Number);
