@@ -139,7 +139,12 @@ describe('the comments of a meetup', () => {
     await waitFor(() => expect(screen.getAllByTestId('comment')[1].textContent).toContain('저도 가요!'));
     expect(calls.find((c) => c.cmd === 'edit_comment')?.args).toEqual({ commentId: 2, text: '저도 가요!' });
 
+    // Deleting asks first.
     await fireEvent.click(screen.getByTestId('comment-delete'));
+    await fireEvent.click(screen.getByTestId('confirm-cancel'));
+    expect(calls.some((c) => c.cmd === 'delete_comment')).toBe(false);
+    await fireEvent.click(screen.getByTestId('comment-delete'));
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
     await waitFor(() => expect(screen.getAllByTestId('comment')).toHaveLength(1));
     expect(calls.find((c) => c.cmd === 'delete_comment')?.args).toEqual({ commentId: 2 });
   });
@@ -160,8 +165,10 @@ describe('the comments of a meetup', () => {
     render(Comments, { meetupId: 7, me });
     const button = (await screen.findByTestId('comment-delete')) as HTMLButtonElement;
     await fireEvent.click(button);
+    await fireEvent.click(screen.getByTestId('confirm-ok'));
     await waitFor(() => expect(button.disabled).toBe(true));
     await fireEvent.click(button);
+    expect(screen.queryByTestId('confirm-ok')).toBeNull();
     expect(calls.filter((c) => c === 'delete_comment')).toHaveLength(1);
     stored = [];
     answer();
