@@ -43,7 +43,10 @@ fn websocket_operation(operation_id: &str, summary: &str) -> Value {
             "401": error_response("unauthenticated, token_expired, invalid_token or invalid_ticket"),
             "403": error_response("origin_not_allowed"),
             "426": error_response("upgrade_required: not a WebSocket upgrade request"),
-            "429": error_response("too_many_connections: the account holds 32 of this endpoint open on this instance")
+            "429": error_response(&format!(
+                "too_many_connections: the account holds {} of this endpoint open on this instance",
+                crate::sync::MAX_CONNECTIONS_PER_ACCOUNT
+            ))
         }
     })
 }

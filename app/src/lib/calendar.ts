@@ -1,5 +1,6 @@
 // Date helpers for the tracker, the weekly chart and the reminder: pure functions over the
 // engine's "YYYY-MM-DD" local dates. They never read the clock; "today" comes from the engine.
+import { localeOf } from './i18n.svelte';
 import type { Bar, MonthGrid, TrackerDay } from './types';
 
 export interface YearMonth {
@@ -20,7 +21,7 @@ export function stepWeek(from: number | null, current: number, delta: number): n
 
 /** "2026년 11월" / "November 2026". */
 export function monthLabel({ year, month }: YearMonth, lang: 'ko' | 'en'): string {
-  return new Date(Date.UTC(year, month - 1, 1)).toLocaleDateString(lang === 'en' ? 'en-US' : 'ko-KR', {
+  return new Date(Date.UTC(year, month - 1, 1)).toLocaleDateString(localeOf(lang), {
     year: 'numeric',
     month: 'long',
     timeZone: 'UTC',
@@ -31,7 +32,7 @@ export function monthLabel({ year, month }: YearMonth, lang: 'ko' | 'en'): strin
 export function dayLabel(date: string, lang: 'ko' | 'en'): string {
   const [year, month, day] = date.split('-').map(Number);
   if (!year || !month || !day) return date;
-  return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString(lang === 'en' ? 'en-US' : 'ko-KR', {
+  return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString(localeOf(lang), {
     month: 'short',
     day: 'numeric',
     weekday: 'short',

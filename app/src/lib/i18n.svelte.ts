@@ -28,9 +28,14 @@ export function lang(): Lang {
   return current.lang;
 }
 
-/** The BCP 47 locale of the current language, for numbers and dates. */
+/** The BCP 47 locale of a language, for numbers and dates. */
+export function localeOf(lang: string): string {
+  return lang === 'en' ? 'en-US' : 'ko-KR';
+}
+
+/** The locale of the current language. */
 export function locale(): string {
-  return current.lang === 'en' ? 'en-US' : 'ko-KR';
+  return localeOf(current.lang);
 }
 
 export function setLang(lang: Lang): void {
@@ -50,7 +55,11 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
  * text in the user's language. The engine's `message` is English for the log, never shown.
  */
 export function errorText(error: unknown): string {
-  const coded = typeof error === 'object' && error !== null && 'code' in error;
-  const code = typeof error === 'string' ? error : coded ? String(error.code) : null;
+  const code = typeof error === 'string' ? error : errorCode(error);
   return code !== null && `error.${code}` in dictionaries.ko ? t(`error.${code}`) : t('error.unknown');
+}
+
+/** The stable code of a failed command (`{code, message}`), if it has one. */
+export function errorCode(error: unknown): string | null {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : null;
 }

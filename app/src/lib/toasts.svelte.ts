@@ -1,6 +1,6 @@
 // Short messages at the bottom of the screen: errors in the user's language (`errorText`) and
 // quiet confirmations. A toast leaves by itself; nothing waits on it.
-import { errorText } from './i18n.svelte';
+import { errorCode, errorText } from './i18n.svelte';
 
 export interface Toast {
   id: number;
@@ -28,7 +28,7 @@ export function dismiss(id: number): void {
 
 /** Shows a failed command in the user's language. */
 export function showError(error: unknown): void {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : null;
+  const code = errorCode(error);
   push('error', errorText(error), code);
 }
 

@@ -49,6 +49,18 @@ function shell(pages: Record<string, Listing>, extra: Record<string, unknown> = 
   return calls;
 }
 
+/** A place the search finds, with its 시·군·구. */
+const YEOUIDO = { name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.52, lng: 126.93, region: '서울특별시 영등포구' };
+
+/** Opens the form and fills a title and a period of an hour. */
+async function writeDraft(title: string) {
+  render(MeetupsTab, { lang: 'ko', signedIn: true, me });
+  await fireEvent.click(screen.getByTestId('meetup-write'));
+  await fireEvent.input(screen.getByTestId('meetup-title'), { target: { value: title } });
+  await fireEvent.input(screen.getByTestId('meetup-starts'), { target: { value: '2030-05-01T07:00' } });
+  await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
+}
+
 afterEach(async () => {
   cleanup();
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -185,15 +197,11 @@ describe('the meetups tab', () => {
 
   it('writes a meetup with a place picked from the search', async () => {
     const calls = shell({}, {
-      search_places: [{ name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.52, lng: 126.93, region: '서울특별시 영등포구' }],
+      search_places: [YEOUIDO],
       create_meetup: 'key-1',
       tile_url: 'http://127.0.0.1:1/{z}/{x}/{y}.png',
     });
-    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
-    await fireEvent.click(screen.getByTestId('meetup-write'));
-    await fireEvent.input(screen.getByTestId('meetup-title'), { target: { value: '한강 산책' } });
-    await fireEvent.input(screen.getByTestId('meetup-starts'), { target: { value: '2030-05-01T07:00' } });
-    await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
+    await writeDraft('한강 산책');
     await fireEvent.input(screen.getByTestId('meetup-limit'), { target: { value: '6' } });
     await fireEvent.click(screen.getByTestId('meetup-save'));
     expect(screen.getByTestId('form-error').dataset.code).toBe('missing_place');
@@ -220,16 +228,12 @@ describe('the meetups tab', () => {
   it('does not save while the photo is still uploading, so the meetup never goes without it', async () => {
     let answer: (value: unknown) => void = () => {};
     const calls = shell({}, {
-      search_places: [{ name: '여의도 한강공원', address: '서울특별시 영등포구 여의동로 330', lat: 37.52, lng: 126.93, region: '서울특별시 영등포구' }],
+      search_places: [YEOUIDO],
       upload_image: new Promise((resolve) => (answer = resolve)),
       create_meetup: 'key-2',
       tile_url: 'http://127.0.0.1:1/{z}/{x}/{y}.png',
     });
-    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
-    await fireEvent.click(screen.getByTestId('meetup-write'));
-    await fireEvent.input(screen.getByTestId('meetup-title'), { target: { value: '사진 모임' } });
-    await fireEvent.input(screen.getByTestId('meetup-starts'), { target: { value: '2030-05-01T07:00' } });
-    await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
+    await writeDraft('사진 모임');
     await fireEvent.input(screen.getByTestId('place-search'), { target: { value: '여의도' } });
     await fireEvent.click(screen.getByTestId('place-search-submit'));
     await fireEvent.click(await screen.findByTestId('place-result'));
@@ -260,11 +264,7 @@ describe('the meetups tab', () => {
       ],
       tile_url: 'http://127.0.0.1:1/{z}/{x}/{y}.png',
     });
-    render(MeetupsTab, { lang: 'ko', signedIn: true, me });
-    await fireEvent.click(screen.getByTestId('meetup-write'));
-    await fireEvent.input(screen.getByTestId('meetup-title'), { target: { value: '경기 걷기' } });
-    await fireEvent.input(screen.getByTestId('meetup-starts'), { target: { value: '2030-05-01T07:00' } });
-    await fireEvent.input(screen.getByTestId('meetup-ends'), { target: { value: '2030-05-01T08:00' } });
+    await writeDraft('경기 걷기');
     await fireEvent.input(screen.getByTestId('place-search'), { target: { value: '경기' } });
     await fireEvent.click(screen.getByTestId('place-search-submit'));
     await fireEvent.click((await screen.findAllByTestId('place-result'))[0]);

@@ -1,6 +1,6 @@
 // The meetups screens' words in Korean and English (keys start with `meetups.`), and the text of a
 // refused meetup write per server code. Imported for its side effect once by every component.
-import { errorText, register, t } from '../lib/i18n.svelte';
+import { errorCode, errorText, localeOf, register, t } from '../lib/i18n.svelte';
 
 const ko: Record<string, string> = {
   'meetups.title': '모임',
@@ -268,8 +268,8 @@ register(ko, en);
  * form's text for a rule the server checks again), else the app's (`errorText`).
  */
 export function reasonText(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = String(error.code);
+  const code = errorCode(error);
+  if (code !== null) {
     for (const key of [`meetups.error.${code}`, `meetups.form.${code}`]) {
       const text = t(key);
       if (text !== key) return text;
@@ -287,7 +287,7 @@ export function writeName(kind: string): string {
 
 /** A meetup's period in the user's language and time zone. */
 export function period(startsAt: string, endsAt: string, lang: string): string {
-  const format = new Intl.DateTimeFormat(lang === 'en' ? 'en-US' : 'ko-KR', {
+  const format = new Intl.DateTimeFormat(localeOf(lang), {
     month: 'short',
     day: 'numeric',
     weekday: 'short',
@@ -298,7 +298,7 @@ export function period(startsAt: string, endsAt: string, lang: string): string {
 }
 
 export function clock(at: string, lang: string): string {
-  return new Intl.DateTimeFormat(lang === 'en' ? 'en-US' : 'ko-KR', { hour: 'numeric', minute: '2-digit' }).format(
+  return new Intl.DateTimeFormat(localeOf(lang), { hour: 'numeric', minute: '2-digit' }).format(
     new Date(at),
   );
 }

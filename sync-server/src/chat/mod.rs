@@ -117,13 +117,17 @@ async fn open_chat(
 ) -> Response {
     let limits = state.chat.limits.clone();
     let ticket = query.ticket.as_deref();
-    let (account, upgrade) =
-        match accept_upgrade(&state, &headers, ticket, upgrade, limits.max_message_bytes, READ_BUFFER_BYTES).await {
-            Ok(accepted) => accepted,
-            Err(e) => return e.into_response(),
-        };
-    let slot = match state.chat.slots.take(account.id) {
-        Ok(slot) => slot,
+    let accepted = accept_upgrade(
+        &state,
+        &headers,
+        ticket,
+        upgrade,
+        &state.chat.slots,
+        limits.max_message_bytes,
+        READ_BUFFER_BYTES,
+    );
+    let (account, upgrade, slot) = match accepted.await {
+        Ok(accepted) => accepted,
         Err(e) => return e.into_response(),
     };
     let user = Sender { id: account.id, nickname: account.nickname };

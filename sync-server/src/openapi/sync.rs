@@ -18,13 +18,15 @@ pub(super) fn paths() -> Map<String, Value> {
                 "401": error_response("unauthenticated, token_expired or invalid_token")
             }
         } },
-        "/v1/sync": { "get": websocket_operation("openSync", concat!(
-            "WebSocket speaking the automerge-repo protocol (CBOR binary frames: join/peer, request/sync/",
-            "doc-unavailable, error). A user reaches only their own documents; a document belongs to the ",
-            "first account that stores changes to it. Close codes: 1002 join_expected, invalid_peer_id (over 256 bytes) ",
-            "or invalid_message (not a protocol message, or over 1 024 CBOR items), ",
-            "1003 binary_frames_only, 1008 rate_limited or too_many_documents, 1009 message_too_large, ",
-            "1011 storage_failed"
+        "/v1/sync": { "get": websocket_operation("openSync", &format!(
+            "WebSocket speaking the automerge-repo protocol (CBOR binary frames: join/peer, request/sync/\
+             doc-unavailable, error). A user reaches only their own documents; a document belongs to the \
+             first account that stores changes to it. Close codes: 1002 join_expected, invalid_peer_id \
+             (over {} bytes) or invalid_message (not a protocol message, or over {} CBOR items), \
+             1003 binary_frames_only, 1008 rate_limited or too_many_documents, 1009 message_too_large, \
+             1011 storage_failed",
+            crate::sync::MAX_NAME_BYTES,
+            mingizuk_core::wire::MAX_ITEMS
         )) }
     });
     match paths {

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 pub use connection::{Limits, MAX_NAME_BYTES};
 pub use hub::{COMPACT_AFTER_CHUNKS, Hub};
-pub use slots::{MAX_PER_ACCOUNT as MAX_CONNECTIONS_PER_ACCOUNT, Slots};
+pub use slots::{MAX_PER_ACCOUNT as MAX_CONNECTIONS_PER_ACCOUNT, Slot, Slots};
 pub use tickets::{TICKET_LIFETIME, Tickets};
 
 use crate::auth::{AuthError, Authenticated, bearer_token};
@@ -120,13 +120,17 @@ async fn open_sync(
 ) -> Response {
     let limits = state.sync.limits.clone();
     let ticket = query.ticket.as_deref();
-    let (account, upgrade) =
-        match accept_upgrade(&state, &headers, ticket, upgrade, limits.max_message_bytes, READ_BUFFER_BYTES).await {
-            Ok(accepted) => accepted,
-            Err(e) => return e.into_response(),
-        };
-    let slot = match state.sync.slots.take(account.id) {
-        Ok(slot) => slot,
+    let accepted = accept_upgrade(
+        &state,
+        &headers,
+        ticket,
+        upgrade,
+        &state.sync.slots,
+        limits.max_message_bytes,
+        READ_BUFFER_BYTES,
+    );
+    let (account, upgrade, slot) = match accepted.await {
+        Ok(accepted) => accepted,
         Err(e) => return e.into_response(),
     };
     let hub = state.sync.hub.clone();
@@ -208,7 +212,9 @@ pub(crate) async fn account_deleted(storage: &dyn crate::storage::Storage, user:
 /// the client to read; a client too slow for it is dropped without one.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// A WebSocket upgrade request that passed [`authenticate_upgrade`], with the transport's caps set
+/// A WebSocket upgrade request that passed [`authenticate_upgrade`] and found a place among the
+/// account's connections of the endpoint (`slots`; the [`Slot`] is held while the connection
+/// lives), with the transport's caps set
 /// above the endpoint's own message cap, so an oversized message reaches the endpoint's check and
 /// gets its stable close reason instead of a bare transport error. Tungstenite zero-fills the free
 /// part of its read buffer before every socket read (128 KiB by default), so each endpoint sizes
@@ -218,13 +224,15 @@ pub async fn accept_upgrade(
     headers: &HeaderMap,
     ticket: Option<&str>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    slots: &Slots,
     max_message_bytes: usize,
     read_buffer_bytes: usize,
-) -> Result<(User, WebSocketUpgrade), ApiError> {
+) -> Result<(User, WebSocketUpgrade, Slot), ApiError> {
     let account = authenticate_upgrade(state, headers, ticket).await?;
     let upgrade = upgrade.map_err(|_| ApiError::UpgradeRequired)?;
+    let slot = slots.take(account.id)?;
     let cap = max_message_bytes.saturating_mul(2);
-    Ok((account, upgrade.max_message_size(cap).max_frame_size(cap).read_buffer_size(read_buffer_bytes)))
+    Ok((account, upgrade.max_message_size(cap).max_frame_size(cap).read_buffer_size(read_buffer_bytes), slot))
 }
 
 /// Browsers send `Origin`; a request from a web page not on the allow-list is refused. Native

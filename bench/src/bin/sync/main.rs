@@ -74,14 +74,21 @@ fn print_throughput(label: &str, t: &Throughput, target: &str) {
     );
 }
 
-/// Signs up one account per `CLIENTS_PER_USER` clients; one target per client.
-async fn client_targets(server: &ServerProcess, clients: usize, tag: &str) -> Result<Vec<Target>> {
+/// Signs up one account per `CLIENTS_PER_USER` clients (an account holds a bounded number of
+/// connections); their access tokens.
+async fn accounts(server: &ServerProcess, clients: usize, tag: &str) -> Result<Vec<String>> {
     let http = reqwest::Client::new();
     let mut tokens = Vec::new();
     for u in 0..clients.div_ceil(CLIENTS_PER_USER) {
         let email = format!("{tag}{u}@example.com");
         tokens.push(peer::sign_up(&http, &server.http_url(), &email, &format!("{tag}{u}")).await?);
     }
+    Ok(tokens)
+}
+
+/// One target per client, over `accounts`.
+async fn client_targets(server: &ServerProcess, clients: usize, tag: &str) -> Result<Vec<Target>> {
+    let tokens = accounts(server, clients, tag).await?;
     let ws_url = format!("ws://127.0.0.1:{}/v1/sync", server.port);
     Ok((0..clients)
         .map(|i| Target { ws_url: ws_url.clone(), bearer: Some(tokens[i / CLIENTS_PER_USER].clone()) })

@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::peer::Target;
-use crate::{CLIENTS_PER_USER, Settings, print_throughput, reconnect_median, workload};
+use crate::{Settings, print_throughput, reconnect_median, workload};
 use mingizuk_bench::server::{self, node_version, workspace};
 
 /// The reference server's figures are acknowledgements, not durable commits; said on every line.
@@ -76,15 +76,7 @@ pub async fn compare(settings: &Settings, ours: f64, ours_reconnect: Option<f64>
     let binary = server::our_binary()?;
     let url = format!("sqlite://{}", dir.path().join("ours.sqlite").display());
     let ours_server = server::start_ours(&binary, &url, dir.path()).await?;
-    let http = reqwest::Client::new();
-    // Spread over accounts as the bare clients are (an account holds a bounded number of
-    // connections).
-    let mut tokens = Vec::new();
-    for u in 0..js_clients.div_ceil(CLIENTS_PER_USER) {
-        let (email, nickname) = (format!("js{u}@example.com"), format!("js{u}"));
-        tokens.push(crate::peer::sign_up(&http, &ours_server.http_url(), &email, &nickname).await?);
-    }
-    let token = tokens.join(",");
+    let token = crate::accounts(&ours_server, js_clients, "js").await?.join(",");
     let ours_js = print_load(
         "JS client -> our server (durable)",
         &load(
