@@ -105,7 +105,7 @@ impl Engine {
     /// Picks the main routine (or none) and clears the current cycle of `reset` (the main routine
     /// it replaces, when the user chose to reset it) in one write: both happen, or neither.
     pub async fn switch_main(&self, id: Option<RoutineId>, reset: Option<RoutineId>) -> Result<()> {
-        self.apply(|p, _| rules::plan_switch_main(p, id, reset)).await
+        self.apply_starting(|p, fresh| rules::plan_switch_main(p, id, reset, fresh)).await
     }
 
     /// Completes one action of the routine's current cycle, now, here.
@@ -113,7 +113,8 @@ impl Engine {
         let moment = self.moment()?;
         let mut state = self.state.lock().await;
         let before = state.derived.total_exp;
-        let changes = rules::plan_complete_action(&state.personal, &state.derived, routine, entry, moment)?;
+        let fresh = self.fresh_cycle(state.root);
+        let changes = rules::plan_complete_action(&state.personal, &state.derived, routine, entry, moment, fresh)?;
         state.write(&changes, self.clock.now_ms()).await?;
         Ok(Completed {
             exp_gained: u32::try_from(state.derived.total_exp - before).unwrap_or(u32::MAX),
@@ -123,12 +124,27 @@ impl Engine {
 
     /// Starts the next cycle of a completed routine.
     pub async fn restart(&self, routine: RoutineId) -> Result<()> {
-        self.apply(|p, _| rules::plan_restart(p, routine)).await
+        self.apply_starting(|p, fresh| rules::plan_restart(p, routine, fresh)).await
     }
 
     /// Clears the routine's current cycle (what was done stays in the history).
     pub async fn reset(&self, routine: RoutineId) -> Result<()> {
-        self.apply(|p, _| rules::plan_reset(p, routine)).await
+        self.apply_starting(|p, fresh| rules::plan_reset(p, routine, fresh)).await
+    }
+
+    /// What names a cycle the next action may start, in the account whose root is `root`.
+    fn fresh_cycle(&self, root: Uuid) -> rules::FreshCycle {
+        rules::FreshCycle { id: Uuid::new_v4(), root, at_ms: self.clock.now_ms() }
+    }
+
+    /// `apply` for a plan that may start a cycle.
+    async fn apply_starting(
+        &self,
+        plan: impl FnOnce(&Personal, rules::FreshCycle) -> Result<Vec<Change>, mingizuk_core::RuleError>,
+    ) -> Result<()> {
+        let mut state = self.state.lock().await;
+        let changes = plan(&state.personal, self.fresh_cycle(state.root))?;
+        state.write(&changes, self.clock.now_ms()).await
     }
 
     /// Draws a character at random among those not yet collected.

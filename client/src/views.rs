@@ -34,6 +34,7 @@ pub struct RoutineView {
     pub name_en: Option<String>,
     pub preset: bool,
     pub is_main: bool,
+    /// The number of the current cycle (1, 2, …).
     pub cycle: u32,
     pub entries: Vec<EntryView>,
     pub done_count: usize,
@@ -139,7 +140,7 @@ fn routine_view(personal: &Personal, derived: &Derived, routine: &Routine) -> Ro
         name_en: catalog::preset(routine.id).map(|p| p.name_en.to_owned()),
         preset: routine.preset,
         is_main: personal.account.main_routine == Some(routine.id),
-        cycle,
+        cycle: routine.cycle_number(cycle),
         entries,
         done_count: done.len(),
         complete: personal.cycle_complete(routine, cycle),

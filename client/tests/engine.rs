@@ -195,9 +195,10 @@ async fn offline_logs_from_two_devices_merge_into_one_history() {
     assert_eq!(phone.derived().await, laptop.derived().await);
     assert_eq!(phone.routines().await, laptop.routines().await);
     let merged = phone.derived().await;
-    // The same first action done on both devices in cycle 1 counts once (earliest wins).
-    assert_eq!(merged.days.values().map(|d| d.actions).sum::<u32>(), 5);
-    assert_eq!(merged.total_exp, 600);
+    // Played apart before signing in, the preset's first cycles are two: every action counts
+    // (they were one cycle when cycles were numbered, and the phone's action vanished).
+    assert_eq!(merged.days.values().map(|d| d.actions).sum::<u32>(), 6);
+    assert_eq!(merged.total_exp, 700);
     // The phone's draw came first; the laptop's concurrent draw is void.
     assert!(merged.growing.is_some());
     assert!(phone.routine(laptop_routine).await.is_ok());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use mingizuk_client::core::automerge::ActorId;
 use mingizuk_client::core::catalog::PRESETS;
-use mingizuk_client::core::model::{ActionCompletion, CompletionKey, Moment};
+use mingizuk_client::core::model::{ActionCompletion, CompletionKey, Cycle, Moment};
 use mingizuk_client::core::rules::Change;
 use mingizuk_client::core::schema::{self, DocKind, Month};
 use mingizuk_client::{Engine, ManualClock};
@@ -88,7 +88,7 @@ async fn a_stored_document_of_a_kind_this_app_does_not_know_is_kept_and_the_app_
     let unknown = Uuid::from_u128(42);
     let mut db = connect(&path).await;
     let mut journal = theirs.clone();
-    journal.key.cycle = 7;
+    journal.key.cycle = Cycle::Number(7);
     store_document(&mut db, unknown, "journal/2031", vec![1, 2, 3], &[journal]).await;
 
     let phone = open(&path, &clock).await;
@@ -118,7 +118,7 @@ async fn a_log_of_year_minus_one_written_by_an_older_build_opens_with_its_comple
     let at_ms = chrono::NaiveDate::from_ymd_opt(-1, 1, 15).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
     let (entry, action, count) = PRESETS[1].entries[0];
     let old = ActionCompletion {
-        key: CompletionKey { routine: PRESETS[1].id, cycle: 1, entry },
+        key: CompletionKey { routine: PRESETS[1].id, cycle: Cycle::FIRST, entry },
         action: action.into(),
         count,
         moment: Moment::new(at_ms.timestamp_millis(), KST).unwrap(),

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog;
 use crate::error::RuleError;
 use crate::limits::ROUTINE_NAME_MAX_CHARS;
-use crate::model::{ActionCompletion, Draw, Language, Moment, Personal, Routine, RoutineCompletion, RoutineId};
+use crate::model::{ActionCompletion, Cycle, Draw, Language, Moment, Personal, Routine, RoutineCompletion, RoutineId};
 use crate::rules::Change;
 
 mod check;
@@ -29,8 +29,9 @@ pub use check::{CLOCK_MARGIN_MS, EARLIEST_MS, check_dated_by};
 
 /// The `format` field of every export.
 pub const FORMAT: &str = "mingizuk-export";
-/// The version of the export format this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version of the export format this build writes. Version 2 names cycles by id
+/// (`model::Cycle`); version 1 files (numbered cycles only) are read as well.
+pub const VERSION: u32 = 2;
 
 /// Everything personal of one user, as one JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +111,7 @@ pub fn parse(json: &str) -> Result<Export, RuleError> {
         return Err(invalid("this file is not a Mingizuk export"));
     }
     match head.version {
-        Some(VERSION) => {}
+        Some(1..=VERSION) => {}
         Some(v) if v > VERSION => {
             return Err(invalid(format!("this export was made by a newer Mingizuk (format version {v})")));
         }
@@ -168,12 +169,14 @@ pub fn plan_import_at(personal: &Personal, file: &Export, now_ms: i64) -> Result
             report.already_there += 1;
         }
         let have = personal.routines.get(&r.id).map(|local| &local.cycles);
-        for (cycle, start) in &r.cycles {
-            match have.and_then(|c| c.get(cycle)) {
-                // Of two starts of one cycle the first in `CycleStart`'s order (a restart)
-                // stands, as when two devices merge (`Personal::apply`).
-                Some(local) if *local <= *start => {}
-                _ => plan.changes.push(Change::StartCycle { routine: r.id, cycle: *cycle, start: *start }),
+        for (cycle, info) in &r.cycles {
+            match (have.and_then(|c| c.get(cycle)), cycle) {
+                // A cycle with an id is started once; the device's record of it stands.
+                (Some(_), Cycle::Id(_)) => {}
+                // Of two starts of one numbered cycle the first in `CycleStart`'s order (a
+                // restart) stands, as when two devices merge (`Personal::apply`).
+                (Some(local), Cycle::Number(_)) if local.start <= info.start => {}
+                _ => plan.changes.push(Change::StartCycle { routine: r.id, cycle: *cycle, info: *info }),
             }
         }
     }
@@ -228,6 +231,9 @@ pub fn history_csv(personal: &Personal, language: Language) -> String {
             (None, None) => String::new(),
         }
     };
+    let cycle_number = |routine: &RoutineId, cycle: Cycle| -> String {
+        personal.routines.get(routine).map_or(cycle, |r| Cycle::Number(r.cycle_number(cycle))).to_string()
+    };
     let mut rows: Vec<(Moment, [String; 8])> = Vec::new();
     for c in personal.actions.values() {
         let action =
@@ -238,7 +244,7 @@ pub fn history_csv(personal: &Personal, language: Language) -> String {
                 "action".into(),
                 c.key.routine.to_string(),
                 routine_name(&c.key.routine),
-                c.key.cycle.to_string(),
+                cycle_number(&c.key.routine, c.key.cycle),
                 c.action.clone(),
                 action.to_owned(),
                 c.count.to_string(),
@@ -253,7 +259,7 @@ pub fn history_csv(personal: &Personal, language: Language) -> String {
                 "routine".into(),
                 c.key.routine.to_string(),
                 routine_name(&c.key.routine),
-                c.key.cycle.to_string(),
+                cycle_number(&c.key.routine, c.key.cycle),
                 String::new(),
                 String::new(),
                 String::new(),
@@ -322,7 +328,7 @@ mod tests {
         };
         assert_eq!(refusal("not json").0, "invalid_import");
         assert!(refusal(r#"{"format":"other","version":1}"#).1.contains("not a Mingizuk export"));
-        assert!(refusal(r#"{"format":"mingizuk-export","version":2}"#).1.contains("newer"));
+        assert!(refusal(r#"{"format":"mingizuk-export","version":3}"#).1.contains("newer"));
         assert!(refusal(r#"{"format":"mingizuk-export","version":1}"#).1.contains("damaged"));
     }
 }

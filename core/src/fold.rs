@@ -17,7 +17,7 @@ use crate::catalog::Character;
 use crate::limits::{
     CHARACTER_COMPLETE_EXP, DAILY_EXP_CAP, EXP_PER_ACTION, EXP_PER_LEVEL, MAX_LEVEL, ROUTINE_BONUS_PER_ACTION,
 };
-use crate::model::{ActionCompletion, Draw, Personal, RoutineCompletion, RoutineId};
+use crate::model::{ActionCompletion, Cycle, Draw, Personal, RoutineCompletion, RoutineId};
 
 /// What one local calendar day adds up to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ pub struct EventOrder {
     /// Draws first, then actions, then the routine bonus their last action earned.
     rank: u8,
     /// The event's own key: (draw id | routine, cycle, entry).
-    key: (Uuid, u32, Uuid),
+    key: (Uuid, Cycle, Uuid),
 }
 
 /// One input of the fold.
@@ -90,7 +90,7 @@ pub enum Event<'a> {
 impl Event<'_> {
     pub fn order(&self) -> EventOrder {
         match self {
-            Event::Draw(d) => EventOrder { at_ms: d.at_ms, rank: 0, key: (d.id, 0, Uuid::nil()) },
+            Event::Draw(d) => EventOrder { at_ms: d.at_ms, rank: 0, key: (d.id, Cycle::Number(0), Uuid::nil()) },
             Event::Action(a) => {
                 EventOrder { at_ms: a.moment.at_ms, rank: 1, key: (a.key.routine, a.key.cycle, a.key.entry) }
             }

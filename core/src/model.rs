@@ -44,15 +44,8 @@ pub struct Entry {
     pub count: u8,
 }
 
-/// How a cycle after the first began.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CycleStart {
-    /// The previous cycle was complete and the user started the next one.
-    Restart,
-    /// The previous cycle was abandoned (its completions stay in the history).
-    Reset,
-}
+mod cycle;
+pub use cycle::{Cycle, CycleInfo, CycleStart};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routine {
@@ -62,14 +55,32 @@ pub struct Routine {
     pub entries: Vec<Entry>,
     pub created_at_ms: i64,
     pub deleted: bool,
-    /// Cycles after the first, by number (2, 3, …). Cycle 1 needs no record.
-    pub cycles: BTreeMap<u32, CycleStart>,
+    /// Every cycle started, but cycle 1 of a routine (`Cycle::FIRST`), which needs no record.
+    /// Older files list `Number` cycles as `{"2": "restart"}` (`cycles_serde`).
+    #[serde(with = "cycle::cycles_serde")]
+    pub cycles: BTreeMap<Cycle, CycleInfo>,
 }
 
 impl Routine {
-    /// The cycle being played now.
-    pub fn current_cycle(&self) -> u32 {
-        self.cycles.keys().next_back().copied().unwrap_or(1).max(1)
+    /// The cycle being played now: the one with the highest number, then the latest start, then
+    /// the highest key. A device restarting a cycle it knows always moves past it; of two
+    /// devices that played apart, both keep their completions and one cycle goes on.
+    pub fn current_cycle(&self) -> Cycle {
+        self.cycles
+            .iter()
+            .map(|(c, i)| ((i.number, i.at_ms, *c), *c))
+            .chain([((1, i64::MIN, Cycle::FIRST), Cycle::FIRST)])
+            .max()
+            .map_or(Cycle::FIRST, |(_, c)| c)
+    }
+
+    /// The number of a cycle of this routine (1 for one it does not list).
+    pub fn cycle_number(&self, cycle: Cycle) -> u32 {
+        match (self.cycles.get(&cycle), cycle) {
+            (Some(info), _) => info.number,
+            (None, Cycle::Number(n)) => n,
+            (None, Cycle::Id(_)) => 1,
+        }
     }
 
     pub fn entry(&self, id: EntryId) -> Option<&Entry> {
@@ -82,7 +93,7 @@ impl Routine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CompletionKey {
     pub routine: RoutineId,
-    pub cycle: u32,
+    pub cycle: Cycle,
     pub entry: EntryId,
 }
 
@@ -105,7 +116,7 @@ pub struct ActionCompletion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CycleKey {
     pub routine: RoutineId,
-    pub cycle: u32,
+    pub cycle: Cycle,
 }
 
 impl CycleKey {
@@ -222,7 +233,7 @@ impl Personal {
     }
 
     /// The entries of the routine's current cycle that are done.
-    pub fn done_in_cycle(&self, routine: &Routine, cycle: u32) -> Vec<EntryId> {
+    pub fn done_in_cycle(&self, routine: &Routine, cycle: Cycle) -> Vec<EntryId> {
         routine
             .entries
             .iter()
@@ -233,7 +244,7 @@ impl Personal {
 
     /// Whether the given cycle of the routine is complete: recorded, or (for the current cycle)
     /// every current entry done.
-    pub fn cycle_complete(&self, routine: &Routine, cycle: u32) -> bool {
+    pub fn cycle_complete(&self, routine: &Routine, cycle: Cycle) -> bool {
         self.routine_records.contains_key(&CycleKey { routine: routine.id, cycle })
             || (cycle == routine.current_cycle()
                 && !routine.entries.is_empty()
@@ -261,7 +272,10 @@ impl Personal {
     /// completions: a recorded one, or the one its current cycle implies (its actions done on
     /// several devices, which no device recorded).
     pub fn routine_completed_on(&self, routine: &Routine, date: NaiveDate) -> bool {
-        let cycles = CycleKey { routine: routine.id, cycle: 0 }..=CycleKey { routine: routine.id, cycle: u32::MAX };
+        let cycles = CycleKey { routine: routine.id, cycle: Cycle::Number(0) }..=CycleKey {
+            routine: routine.id,
+            cycle: Cycle::Id(Uuid::max()),
+        };
         self.routine_records.range(cycles).any(|(_, r)| r.moment.date == date)
             || self.implied_routine_completion(routine).is_some_and(|c| c.moment.date == date)
     }

@@ -12,8 +12,8 @@ use crate::error::RuleError;
 use crate::fold::Derived;
 use crate::limits::{ACTION_COUNT_MAX, ACTION_COUNT_MIN, ROUTINE_MAX_ACTIONS, ROUTINE_NAME_MAX_CHARS};
 use crate::model::{
-    ActionCompletion, CompletionKey, CycleStart, Draw, Entry, EntryId, Moment, Personal, Routine, RoutineCompletion,
-    RoutineId,
+    ActionCompletion, CompletionKey, Cycle, CycleInfo, CycleKey, CycleStart, Draw, Entry, EntryId, Moment, Personal,
+    Routine, RoutineCompletion, RoutineId,
 };
 
 /// One change to personal data. `ImportRoutine` is a routine restored from an export file
@@ -27,7 +27,7 @@ pub enum Change {
     EditRoutine { id: RoutineId, name: String, entries: Vec<Entry> },
     DeleteRoutine(RoutineId),
     SetMain(Option<RoutineId>),
-    StartCycle { routine: RoutineId, cycle: u32, start: CycleStart },
+    StartCycle { routine: RoutineId, cycle: Cycle, info: CycleInfo },
     CompleteAction(ActionCompletion),
     CompleteRoutine(RoutineCompletion),
     Draw(Draw),
@@ -167,42 +167,70 @@ pub fn plan_set_main(personal: &Personal, id: Option<RoutineId>) -> Result<Vec<C
 /// Makes `id` the main routine and, in the same changes, clears the current cycle of `reset` (the
 /// main routine being replaced, when the user chose to reset it). Refused whole when either is
 /// refused: a switch never resets the old main and leaves it main. A `reset` that is no longer
-/// the main routine (changed on another device since the user was asked) is left alone.
+/// the main routine (changed on another device since the user was asked) is left alone. `fresh`
+/// names the cycle a reset starts (`plan_reset`).
 pub fn plan_switch_main(
     personal: &Personal,
     id: Option<RoutineId>,
     reset: Option<RoutineId>,
+    fresh: FreshCycle,
 ) -> Result<Vec<Change>, RuleError> {
     let mut changes = match reset {
-        Some(old) if personal.account.main_routine == Some(old) => plan_reset(personal, old)?,
+        Some(old) if personal.account.main_routine == Some(old) => plan_reset(personal, old, fresh)?,
         _ => Vec::new(),
     };
     changes.extend(plan_set_main(personal, id)?);
     Ok(changes)
 }
 
+/// What a cycle the planned action may start is named by: a fresh UUID from the caller (the core
+/// has no randomness of its own) for a restart or reset, the account's root for a routine's
+/// first cycle (`Cycle::first_of`); and the instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreshCycle {
+    pub id: uuid::Uuid,
+    pub root: uuid::Uuid,
+    pub at_ms: i64,
+}
+
 /// Completes one action of a routine's current cycle. A character must be growing (unless the
 /// collection is complete), and each entry is done once per cycle. When this is the last
-/// action of the cycle, the routine completion is recorded too.
+/// action of the cycle, the routine completion is recorded too. The first completion of a routine
+/// no cycle was started for starts its first cycle, named by the account (`Cycle::first_of`).
 pub fn plan_complete_action(
     personal: &Personal,
     derived: &Derived,
     routine: RoutineId,
     entry: EntryId,
     moment: Moment,
+    fresh: FreshCycle,
 ) -> Result<Vec<Change>, RuleError> {
     let routine = live_routine(personal, routine)?;
     if derived.growing.is_none() && !derived.drawable().is_empty() {
         return Err(RuleError::NeedCharacter);
     }
     let entry = routine.entry(entry).ok_or(RuleError::EntryNotInRoutine)?;
-    let cycle = routine.current_cycle();
+    let mut cycle = routine.current_cycle();
     let key = CompletionKey { routine: routine.id, cycle, entry: entry.id };
     if personal.actions.contains_key(&key) || personal.cycle_complete(routine, cycle) {
         return Err(RuleError::AlreadyCompleted);
     }
+    let mut changes = Vec::new();
+    if cycle == Cycle::FIRST && personal.done_in_cycle(routine, cycle).is_empty() {
+        cycle = Cycle::first_of(fresh.root, routine.id);
+        let info = CycleInfo { number: 1, start: CycleStart::First, at_ms: fresh.at_ms };
+        changes.push(Change::StartCycle { routine: routine.id, cycle, info });
+        // Another device of the account started it already and did this entry, and its log came
+        // before its routines: the two completions are one, the earlier stands. Writing this one
+        // over it would lose it; the device only learns of the cycle.
+        let key = CompletionKey { routine: routine.id, cycle, entry: entry.id };
+        if personal.actions.contains_key(&key) || personal.cycle_complete(routine, cycle) {
+            return Ok(changes);
+        }
+    }
+    let key = CompletionKey { routine: routine.id, cycle, entry: entry.id };
     let completion = ActionCompletion { key, action: entry.action.clone(), count: entry.count, moment };
-    let mut changes = vec![Change::CompleteAction(completion)];
+    changes.push(Change::CompleteAction(completion));
     let remaining = routine
         .entries
         .iter()
@@ -210,7 +238,7 @@ pub fn plan_complete_action(
         .all(|e| personal.actions.contains_key(&CompletionKey { routine: routine.id, cycle, entry: e.id }));
     if remaining {
         changes.push(Change::CompleteRoutine(RoutineCompletion {
-            key: crate::model::CycleKey { routine: routine.id, cycle },
+            key: CycleKey { routine: routine.id, cycle },
             actions: routine.entries.len().min(usize::from(u8::MAX)) as u8,
             moment,
         }));
@@ -218,28 +246,30 @@ pub fn plan_complete_action(
     Ok(changes)
 }
 
-/// The number of the cycle after `cycle`. Cycle numbers come from synced or imported documents
-/// too, so the last one a `u32` holds may be current: nothing comes after it.
-fn next_cycle(cycle: u32) -> Result<u32, RuleError> {
-    cycle.checked_add(1).ok_or(RuleError::CycleLimit)
+/// The cycle that follows the routine's current one, under `fresh`'s id. Cycle numbers come from
+/// synced or imported documents too, so the last one a `u32` holds may be current: nothing comes
+/// after it.
+fn next_cycle(routine: &Routine, start: CycleStart, fresh: FreshCycle) -> Result<Change, RuleError> {
+    let number = routine.cycle_number(routine.current_cycle()).checked_add(1).ok_or(RuleError::CycleLimit)?;
+    let info = CycleInfo { number, start, at_ms: fresh.at_ms };
+    Ok(Change::StartCycle { routine: routine.id, cycle: Cycle::Id(fresh.id), info })
 }
 
 /// Starts the next cycle; allowed only when the current one is complete.
-pub fn plan_restart(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, RuleError> {
+pub fn plan_restart(personal: &Personal, id: RoutineId, fresh: FreshCycle) -> Result<Vec<Change>, RuleError> {
     let routine = live_routine(personal, id)?;
-    let cycle = routine.current_cycle();
-    if !personal.cycle_complete(routine, cycle) {
+    if !personal.cycle_complete(routine, routine.current_cycle()) {
         return Err(RuleError::CycleNotComplete);
     }
     let mut changes: Vec<Change> =
         personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
-    changes.push(Change::StartCycle { routine: id, cycle: next_cycle(cycle)?, start: CycleStart::Restart });
+    changes.push(next_cycle(routine, CycleStart::Restart, fresh)?);
     Ok(changes)
 }
 
 /// Clears the current cycle: a fresh cycle starts; what was done stays in the history. A cycle
 /// with nothing done needs no reset.
-pub fn plan_reset(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, RuleError> {
+pub fn plan_reset(personal: &Personal, id: RoutineId, fresh: FreshCycle) -> Result<Vec<Change>, RuleError> {
     let routine = live_routine(personal, id)?;
     let cycle = routine.current_cycle();
     if personal.done_in_cycle(routine, cycle).is_empty() && !personal.cycle_complete(routine, cycle) {
@@ -247,7 +277,7 @@ pub fn plan_reset(personal: &Personal, id: RoutineId) -> Result<Vec<Change>, Rul
     }
     let mut changes: Vec<Change> =
         personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
-    changes.push(Change::StartCycle { routine: id, cycle: next_cycle(cycle)?, start: CycleStart::Reset });
+    changes.push(next_cycle(routine, CycleStart::Reset, fresh)?);
     Ok(changes)
 }
 
@@ -288,10 +318,10 @@ impl Personal {
                     }
                 }
                 Change::SetMain(id) => self.account.main_routine = *id,
-                Change::StartCycle { routine, cycle, start } => {
+                Change::StartCycle { routine, cycle, info } => {
                     if let Some(r) = self.routines.get_mut(routine) {
-                        let slot = r.cycles.entry(*cycle).or_insert(*start);
-                        *slot = (*slot).min(*start);
+                        let slot = r.cycles.entry(*cycle).or_insert(*info);
+                        *slot = slot.merge(*info);
                     }
                 }
                 Change::CompleteAction(c) => {

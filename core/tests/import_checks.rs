@@ -9,7 +9,7 @@ use mingizuk_core::automerge::ActorId;
 use mingizuk_core::catalog::{Character, PRESETS};
 use mingizuk_core::export::{self, CLOCK_MARGIN_MS, EARLIEST_MS, Export};
 use mingizuk_core::model::{
-    ActionCompletion, CompletionKey, CycleKey, Draw, Moment, Personal, Routine, RoutineCompletion,
+    ActionCompletion, CompletionKey, Cycle, CycleKey, Draw, Moment, Personal, Routine, RoutineCompletion,
 };
 use mingizuk_core::schema::{self, DocKind, Month};
 use uuid::Uuid;
@@ -36,7 +36,7 @@ fn at(at_ms: i64) -> Moment {
 fn basic_action(entry: usize, at_ms: i64) -> ActionCompletion {
     let (id, action, count) = PRESETS[0].entries[entry];
     ActionCompletion {
-        key: CompletionKey { routine: PRESETS[0].id, cycle: 1, entry: id },
+        key: CompletionKey { routine: PRESETS[0].id, cycle: Cycle::FIRST, entry: id },
         action: action.into(),
         count,
         moment: at(at_ms),
@@ -60,7 +60,7 @@ fn export_of_two_weeks() -> Export {
     });
     file.action_completions = (0..PRESETS[0].entries.len()).map(|i| basic_action(i, first + i as i64 * DAY)).collect();
     file.routine_completions.push(RoutineCompletion {
-        key: CycleKey { routine: PRESETS[0].id, cycle: 1 },
+        key: CycleKey { routine: PRESETS[0].id, cycle: Cycle::FIRST },
         actions: PRESETS[0].entries.len() as u8,
         moment: at(first + 4 * DAY),
     });

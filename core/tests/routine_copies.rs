@@ -9,14 +9,18 @@ use std::collections::BTreeMap;
 
 use mingizuk_core::RuleError;
 use mingizuk_core::automerge::transaction::{CommitOptions, Transactable};
-use mingizuk_core::automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
+use mingizuk_core::automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 use mingizuk_core::catalog::PRESETS;
 use mingizuk_core::export::{self, Export};
 use mingizuk_core::fold::Derived;
-use mingizuk_core::model::{CycleStart, Entry, Moment, Personal, Routine, RoutineId};
-use mingizuk_core::rules::{self, ActionPick, Change};
+use mingizuk_core::model::{Entry, Moment, Personal, Routine, RoutineId};
+use mingizuk_core::rules::{self, ActionPick, Change, FreshCycle};
 use mingizuk_core::schema::{self, DocKind};
 use uuid::Uuid;
+
+#[path = "routine_copies/stored.rs"]
+mod stored;
+use stored::{PLAYED_AND_RESTARTED, current_number, starts, stored_copies};
 
 /// 2026-11-02 09:00 in Seoul (UTC+9).
 const MONDAY_9AM_KST: i64 = 1_793_577_600_000;
@@ -92,6 +96,11 @@ impl Device {
         self.now_ms = self.now_ms.max(other.now_ms);
     }
 
+    fn fresh(&mut self) -> FreshCycle {
+        self.next_id += 1;
+        FreshCycle { id: Uuid::from_u128(self.next_id), root: Uuid::from_u128(0xacc), at_ms: self.now_ms }
+    }
+
     fn draw(&mut self) {
         self.next_id += 1;
         let planned = rules::plan_draw(&Derived::of(&self.personal), Uuid::from_u128(self.next_id), self.now_ms, 0);
@@ -128,11 +137,13 @@ impl Device {
             let done = self.personal.done_in_cycle(&routine, routine.current_cycle());
             let Some(entry) = routine.entries.iter().find(|e| !done.contains(&e.id)) else { break };
             let moment = Moment::new(self.now_ms, KST).unwrap();
+            let fresh = self.fresh();
             let planned =
-                rules::plan_complete_action(&self.personal, &Derived::of(&self.personal), id, entry.id, moment);
+                rules::plan_complete_action(&self.personal, &Derived::of(&self.personal), id, entry.id, moment, fresh);
             self.write(planned);
         }
-        let planned = rules::plan_restart(&self.personal, id);
+        let fresh = self.fresh();
+        let planned = rules::plan_restart(&self.personal, id, fresh);
         self.write(planned);
     }
 
@@ -152,48 +163,6 @@ impl Device {
 }
 
 /// A routine's copy as the document stores it.
-#[derive(Debug, PartialEq)]
-struct Stored {
-    name: Option<String>,
-    entries: Vec<String>,
-    deleted: Option<bool>,
-    cycles: BTreeMap<String, String>,
-}
-
-fn text(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
-    match doc.get(obj, key).unwrap()? {
-        (Value::Scalar(s), _) => s.as_str().map(str::to_owned),
-        _ => None,
-    }
-}
-
-/// Every copy of the routine in the document, Automerge's preferred one last.
-fn stored_copies(doc: &AutoCommit, id: RoutineId) -> Vec<Stored> {
-    let Some((_, routines)) = doc.get(ROOT, "routines").unwrap() else { panic!("no routines map") };
-    let objects = doc.get_all(&routines, id.to_string()).unwrap().into_iter().map(|(_, obj)| obj);
-    objects
-        .map(|obj| {
-            let entries = match doc.get(&obj, "entries").unwrap() {
-                Some((Value::Object(ObjType::List), list)) => (0..doc.length(&list))
-                    .map(|i| text(doc, &doc.get(&list, i).unwrap().unwrap().1, "id").unwrap())
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let cycles = match doc.get(&obj, "cycles").unwrap() {
-                Some((Value::Object(ObjType::Map), map)) => {
-                    doc.keys(&map).map(|k| (k.clone(), text(doc, &map, &k).unwrap())).collect()
-                }
-                _ => BTreeMap::new(),
-            };
-            let deleted = match doc.get(&obj, "deleted").unwrap() {
-                Some((Value::Scalar(s), _)) => s.as_bool(),
-                _ => None,
-            };
-            Stored { name: text(doc, &obj, "name"), entries, deleted, cycles }
-        })
-        .collect()
-}
-
 /// The two orders in which Automerge may prefer one device's writes over the other's (by actor,
 /// between writes made at the same point of the document's history), and the two orders in which
 /// the devices may receive each other's documents.
@@ -241,8 +210,8 @@ fn what_the_phone_did_after_the_export_survives_the_laptop_restoring_it() {
             let routine = &device.personal.routines[&id];
             assert!(routine.deleted, "{orders}: the phone deleted the routine");
             assert!(device.personal.live_routines().all(|r| r.id != id), "{orders}");
-            assert_eq!(routine.cycles, BTreeMap::from([(2, CycleStart::Restart)]), "{orders}: the phone's cycle");
-            assert_eq!(routine.current_cycle(), 2, "{orders}");
+            assert_eq!(starts(routine), PLAYED_AND_RESTARTED, "{orders}: the phone's cycle");
+            assert_eq!(current_number(routine), 2, "{orders}");
             assert_eq!(routine.name, "저녁 운동", "{orders}: the phone's name");
             assert_eq!(routine.entries, entries, "{orders}: the phone's actions");
         }
@@ -276,9 +245,11 @@ fn an_edit_made_after_the_devices_synced_reaches_every_copy() {
         }
         laptop.play_and_restart(id);
         for copy in stored_copies(laptop.routines_doc(), id) {
-            assert_eq!(copy.cycles, BTreeMap::from([("2".to_owned(), "restart".to_owned())]), "{orders}");
+            let mut starts: Vec<&str> = copy.cycles.values().map(String::as_str).collect();
+            starts.sort_unstable();
+            assert_eq!(starts, ["first", "restart"], "{orders}");
         }
-        assert_eq!(laptop.personal.routines[&id].current_cycle(), 2, "{orders}");
+        assert_eq!(current_number(&laptop.personal.routines[&id]), 2, "{orders}");
         laptop.delete(id);
         let copies = stored_copies(laptop.routines_doc(), id);
         assert_eq!(copies.len(), 2, "{orders}");
@@ -288,7 +259,7 @@ fn an_edit_made_after_the_devices_synced_reaches_every_copy() {
         phone.receive(&mut laptop);
         let routine = &phone.personal.routines[&id];
         assert_eq!((routine.name.as_str(), routine.deleted), ("점심", true), "{orders}");
-        assert_eq!(routine.cycles, BTreeMap::from([(2, CycleStart::Restart)]), "{orders}");
+        assert_eq!(starts(routine), PLAYED_AND_RESTARTED, "{orders}");
         assert_eq!(phone.personal, laptop.personal, "{orders}");
     }
 }
@@ -348,6 +319,8 @@ fn a_routine_stored_once_reads_as_it_was_written() {
     assert_eq!(stored_copies(phone.routines_doc(), id).len(), 1);
     let plank = read[&id].entries[1].clone();
     assert_eq!((plank.action.as_str(), plank.count), ("plank", 30));
+    let cycles = read[&id].cycles.clone();
+    assert_eq!(starts(&read[&id]), PLAYED_AND_RESTARTED);
     assert_eq!(
         read[&id],
         Routine {
@@ -357,7 +330,7 @@ fn a_routine_stored_once_reads_as_it_was_written() {
             entries: vec![squat, plank],
             created_at_ms,
             deleted: false,
-            cycles: BTreeMap::from([(2, CycleStart::Restart)]),
+            cycles
         }
     );
 
@@ -394,6 +367,6 @@ fn a_damaged_copy_neither_fails_the_read_nor_hides_the_whole_one() {
         phone.play_and_restart(id);
         phone.edit(id, "아침 운동", &[("squat", 10), ("lunge", 10)]);
         assert!(stored_copies(phone.routines_doc(), id).iter().all(|c| c.name.as_deref() == Some("아침 운동")));
-        assert_eq!(phone.personal.routines[&id].cycles, BTreeMap::from([(2, CycleStart::Restart)]));
+        assert_eq!(starts(&phone.personal.routines[&id]), PLAYED_AND_RESTARTED);
     }
 }

@@ -10,7 +10,7 @@ use super::{Export, invalid};
 use crate::catalog;
 use crate::error::RuleError;
 use crate::limits::{ACTION_COUNT_MAX, ACTION_COUNT_MIN, ROUTINE_MAX_ACTIONS, ROUTINE_NAME_MAX_CHARS};
-use crate::model::{Moment, Personal, RoutineId};
+use crate::model::{Cycle, CycleInfo, CycleStart, Moment, Personal, RoutineId};
 use crate::rules::{self, ActionPick, Change};
 
 /// The first instant a record may carry: 2020-01-01 00:00 UTC. The original Mingizuk dates from
@@ -114,8 +114,20 @@ pub(super) fn check(file: &Export, personal: &Personal, now_ms: i64) -> Result<(
             }
             span.check_instant(r.created_at_ms, &what)?;
         }
-        if r.cycles.keys().any(|c| *c < 2) {
-            return Err(invalid(format!("{} lists a cycle before the second", what())));
+        for (cycle, info) in &r.cycles {
+            let numbered = match cycle {
+                // As older builds recorded it: a number and a start alone.
+                Cycle::Number(n) => {
+                    *n >= 2 && info.start != CycleStart::First && *info == CycleInfo::numbered(*n, info.start)
+                }
+                Cycle::Id(_) => info.number >= 1 && (info.number == 1) == (info.start == CycleStart::First),
+            };
+            if !numbered {
+                return Err(invalid(format!("{} lists cycle {cycle} with a wrong number or start", what())));
+            }
+            if let Cycle::Id(_) = cycle {
+                span.check_instant(info.at_ms, &|| format!("cycle {cycle} of {}", what()))?;
+            }
         }
     }
     let known = |id: &RoutineId| ids.contains(id) || personal.routines.contains_key(id);
@@ -130,7 +142,7 @@ pub(super) fn check(file: &Export, personal: &Personal, now_ms: i64) -> Result<(
         if !known(&c.key.routine) {
             return Err(invalid(format!("{}: the routine is not in the file", what())));
         }
-        if c.key.cycle < 1 || catalog::action(&c.action).is_none() {
+        if c.key.cycle == Cycle::Number(0) || catalog::action(&c.action).is_none() {
             return Err(invalid(format!("{}: no such action or cycle", what())));
         }
         if !(ACTION_COUNT_MIN..=ACTION_COUNT_MAX).contains(&c.count) {
@@ -146,7 +158,7 @@ pub(super) fn check(file: &Export, personal: &Personal, now_ms: i64) -> Result<(
         if !known(&c.key.routine) {
             return Err(invalid(format!("{}: the routine is not in the file", what())));
         }
-        if c.key.cycle < 1 || c.actions < 1 || usize::from(c.actions) > ROUTINE_MAX_ACTIONS {
+        if c.key.cycle == Cycle::Number(0) || c.actions < 1 || usize::from(c.actions) > ROUTINE_MAX_ACTIONS {
             return Err(invalid(format!("{}: no such cycle or number of actions", what())));
         }
         span.check_moment(&c.moment, &what)?;

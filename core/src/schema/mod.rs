@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::catalog;
 use crate::error::RuleError;
-use crate::model::{CycleStart, Entry, Language, Moment, Routine};
+use crate::model::{Cycle, CycleStart, Entry, Language, Moment, Routine};
 use crate::rules::Change;
 
 mod read;
@@ -247,17 +247,24 @@ pub fn write(doc: &mut AutoCommit, change: &Change) -> Result<(), RuleError> {
                 doc.put(&obj, "deleted", true).map_err(am)?;
             }
         }
-        Change::StartCycle { routine, cycle, start } => {
-            let kind = match start {
-                CycleStart::Restart => "restart",
-                CycleStart::Reset => "reset",
-            };
+        Change::StartCycle { routine, cycle, info } => {
             // Cycles are read as the union of every copy's, so a copy without its map of cycles
             // (damaged, or written by a newer app) misses nothing; but one copy must take it.
             let mut written = false;
             for obj in routine_copies(doc, routine)? {
                 if let Ok(cycles) = map_at(doc, &obj, "cycles") {
-                    doc.put(&cycles, cycle.to_string(), kind).map_err(am)?;
+                    match cycle {
+                        // As older builds write it (an imported file's numbered cycle).
+                        Cycle::Number(n) => {
+                            doc.put(&cycles, n.to_string(), start_name(info.start)).map_err(am)?;
+                        }
+                        Cycle::Id(id) => {
+                            let obj = doc.put_object(&cycles, id.to_string(), ObjType::Map).map_err(am)?;
+                            doc.put(&obj, "number", i64::from(info.number)).map_err(am)?;
+                            doc.put(&obj, "start", start_name(info.start)).map_err(am)?;
+                            doc.put(&obj, "at", info.at_ms).map_err(am)?;
+                        }
+                    }
                     written = true;
                 }
             }
@@ -278,7 +285,7 @@ pub fn write(doc: &mut AutoCommit, change: &Change) -> Result<(), RuleError> {
             let actions = map_at(doc, &ROOT, "actions")?;
             let obj = doc.put_object(&actions, c.key.encode(), ObjType::Map).map_err(am)?;
             doc.put(&obj, "routine", c.key.routine.to_string()).map_err(am)?;
-            doc.put(&obj, "cycle", i64::from(c.key.cycle)).map_err(am)?;
+            put_cycle(doc, &obj, c.key.cycle)?;
             doc.put(&obj, "entry", c.key.entry.to_string()).map_err(am)?;
             doc.put(&obj, "action", c.action.as_str()).map_err(am)?;
             doc.put(&obj, "count", i64::from(c.count)).map_err(am)?;
@@ -288,12 +295,30 @@ pub fn write(doc: &mut AutoCommit, change: &Change) -> Result<(), RuleError> {
             let routines = map_at(doc, &ROOT, "routines")?;
             let obj = doc.put_object(&routines, c.key.encode(), ObjType::Map).map_err(am)?;
             doc.put(&obj, "routine", c.key.routine.to_string()).map_err(am)?;
-            doc.put(&obj, "cycle", i64::from(c.key.cycle)).map_err(am)?;
+            put_cycle(doc, &obj, c.key.cycle)?;
             doc.put(&obj, "actions", i64::from(c.actions)).map_err(am)?;
             write_moment(doc, &obj, &c.moment)?;
         }
     }
     Ok(())
+}
+
+fn start_name(start: CycleStart) -> &'static str {
+    match start {
+        CycleStart::Restart => "restart",
+        CycleStart::Reset => "reset",
+        CycleStart::First => "first",
+    }
+}
+
+/// A completion's cycle: a number as older builds wrote it, an id as a string (which an older
+/// build's reader skips rather than misreads).
+fn put_cycle(doc: &mut AutoCommit, obj: &ObjId, cycle: Cycle) -> Result<(), RuleError> {
+    match cycle {
+        Cycle::Number(n) => doc.put(obj, "cycle", i64::from(n)),
+        Cycle::Id(id) => doc.put(obj, "cycle", id.to_string()),
+    }
+    .map_err(am)
 }
 
 fn write_moment(doc: &mut AutoCommit, obj: &ObjId, m: &Moment) -> Result<(), RuleError> {

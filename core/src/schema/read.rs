@@ -12,8 +12,8 @@ use super::{DocKind, bad, map_at};
 use crate::catalog::Character;
 use crate::error::RuleError;
 use crate::model::{
-    Account, ActionCompletion, CompletionKey, CycleKey, CycleStart, Draw, Entry, Language, Log, Moment, Routine,
-    RoutineCompletion, RoutineId,
+    Account, ActionCompletion, CompletionKey, Cycle, CycleInfo, CycleKey, CycleStart, Draw, Entry, Language, Log,
+    Moment, Routine, RoutineCompletion, RoutineId,
 };
 
 fn str_of(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
@@ -151,19 +151,8 @@ fn read_copy(doc: &AutoCommit, id: RoutineId, obj: &ObjId) -> Copy {
     let mut cycles = BTreeMap::new();
     if let Ok(cycle_map) = map_at(doc, obj, "cycles") {
         for key in doc.keys(&cycle_map) {
-            let Ok(n) = key.parse::<u32>() else { continue };
-            // Concurrent restart and reset of one cycle: restart wins, it keeps more.
-            let starts = doc.get_all(&cycle_map, key.as_str()).unwrap_or_default();
-            let start = starts
-                .iter()
-                .filter_map(|(v, _)| match v.as_str() {
-                    Some("restart") => Some(CycleStart::Restart),
-                    Some("reset") => Some(CycleStart::Reset),
-                    _ => None,
-                })
-                .min();
-            if let Some(start) = start {
-                cycles.insert(n, start);
+            if let Some((cycle, info)) = read_cycle(doc, &cycle_map, &key) {
+                cycles.insert(cycle, info);
             }
         }
     }
@@ -185,17 +174,51 @@ fn read_copy(doc: &AutoCommit, id: RoutineId, obj: &ObjId) -> Copy {
     }
 }
 
+fn start_of(name: Option<&str>) -> Option<CycleStart> {
+    match name? {
+        "restart" => Some(CycleStart::Restart),
+        "reset" => Some(CycleStart::Reset),
+        "first" => Some(CycleStart::First),
+        _ => None,
+    }
+}
+
+/// One entry of a routine's map of cycles: `"2": "restart"` as older builds write a numbered
+/// cycle, or `"<id>": {number, start, at}`.
+fn read_cycle(doc: &AutoCommit, cycles: &ObjId, key: &str) -> Option<(Cycle, CycleInfo)> {
+    match key.parse::<Cycle>().ok()? {
+        Cycle::Number(n) => {
+            // Concurrent restart and reset of one numbered cycle: restart wins, it keeps more.
+            let starts = doc.get_all(cycles, key).unwrap_or_default();
+            let start = starts.iter().filter_map(|(v, _)| start_of(v.as_str())).min()?;
+            Some((Cycle::Number(n), CycleInfo::numbered(n, start)))
+        }
+        // Two devices may have started the same cycle (a routine's first): both records merge.
+        Cycle::Id(id) => {
+            let info = all_maps(doc, cycles, key)
+                .iter()
+                .filter_map(|obj| {
+                    let number = u32::try_from(int_of(doc, obj, "number")?).ok().filter(|n| *n >= 1)?;
+                    let start = start_of(str_of(doc, obj, "start").as_deref())?;
+                    Some(CycleInfo { number, start, at_ms: int_of(doc, obj, "at")? })
+                })
+                .reduce(CycleInfo::merge)?;
+            Some((Cycle::Id(id), info))
+        }
+    }
+}
+
 /// The one routine the copies of a routine read as (see `read_routines`); none without a copy.
 fn merge_copies(mut copies: Vec<Copy>) -> Option<Routine> {
     // `max_by_key` with the position last: of equal copies, the last in `get_all`'s order.
     let (chosen, _) = copies.iter().enumerate().max_by_key(|(i, c)| (c.whole, c.edits, !c.imported, *i))?;
-    let mut cycles: BTreeMap<u32, CycleStart> = BTreeMap::new();
+    let mut cycles: BTreeMap<Cycle, CycleInfo> = BTreeMap::new();
     let mut deleted = false;
     for copy in &copies {
         deleted |= copy.routine.deleted;
-        for (n, start) in &copy.routine.cycles {
-            let slot = cycles.entry(*n).or_insert(*start);
-            *slot = (*slot).min(*start);
+        for (cycle, info) in &copy.routine.cycles {
+            let slot = cycles.entry(*cycle).or_insert(*info);
+            *slot = slot.merge(*info);
         }
     }
     let mut routine = copies.swap_remove(chosen).routine;
@@ -210,6 +233,17 @@ fn read_moment(doc: &AutoCommit, obj: &ObjId) -> Option<Moment> {
     (str_of(doc, obj, "date")?.parse::<NaiveDate>().ok()? == m.date).then_some(m)
 }
 
+/// A completion's cycle: a number (older builds) or an id.
+fn cycle_of(doc: &AutoCommit, obj: &ObjId) -> Option<Cycle> {
+    match doc.get(obj, "cycle").ok()?? {
+        (Value::Scalar(s), _) => match s.as_i64() {
+            Some(n) => u32::try_from(n).ok().map(Cycle::Number),
+            None => s.as_str().and_then(|id| id.parse().ok()).map(Cycle::Id),
+        },
+        _ => None,
+    }
+}
+
 /// Reads a month's log: every version of every completion, conflicts included.
 pub fn read_log(doc: &AutoCommit) -> Result<Log, RuleError> {
     let mut log = Log::default();
@@ -219,7 +253,7 @@ pub fn read_log(doc: &AutoCommit) -> Result<Log, RuleError> {
             let parsed = (|| {
                 let key = CompletionKey {
                     routine: str_of(doc, &obj, "routine")?.parse().ok()?,
-                    cycle: u32::try_from(int_of(doc, &obj, "cycle")?).ok()?,
+                    cycle: cycle_of(doc, &obj)?,
                     entry: str_of(doc, &obj, "entry")?.parse().ok()?,
                 };
                 Some(ActionCompletion {
@@ -239,10 +273,7 @@ pub fn read_log(doc: &AutoCommit) -> Result<Log, RuleError> {
         for obj in all_maps(doc, &routines, &key) {
             let parsed = (|| {
                 Some(RoutineCompletion {
-                    key: CycleKey {
-                        routine: str_of(doc, &obj, "routine")?.parse().ok()?,
-                        cycle: u32::try_from(int_of(doc, &obj, "cycle")?).ok()?,
-                    },
+                    key: CycleKey { routine: str_of(doc, &obj, "routine")?.parse().ok()?, cycle: cycle_of(doc, &obj)? },
                     actions: u8::try_from(int_of(doc, &obj, "actions")?).ok()?,
                     moment: read_moment(doc, &obj)?,
                 })

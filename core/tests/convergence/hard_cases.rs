@@ -1,14 +1,14 @@
 //! The hard cases, one by one: concurrent completions, draws, restarts and edits; clocks apart.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use mingizuk_core::RuleError;
 use mingizuk_core::automerge::ActorId;
 use mingizuk_core::catalog::{Character, PRESETS};
 use mingizuk_core::fold::{Derived, Event};
 use mingizuk_core::limits::DAILY_EXP_CAP;
-use mingizuk_core::model::{CompletionKey, CycleStart, RoutineId};
-use mingizuk_core::rules::{self, ActionPick, Change};
+use mingizuk_core::model::{CompletionKey, Cycle, CycleInfo, CycleStart, RoutineId};
+use mingizuk_core::rules::{self, ActionPick, Change, FreshCycle};
 use mingizuk_core::schema::{self, DocKind, Month};
 use uuid::Uuid;
 
@@ -115,7 +115,10 @@ fn the_same_action_on_two_devices_counts_once_and_the_earliest_wins() {
     }
     both_ways(&mut replicas);
     let p = &replicas[0].personal;
-    let fifth = CompletionKey { routine: basic(), cycle: 1, entry: PRESETS[0].entries[4].0 };
+    // The first completion started the preset's first cycle, and the devices shared it.
+    let cycle = p.routines[&basic()].current_cycle();
+    assert!(matches!(cycle, Cycle::Id(_)), "{cycle}");
+    let fifth = CompletionKey { routine: basic(), cycle, entry: PRESETS[0].entries[4].0 };
     assert_eq!(p.actions[&fifth].moment, first, "the earliest completion wins");
     assert_eq!(p.routine_records.len(), 1);
     assert_eq!(p.routine_records.values().next().unwrap().moment, first);
@@ -143,7 +146,7 @@ fn concurrent_draws_keep_only_the_earliest() {
 }
 
 #[test]
-fn concurrent_restart_and_reset_of_one_cycle_keep_the_restart() {
+fn concurrent_restart_and_reset_of_one_cycle_leave_one_fresh_cycle_current() {
     let mut replicas = pair(KST);
     replicas[0].draw(0).unwrap();
     for _ in 0..5 {
@@ -152,14 +155,22 @@ fn concurrent_restart_and_reset_of_one_cycle_keep_the_restart() {
         replicas[0].play_on(basic(), &derived, true).unwrap();
     }
     exchange(&mut replicas, 0, 1, 7, 2);
-    let restart = rules::plan_restart(&replicas[0].personal, basic()).unwrap();
+    let fresh = replicas[0].fresh();
+    let restart = rules::plan_restart(&replicas[0].personal, basic(), fresh).unwrap();
     replicas[0].write(&restart);
-    let reset = rules::plan_reset(&replicas[1].personal, basic()).unwrap();
-    assert_eq!(reset, [Change::StartCycle { routine: basic(), cycle: 2, start: CycleStart::Reset }]);
+    let fresh = replicas[1].fresh();
+    let reset = rules::plan_reset(&replicas[1].personal, basic(), fresh).unwrap();
+    let info = CycleInfo { number: 2, start: CycleStart::Reset, at_ms: fresh.at_ms };
+    assert_eq!(reset, [Change::StartCycle { routine: basic(), cycle: Cycle::Id(fresh.id), info }]);
     replicas[1].write(&reset);
     both_ways(&mut replicas);
+    // Both fresh cycles are listed; both devices play the same one on, with nothing done in it.
     let routine = &replicas[0].personal.routines[&basic()];
-    assert_eq!(routine.cycles, BTreeMap::from([(2, CycleStart::Restart)]));
+    let starts: Vec<_> = routine.cycles.values().map(|c| (c.number, c.start)).collect();
+    assert_eq!(starts.iter().filter(|(n, _)| *n == 2).count(), 2, "{starts:?}");
+    assert_eq!(routine.current_cycle(), replicas[1].personal.routines[&basic()].current_cycle());
+    assert_eq!(routine.cycle_number(routine.current_cycle()), 2);
+    assert!(replicas[0].personal.done_in_cycle(routine, routine.current_cycle()).is_empty());
     assert_eq!(check_invariants("merged", &replicas[0].personal).total_exp, 600);
 }
 
@@ -193,13 +204,15 @@ fn grind_until_collected(replica: &mut Replica) {
         }
         let routine = replica.personal.routines[&basic()].clone();
         if replica.personal.cycle_complete(&routine, routine.current_cycle()) {
-            let restart = rules::plan_restart(&replica.personal, basic()).unwrap();
+            let fresh = replica.fresh();
+            let restart = rules::plan_restart(&replica.personal, basic(), fresh).unwrap();
             replica.write_unchecked(&restart);
         }
         let routine = replica.personal.routines[&basic()].clone();
         let entry = replica.undone(&routine).unwrap();
+        let fresh = replica.fresh();
         let changes =
-            rules::plan_complete_action(&replica.personal, &derived, basic(), entry, replica.moment()).unwrap();
+            rules::plan_complete_action(&replica.personal, &derived, basic(), entry, replica.moment(), fresh).unwrap();
         replica.write_unchecked(&changes);
         let events: Vec<Event<'_>> = changes
             .iter()
@@ -263,4 +276,50 @@ fn a_log_cannot_pass_for_another_months_log() {
     let doc = schema::genesis(DocKind::Log(november), &actor);
     assert!(schema::check_kind(&doc, DocKind::Log(november)).is_ok());
     assert!(schema::check_kind(&doc, DocKind::Log(december)).is_err());
+}
+
+/// Plays the basic preset on: `actions` actions, a minute apart, restarting as cycles complete.
+fn play_basic(replica: &mut Replica, actions: usize) {
+    for _ in 0..actions {
+        replica.tick(1);
+        let derived = Derived::of(&replica.personal);
+        replica.play_on(basic(), &derived, true).unwrap();
+    }
+}
+
+#[test]
+fn devices_that_played_a_preset_apart_keep_both_histories() {
+    // A laptop plays the basic preset twice through on one day; a phone used without an account
+    // (its data has a root of its own) plays it twice through a month later, then signs in.
+    // Presets have one id everywhere, so the two devices met in the same cycles when cycles were
+    // numbered: the laptop's completions won every key and the phone's month vanished.
+    let month = 30 * 24 * 3_600_000;
+    let (laptop, phone) = (Uuid::from_u128(0xa9a7), Uuid::from_u128(0xf0e));
+    let mut replicas =
+        vec![Replica::new(laptop, 30, 0, base_ms(), KST), Replica::new(phone, 40, 1, base_ms() + month, KST)];
+    for r in &mut replicas {
+        r.draw(0).unwrap();
+        play_basic(r, 10);
+        assert_eq!(Derived::of(&r.personal).total_exp, 1200, "two cycles of 600 on each device");
+    }
+    let days = [replicas[0].moment().date, replicas[1].moment().date];
+    replicas[1].adopt(laptop);
+    both_ways(&mut replicas);
+    let p = &replicas[0].personal;
+    let derived = check_invariants("merged", p);
+    assert_eq!(derived.total_exp, 2400, "both devices' cycles count");
+    assert_eq!(derived.routine_totals[&basic()], 4);
+    for day in days {
+        assert_eq!((derived.days[&day].actions, derived.days[&day].routines, derived.days[&day].exp), (10, 2, 1200));
+    }
+    assert_eq!(p.actions.len(), 20, "no completion hides another");
+    // One cycle goes on, the same on both devices: the phone's, started last, and complete.
+    let routine = &p.routines[&basic()];
+    assert_eq!(routine.cycles.len(), 4, "two cycles started on each device");
+    assert!(routine.cycles.contains_key(&Cycle::first_of(laptop, basic())));
+    assert!(routine.cycles.contains_key(&Cycle::first_of(phone, basic())));
+    assert_eq!(routine.cycle_number(routine.current_cycle()), 2);
+    assert!(p.cycle_complete(routine, routine.current_cycle()));
+    let fresh = FreshCycle { id: Uuid::from_u128(1), root: laptop, at_ms: base_ms() + month };
+    assert!(rules::plan_restart(p, basic(), fresh).is_ok(), "the user may start the next cycle");
 }

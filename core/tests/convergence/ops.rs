@@ -4,8 +4,8 @@ use mingizuk_core::RuleError;
 use mingizuk_core::catalog::{self, PRESETS};
 use mingizuk_core::fold::Derived;
 use mingizuk_core::limits::ROUTINE_NAME_MAX_CHARS;
-use mingizuk_core::model::{CompletionKey, CycleStart, EntryId, Routine};
-use mingizuk_core::rules::{self, ActionPick};
+use mingizuk_core::model::{CompletionKey, Cycle, CycleStart, EntryId, Routine};
+use mingizuk_core::rules::{self, ActionPick, Change};
 use proptest::prelude::*;
 
 use crate::replica::{OFFSETS, Replica};
@@ -141,14 +141,16 @@ impl Replica {
             Op::Restart { routine } => {
                 let routine = self.routine(*routine);
                 let complete = self.personal.cycle_complete(&routine, routine.current_cycle());
-                let planned = rules::plan_restart(&self.personal, routine.id);
+                let fresh = self.fresh();
+                let planned = rules::plan_restart(&self.personal, routine.id, fresh);
                 match (&planned, routine.deleted, complete) {
                     (Err(RuleError::RoutineDeleted), true, _) | (Err(RuleError::CycleNotComplete), false, false) => {}
                     (Ok(_), false, true) => {
                         self.write(&planned.unwrap());
                         let after = &self.personal.routines[&routine.id];
-                        assert_eq!(after.current_cycle(), routine.current_cycle() + 1);
-                        assert_eq!(after.cycles[&after.current_cycle()], CycleStart::Restart);
+                        assert_eq!(after.current_cycle(), Cycle::Id(fresh.id), "the new cycle is current");
+                        assert_eq!(number(after), number(&routine) + 1);
+                        assert_eq!(after.cycles[&after.current_cycle()].start, CycleStart::Restart);
                         assert!(
                             self.personal.cycle_complete(after, routine.current_cycle()),
                             "the finished cycle is recorded"
@@ -162,14 +164,20 @@ impl Replica {
                 let cycle = routine.current_cycle();
                 let untouched = self.personal.done_in_cycle(&routine, cycle).is_empty()
                     && !self.personal.cycle_complete(&routine, cycle);
-                let planned = rules::plan_reset(&self.personal, routine.id);
+                let fresh = self.fresh();
+                let planned = rules::plan_reset(&self.personal, routine.id, fresh);
                 match (planned, routine.deleted) {
                     (Err(RuleError::RoutineDeleted), true) => {}
                     (Ok(changes), false) => {
                         assert_eq!(changes.is_empty(), untouched);
                         self.write(&changes);
-                        let expected = if untouched { cycle } else { cycle + 1 };
-                        assert_eq!(self.personal.routines[&routine.id].current_cycle(), expected);
+                        let after = &self.personal.routines[&routine.id];
+                        let expected = if untouched {
+                            (cycle, number(&routine))
+                        } else {
+                            (Cycle::Id(fresh.id), number(&routine) + 1)
+                        };
+                        assert_eq!((after.current_cycle(), number(after)), expected);
                     }
                     other => panic!("device {}: reset {other:?}", self.index),
                 }
@@ -194,17 +202,33 @@ impl Replica {
 
     fn complete(&mut self, routine: &Routine, entry: EntryId) {
         let derived = Derived::of(&self.personal);
-        let cycle = routine.current_cycle();
+        let fresh = self.fresh();
+        let current = routine.current_cycle();
+        let key = CompletionKey { routine: routine.id, cycle: current, entry };
+        let done = self.personal.actions.contains_key(&key) || self.personal.cycle_complete(routine, current);
+        // A routine's first completion starts its first cycle, named by the account.
+        let starts = current == Cycle::FIRST && self.personal.done_in_cycle(routine, current).is_empty();
+        let cycle = if starts { Cycle::first_of(fresh.root, routine.id) } else { current };
         let key = CompletionKey { routine: routine.id, cycle, entry };
-        let done = self.personal.actions.contains_key(&key) || self.personal.cycle_complete(routine, cycle);
+        // Done in that cycle on another device whose routines this one has not seen yet: that
+        // completion stands, and this device only learns of the cycle.
+        let elsewhere =
+            starts && (self.personal.actions.contains_key(&key) || self.personal.cycle_complete(routine, cycle));
+        let before = self.personal.actions.get(&key).map(|c| c.moment);
         let needs_character = derived.growing.is_none() && !derived.drawable().is_empty();
-        let planned = rules::plan_complete_action(&self.personal, &derived, routine.id, entry, self.moment());
+        let planned = rules::plan_complete_action(&self.personal, &derived, routine.id, entry, self.moment(), fresh);
         match (planned, routine.deleted, needs_character, done) {
             (Err(RuleError::RoutineDeleted), true, _, _)
             | (Err(RuleError::NeedCharacter), false, true, _)
             | (Err(RuleError::AlreadyCompleted), false, false, true) => {}
             (Ok(changes), false, false, false) => {
                 self.write(&changes);
+                assert_eq!(self.personal.routines[&routine.id].current_cycle(), cycle);
+                if elsewhere {
+                    assert!(matches!(changes.as_slice(), [Change::StartCycle { .. }]), "{changes:?}");
+                    assert_eq!(self.personal.actions.get(&key).map(|c| c.moment), before);
+                    return;
+                }
                 assert_eq!(self.personal.actions[&key].moment, self.moment());
                 let last = routine.entries.iter().all(|e| {
                     e.id == entry
@@ -214,11 +238,17 @@ impl Replica {
                             entry: e.id,
                         })
                 });
-                assert_eq!(changes.len(), if last { 2 } else { 1 }, "the last action of a cycle records the routine");
+                let expected = 1 + usize::from(last) + usize::from(starts);
+                assert_eq!(changes.len(), expected, "the last action of a cycle records the routine");
             }
             other => panic!("device {}: complete {other:?}", self.index),
         }
     }
+}
+
+/// The number of the routine's current cycle.
+fn number(routine: &Routine) -> u32 {
+    routine.cycle_number(routine.current_cycle())
 }
 
 const NAME_ERRORS: &[&str] = &["routine_name_empty", "routine_name_too_long", "routine_name_taken"];

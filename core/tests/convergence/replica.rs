@@ -10,7 +10,7 @@ use mingizuk_core::automerge::{ActorId, AutoCommit, ChangeHash};
 use mingizuk_core::catalog::Character;
 use mingizuk_core::fold::Derived;
 use mingizuk_core::model::{Account, EntryId, Log, Moment, Personal, Routine, RoutineId};
-use mingizuk_core::rules::{self, ActionPick, Change};
+use mingizuk_core::rules::{self, ActionPick, Change, FreshCycle};
 use mingizuk_core::schema::{self, DocKind};
 use uuid::Uuid;
 
@@ -108,6 +108,18 @@ impl Replica {
         self.docs.insert(kind, genesis(kind, &self.actor));
         let account = self.docs.get_mut(&DocKind::Account).expect("the account document comes first");
         schema::register_doc(account, self.root, kind).unwrap();
+    }
+
+    /// Joins the account whose root is `root`, as a device used without an account does when it
+    /// signs in: its documents are listed under the account's ids from then on.
+    pub fn adopt(&mut self, root: Uuid) {
+        let kinds: Vec<DocKind> = self.docs.keys().copied().collect();
+        let account = self.docs.get_mut(&DocKind::Account).expect("the account document comes first");
+        for kind in kinds {
+            schema::move_doc(account, self.root, root, kind).unwrap();
+        }
+        self.root = root;
+        self.commit();
     }
 
     pub fn commit(&mut self) {
@@ -248,6 +260,12 @@ impl Replica {
         }
     }
 
+    /// The id and instant of a cycle the next action may start.
+    pub fn fresh(&mut self) -> FreshCycle {
+        self.next_id += 1;
+        FreshCycle { id: id_of(self.seed, self.index, self.next_id), root: self.root, at_ms: self.now_ms }
+    }
+
     pub fn undone(&self, routine: &Routine) -> Option<EntryId> {
         let done = self.personal.done_in_cycle(routine, routine.current_cycle());
         routine.entries.iter().find(|e| !done.contains(&e.id)).map(|e| e.id)
@@ -263,13 +281,15 @@ impl Replica {
             if !self.personal.cycle_complete(&routine, routine.current_cycle()) {
                 break;
             }
-            let restart = rules::plan_restart(&self.personal, id)?;
+            let fresh = self.fresh();
+            let restart = rules::plan_restart(&self.personal, id, fresh)?;
             self.write_unchecked(&restart);
             changes.extend(restart);
         }
         let routine = self.personal.routines[&id].clone();
         let entry = self.undone(&routine).expect("an incomplete cycle has an entry not done");
-        let completed = rules::plan_complete_action(&self.personal, derived, id, entry, self.moment())?;
+        let fresh = self.fresh();
+        let completed = rules::plan_complete_action(&self.personal, derived, id, entry, self.moment(), fresh)?;
         self.write_unchecked(&completed);
         changes.extend(completed);
         if check {

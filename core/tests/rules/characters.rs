@@ -82,7 +82,8 @@ fn play_until(user: &mut User, derived: &mut Derived, day: NaiveDate, stop: impl
             let done = user.personal.done_in_cycle(r, r.current_cycle());
             r.entries.iter().find(|e| !done.contains(&e.id)).unwrap().id
         };
-        let changes = rules::plan_complete_action(&user.personal, derived, basic(), entry, at).unwrap();
+        let fresh = user.fresh();
+        let changes = rules::plan_complete_action(&user.personal, derived, basic(), entry, at, fresh).unwrap();
         user.personal.apply(&changes);
         assert!(derived.try_append(&events(&changes)), "in-order events append");
         last = changes;
@@ -144,8 +145,9 @@ fn reaching_100000_exp_collects_the_character_and_overflow_goes_to_no_character(
         let done = user.personal.done_in_cycle(r, r.current_cycle());
         r.entries.iter().find(|e| !done.contains(&e.id)).unwrap().id
     };
+    let fresh = user.fresh();
     assert_eq!(
-        rules::plan_complete_action(&user.personal, &derived, basic(), undone, later),
+        rules::plan_complete_action(&user.personal, &derived, basic(), undone, later, fresh),
         Err(RuleError::NeedCharacter)
     );
     assert_eq!(derived.drawable(), [Character::Muneo, Character::Mongsil]);

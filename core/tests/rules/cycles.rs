@@ -1,7 +1,7 @@
 //! Cycles (§3): restart and reset, edits within a cycle, completing twice; the rule errors' codes.
 
 use mingizuk_core::RuleError;
-use mingizuk_core::model::{CompletionKey, CycleStart};
+use mingizuk_core::model::{CompletionKey, Cycle, CycleInfo, CycleStart};
 use mingizuk_core::rules::{Change, plan_switch_main};
 
 use crate::support::{KST, User, basic, date, local, workout};
@@ -18,7 +18,8 @@ fn restart_is_refused_until_the_cycle_is_complete() {
     user.complete(basic(), 4, local(day, 8, 0, KST)).unwrap();
     assert_eq!(user.cycle(basic()), 1);
     let changes = user.restart(basic()).unwrap();
-    assert_eq!(changes, [Change::StartCycle { routine: basic(), cycle: 2, start: CycleStart::Restart }]);
+    let [Change::StartCycle { routine, cycle: Cycle::Id(_), info }] = changes.as_slice() else { panic!("{changes:?}") };
+    assert_eq!((*routine, info.number, info.start), (basic(), 2, CycleStart::Restart));
     assert_eq!(user.cycle(basic()), 2);
     assert!(user.done(basic()).is_empty(), "the new cycle starts with nothing done");
     assert_eq!(user.restart(basic()), Err(RuleError::CycleNotComplete));
@@ -38,7 +39,9 @@ fn each_cycle_can_be_completed_again_and_earns_again() {
     assert_eq!(derived.total_exp, 1800);
     assert_eq!(derived.routine_totals[&basic()], 3);
     assert_eq!(derived.action_totals["sit_stand"], 3);
-    assert_eq!(user.personal.routines[&basic()].cycles.len(), 3, "cycles 2, 3 and 4 were started");
+    let numbers: Vec<u32> = user.personal.routines[&basic()].cycles.values().map(|c| c.number).collect();
+    assert_eq!(numbers.len(), 4, "cycles 1 to 4 were started: {numbers:?}");
+    assert!((1..=4).all(|n| numbers.contains(&n)), "{numbers:?}");
 }
 
 #[test]
@@ -48,7 +51,8 @@ fn reset_starts_a_fresh_cycle_and_keeps_the_exp_earned() {
     user.draw(local(day, 6, 0, KST), 0).unwrap();
     user.complete_first(basic(), 3, local(day, 7, 0, KST));
     let changes = user.reset(basic()).unwrap();
-    assert_eq!(changes, [Change::StartCycle { routine: basic(), cycle: 2, start: CycleStart::Reset }]);
+    let [Change::StartCycle { info, .. }] = changes.as_slice() else { panic!("{changes:?}") };
+    assert_eq!((info.number, info.start), (2, CycleStart::Reset));
     assert_eq!(user.cycle(basic()), 2);
     assert!(user.done(basic()).is_empty());
     let derived = user.derived();
@@ -71,7 +75,11 @@ fn a_routine_synced_at_the_last_cycle_number_refuses_restart_and_reset_and_keeps
     let day = date("2025-03-03");
     user.draw(local(day, 6, 0, KST), 0).unwrap();
     // Another device's (or an imported file's) routines document says the cycle is the last one.
-    let last = Change::StartCycle { routine: basic(), cycle: u32::MAX, start: CycleStart::Restart };
+    let last = Change::StartCycle {
+        routine: basic(),
+        cycle: Cycle::Number(u32::MAX),
+        info: CycleInfo::numbered(u32::MAX, CycleStart::Restart),
+    };
     user.personal.apply(&[last]);
     assert_eq!(user.cycle(basic()), u32::MAX);
     user.complete_first(basic(), 3, local(day, 7, 0, KST));
@@ -95,13 +103,13 @@ fn a_removed_action_no_longer_blocks_completion() {
     let changes = user.edit(id, "셋", &[("squat", 10), ("lunge", 10)]).unwrap();
     assert_eq!(changes.len(), 1, "the cycle was not complete before the edit, so nothing is recorded");
     let routine = &user.personal.routines[&id];
-    assert!(user.personal.cycle_complete(routine, 1));
+    assert!(user.personal.cycle_complete(routine, routine.current_cycle()));
     let derived = user.derived();
     assert_eq!(derived.total_exp, 200 + 2 * 20, "the two-action routine is complete, with its bonus");
     assert_eq!(derived.routine_totals[&id], 1);
     let restart = user.restart(id).unwrap();
     assert!(
-        matches!(restart.as_slice(), [Change::CompleteRoutine(r), Change::StartCycle { cycle: 2, .. }] if r.actions == 2),
+        matches!(restart.as_slice(), [Change::CompleteRoutine(r), Change::StartCycle { info, .. }] if r.actions == 2 && info.number == 2),
         "restarting records the completion the edit implied: {restart:?}"
     );
     assert_eq!(user.derived().total_exp, 240, "recording it does not count it twice");
@@ -178,7 +186,8 @@ fn completing_the_same_entry_twice_in_a_cycle_is_already_completed() {
     assert_eq!(RuleError::AlreadyCompleted.code(), "already_completed");
     let derived = user.derived();
     assert_eq!((derived.total_exp, derived.days[&day].actions), (100, 1));
-    let key = CompletionKey { routine: basic(), cycle: 1, entry: user.entry(basic(), 2) };
+    let cycle = user.personal.routines[&basic()].current_cycle();
+    let key = CompletionKey { routine: basic(), cycle, entry: user.entry(basic(), 2) };
     assert_eq!(user.personal.actions[&key].moment, local(day, 7, 0, KST));
 }
 
@@ -263,11 +272,13 @@ fn a_switch_resets_only_the_routine_that_is_still_main() {
     user.complete_first(workout(), 1, local(day, 7, 30, KST));
     // The screen asked about resetting the basic routine, but another device made the workout main.
     user.set_main(Some(workout())).unwrap();
-    let planned = plan_switch_main(&user.personal, Some(basic()), Some(basic()));
+    let fresh = user.fresh();
+    let planned = plan_switch_main(&user.personal, Some(basic()), Some(basic()), fresh);
     user.apply(planned).unwrap();
     assert_eq!((user.cycle(basic()), user.done(basic()).len()), (1, 2), "no longer main: not reset");
     assert_eq!(user.done(workout()).len(), 1, "nor is the routine the user was not asked about");
-    let planned = plan_switch_main(&user.personal, Some(workout()), Some(basic()));
+    let fresh = user.fresh();
+    let planned = plan_switch_main(&user.personal, Some(workout()), Some(basic()), fresh);
     user.apply(planned).unwrap();
     assert_eq!((user.cycle(basic()), user.done(basic()).len()), (2, 0), "the main one is reset");
 }

@@ -7,7 +7,7 @@ use mingizuk_core::automerge::ActorId;
 use mingizuk_core::catalog::{Character, PRESETS};
 use mingizuk_core::fold::{Derived, Event};
 use mingizuk_core::model::{EntryId, Moment, Personal, RoutineId};
-use mingizuk_core::rules::{self, ActionPick, Change};
+use mingizuk_core::rules::{self, ActionPick, Change, FreshCycle};
 use mingizuk_core::schema::{self, DocKind};
 use uuid::Uuid;
 
@@ -44,6 +44,8 @@ fn picks(list: &[(&str, u8)]) -> Vec<ActionPick> {
 pub struct User {
     pub personal: Personal,
     next_id: u128,
+    /// The latest instant an action was completed at: the instant a cycle started after it.
+    now_ms: i64,
 }
 
 impl User {
@@ -55,12 +57,17 @@ impl User {
             routines: schema::read_routines(&schema::genesis(DocKind::Routines, &actor)).unwrap(),
             ..Personal::default()
         };
-        User { personal, next_id: 0 }
+        User { personal, next_id: 0, now_ms: 0 }
     }
 
     pub fn id(&mut self) -> Uuid {
         self.next_id += 1;
         Uuid::from_u128(self.next_id)
+    }
+
+    /// A fresh cycle's id and instant, as a device's engine gives them.
+    pub fn fresh(&mut self) -> FreshCycle {
+        FreshCycle { id: self.id(), root: Uuid::from_u128(0xacc), at_ms: self.now_ms }
     }
 
     pub fn derived(&self) -> Derived {
@@ -123,7 +130,9 @@ impl User {
     }
 
     pub fn complete_entry(&mut self, routine: RoutineId, entry: EntryId, at: Moment) -> Result<Vec<Change>, RuleError> {
-        let planned = rules::plan_complete_action(&self.personal, &self.derived(), routine, entry, at);
+        self.now_ms = self.now_ms.max(at.at_ms);
+        let fresh = self.fresh();
+        let planned = rules::plan_complete_action(&self.personal, &self.derived(), routine, entry, at, fresh);
         self.apply(planned)
     }
 
@@ -141,12 +150,14 @@ impl User {
     }
 
     pub fn restart(&mut self, id: RoutineId) -> Result<Vec<Change>, RuleError> {
-        let planned = rules::plan_restart(&self.personal, id);
+        let fresh = self.fresh();
+        let planned = rules::plan_restart(&self.personal, id, fresh);
         self.apply(planned)
     }
 
     pub fn reset(&mut self, id: RoutineId) -> Result<Vec<Change>, RuleError> {
-        let planned = rules::plan_reset(&self.personal, id);
+        let fresh = self.fresh();
+        let planned = rules::plan_reset(&self.personal, id, fresh);
         self.apply(planned)
     }
 
@@ -165,8 +176,10 @@ impl User {
         changes
     }
 
+    /// The number of the routine's current cycle.
     pub fn cycle(&self, routine: RoutineId) -> u32 {
-        self.personal.routines[&routine].current_cycle()
+        let r = &self.personal.routines[&routine];
+        r.cycle_number(r.current_cycle())
     }
 
     pub fn done(&self, routine: RoutineId) -> Vec<EntryId> {
