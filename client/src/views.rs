@@ -114,7 +114,7 @@ pub struct Settings {
 }
 
 fn routine_view(personal: &Personal, derived: &Derived, routine: &Routine) -> RoutineView {
-    let cycle = routine.current_cycle();
+    let cycle = personal.current_cycle(routine);
     let done = personal.done_in_cycle(routine, cycle);
     let entries = routine
         .entries

@@ -62,18 +62,6 @@ pub struct Routine {
 }
 
 impl Routine {
-    /// The cycle being played now: the one with the highest number, then the latest start, then
-    /// the highest key. A device restarting a cycle it knows always moves past it; of two
-    /// devices that played apart, both keep their completions and one cycle goes on.
-    pub fn current_cycle(&self) -> Cycle {
-        self.cycles
-            .iter()
-            .map(|(c, i)| ((i.number, i.at_ms, *c), *c))
-            .chain([((1, i64::MIN, Cycle::FIRST), Cycle::FIRST)])
-            .max()
-            .map_or(Cycle::FIRST, |(_, c)| c)
-    }
-
     /// The number of a cycle of this routine (1 for one it does not list).
     pub fn cycle_number(&self, cycle: Cycle) -> u32 {
         match (self.cycles.get(&cycle), cycle) {
@@ -232,6 +220,37 @@ impl Personal {
         self.account.main_routine.and_then(|id| self.routines.get(&id)).filter(|r| !r.deleted)
     }
 
+    /// The cycle being played now. The highest number goes on, so a device that restarts a cycle
+    /// it knows always moves past it. Of cycles of one number (started apart: a routine's first
+    /// on a device used before it signed in, a restart on two devices at once), one with
+    /// something done goes before one with nothing done, so the user's progress stays in view;
+    /// then the latest start, then the highest key. The other cycles' completions stay in the
+    /// history and keep their exp.
+    pub fn current_cycle(&self, routine: &Routine) -> Cycle {
+        let top = routine.cycles.values().map(|i| i.number).max().unwrap_or(1).max(1);
+        let implicit = (top == 1).then_some((Cycle::FIRST, i64::MIN));
+        routine
+            .cycles
+            .iter()
+            .filter(|(_, info)| info.number == top)
+            .map(|(cycle, info)| (*cycle, info.at_ms))
+            .chain(implicit)
+            .max_by_key(|(cycle, at_ms)| (self.played(routine.id, *cycle), *at_ms, *cycle))
+            .map_or(Cycle::FIRST, |(cycle, _)| cycle)
+    }
+
+    /// Whether anything was done in the cycle: an action, or its completion recorded.
+    fn played(&self, routine: RoutineId, cycle: Cycle) -> bool {
+        let actions =
+            CompletionKey { routine, cycle, entry: Uuid::nil() }..=CompletionKey { routine, cycle, entry: Uuid::max() };
+        self.actions.range(actions).next().is_some() || self.routine_records.contains_key(&CycleKey { routine, cycle })
+    }
+
+    /// The number of the routine's current cycle.
+    pub fn current_number(&self, routine: &Routine) -> u32 {
+        routine.cycle_number(self.current_cycle(routine))
+    }
+
     /// The entries of the routine's current cycle that are done.
     pub fn done_in_cycle(&self, routine: &Routine, cycle: Cycle) -> Vec<EntryId> {
         routine
@@ -246,7 +265,7 @@ impl Personal {
     /// every current entry done.
     pub fn cycle_complete(&self, routine: &Routine, cycle: Cycle) -> bool {
         self.routine_records.contains_key(&CycleKey { routine: routine.id, cycle })
-            || (cycle == routine.current_cycle()
+            || (cycle == self.current_cycle(routine)
                 && !routine.entries.is_empty()
                 && self.done_in_cycle(routine, cycle).len() == routine.entries.len())
     }
@@ -254,7 +273,7 @@ impl Personal {
     /// The completion a current cycle that is complete but unrecorded implies: at the instant of
     /// its last action. Recording it copies existing facts, so two devices write the same record.
     pub fn implied_routine_completion(&self, routine: &Routine) -> Option<RoutineCompletion> {
-        let cycle = routine.current_cycle();
+        let cycle = self.current_cycle(routine);
         let key = CycleKey { routine: routine.id, cycle };
         if self.routine_records.contains_key(&key) || !self.cycle_complete(routine, cycle) {
             return None;

@@ -210,7 +210,7 @@ pub fn plan_complete_action(
         return Err(RuleError::NeedCharacter);
     }
     let entry = routine.entry(entry).ok_or(RuleError::EntryNotInRoutine)?;
-    let mut cycle = routine.current_cycle();
+    let mut cycle = personal.current_cycle(routine);
     let key = CompletionKey { routine: routine.id, cycle, entry: entry.id };
     if personal.actions.contains_key(&key) || personal.cycle_complete(routine, cycle) {
         return Err(RuleError::AlreadyCompleted);
@@ -249,8 +249,13 @@ pub fn plan_complete_action(
 /// The cycle that follows the routine's current one, under `fresh`'s id. Cycle numbers come from
 /// synced or imported documents too, so the last one a `u32` holds may be current: nothing comes
 /// after it.
-fn next_cycle(routine: &Routine, start: CycleStart, fresh: FreshCycle) -> Result<Change, RuleError> {
-    let number = routine.cycle_number(routine.current_cycle()).checked_add(1).ok_or(RuleError::CycleLimit)?;
+fn next_cycle(
+    personal: &Personal,
+    routine: &Routine,
+    start: CycleStart,
+    fresh: FreshCycle,
+) -> Result<Change, RuleError> {
+    let number = personal.current_number(routine).checked_add(1).ok_or(RuleError::CycleLimit)?;
     let info = CycleInfo { number, start, at_ms: fresh.at_ms };
     Ok(Change::StartCycle { routine: routine.id, cycle: Cycle::Id(fresh.id), info })
 }
@@ -258,12 +263,12 @@ fn next_cycle(routine: &Routine, start: CycleStart, fresh: FreshCycle) -> Result
 /// Starts the next cycle; allowed only when the current one is complete.
 pub fn plan_restart(personal: &Personal, id: RoutineId, fresh: FreshCycle) -> Result<Vec<Change>, RuleError> {
     let routine = live_routine(personal, id)?;
-    if !personal.cycle_complete(routine, routine.current_cycle()) {
+    if !personal.cycle_complete(routine, personal.current_cycle(routine)) {
         return Err(RuleError::CycleNotComplete);
     }
     let mut changes: Vec<Change> =
         personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
-    changes.push(next_cycle(routine, CycleStart::Restart, fresh)?);
+    changes.push(next_cycle(personal, routine, CycleStart::Restart, fresh)?);
     Ok(changes)
 }
 
@@ -271,13 +276,13 @@ pub fn plan_restart(personal: &Personal, id: RoutineId, fresh: FreshCycle) -> Re
 /// with nothing done needs no reset.
 pub fn plan_reset(personal: &Personal, id: RoutineId, fresh: FreshCycle) -> Result<Vec<Change>, RuleError> {
     let routine = live_routine(personal, id)?;
-    let cycle = routine.current_cycle();
+    let cycle = personal.current_cycle(routine);
     if personal.done_in_cycle(routine, cycle).is_empty() && !personal.cycle_complete(routine, cycle) {
         return Ok(Vec::new());
     }
     let mut changes: Vec<Change> =
         personal.implied_routine_completion(routine).map(Change::CompleteRoutine).into_iter().collect();
-    changes.push(next_cycle(routine, CycleStart::Reset, fresh)?);
+    changes.push(next_cycle(personal, routine, CycleStart::Reset, fresh)?);
     Ok(changes)
 }
 

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 #[path = "routine_copies/stored.rs"]
 mod stored;
-use stored::{PLAYED_AND_RESTARTED, current_number, starts, stored_copies};
+use stored::{PLAYED_AND_RESTARTED, starts, stored_copies};
 
 /// 2026-11-02 09:00 in Seoul (UTC+9).
 const MONDAY_9AM_KST: i64 = 1_793_577_600_000;
@@ -134,7 +134,7 @@ impl Device {
     fn play_and_restart(&mut self, id: RoutineId) {
         loop {
             let routine = self.personal.routines[&id].clone();
-            let done = self.personal.done_in_cycle(&routine, routine.current_cycle());
+            let done = self.personal.done_in_cycle(&routine, self.personal.current_cycle(&routine));
             let Some(entry) = routine.entries.iter().find(|e| !done.contains(&e.id)) else { break };
             let moment = Moment::new(self.now_ms, KST).unwrap();
             let fresh = self.fresh();
@@ -211,7 +211,7 @@ fn what_the_phone_did_after_the_export_survives_the_laptop_restoring_it() {
             assert!(routine.deleted, "{orders}: the phone deleted the routine");
             assert!(device.personal.live_routines().all(|r| r.id != id), "{orders}");
             assert_eq!(starts(routine), PLAYED_AND_RESTARTED, "{orders}: the phone's cycle");
-            assert_eq!(current_number(routine), 2, "{orders}");
+            assert_eq!(device.personal.current_number(routine), 2, "{orders}");
             assert_eq!(routine.name, "저녁 운동", "{orders}: the phone's name");
             assert_eq!(routine.entries, entries, "{orders}: the phone's actions");
         }
@@ -249,7 +249,7 @@ fn an_edit_made_after_the_devices_synced_reaches_every_copy() {
             starts.sort_unstable();
             assert_eq!(starts, ["first", "restart"], "{orders}");
         }
-        assert_eq!(current_number(&laptop.personal.routines[&id]), 2, "{orders}");
+        assert_eq!(laptop.personal.current_number(&laptop.personal.routines[&id]), 2, "{orders}");
         laptop.delete(id);
         let copies = stored_copies(laptop.routines_doc(), id);
         assert_eq!(copies.len(), 2, "{orders}");

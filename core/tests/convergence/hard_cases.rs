@@ -116,7 +116,7 @@ fn the_same_action_on_two_devices_counts_once_and_the_earliest_wins() {
     both_ways(&mut replicas);
     let p = &replicas[0].personal;
     // The first completion started the preset's first cycle, and the devices shared it.
-    let cycle = p.routines[&basic()].current_cycle();
+    let cycle = p.current_cycle(&p.routines[&basic()]);
     assert!(matches!(cycle, Cycle::Id(_)), "{cycle}");
     let fifth = CompletionKey { routine: basic(), cycle, entry: PRESETS[0].entries[4].0 };
     assert_eq!(p.actions[&fifth].moment, first, "the earliest completion wins");
@@ -168,9 +168,9 @@ fn concurrent_restart_and_reset_of_one_cycle_leave_one_fresh_cycle_current() {
     let routine = &replicas[0].personal.routines[&basic()];
     let starts: Vec<_> = routine.cycles.values().map(|c| (c.number, c.start)).collect();
     assert_eq!(starts.iter().filter(|(n, _)| *n == 2).count(), 2, "{starts:?}");
-    assert_eq!(routine.current_cycle(), replicas[1].personal.routines[&basic()].current_cycle());
-    assert_eq!(routine.cycle_number(routine.current_cycle()), 2);
-    assert!(replicas[0].personal.done_in_cycle(routine, routine.current_cycle()).is_empty());
+    assert_eq!(replicas[0].personal.current_cycle(routine), replicas[1].personal.current_cycle(routine));
+    assert_eq!(replicas[0].personal.current_number(routine), 2);
+    assert!(replicas[0].personal.done_in_cycle(routine, replicas[0].personal.current_cycle(routine)).is_empty());
     assert_eq!(check_invariants("merged", &replicas[0].personal).total_exp, 600);
 }
 
@@ -203,7 +203,7 @@ fn grind_until_collected(replica: &mut Replica) {
             replica.tick(24 * 60);
         }
         let routine = replica.personal.routines[&basic()].clone();
-        if replica.personal.cycle_complete(&routine, routine.current_cycle()) {
+        if replica.personal.cycle_complete(&routine, replica.personal.current_cycle(&routine)) {
             let fresh = replica.fresh();
             let restart = rules::plan_restart(&replica.personal, basic(), fresh).unwrap();
             replica.write_unchecked(&restart);
@@ -318,8 +318,29 @@ fn devices_that_played_a_preset_apart_keep_both_histories() {
     assert_eq!(routine.cycles.len(), 4, "two cycles started on each device");
     assert!(routine.cycles.contains_key(&Cycle::first_of(laptop, basic())));
     assert!(routine.cycles.contains_key(&Cycle::first_of(phone, basic())));
-    assert_eq!(routine.cycle_number(routine.current_cycle()), 2);
-    assert!(p.cycle_complete(routine, routine.current_cycle()));
+    assert_eq!(p.current_number(routine), 2);
+    assert!(p.cycle_complete(routine, p.current_cycle(routine)));
     let fresh = FreshCycle { id: Uuid::from_u128(1), root: laptop, at_ms: base_ms() + month };
     assert!(rules::plan_restart(p, basic(), fresh).is_ok(), "the user may start the next cycle");
+}
+
+#[test]
+fn of_two_restarts_of_one_cycle_the_one_with_progress_goes_on() {
+    let mut replicas = pair(KST);
+    replicas[0].draw(0).unwrap();
+    play_basic(&mut replicas[0], 5);
+    exchange(&mut replicas, 0, 1, 7, 2);
+    // Apart, the phone restarts and plays three actions; the laptop restarts an hour later.
+    play_basic(&mut replicas[0], 3);
+    replicas[1].tick(60);
+    let fresh = replicas[1].fresh();
+    let restart = rules::plan_restart(&replicas[1].personal, basic(), fresh).unwrap();
+    replicas[1].write(&restart);
+    both_ways(&mut replicas);
+    let p = &replicas[0].personal;
+    let routine = &p.routines[&basic()];
+    assert_eq!(routine.cycles.values().filter(|c| c.number == 2).count(), 2, "both restarts stand");
+    assert_ne!(p.current_cycle(routine), Cycle::Id(fresh.id), "not the later, empty one");
+    assert_eq!(p.done_in_cycle(routine, p.current_cycle(routine)).len(), 3, "the phone's progress stays in view");
+    assert_eq!(check_invariants("merged", p).total_exp, 600 + 300);
 }

@@ -87,7 +87,7 @@ pub fn check_invariants(who: &str, personal: &Personal) -> Derived {
         rules::check_picks(&picks_of_routine(routine)).unwrap_or_else(|e| panic!("{who}: {routine:?}: {e}"));
         assert_eq!(routine.name.trim(), routine.name, "{who}");
         assert!((1..=ROUTINE_NAME_MAX_CHARS).contains(&routine.name.chars().count()), "{who}: {routine:?}");
-        assert!(routine.cycle_number(routine.current_cycle()) >= 1);
+        assert!(routine.cycle_number(personal.current_cycle(routine)) >= 1);
     }
     let presets: Vec<_> =
         PRESETS.iter().map(|p| personal.routines.get(&p.id).map(|r| (r.preset, r.entries.len()))).collect();

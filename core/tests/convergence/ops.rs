@@ -140,7 +140,9 @@ impl Replica {
             }
             Op::Restart { routine } => {
                 let routine = self.routine(*routine);
-                let complete = self.personal.cycle_complete(&routine, routine.current_cycle());
+                let before = self.personal.current_cycle(&routine);
+                let complete = self.personal.cycle_complete(&routine, before);
+                let before_number = self.personal.current_number(&routine);
                 let fresh = self.fresh();
                 let planned = rules::plan_restart(&self.personal, routine.id, fresh);
                 match (&planned, routine.deleted, complete) {
@@ -148,20 +150,18 @@ impl Replica {
                     (Ok(_), false, true) => {
                         self.write(&planned.unwrap());
                         let after = &self.personal.routines[&routine.id];
-                        assert_eq!(after.current_cycle(), Cycle::Id(fresh.id), "the new cycle is current");
-                        assert_eq!(number(after), number(&routine) + 1);
-                        assert_eq!(after.cycles[&after.current_cycle()].start, CycleStart::Restart);
-                        assert!(
-                            self.personal.cycle_complete(after, routine.current_cycle()),
-                            "the finished cycle is recorded"
-                        );
+                        assert_eq!(self.personal.current_cycle(after), Cycle::Id(fresh.id), "the new cycle is current");
+                        assert_eq!(self.personal.current_number(after), before_number + 1);
+                        assert_eq!(after.cycles[&Cycle::Id(fresh.id)].start, CycleStart::Restart);
+                        assert!(self.personal.cycle_complete(after, before), "the finished cycle is recorded");
                     }
                     other => panic!("device {}: restart {other:?}", self.index),
                 }
             }
             Op::Reset { routine } => {
                 let routine = self.routine(*routine);
-                let cycle = routine.current_cycle();
+                let cycle = self.personal.current_cycle(&routine);
+                let before_number = self.personal.current_number(&routine);
                 let untouched = self.personal.done_in_cycle(&routine, cycle).is_empty()
                     && !self.personal.cycle_complete(&routine, cycle);
                 let fresh = self.fresh();
@@ -172,12 +172,9 @@ impl Replica {
                         assert_eq!(changes.is_empty(), untouched);
                         self.write(&changes);
                         let after = &self.personal.routines[&routine.id];
-                        let expected = if untouched {
-                            (cycle, number(&routine))
-                        } else {
-                            (Cycle::Id(fresh.id), number(&routine) + 1)
-                        };
-                        assert_eq!((after.current_cycle(), number(after)), expected);
+                        let expected =
+                            if untouched { (cycle, before_number) } else { (Cycle::Id(fresh.id), before_number + 1) };
+                        assert_eq!((self.personal.current_cycle(after), self.personal.current_number(after)), expected);
                     }
                     other => panic!("device {}: reset {other:?}", self.index),
                 }
@@ -203,7 +200,7 @@ impl Replica {
     fn complete(&mut self, routine: &Routine, entry: EntryId) {
         let derived = Derived::of(&self.personal);
         let fresh = self.fresh();
-        let current = routine.current_cycle();
+        let current = self.personal.current_cycle(routine);
         let key = CompletionKey { routine: routine.id, cycle: current, entry };
         let done = self.personal.actions.contains_key(&key) || self.personal.cycle_complete(routine, current);
         // A routine's first completion starts its first cycle, named by the account.
@@ -223,7 +220,7 @@ impl Replica {
             | (Err(RuleError::AlreadyCompleted), false, false, true) => {}
             (Ok(changes), false, false, false) => {
                 self.write(&changes);
-                assert_eq!(self.personal.routines[&routine.id].current_cycle(), cycle);
+                assert_eq!(self.personal.current_cycle(&self.personal.routines[&routine.id]), cycle);
                 if elsewhere {
                     assert!(matches!(changes.as_slice(), [Change::StartCycle { .. }]), "{changes:?}");
                     assert_eq!(self.personal.actions.get(&key).map(|c| c.moment), before);
@@ -244,11 +241,6 @@ impl Replica {
             other => panic!("device {}: complete {other:?}", self.index),
         }
     }
-}
-
-/// The number of the routine's current cycle.
-fn number(routine: &Routine) -> u32 {
-    routine.cycle_number(routine.current_cycle())
 }
 
 const NAME_ERRORS: &[&str] = &["routine_name_empty", "routine_name_too_long", "routine_name_taken"];

@@ -267,7 +267,7 @@ impl Replica {
     }
 
     pub fn undone(&self, routine: &Routine) -> Option<EntryId> {
-        let done = self.personal.done_in_cycle(routine, routine.current_cycle());
+        let done = self.personal.done_in_cycle(routine, self.personal.current_cycle(routine));
         routine.entries.iter().find(|e| !done.contains(&e.id)).map(|e| e.id)
     }
 
@@ -278,7 +278,7 @@ impl Replica {
         let mut changes = Vec::new();
         loop {
             let routine = self.personal.routines[&id].clone();
-            if !self.personal.cycle_complete(&routine, routine.current_cycle()) {
+            if !self.personal.cycle_complete(&routine, self.personal.current_cycle(&routine)) {
                 break;
             }
             let fresh = self.fresh();

@@ -24,10 +24,6 @@ pub fn starts(routine: &Routine) -> Vec<(u32, CycleStart)> {
 /// A routine played once through and restarted: its first cycle, then the second.
 pub const PLAYED_AND_RESTARTED: [(u32, CycleStart); 2] = [(1, CycleStart::First), (2, CycleStart::Restart)];
 
-pub fn current_number(routine: &Routine) -> u32 {
-    routine.cycle_number(routine.current_cycle())
-}
-
 fn text(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
     match doc.get(obj, key).unwrap()? {
         (Value::Scalar(s), _) => s.as_str().map(str::to_owned),

@@ -74,12 +74,12 @@ fn play_until(user: &mut User, derived: &mut Derived, day: NaiveDate, stop: impl
         let at = local(day, 6 + minute / 60, minute % 60, KST);
         minute += 1;
         let r = user.personal.routines[&basic()].clone();
-        if user.personal.cycle_complete(&r, r.current_cycle()) {
+        if user.personal.cycle_complete(&r, user.personal.current_cycle(&r)) {
             user.restart(basic()).unwrap();
         }
         let entry = {
             let r = &user.personal.routines[&basic()];
-            let done = user.personal.done_in_cycle(r, r.current_cycle());
+            let done = user.personal.done_in_cycle(r, user.personal.current_cycle(r));
             r.entries.iter().find(|e| !done.contains(&e.id)).unwrap().id
         };
         let fresh = user.fresh();
@@ -137,12 +137,12 @@ fn reaching_100000_exp_collects_the_character_and_overflow_goes_to_no_character(
     // Nothing grows now: the next action needs a new character, drawn among the other two.
     let later = local(day, 23, 0, KST);
     let r = user.personal.routines[&basic()].clone();
-    if user.personal.cycle_complete(&r, r.current_cycle()) {
+    if user.personal.cycle_complete(&r, user.personal.current_cycle(&r)) {
         user.restart(basic()).unwrap();
     }
     let undone = {
         let r = &user.personal.routines[&basic()];
-        let done = user.personal.done_in_cycle(r, r.current_cycle());
+        let done = user.personal.done_in_cycle(r, user.personal.current_cycle(r));
         r.entries.iter().find(|e| !done.contains(&e.id)).unwrap().id
     };
     let fresh = user.fresh();

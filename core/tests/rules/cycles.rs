@@ -103,7 +103,7 @@ fn a_removed_action_no_longer_blocks_completion() {
     let changes = user.edit(id, "셋", &[("squat", 10), ("lunge", 10)]).unwrap();
     assert_eq!(changes.len(), 1, "the cycle was not complete before the edit, so nothing is recorded");
     let routine = &user.personal.routines[&id];
-    assert!(user.personal.cycle_complete(routine, routine.current_cycle()));
+    assert!(user.personal.cycle_complete(routine, user.personal.current_cycle(routine)));
     let derived = user.derived();
     assert_eq!(derived.total_exp, 200 + 2 * 20, "the two-action routine is complete, with its bonus");
     assert_eq!(derived.routine_totals[&id], 1);
@@ -186,7 +186,7 @@ fn completing_the_same_entry_twice_in_a_cycle_is_already_completed() {
     assert_eq!(RuleError::AlreadyCompleted.code(), "already_completed");
     let derived = user.derived();
     assert_eq!((derived.total_exp, derived.days[&day].actions), (100, 1));
-    let cycle = user.personal.routines[&basic()].current_cycle();
+    let cycle = user.personal.current_cycle(&user.personal.routines[&basic()]);
     let key = CompletionKey { routine: basic(), cycle, entry: user.entry(basic(), 2) };
     assert_eq!(user.personal.actions[&key].moment, local(day, 7, 0, KST));
 }

@@ -166,11 +166,11 @@ impl User {
     pub fn next_action(&mut self, routine: RoutineId, at: Moment) -> Vec<Change> {
         let r = self.personal.routines[&routine].clone();
         let mut changes = Vec::new();
-        if self.personal.cycle_complete(&r, r.current_cycle()) {
+        if self.personal.cycle_complete(&r, self.personal.current_cycle(&r)) {
             changes = self.restart(routine).unwrap();
         }
         let r = self.personal.routines[&routine].clone();
-        let done = self.personal.done_in_cycle(&r, r.current_cycle());
+        let done = self.personal.done_in_cycle(&r, self.personal.current_cycle(&r));
         let entry = r.entries.iter().find(|e| !done.contains(&e.id)).unwrap().id;
         changes.extend(self.complete_entry(routine, entry, at).unwrap());
         changes
@@ -179,12 +179,12 @@ impl User {
     /// The number of the routine's current cycle.
     pub fn cycle(&self, routine: RoutineId) -> u32 {
         let r = &self.personal.routines[&routine];
-        r.cycle_number(r.current_cycle())
+        r.cycle_number(self.personal.current_cycle(r))
     }
 
     pub fn done(&self, routine: RoutineId) -> Vec<EntryId> {
         let r = &self.personal.routines[&routine];
-        self.personal.done_in_cycle(r, r.current_cycle())
+        self.personal.done_in_cycle(r, self.personal.current_cycle(r))
     }
 }
 
