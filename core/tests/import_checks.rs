@@ -9,7 +9,8 @@ use mingizuk_core::automerge::ActorId;
 use mingizuk_core::catalog::{Character, PRESETS};
 use mingizuk_core::export::{self, CLOCK_MARGIN_MS, EARLIEST_MS, Export};
 use mingizuk_core::model::{
-    ActionCompletion, CompletionKey, Cycle, CycleKey, Draw, Moment, Personal, Routine, RoutineCompletion,
+    ActionCompletion, CompletionKey, Cycle, CycleInfo, CycleKey, CycleStart, Draw, Moment, Personal, Routine,
+    RoutineCompletion,
 };
 use mingizuk_core::schema::{self, DocKind, Month};
 use uuid::Uuid;
@@ -169,4 +170,18 @@ fn an_import_that_repeats_a_completion_is_refused() {
     again.actions = 1;
     cycle_twice.routine_completions.push(again);
     assert!(refusal(&cycle_twice, MONDAY_9AM_KST).contains("appears twice"));
+}
+
+#[test]
+fn a_cycle_numbered_past_the_cycles_listed_is_refused() {
+    let mut file = export_of_two_weeks();
+    let routine = Uuid::from_u128(2);
+    let next = |number| CycleInfo { number, start: CycleStart::Restart, at_ms: MONDAY_9AM_KST - DAY };
+    let custom = file.routines.iter_mut().find(|r| r.id == routine).unwrap();
+    custom.cycles.insert(Cycle::Id(Uuid::from_u128(10)), next(2));
+    assert!(export::plan_import_at(&new_device(), &file, MONDAY_9AM_KST).is_ok(), "cycle 2 after the first");
+    // A number no chain of restarts reaches: the routine could never be restarted again.
+    let custom = file.routines.iter_mut().find(|r| r.id == routine).unwrap();
+    custom.cycles.insert(Cycle::Id(Uuid::from_u128(11)), next(u32::MAX));
+    assert!(refusal(&file, MONDAY_9AM_KST).contains("past the 2 cycles it lists"));
 }

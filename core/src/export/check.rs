@@ -125,6 +125,16 @@ pub(super) fn check(file: &Export, personal: &Personal, now_ms: i64) -> Result<(
             if !numbered {
                 return Err(invalid(format!("{} lists cycle {cycle} with a wrong number or start", what())));
             }
+            // Each cycle is numbered one past the one it followed, so no number goes past the
+            // cycles listed (one that did would leave the routine unable to start another).
+            if u64::from(info.number) > r.cycles.len() as u64 + 1 {
+                return Err(invalid(format!(
+                    "{} lists cycle {cycle} numbered {}, past the {} cycles it lists",
+                    what(),
+                    info.number,
+                    r.cycles.len()
+                )));
+            }
             if let Cycle::Id(_) = cycle {
                 span.check_instant(info.at_ms, &|| format!("cycle {cycle} of {}", what()))?;
             }
