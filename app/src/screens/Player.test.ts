@@ -72,4 +72,23 @@ describe('the workout player', () => {
     await fireEvent.keyDown(screen.getByTestId('player'), { key: 'Escape' });
     expect(onclose).toHaveBeenCalled();
   });
+
+  it('keeps the keyboard in the player while the timer runs, where the start button was', async () => {
+    const current = routine(['neck_roll', 'squat']);
+    mockIPC(() => current);
+    render(Player, { routine: current, character: null, onclose: vi.fn(), onchanged: vi.fn() });
+    const start = screen.getByTestId('player-start');
+    start.focus();
+    await fireEvent.click(start);
+    // The start button gave way to the timer: the focus fell to the page.
+    expect(screen.queryByTestId('player-start')).toBeNull();
+    expect(document.activeElement).toBe(document.body);
+    // Nothing in the player can take the keyboard now but the player itself.
+    await fireEvent.keyDown(document.body, { key: 'Tab' });
+    expect(document.activeElement).toBe(screen.getByTestId('player'));
+    await fireEvent.keyDown(document.activeElement!, { key: 'Tab', shiftKey: true });
+    expect(document.activeElement).toBe(screen.getByTestId('player'));
+    await act(() => vi.advanceTimersByTime(5000));
+    expect(document.activeElement).toBe(screen.getByTestId('player-complete'));
+  });
 });
