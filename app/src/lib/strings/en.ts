@@ -36,6 +36,7 @@ export const en: Dictionary = {
   'onboarding.next': 'Next',
   'onboarding.start': 'Start Mingizuk',
   'onboarding.step': '{n} / {total}',
+  'onboarding.language': 'Choose a language',
 
   'home.greeting': '{name}, let’s make a small mingizuk today too!🙌',
   'home.default_name': 'Sprout',

@@ -37,6 +37,7 @@ export const ko: Dictionary = {
   'onboarding.next': '다음',
   'onboarding.start': '밍기적 시작하기',
   'onboarding.step': '{n} / {total}',
+  'onboarding.language': '언어 선택',
 
   'home.greeting': '{name}님, 오늘도 작은 밍기적을 만들어봐요!🙌',
   'home.default_name': '새싹',
