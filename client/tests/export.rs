@@ -184,3 +184,33 @@ async fn the_csv_lists_every_completion_oldest_first_with_names_in_the_users_lan
     phone.set_language(mingizuk_client::core::model::Language::En).await.unwrap();
     assert!(phone.export_csv().await.unwrap().contains(",squat,Squat,10,"));
 }
+
+#[tokio::test]
+async fn completions_imported_into_a_cycle_that_is_not_current_are_folded_like_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(MONDAY_9AM_KST, KST));
+    let phone = device(dir.path(), "phone", &clock).await;
+    let laptop = device(dir.path(), "laptop", &clock).await;
+    phone.draw_character().await.unwrap();
+    laptop.adopt_account(phone.root_id().await).await.unwrap();
+    let basic = PRESETS[0].id;
+    play(&phone, basic, &clock).await;
+    laptop.merge_documents(&phone.export_documents().await.unwrap()).await.unwrap();
+    // Both restart the finished cycle apart, the laptop later: two empty second cycles, the
+    // laptop's current; then the phone plays its own through.
+    phone.restart(basic).await.unwrap();
+    clock.advance(60_000);
+    laptop.restart(basic).await.unwrap();
+    laptop.merge_documents(&phone.export_documents().await.unwrap()).await.unwrap();
+    play(&phone, basic, &clock).await;
+
+    // The laptop imports the phone's export without its record of that cycle's completion: the
+    // phone's cycle, with its five actions, becomes current, and its completion is implied.
+    let mut file: Export = serde_json::from_str(&phone.export_json().await.unwrap()).unwrap();
+    let last = file.routine_completions.iter().map(|c| c.moment).max().unwrap();
+    file.routine_completions.retain(|c| c.moment != last);
+    laptop.import(&serde_json::to_string(&file).unwrap()).await.unwrap();
+    let derived = laptop.derived().await;
+    assert_eq!(derived, mingizuk_client::core::fold::Derived::of(&laptop.personal().await));
+    assert_eq!(derived.total_exp, 2 * 600, "two cycles, each with its bonus");
+}

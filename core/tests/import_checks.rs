@@ -173,15 +173,16 @@ fn an_import_that_repeats_a_completion_is_refused() {
 }
 
 #[test]
-fn a_cycle_numbered_past_the_cycles_listed_is_refused() {
+fn a_cycle_numbered_past_a_million_is_refused() {
     let mut file = export_of_two_weeks();
     let routine = Uuid::from_u128(2);
     let next = |number| CycleInfo { number, start: CycleStart::Restart, at_ms: MONDAY_9AM_KST - DAY };
     let custom = file.routines.iter_mut().find(|r| r.id == routine).unwrap();
-    custom.cycles.insert(Cycle::Id(Uuid::from_u128(10)), next(2));
-    assert!(export::plan_import_at(&new_device(), &file, MONDAY_9AM_KST).is_ok(), "cycle 2 after the first");
-    // A number no chain of restarts reaches: the routine could never be restarted again.
+    // Numbers may skip (a file from a build that read one copy of a routine): taken.
+    custom.cycles.insert(Cycle::Id(Uuid::from_u128(10)), next(7));
+    assert!(export::plan_import_at(&new_device(), &file, MONDAY_9AM_KST).is_ok(), "cycle 7 after the first");
+    // A number near the last one: the routine could never be restarted again.
     let custom = file.routines.iter_mut().find(|r| r.id == routine).unwrap();
     custom.cycles.insert(Cycle::Id(Uuid::from_u128(11)), next(u32::MAX));
-    assert!(refusal(&file, MONDAY_9AM_KST).contains("past the 2 cycles it lists"));
+    assert!(refusal(&file, MONDAY_9AM_KST).contains("past 1000000"));
 }

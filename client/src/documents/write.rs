@@ -3,6 +3,7 @@
 
 use mingizuk_core::automerge::AutoCommit;
 use mingizuk_core::fold::{Derived, Event};
+use mingizuk_core::model::{Cycle, RoutineId};
 use mingizuk_core::rules::Change;
 use mingizuk_core::schema::{self, DocKind, Month};
 
@@ -29,11 +30,19 @@ impl State {
                 return Err(e);
             }
         };
-        // The derived state: appended on the usual path, folded again when an edit, a cycle or
-        // a completion in the past may change what was derived.
-        let incremental = changes
-            .iter()
-            .all(|c| matches!(c, Change::CompleteAction(_) | Change::CompleteRoutine(_) | Change::Draw(_)));
+        // The derived state: appended on the usual path, folded again when an edit, a cycle, a
+        // completion in the past or one outside its routine's current cycle (an import's: it can
+        // change which cycle is current, and so the completion a complete one implies) may
+        // change what was derived.
+        let current = |routine: &RoutineId, cycle: Cycle| {
+            self.personal.routines.get(routine).is_some_and(|r| self.personal.current_cycle(r) == cycle)
+        };
+        let incremental = changes.iter().all(|c| match c {
+            Change::CompleteAction(a) => current(&a.key.routine, a.key.cycle),
+            Change::CompleteRoutine(r) => current(&r.key.routine, r.key.cycle),
+            Change::Draw(_) => true,
+            _ => false,
+        });
         let mut personal = None;
         let mut derived = self.derived.clone();
         let appended = incremental && {
