@@ -84,6 +84,21 @@ describe('the reminder time in the settings', () => {
     expect(saves()).toEqual([{ minutes: 7 * 60 + 15 }, { minutes: 21 * 60 + 30 }]);
   });
 
+  it('does not put back the time shown before when the field is left untouched after a synced change', async () => {
+    const invoked = vi.fn((..._args: unknown[]) => null);
+    mockIPC(invoked);
+    session.settings = { language: 'ko', reminder_minutes: 7 * 60, onboarded: true };
+    render(SettingsCard);
+    await fireEvent.focus(field());
+    // Another device sets 08:00 while the field has the focus; the user leaves it untouched.
+    session.settings.reminder_minutes = 8 * 60;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await fireEvent.blur(field());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(invoked.mock.calls.map((c) => c[0])).not.toContain('set_reminder');
+    expect(field().value).toBe('08:00');
+  });
+
   it('says why a reminder could not be saved and shows the one still set', async () => {
     mockIPC((cmd) => {
       if (cmd === 'set_reminder') throw { code: 'storage_failed', message: 'disk full' };
