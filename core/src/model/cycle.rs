@@ -17,6 +17,22 @@ pub enum CycleStart {
     First,
 }
 
+impl CycleStart {
+    /// How documents store it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CycleStart::Restart => "restart",
+            CycleStart::Reset => "reset",
+            CycleStart::First => "first",
+        }
+    }
+
+    /// What `name` stores, read back.
+    pub fn from_name(name: &str) -> Option<CycleStart> {
+        [CycleStart::Restart, CycleStart::Reset, CycleStart::First].into_iter().find(|s| s.name() == name)
+    }
+}
+
 /// One cycle of a routine, as completions name it.
 ///
 /// Builds before cycle ids numbered cycles 1, 2, 3, … (`Number`), so that devices which played a

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::catalog;
 use crate::error::RuleError;
-use crate::model::{Cycle, CycleStart, Entry, Language, Moment, Routine};
+use crate::model::{Cycle, Entry, Language, Moment, Routine};
 use crate::rules::Change;
 
 mod read;
@@ -256,12 +256,12 @@ pub fn write(doc: &mut AutoCommit, change: &Change) -> Result<(), RuleError> {
                     match cycle {
                         // As older builds write it (an imported file's numbered cycle).
                         Cycle::Number(n) => {
-                            doc.put(&cycles, n.to_string(), start_name(info.start)).map_err(am)?;
+                            doc.put(&cycles, n.to_string(), info.start.name()).map_err(am)?;
                         }
                         Cycle::Id(id) => {
                             let obj = doc.put_object(&cycles, id.to_string(), ObjType::Map).map_err(am)?;
                             doc.put(&obj, "number", i64::from(info.number)).map_err(am)?;
-                            doc.put(&obj, "start", start_name(info.start)).map_err(am)?;
+                            doc.put(&obj, "start", info.start.name()).map_err(am)?;
                             doc.put(&obj, "at", info.at_ms).map_err(am)?;
                         }
                     }
@@ -301,14 +301,6 @@ pub fn write(doc: &mut AutoCommit, change: &Change) -> Result<(), RuleError> {
         }
     }
     Ok(())
-}
-
-fn start_name(start: CycleStart) -> &'static str {
-    match start {
-        CycleStart::Restart => "restart",
-        CycleStart::Reset => "reset",
-        CycleStart::First => "first",
-    }
 }
 
 /// A completion's cycle: a number as older builds wrote it, an id as a string (which an older

@@ -174,15 +174,6 @@ fn read_copy(doc: &AutoCommit, id: RoutineId, obj: &ObjId) -> Copy {
     }
 }
 
-fn start_of(name: Option<&str>) -> Option<CycleStart> {
-    match name? {
-        "restart" => Some(CycleStart::Restart),
-        "reset" => Some(CycleStart::Reset),
-        "first" => Some(CycleStart::First),
-        _ => None,
-    }
-}
-
 /// One entry of a routine's map of cycles: `"2": "restart"` as older builds write a numbered
 /// cycle, or `"<id>": {number, start, at}`.
 fn read_cycle(doc: &AutoCommit, cycles: &ObjId, key: &str) -> Option<(Cycle, CycleInfo)> {
@@ -190,7 +181,7 @@ fn read_cycle(doc: &AutoCommit, cycles: &ObjId, key: &str) -> Option<(Cycle, Cyc
         Cycle::Number(n) => {
             // Concurrent restart and reset of one numbered cycle: restart wins, it keeps more.
             let starts = doc.get_all(cycles, key).unwrap_or_default();
-            let start = starts.iter().filter_map(|(v, _)| start_of(v.as_str())).min()?;
+            let start = starts.iter().filter_map(|(v, _)| v.as_str().and_then(CycleStart::from_name)).min()?;
             Some((Cycle::Number(n), CycleInfo::numbered(n, start)))
         }
         // Two devices may have started the same cycle (a routine's first): both records merge.
@@ -199,7 +190,7 @@ fn read_cycle(doc: &AutoCommit, cycles: &ObjId, key: &str) -> Option<(Cycle, Cyc
                 .iter()
                 .filter_map(|obj| {
                     let number = u32::try_from(int_of(doc, obj, "number")?).ok().filter(|n| *n >= 1)?;
-                    let start = start_of(str_of(doc, obj, "start").as_deref())?;
+                    let start = CycleStart::from_name(&str_of(doc, obj, "start")?)?;
                     Some(CycleInfo { number, start, at_ms: int_of(doc, obj, "at")? })
                 })
                 .reduce(CycleInfo::merge)?;
