@@ -19,6 +19,7 @@ use tokio::process::{Child, Command};
 
 pub mod notifications;
 pub mod tiles;
+pub mod window;
 
 /// How long a screen may take to show what a test waits for.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -60,6 +61,8 @@ pub struct App {
     native_port: u16,
     /// The device's data folder (kept until the app is closed).
     pub data: tempfile::TempDir,
+    /// The app's environment (its data folder, server…).
+    env: Vec<(String, std::ffi::OsString)>,
 }
 
 fn testid(id: &str) -> String {
@@ -79,18 +82,21 @@ impl App {
         let native_port = free_port()?;
         let home = data.path().join("home");
         std::fs::create_dir_all(&home)?;
+        let mut app_env: Vec<(String, std::ffi::OsString)> = vec![
+            ("MINGIZUK_DATA_DIR".into(), data.path().join("device").into()),
+            ("MINGIZUK_SERVER".into(), server_url.into()),
+            ("MINGIZUK_EXPORT_DIR".into(), data.path().join("exports").into()),
+            // The session stays in the test's folder, never in the keychain of whoever runs it.
+            ("MINGIZUK_KEYCHAIN".into(), "off".into()),
+            // Window state and any other per-user file of the app stay in the test's folder.
+            ("XDG_CONFIG_HOME".into(), home.join("config").into()),
+            ("XDG_DATA_HOME".into(), home.join("data").into()),
+            ("XDG_CACHE_HOME".into(), home.join("cache").into()),
+        ];
+        app_env.extend(env.iter().map(|(name, value)| ((*name).to_owned(), value.clone())));
         let mut driver = Command::new(tauri_driver()?)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("MINGIZUK_DATA_DIR", data.path().join("device"))
-            .env("MINGIZUK_SERVER", server_url)
-            .env("MINGIZUK_EXPORT_DIR", data.path().join("exports"))
-            // The session stays in the test's folder, never in the keychain of whoever runs it.
-            .env("MINGIZUK_KEYCHAIN", "off")
-            // Window state and any other per-user file of the app stay in the test's folder.
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .envs(env.iter().map(|(name, value)| (name, value)))
+            .envs(app_env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -114,7 +120,23 @@ impl App {
                 Err(error) => return Err(error).context("start a WebDriver session with the app"),
             }
         };
-        Ok(App { client, driver, native_port, data })
+        Ok(App { client, driver, native_port, data, env: app_env })
+    }
+
+    /// Launches the app binary again, as a user would, on this app's data folder and settings;
+    /// answers how it exited (a launch while the app runs shows its window and exits).
+    pub async fn launch_again(&self) -> Result<std::process::ExitStatus> {
+        let mut again = Command::new(app_binary()?)
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("launch the app again")?;
+        tokio::time::timeout(PATIENCE, again.wait())
+            .await
+            .context("the second launch did not exit")?
+            .map_err(Into::into)
     }
 
     /// Where the app writes its exports ("my data" on the me screen).

@@ -1,6 +1,7 @@
 //! Reminders end to end: the real app under Xvfb sends its daily reminder to a real desktop
 //! notification server (dunst on a private D-Bus, drawing on the same X screen), which shows it as
-//! a popup — the path a reminder takes on a Linux desktop.
+//! a popup — the path a reminder takes on a Linux desktop. With a reminder set, the window's close
+//! button (a window manager's `WM_DELETE_WINDOW`, sent over X11) leaves the app running for it.
 //!
 //! Run by `scripts/test.sh` (`xvfb-run cargo test -p mingizuk-e2e`) after it built the app.
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Result, ensure};
 use mingizuk_e2e::notifications::{NotificationServer, Shown};
+use mingizuk_e2e::window::Screen;
 use mingizuk_e2e::{App, PATIENCE, free_port, pass_onboarding};
 
 /// The local time as the app reads it, `HH:MM`, and the seconds into the minute.
@@ -78,4 +80,76 @@ async fn reminder_journey(app: &App, notifications: &NotificationServer) -> Resu
     ensure!(notifications.displayed().await? == 0, "the daily reminder comes once a day");
     ensure!(notifications.close_all().await?.len() == 1, "the daily reminder comes once a day");
     Ok(())
+}
+
+/// Waits for `check` on something WebDriver does not see (the X window, the data folder's lock).
+async fn until(what: &str, mut check: impl FnMut() -> Result<bool>) -> Result<()> {
+    let started = std::time::Instant::now();
+    while !check()? {
+        ensure!(started.elapsed() < PATIENCE, "waited {PATIENCE:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// A time of day three hours from now: a reminder set that stays quiet during the test.
+fn later_today() -> String {
+    let (now, _) = local_time();
+    let hour: u32 = now[..2].parse().unwrap_or(0);
+    format!("{:02}:{}", (hour + 3) % 24, &now[3..])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_reminder_set_closing_the_window_keeps_the_app_running_and_launching_it_shows_the_window() -> Result<()>
+{
+    let notifications = NotificationServer::start().await?;
+    let app = App::launch_with(&format!("http://127.0.0.1:{}", free_port()?), &[notifications.env()]).await?;
+    let outcome = background_journey(&app, &notifications).await;
+    if outcome.is_err() {
+        app.screenshot("failure-background").await.ok();
+        notifications.screenshot("failure-background-screen").await.ok();
+    }
+    // The journey ends with the app quit: its WebDriver session ends with it.
+    let _ = app.close().await;
+    outcome
+}
+
+async fn background_journey(app: &App, notifications: &NotificationServer) -> Result<()> {
+    pass_onboarding(app).await?;
+    app.click("nav-me").await?;
+    set_reminder(app, &later_today()).await?;
+    let screen = Screen::connect()?;
+    let window = screen.window("밍기적")?;
+    ensure!(screen.shown(window)?, "the app's window is on screen");
+
+    // The close button: the window goes, the app stays (its page still answers) and says so once.
+    screen.request_close(window)?;
+    until("the window to be hidden", || Ok(!screen.shown(window)?)).await?;
+    notifications.until_displayed(1, PATIENCE).await?;
+    let told = notifications.close_all().await?;
+    ensure!(
+        told.len() == 1 && told[0].body.contains("트레이 메뉴에서 '종료'"),
+        "the user is told that the app keeps running and how to quit it: {told:?}"
+    );
+    ensure!(app.invoke("settings").await?["reminder_minutes"].is_u64(), "the app still runs");
+
+    // Launching it again shows the same window; the new launch gives way.
+    ensure!(app.launch_again().await?.success(), "a second launch exits quietly");
+    until("the window to be shown again", || screen.shown(window)).await?;
+    ensure!(screen.window("밍기적").is_ok(), "one window, not two");
+
+    // Told once: closing again says nothing.
+    screen.request_close(window)?;
+    until("the window to be hidden", || Ok(!screen.shown(window)?)).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    ensure!(notifications.displayed().await? == 0, "the user is told only the first time");
+    ensure!(app.launch_again().await?.success(), "a second launch exits quietly");
+    until("the window to be shown again", || screen.shown(window)).await?;
+
+    // With nothing to remind of, closing the window quits: the data folder is free again.
+    app.click("reminder-off").await?;
+    app.until_info_toast("the reminder is off", "알림 끄기").await?;
+    screen.request_close(window)?;
+    let lock = std::fs::File::open(app.data.path().join("device/app.lock"))?;
+    until("the app to quit", || Ok(lock.try_lock().is_ok())).await
 }

@@ -6,10 +6,14 @@
 //! opens the device's data.
 
 pub mod account;
+#[cfg(desktop)]
+pub mod background;
 mod csp;
 pub mod error;
 pub mod events;
 mod files;
+#[cfg(desktop)]
+mod instance;
 pub mod meetups;
 pub mod personal;
 pub mod reminders;
@@ -97,6 +101,20 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
     let data_dir = app.path().app_data_dir()?;
     let export_dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| data_dir.clone());
     let config = Config::from_env(data_dir, export_dir);
+    #[cfg(desktop)]
+    {
+        let handle = app.handle().clone();
+        match instance::claim(&config.data_dir, move || background::show(&handle))? {
+            instance::Claim::First(guard) => {
+                app.manage(guard);
+            }
+            instance::Claim::Other => {
+                tracing::info!("Mingizuk already runs on this data folder: its window was shown");
+                std::process::exit(0);
+            }
+        }
+        app.manage(background::Background::default());
+    }
     let emit = events::emitter(app.handle().clone());
     let shell = tauri::async_runtime::block_on(Shell::open(config, emit))?;
     app.manage(shell);
@@ -120,6 +138,8 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .setup(setup)
         .on_page_load(webview::on_page_load);
+    #[cfg(desktop)]
+    let builder = builder.on_window_event(background::on_window_event);
     let mut context = tauri::generate_context!();
     let (server, tiles) = state::configured_urls();
     csp::allow_images(context.config_mut(), &[&server, &tiles]);

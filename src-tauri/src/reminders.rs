@@ -216,6 +216,11 @@ async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &
             return;
         }
     };
+    #[cfg(desktop)]
+    if let Some(background) = app.try_state::<crate::background::Background>() {
+        let now = situation.now.with_timezone(&Utc);
+        background.set_meetup_ahead(situation.joined.iter().any(|meetup| meetup.starts_at > now));
+    }
     let reminders = due(&situation, sent);
     if reminders.is_empty() {
         return;

@@ -89,6 +89,9 @@ pub fn configured_urls() -> (String, String) {
 pub struct DeviceSettings {
     #[serde(default)]
     pub onboarded: bool,
+    /// The user was told that closing the window leaves the app running for its reminders.
+    #[serde(default)]
+    pub told_about_background: bool,
 }
 
 impl DeviceSettings {

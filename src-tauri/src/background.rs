@@ -1,0 +1,159 @@
+//! Reminders need the app running (PRODUCT.md §9), so on a desktop closing the window does not
+//! always quit: while there is something to remind of — a daily reminder set, or a joined meetup
+//! that has not started as the reminder task last listed them — the window is hidden instead and
+//! the app goes on in the system tray, whose menu opens the window again or quits. The first time
+//! it does so the user is told once by a notification (where to find it, how to quit). With
+//! nothing to remind of, closing the window quits as before: no app lingers unasked.
+//!
+//! Launching the app again while it runs in the background shows its window (`instance.rs`), so a
+//! desktop without a tray (GNOME with no AppIndicator extension) still gets back to it; turning
+//! the reminder off and closing quits there.
+//!
+//! The tray icon is made only when the window is first hidden: an app that is never sent to the
+//! background never loads the tray's libraries.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mingizuk_client::core::model::Language;
+use tauri::menu::{Menu, MenuEvent, MenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::state::Shell;
+
+const TRAY: &str = "mingizuk";
+const OPEN: &str = "open";
+const QUIT: &str = "quit";
+
+/// What the close button looks at besides the settings, kept by the reminder task.
+#[derive(Debug, Default)]
+pub struct Background {
+    meetup_ahead: AtomicBool,
+}
+
+impl Background {
+    /// The reminder task's latest look: whether a joined meetup has yet to start.
+    pub fn set_meetup_ahead(&self, ahead: bool) {
+        self.meetup_ahead.store(ahead, Ordering::Relaxed);
+    }
+}
+
+/// Whether closing the window keeps the app running: something is left to remind of.
+pub fn stays(reminder_minutes: Option<u16>, meetup_ahead: bool) -> bool {
+    reminder_minutes.is_some() || meetup_ahead
+}
+
+/// The main window's close button (a window manager's close request): on desktops, decided by
+/// [`stays`] once the settings are read.
+pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
+    let WindowEvent::CloseRequested { api, .. } = event else { return };
+    if cfg!(mobile) || window.label() != "main" {
+        return;
+    }
+    api.prevent_close();
+    let window = window.clone();
+    tauri::async_runtime::spawn(async move {
+        let app = window.app_handle().clone();
+        let (Some(shell), Some(background)) = (app.try_state::<Shell>(), app.try_state::<Background>()) else {
+            // Closed before the data opened: nothing runs yet to remind of.
+            return app.exit(0);
+        };
+        let settings = shell.engine.settings().await;
+        if !stays(settings.reminder_minutes, background.meetup_ahead.load(Ordering::Relaxed)) {
+            return app.exit(0);
+        }
+        if let Err(e) = window.hide() {
+            tracing::warn!(error = %e, "cannot hide the window; quitting instead");
+            return app.exit(0);
+        }
+        tracing::info!("the window is closed; the app goes on in the background for its reminders");
+        if let Err(e) = tray(&app, settings.language) {
+            tracing::warn!(error = %e, "cannot show the tray icon; launching the app again shows its window");
+        }
+        tell_once(&app, &shell, settings.language).await;
+    });
+}
+
+/// Shows the main window again (the tray's "open", a later launch).
+pub fn show<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window("main") else { return };
+    let shown = window.unminimize().and_then(|()| window.show()).and_then(|()| window.set_focus());
+    if let Err(e) = shown {
+        tracing::warn!(error = %e, "cannot show the window");
+    }
+}
+
+fn labels(language: Language) -> (&'static str, &'static str) {
+    match language {
+        Language::Ko => ("밍기적 열기", "종료"),
+        Language::En => ("Open Mingizuk", "Quit"),
+    }
+}
+
+/// The tray icon with its menu in `language` (made the first time, its menu renewed after: the
+/// language may have changed since).
+fn tray<R: Runtime>(app: &AppHandle<R>, language: Language) -> tauri::Result<()> {
+    let (open, quit) = labels(language);
+    let menu = Menu::with_items(
+        app,
+        &[
+            &MenuItem::with_id(app, OPEN, open, true, None::<&str>)?,
+            &MenuItem::with_id(app, QUIT, quit, true, None::<&str>)?,
+        ],
+    )?;
+    if let Some(icon) = app.tray_by_id(TRAY) {
+        return icon.set_menu(Some(menu));
+    }
+    let mut builder = TrayIconBuilder::with_id(TRAY).menu(&menu).tooltip("밍기적").on_menu_event(on_menu_event);
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder.build(app).map(drop)
+}
+
+fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
+    match event.id().as_ref() {
+        OPEN => show(app),
+        QUIT => app.exit(0),
+        _ => {}
+    }
+}
+
+/// Says once, the first time the window closes into the background, that the app goes on and
+/// how to quit it.
+async fn tell_once<R: Runtime>(app: &AppHandle<R>, shell: &Shell, language: Language) {
+    let mut device = shell.device.lock().await;
+    if device.told_about_background {
+        return;
+    }
+    let (title, body) = match language {
+        Language::Ko => {
+            ("밍기적", "알림을 보내려고 밍기적이 계속 실행 중이에요. 끄려면 트레이 메뉴에서 '종료'를 눌러요.")
+        }
+        Language::En => {
+            ("Mingizuk", "Mingizuk keeps running to send your reminders. To quit, choose 'Quit' in its tray menu.")
+        }
+    };
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(error = %e, "cannot tell that the app keeps running");
+        return;
+    }
+    device.told_about_background = true;
+    if let Err(e) = device.save(&shell.config.data_dir) {
+        tracing::warn!(error = %e, "cannot remember that the user was told");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_the_window_quits_unless_there_is_something_to_remind_of() {
+        assert!(!stays(None, false));
+        assert!(stays(Some(9 * 60), false));
+        assert!(stays(None, true));
+        assert!(stays(Some(0), true));
+    }
+}
