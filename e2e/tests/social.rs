@@ -63,6 +63,7 @@ async fn journey(app: &App, server: &TestServer) -> Result<()> {
     .await?;
     app.show(&profile).await?;
     app.screenshot("16-me-signed-in-with-kakao").await?;
+    attach_photo(app).await?;
 
     // Another device signs in with the same Kakao account: the same user, and the character
     // drawn in the app before it signed in.
@@ -80,6 +81,30 @@ async fn journey(app: &App, server: &TestServer) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     laptop.cloud.pause().await;
+    Ok(())
+}
+
+/// Attaches a PNG to a new meetup through the form's file input (WebDriver types the file's
+/// path into it, as a person picks the file) and waits for the preview: the image as the server
+/// serves it, so the bytes went through the shell's `upload_image` to the server and back.
+async fn attach_photo(app: &App) -> Result<()> {
+    app.click("nav-meetups").await?;
+    app.click("meetup-write").await?;
+    let png = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/icons/32x32.png").canonicalize()?;
+    app.find("meetup-image").await?.send_keys(&png.to_string_lossy()).await?;
+    let preview = "const img = document.querySelector('[data-testid=\"meetup-form\"] img.preview');\n\
+                   const error = document.querySelector('[data-testid=\"image-error\"]');\n\
+                   return { width: img && img.complete ? img.naturalWidth : 0, error: error && error.dataset.code };";
+    let shown = app
+        .until("the uploaded photo is shown in the meetup form", || async {
+            Ok(app.client.execute(preview, vec![]).await?["width"] == 32)
+        })
+        .await;
+    if shown.is_err() {
+        eprintln!("the photo field at the failure: {:?}", app.client.execute(preview, vec![]).await);
+    }
+    shown?;
+    app.screenshot("19-meetup-photo-uploaded").await?;
     Ok(())
 }
 

@@ -6,8 +6,12 @@
 mod common;
 
 use common::device;
+use mingizuk_app_lib::events;
 use mingizuk_client::core::catalog::PRESETS;
+use mingizuk_tests::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};
+use tauri::async_runtime::block_on;
+use tauri::ipc::InvokeBody;
 
 #[test]
 fn a_new_device_draws_a_character_plays_its_main_routine_and_home_shows_the_day() {
@@ -82,6 +86,42 @@ fn meetup_commands_need_an_account() {
     let error = device.call("meetups", json!({ "sort": "new", "region": null, "cursor": null })).unwrap_err();
     assert_eq!(error["code"], "signed_out");
     assert_eq!(device.ok("account", json!({})), json!({ "user": null, "server_url": "http://127.0.0.1:9" }));
+}
+
+#[test]
+fn a_meetup_photo_goes_as_raw_bytes_with_its_type_in_a_header_and_nothing_else_is_taken() {
+    let db = block_on(TestDb::new(Backend::Sqlite));
+    let server = block_on(TestServer::start(&db));
+    let device = common::device_with(&server.url, events::nowhere());
+    device
+        .ok("sign_up", json!({ "email": "photo@mingizuk.test", "password": "stretch every day", "nickname": "사진" }));
+    let png = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("icons/32x32.png")).unwrap();
+    let png_type = [("x-mingizuk-content-type", "image/png")];
+
+    let uploaded = device.call_with("upload_image", InvokeBody::Raw(png.clone()), &png_type).unwrap();
+    let url = format!("{}/v1/media/{}", server.url, uploaded["id"].as_str().unwrap());
+    let served = block_on(async { reqwest::get(&url).await.unwrap().bytes().await.unwrap() });
+    assert_eq!(served.as_ref(), png.as_slice(), "the server serves the very bytes sent");
+    // Android's IPC (and a blocked custom protocol) turns the bytes into a JSON array of numbers.
+    let numbers = InvokeBody::Json(json!(png));
+    assert!(device.call_with("upload_image", numbers, &png_type).unwrap()["id"].is_string());
+
+    let refusals = [
+        ("no type", InvokeBody::Raw(png.clone()), &[][..]),
+        ("an older front end's JSON", InvokeBody::Json(json!({ "bytes": [1, 2, 3], "contentType": "image/png" })), &[]),
+        (
+            "a path on the device",
+            InvokeBody::Json(json!({ "path": "/etc/hostname", "contentType": "image/png" })),
+            &png_type,
+        ),
+        ("not bytes", InvokeBody::Json(json!([1, 256, -1])), &png_type),
+    ];
+    for (what, body, headers) in refusals {
+        let refused = device.call_with("upload_image", body, headers).expect_err(what);
+        assert_eq!((what, &refused["code"]), (what, &json!("invalid_input")), "{refused}");
+    }
+    block_on(server.stop());
+    block_on(db.drop_database());
 }
 
 #[test]

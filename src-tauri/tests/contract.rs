@@ -220,9 +220,9 @@ fn social(device: &Device, samples: &mut Samples) {
     until("the notice is kept", || !device.ok("notice", json!({ "id": id })).is_null());
     samples.meetups("notice", device.ok("notice", json!({ "id": id })));
 
-    let icon = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("icons/32x32.png");
-    let uploaded = device
-        .ok("upload_image", json!({ "bytes": null, "path": icon.display().to_string(), "contentType": "image/png" }));
+    let icon = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("icons/32x32.png")).unwrap();
+    let raw = tauri::ipc::InvokeBody::Raw(icon);
+    let uploaded = device.call_with("upload_image", raw, &[("x-mingizuk-content-type", "image/png")]).unwrap();
     samples.meetups("uploadImage", uploaded);
 
     // Writes the server refuses stay in the outbox with the reason: an HTTP one and a message.

@@ -1,7 +1,7 @@
 // The one door from the UI to the engine: every Tauri command goes through `call`, every engine
 // event through `listenTo`. A command that fails rejects with a `CommandError` carrying the
 // engine's stable `code` (the shell serializes every error as `{code, message}`).
-import { invoke } from '@tauri-apps/api/core';
+import { invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
 export class CommandError extends Error {
@@ -22,10 +22,14 @@ function isCodedError(value: unknown): value is { code: string; message: string 
   );
 }
 
-/** Calls a command of the shell; rejects with a `CommandError`. */
-export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/**
+ * Calls a command of the shell; rejects with a `CommandError`. `args` are named arguments, or
+ * raw bytes (a `Uint8Array`, sent as the request's body) with what goes with them in `options`
+ * headers.
+ */
+export async function call<T>(command: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, args, options);
   } catch (error) {
     if (isCodedError(error)) throw new CommandError(error.code, error.message);
     throw new CommandError('internal', String(error));

@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import '../lib/strings';
 import { imageUrl } from './api';
 import ImagePicker from './ImagePicker.svelte';
@@ -11,12 +11,20 @@ afterEach(async () => {
   clearMocks();
 });
 
-function shell(upload: () => unknown) {
-  mockIPC((cmd) => {
+/** The shell: `upload` answers `upload_image`, whose body (what mockIPC is handed) it gets. */
+function shell(upload: (body: unknown) => unknown) {
+  mockIPC((cmd, body) => {
     if (cmd === 'account') return { user: null, server_url: 'https://sync.example.com/' };
-    if (cmd === 'upload_image') return upload();
+    if (cmd === 'upload_image') return upload(body);
     return null;
   });
+}
+
+/** Every IPC call with its options (mockIPC's callback never sees them: the headers go there). */
+function spyOnIpc() {
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (...args: unknown[]) => Promise<unknown> } })
+    .__TAURI_INTERNALS__;
+  return vi.spyOn(internals, 'invoke');
 }
 
 async function choose(type = 'image/png') {
@@ -40,6 +48,24 @@ describe('the meetup photo', () => {
     await choose();
     await waitFor(() => expect(container.querySelector('img.preview')).not.toBeNull());
     expect(container.querySelector('img.preview')?.getAttribute('src')).toBe('https://sync.example.com/v1/media/img-1');
+  });
+
+  it('goes to the shell as its raw bytes with its type in a header, not as a list of numbers', async () => {
+    const bodies: unknown[] = [];
+    shell((body) => {
+      bodies.push(body);
+      return { id: 'img-2', url: '/v1/media/img-2' };
+    });
+    const ipc = spyOnIpc();
+    const { container } = render(ImagePicker, { imageId: null });
+    await choose('image/webp');
+    await waitFor(() => expect(container.querySelector('img.preview')).not.toBeNull());
+
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toBeInstanceOf(Uint8Array);
+    expect(Array.from(bodies[0] as Uint8Array)).toEqual([1, 2, 3]);
+    const upload = ipc.mock.calls.find(([cmd]) => cmd === 'upload_image');
+    expect(upload?.[2]).toEqual({ headers: { 'x-mingizuk-content-type': 'image/webp' } });
   });
 
   it('previews the photo of a meetup being edited', async () => {

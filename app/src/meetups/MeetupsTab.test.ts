@@ -254,6 +254,8 @@ describe('the meetups tab', () => {
     await screen.findByTestId('meetups-notice');
     const body = calls.find((c) => c.cmd === 'create_meetup')?.args.meetup as Record<string, unknown>;
     expect(body.image_id).toBe('img-7');
+    // The photo's bytes are the upload's raw body (its type is in a header, see ImagePicker.test).
+    expect(calls.find((c) => c.cmd === 'upload_image')?.args).toEqual(new Uint8Array([1, 2, 3]));
   });
 
   it('refuses a place without its 시·군·구 next to the place field, keeping the draft', async () => {

@@ -43,8 +43,15 @@ export const setNotice = (id: number, text: string | null) => call<void>('set_no
 export const dismiss = (key: string) => call<void>('dismiss', { key });
 
 export const searchPlaces = (q: string) => call<Place[]>('search_places', { q });
-export const uploadImage = (bytes: number[], contentType: string) =>
-  call<UploadedImage>('upload_image', { bytes, contentType });
+/**
+ * The header that carries the image's media type: the bytes go as the request's raw body (JSON
+ * would make a 5 MB photo five million numbers), whose own Content-Type Tauri sets. The headers
+ * are a plain object: where Tauri falls back to `postMessage` (Android) they are sent as JSON,
+ * and a `Headers` instance would arrive empty.
+ */
+export const IMAGE_TYPE_HEADER = 'x-mingizuk-content-type';
+export const uploadImage = (bytes: Uint8Array, contentType: string) =>
+  call<UploadedImage>('upload_image', bytes, { headers: { [IMAGE_TYPE_HEADER]: contentType } });
 export const tileUrl = () => call<string>('tile_url');
 /** The server's address, to show a meetup's image (`GET /v1/media/{id}`). */
 export const serverUrl = () => call<{ server_url: string }>('account').then((a) => a.server_url);

@@ -54,6 +54,16 @@ pub fn device_with(server_url: &str, emit: events::Emit) -> Device {
 impl Device {
     /// Calls a command as `invoke(cmd, args)` does: the JSON answer, or the `{code, message}`.
     pub fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        self.call_with(cmd, tauri::ipc::InvokeBody::Json(args), &[])
+    }
+
+    /// Calls a command as `invoke(cmd, body, { headers })` does, the body raw bytes (a
+    /// `Uint8Array`) or JSON.
+    pub fn call_with(&self, cmd: &str, body: tauri::ipc::InvokeBody, headers: &[(&str, &str)]) -> Result<Value, Value> {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+            .collect::<tauri::http::HeaderMap>();
         get_ipc_response(
             &self.window,
             tauri::webview::InvokeRequest {
@@ -62,8 +72,8 @@ impl Device {
                 error: tauri::ipc::CallbackFn(1),
                 // The app's own origin on Linux (a remote origin would need a capability).
                 url: "tauri://localhost".parse().unwrap(),
-                body: tauri::ipc::InvokeBody::Json(args),
-                headers: Default::default(),
+                body,
+                headers,
                 invoke_key: INVOKE_KEY.to_string(),
             },
         )
