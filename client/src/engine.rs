@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mingizuk_core::RuleError;
-use mingizuk_core::export::{self, ImportReport};
+use mingizuk_core::export::{self, ImportReason, ImportRefusal, ImportReport};
 use mingizuk_core::fold::Derived;
 use mingizuk_core::limits::IMPORT_MAX_BYTES;
 use mingizuk_core::model::{Moment, Personal, RoutineId};
@@ -202,7 +202,8 @@ impl Engine {
     pub async fn import(&self, json: &str) -> Result<ImportReport> {
         if json.len() > IMPORT_MAX_BYTES {
             let mb = IMPORT_MAX_BYTES / (1024 * 1024);
-            return Err(RuleError::InvalidImport(format!("an export file is at most {mb} MB")).into());
+            let refusal = ImportRefusal::new(ImportReason::TooBig, format!("an export file is at most {mb} MB"));
+            return Err(RuleError::from(refusal.max(mb)).into());
         }
         let file = export::parse(json)?;
         let now = self.clock.now_ms();

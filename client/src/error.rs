@@ -1,6 +1,7 @@
 //! Errors of the engine, each with a stable code for the app and the UI.
 
 use mingizuk_core::RuleError;
+use mingizuk_core::export::ImportRefusal;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -60,6 +61,14 @@ impl ClientError {
             ClientError::OtherAccountData => "other_account_data",
             ClientError::SignInTimedOut => "sign_in_timed_out",
             ClientError::DataInUse => "data_in_use",
+        }
+    }
+
+    /// Why an import was refused, when this is an import's refusal: the app words its reason.
+    pub fn import_refusal(&self) -> Option<&ImportRefusal> {
+        match self {
+            ClientError::Rule(e) => e.import_refusal(),
+            _ => None,
         }
     }
 

@@ -146,18 +146,19 @@ async fn a_damaged_or_foreign_file_is_refused_whole_and_changes_nothing() {
     fake_preset.routines.iter_mut().find(|r| !r.preset).unwrap().preset = true;
     let too_big = format!("{{\"format\":\"mingizuk-export\",\"pad\":\"{}\"}}", "x".repeat(33 * 1024 * 1024));
     let cases = [
-        ("not JSON", "<html>".to_owned()),
-        ("another app's JSON", r#"{"routines":[]}"#.to_owned()),
-        ("a count of zero", serde_json::to_string(&zero_count).unwrap()),
-        ("a date that is not the instant's", serde_json::to_string(&wrong_date).unwrap()),
-        ("an action not in the catalog", serde_json::to_string(&unknown_action).unwrap()),
-        ("completions of a routine not in the file", serde_json::to_string(&orphan).unwrap()),
-        ("a routine posing as a preset", serde_json::to_string(&fake_preset).unwrap()),
-        ("a file over the size limit", too_big),
+        ("not JSON", "<html>".to_owned(), "not_json"),
+        ("another app's JSON", r#"{"routines":[]}"#.to_owned(), "not_an_export"),
+        ("a count of zero", serde_json::to_string(&zero_count).unwrap(), "bad_completion"),
+        ("a date that is not the instant's", serde_json::to_string(&wrong_date).unwrap(), "bad_completion"),
+        ("an action not in the catalog", serde_json::to_string(&unknown_action).unwrap(), "bad_actions"),
+        ("completions of a routine not in the file", serde_json::to_string(&orphan).unwrap(), "damaged"),
+        ("a routine posing as a preset", serde_json::to_string(&fake_preset).unwrap(), "unknown_preset"),
+        ("a file over the size limit", too_big, "too_big"),
     ];
-    for (case, json) in cases {
+    for (case, json, reason) in cases {
         let err = laptop.import(&json).await.unwrap_err();
         assert_eq!(err.code(), "invalid_import", "{case}: {err}");
+        assert_eq!(err.import_refusal().map(|r| r.reason.as_str()), Some(reason), "{case}: {err}");
         assert_eq!(laptop.export_documents().await.unwrap(), documents, "{case} changed nothing");
     }
 }

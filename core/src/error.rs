@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use crate::export::ImportRefusal;
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RuleError {
     #[error("a routine needs a name")]
@@ -43,8 +45,9 @@ pub enum RuleError {
     CollectionComplete,
     #[error("{0}")]
     InvalidDocument(String),
+    /// An import file refused whole, with the reason the app words (see `export::ImportReason`).
     #[error("{0}")]
-    InvalidImport(String),
+    InvalidImport(Box<ImportRefusal>),
 }
 
 impl RuleError {
@@ -71,6 +74,14 @@ impl RuleError {
             RuleError::CollectionComplete => "collection_complete",
             RuleError::InvalidDocument(_) => "invalid_document",
             RuleError::InvalidImport(_) => "invalid_import",
+        }
+    }
+
+    /// Why an import was refused, when this is an import's refusal.
+    pub fn import_refusal(&self) -> Option<&ImportRefusal> {
+        match self {
+            RuleError::InvalidImport(refusal) => Some(refusal),
+            _ => None,
         }
     }
 }

@@ -25,7 +25,9 @@ use crate::model::{ActionCompletion, Cycle, Draw, Language, Moment, Personal, Ro
 use crate::rules::Change;
 
 mod check;
+mod refusal;
 pub use check::{CLOCK_MARGIN_MS, EARLIEST_MS, check_dated_by};
+pub use refusal::{ImportDetails, ImportReason, ImportRefusal};
 
 /// The `format` field of every export.
 pub const FORMAT: &str = "mingizuk-export";
@@ -95,29 +97,50 @@ pub fn export(personal: &Personal, now_ms: i64) -> Export {
     }
 }
 
-fn invalid(what: impl std::fmt::Display) -> RuleError {
-    RuleError::InvalidImport(what.to_string())
+/// A refusal of the import for `reason`, with `message` for the log.
+fn refuse(reason: ImportReason, message: impl std::fmt::Display) -> ImportRefusal {
+    ImportRefusal::new(reason, message)
 }
 
 /// Parses an export file; anything that is not one is refused with `invalid_import`.
 pub fn parse(json: &str) -> Result<Export, RuleError> {
+    /// The head of any JSON object: other fields, or none, are not yet a refusal.
     #[derive(Deserialize)]
     struct Head {
-        format: Option<String>,
-        version: Option<u32>,
+        format: Option<serde_json::Value>,
+        version: Option<serde_json::Value>,
     }
-    let head: Head = serde_json::from_str(json).map_err(|e| invalid(format!("this is not a JSON export: {e}")))?;
-    if head.format.as_deref() != Some(FORMAT) {
-        return Err(invalid("this file is not a Mingizuk export"));
-    }
-    match head.version {
-        Some(1..=VERSION) => {}
-        Some(v) if v > VERSION => {
-            return Err(invalid(format!("this export was made by a newer Mingizuk (format version {v})")));
+    let head: Head = match serde_json::from_str(json) {
+        Ok(head) => head,
+        // Valid JSON of another shape (an array, a number) is some other program's file; broken
+        // JSON that names the format is an export cut short or edited.
+        Err(e) if e.is_data() => {
+            return Err(refuse(ImportReason::NotAnExport, "this file is not a Mingizuk export").into());
         }
-        _ => return Err(invalid("this export has no known format version")),
+        Err(e) if json.contains(FORMAT) => {
+            return Err(refuse(ImportReason::Damaged, format!("the export is damaged: {e}")).into());
+        }
+        Err(e) => return Err(refuse(ImportReason::NotJson, format!("this is not a JSON export: {e}")).into()),
+    };
+    if head.format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(refuse(ImportReason::NotAnExport, "this file is not a Mingizuk export").into());
     }
-    serde_json::from_str(json).map_err(|e| invalid(format!("the export is damaged: {e}")))
+    match head.version.as_ref().and_then(serde_json::Value::as_u64) {
+        Some(v) if (1..=u64::from(VERSION)).contains(&v) => {}
+        Some(v) if v > u64::from(VERSION) => {
+            let refusal = refuse(
+                ImportReason::NewerVersion,
+                format!("this export was made by a newer Mingizuk (format version {v})"),
+            );
+            return Err(match u32::try_from(v) {
+                Ok(v) => refusal.version(v),
+                Err(_) => refusal,
+            }
+            .into());
+        }
+        _ => return Err(refuse(ImportReason::Damaged, "this export has no known format version").into()),
+    }
+    serde_json::from_str(json).map_err(|e| refuse(ImportReason::Damaged, format!("the export is damaged: {e}")).into())
 }
 
 /// `name`, or `name (2)`, `name (3)`… — the first that no name in `taken` has, within the
@@ -324,11 +347,32 @@ mod tests {
     fn a_file_that_is_not_an_export_of_this_version_is_refused_with_a_reason() {
         let refusal = |json: &str| match parse(json) {
             Ok(_) => panic!("{json} was taken"),
-            Err(e) => (e.code(), e.to_string()),
+            Err(e) => match e.import_refusal() {
+                Some(refusal) => (e.code(), refusal.reason, refusal.details.clone(), e.to_string()),
+                None => panic!("{json}: no reason in {e}"),
+            },
         };
-        assert_eq!(refusal("not json").0, "invalid_import");
-        assert!(refusal(r#"{"format":"other","version":1}"#).1.contains("not a Mingizuk export"));
-        assert!(refusal(r#"{"format":"mingizuk-export","version":3}"#).1.contains("newer"));
-        assert!(refusal(r#"{"format":"mingizuk-export","version":1}"#).1.contains("damaged"));
+        let none = ImportDetails::default();
+        let cases = [
+            ("not json", ImportReason::NotJson, none.clone(), "not a JSON export"),
+            ("", ImportReason::NotJson, none.clone(), "not a JSON export"),
+            ("[1, 2]", ImportReason::NotAnExport, none.clone(), "not a Mingizuk export"),
+            (r#"{"format":"other","version":1}"#, ImportReason::NotAnExport, none.clone(), "not a Mingizuk export"),
+            (
+                r#"{"format":"mingizuk-export","version":3}"#,
+                ImportReason::NewerVersion,
+                ImportDetails { version: Some(3), ..ImportDetails::default() },
+                "newer",
+            ),
+            (r#"{"format":"mingizuk-export"}"#, ImportReason::Damaged, none.clone(), "no known format version"),
+            (r#"{"format":"mingizuk-export","version":"2"}"#, ImportReason::Damaged, none.clone(), "no known format"),
+            (r#"{"format":"mingizuk-export","version":1}"#, ImportReason::Damaged, none.clone(), "damaged"),
+            (r#"{"format":"mingizuk-export","version":2,"routines":["#, ImportReason::Damaged, none.clone(), "damaged"),
+        ];
+        for (json, reason, details, words) in cases {
+            let (code, got, named, message) = refusal(json);
+            assert_eq!((code, got, named), ("invalid_import", reason, details), "{json}");
+            assert!(message.contains(words), "{json}: {message}");
+        }
     }
 }

@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use mingizuk_core::automerge::ActorId;
 use mingizuk_core::catalog::{Character, PRESETS};
-use mingizuk_core::export::{self, CLOCK_MARGIN_MS, EARLIEST_MS, Export};
+use mingizuk_core::export::{self, CLOCK_MARGIN_MS, EARLIEST_MS, Export, ImportDetails, ImportReason};
 use mingizuk_core::model::{
     ActionCompletion, CompletionKey, Cycle, CycleInfo, CycleKey, CycleStart, Draw, Moment, Personal, Routine,
     RoutineCompletion,
@@ -185,4 +186,86 @@ fn a_cycle_numbered_past_a_million_is_refused() {
     let custom = file.routines.iter_mut().find(|r| r.id == routine).unwrap();
     custom.cycles.insert(Cycle::Id(Uuid::from_u128(11)), next(u32::MAX));
     assert!(refusal(&file, MONDAY_9AM_KST).contains("past 1000000"));
+}
+
+/// The reason a refusal hands the app, and what it names.
+fn refused_for(file: &Export, now_ms: i64) -> (ImportReason, ImportDetails) {
+    match export::plan_import_at(&new_device(), file, now_ms) {
+        Ok(plan) => panic!("taken: {:?}", plan.report),
+        Err(e) => {
+            let refusal = e.import_refusal().unwrap_or_else(|| panic!("no reason: {e}"));
+            (refusal.reason, refusal.details.clone())
+        }
+    }
+}
+
+fn naming(routine: Option<&str>, date: Option<NaiveDate>, max: Option<u32>) -> ImportDetails {
+    ImportDetails { routine: routine.map(str::to_owned), date, max, version: None }
+}
+
+#[test]
+fn each_kind_of_bad_record_is_refused_with_a_reason_and_the_routine_or_date_it_concerns() {
+    use ImportReason as R;
+    let file = export_of_two_weeks();
+    let basics = new_device().account.language.pick(PRESETS[0].name_ko, PRESETS[0].name_en).to_owned();
+    fn custom(f: &mut Export) -> &mut Routine {
+        f.routines.iter_mut().find(|r| !r.preset).unwrap()
+    }
+    let routine = |name: &str| naming(Some(name), None, None);
+    let dated = |date: NaiveDate| naming(None, Some(date), None);
+    let basics_on = |date: NaiveDate| naming(Some(&basics), Some(date), None);
+    let (now, later) = (MONDAY_9AM_KST, MONDAY_9AM_KST + 10 * DAY);
+    let far_future = at(now + 1000 * 365 * DAY);
+    let before_2020 = at(EARLIEST_MS - 60_000);
+    let two_days_after = at(now + 2 * DAY);
+    let in_2999: NaiveDate = "2999-01-01".parse().unwrap();
+    let check = |name: &str, now_ms: i64, reason: ImportReason, details: ImportDetails, edit: &dyn Fn(&mut Export)| {
+        let mut f = file.clone();
+        edit(&mut f);
+        assert_eq!(refused_for(&f, now_ms), (reason, details), "{name}");
+    };
+    check("a routine twice", now, R::Duplicate, routine("아침"), &|f| {
+        let again = custom(f).clone();
+        f.routines.push(again);
+    });
+    check("a completion twice", now, R::Duplicate, routine(&basics), &|f| {
+        f.action_completions.push(f.action_completions[0].clone());
+    });
+    check("a draw twice", now, R::Duplicate, ImportDetails::default(), &|f| f.draws.push(f.draws[0]));
+    check("a preset of a later build", now, R::UnknownPreset, routine("아침"), &|f| custom(f).preset = true);
+    check("an empty name", now, R::BadName, naming(None, None, Some(30)), &|f| custom(f).name = "  ".into());
+    check("a long name", now, R::BadName, naming(Some(&"a".repeat(31)), None, Some(30)), &|f| {
+        custom(f).name = "a".repeat(31);
+    });
+    check("no actions", now, R::BadActions, routine("아침"), &|f| custom(f).entries.clear());
+    check("an action not in the catalog", now, R::BadActions, routine("아침"), &|f| {
+        custom(f).entries[0].action = "teleport".into();
+    });
+    check("a cycle past a million", now, R::BadCycle, routine("아침"), &|f| {
+        let info = CycleInfo { number: u32::MAX, start: CycleStart::Restart, at_ms: now - DAY };
+        custom(f).cycles.insert(Cycle::Id(Uuid::from_u128(11)), info);
+    });
+    check("a count of zero", now, R::BadCompletion, routine(&basics), &|f| f.action_completions[0].count = 0);
+    check("a date not the instant's", now, R::BadCompletion, routine(&basics), &|f| {
+        let date = f.routine_completions[0].moment.date;
+        f.routine_completions[0].moment.date = date.succ_opt().unwrap();
+    });
+    check("a main routine not in the file", now, R::Damaged, ImportDetails::default(), &|f| {
+        f.settings.main_routine = Some(Uuid::from_u128(99));
+    });
+    check("a completion before 2020", now, R::BadDate, basics_on(before_2020.date), &|f| {
+        f.action_completions[0].moment = before_2020;
+    });
+    check("a completion after the export", later, R::BadDate, basics_on(two_days_after.date), &|f| {
+        f.action_completions[0].moment = two_days_after;
+    });
+    check("a completion after the clock", now, R::FutureDate, basics_on(far_future.date), &|f| {
+        f.exported_at_ms = far_future.at_ms;
+        f.action_completions[0].moment = far_future;
+    });
+    check("a device started in 2999", now, R::FutureDate, dated(in_2999), &|f| {
+        f.started.insert("tablet".into(), in_2999);
+    });
+    // A device whose clock reads 1970 is told to check it, not that the file is damaged.
+    assert_eq!(refused_for(&file, 0).0, R::FutureDate);
 }

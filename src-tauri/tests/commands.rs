@@ -180,8 +180,14 @@ fn my_data_is_exported_to_new_files_and_imported_on_another_device_once() {
     let second = laptop.ok("import_data", json!({ "json": text }));
     assert_eq!(second["completions"], 0);
 
+    // Refused with a reason and what it names, for the app to word in the user's language.
     let refused = laptop.call("import_data", json!({ "json": "{\"format\":\"mingizuk-export\",\"version\":9}" }));
-    assert_eq!(refused.unwrap_err()["code"], "invalid_import");
+    let refused = refused.unwrap_err();
+    assert_eq!(refused["code"], "invalid_import");
+    assert_eq!(refused["reason"], "newer_version");
+    assert_eq!(refused["details"], json!({ "version": 9 }));
+    let damaged = laptop.call("import_data", json!({ "json": text.replace("\"draws\"", "\"drawz\"") }));
+    assert_eq!(damaged.unwrap_err()["reason"], "damaged");
     assert!(laptop.call("export_data", json!({ "format": "pdf" })).is_err());
 }
 

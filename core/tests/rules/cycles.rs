@@ -1,6 +1,7 @@
 //! Cycles (§3): restart and reset, edits within a cycle, completing twice; the rule errors' codes.
 
 use mingizuk_core::RuleError;
+use mingizuk_core::export::{ImportReason, ImportRefusal};
 use mingizuk_core::model::{CompletionKey, Cycle, CycleInfo, CycleStart};
 use mingizuk_core::rules::{Change, plan_switch_main};
 
@@ -223,7 +224,7 @@ fn every_rule_error_has_a_stable_snake_case_code() {
         (RuleError::CharacterGrowing, "character_growing"),
         (RuleError::CollectionComplete, "collection_complete"),
         (RuleError::InvalidDocument("x".into()), "invalid_document"),
-        (RuleError::InvalidImport("x".into()), "invalid_import"),
+        (RuleError::from(ImportRefusal::new(ImportReason::Damaged, "x")), "invalid_import"),
     ];
     let mut codes = std::collections::BTreeSet::new();
     for (error, code) in &expected {
