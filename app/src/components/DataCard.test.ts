@@ -43,16 +43,33 @@ describe('my data', () => {
     expect(toasts.at(-1)?.text).toBe('루틴 1개, 기록 12개, 친구 1명을 가져왔어요 (이미 있던 것 2개)');
   });
 
-  it('shows why a file was refused, and does not send one over the size limit', async () => {
+  it('shows why a file was refused in the user’s language, and does not send one over the size limit', async () => {
     const invoked = vi.fn((..._args: unknown[]) => {
-      throw { code: 'invalid_import', message: 'routine 7: a count of 0' };
+      throw {
+        code: 'invalid_import',
+        message: 'the completion of squat in cycle 1 of routine 7: a count of 0',
+        reason: 'bad_completion',
+        details: { routine: '아침 스트레칭' },
+      };
     });
     mockIPC(invoked);
     session.limits = { import_max_bytes: 16 } as typeof session.limits;
     render(DataCard);
     await choose(screen.getByTestId('import-file'), '{}');
-    await vi.waitFor(() => expect(screen.getByTestId('import-detail').textContent).toBe('routine 7: a count of 0'));
+    await vi.waitFor(() =>
+      expect(screen.getByTestId('import-detail').textContent).toBe(
+        '"아침 스트레칭" 루틴에 맞지 않는 운동 기록이 있어요. 새로 내보낸 파일로 다시 시도해 주세요.',
+      ),
+    );
+    expect(screen.getByTestId('import-detail').textContent).not.toContain('count of 0');
     expect(toasts.at(-1)?.code).toBe('invalid_import');
+
+    // A reason this build has no sentence for reads as the general refusal, never the English.
+    invoked.mockImplementation(() => {
+      throw { code: 'invalid_import', message: 'a reason from a later engine', reason: 'from_the_future' };
+    });
+    await choose(screen.getByTestId('import-file'), '{}');
+    await vi.waitFor(() => expect(screen.getByTestId('import-detail').textContent).toBe('이 파일은 가져올 수 없어요'));
 
     invoked.mockClear();
     await choose(screen.getByTestId('import-file'), 'x'.repeat(17));

@@ -49,6 +49,14 @@ describe('the commands', () => {
     expect(errorText(error)).toBe('You already have a routine with that name');
   });
 
+  it('keeps the reason and details of a refused import', async () => {
+    mockIPC(() => {
+      throw { code: 'invalid_import', message: 'newer', reason: 'newer_version', details: { version: 9 } };
+    });
+    const error = await api.importData('{}').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid_import', reason: 'newer_version', details: { version: 9 } });
+  });
+
   it('names a failure without a code `internal`', async () => {
     mockIPC(() => {
       throw 'the shell fell over';

@@ -1,15 +1,30 @@
 // The one door from the UI to the engine: every Tauri command goes through `call`, every engine
 // event through `listenTo`. A command that fails rejects with a `CommandError` carrying the
-// engine's stable `code` (the shell serializes every error as `{code, message}`).
+// engine's stable `code` (the shell serializes every error as `{code, message}`; a refused import
+// adds `reason` and `details`, see `importRefusalText`).
 import { invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
+/** What a refused import names, for its sentence (src-tauri/src/error.rs, `ImportDetails`). */
+export interface ImportDetails {
+  routine?: string;
+  /** "YYYY-MM-DD" */
+  date?: string;
+  version?: number;
+  max?: number;
+}
+
 export class CommandError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** Why an import was refused (`invalid_import` only). */
+  readonly reason?: string;
+  readonly details?: ImportDetails;
+  constructor(code: string, message: string, reason?: string, details?: ImportDetails) {
     super(message);
     this.name = 'CommandError';
     this.code = code;
+    this.reason = reason;
+    this.details = details;
   }
 }
 
@@ -31,7 +46,15 @@ export async function call<T>(command: string, args?: InvokeArgs, options?: Invo
   try {
     return await invoke<T>(command, args, options);
   } catch (error) {
-    if (isCodedError(error)) throw new CommandError(error.code, error.message);
+    if (isCodedError(error)) {
+      const { reason, details } = error as { reason?: unknown; details?: unknown };
+      throw new CommandError(
+        error.code,
+        error.message,
+        typeof reason === 'string' ? reason : undefined,
+        typeof details === 'object' && details !== null ? (details as ImportDetails) : undefined,
+      );
+    }
     throw new CommandError('internal', String(error));
   }
 }

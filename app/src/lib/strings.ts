@@ -3,9 +3,10 @@
 // error codes; the meetups screens register their own keys (`meetups.*`).
 import { register } from './i18n.svelte';
 import { en } from './strings/en';
+import { importEn, importKo } from './strings/importRefusals';
 import { ko } from './strings/ko';
 
-export { en, ko };
+export { en, importEn, importKo, ko };
 
 let registered = false;
 
@@ -14,6 +15,7 @@ export function registerStrings(): void {
   if (registered) return;
   registered = true;
   register(ko, en);
+  register(importKo, importEn);
 }
 
 registerStrings();
