@@ -116,6 +116,8 @@ fn read_address(dir: &Path) -> std::io::Result<(u16, String)> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
