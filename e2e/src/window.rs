@@ -32,7 +32,8 @@ impl Screen {
         let (name, utf8) = (self.atom("_NET_WM_NAME")?, self.atom("UTF8_STRING")?);
         let mut found = Vec::new();
         for window in self.conn.query_tree(self.root)?.reply()?.children {
-            let property = self.conn.get_property(false, window, name, utf8, 0, 256)?.reply()?;
+            // A window gone since the listing (a second launch's, say) is not ours.
+            let Ok(property) = self.conn.get_property(false, window, name, utf8, 0, 256)?.reply() else { continue };
             if property.value == title.as_bytes() {
                 found.push(window);
             }

@@ -12,6 +12,7 @@
 //! The tray icon is made only when the window is first hidden: an app that is never sent to the
 //! background never loads the tray's libraries.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use mingizuk_client::core::model::Language;
@@ -26,10 +27,22 @@ const TRAY: &str = "mingizuk";
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
 
+/// Set once the app is on its way out: a later launch is then not answered (it waits for the
+/// data folder instead of giving way to an app that is about to be gone).
+static QUITTING: AtomicBool = AtomicBool::new(false);
+
 /// What the close button looks at besides the settings, kept by the reminder task.
 #[derive(Debug, Default)]
 pub struct Background {
     meetup_ahead: AtomicBool,
+    /// Held while the tray icon is looked up and made (two close requests must not make two).
+    tray: Mutex<()>,
+}
+
+/// Quits the app (the tray's "quit", a close with nothing to remind of).
+pub fn quit<R: Runtime>(app: &AppHandle<R>) {
+    QUITTING.store(true, Ordering::SeqCst);
+    app.exit(0);
 }
 
 impl Background {
@@ -57,31 +70,36 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
         let app = window.app_handle().clone();
         let (Some(shell), Some(background)) = (app.try_state::<Shell>(), app.try_state::<Background>()) else {
             // Closed before the data opened: nothing runs yet to remind of.
-            return app.exit(0);
+            return quit(&app);
         };
         let settings = shell.engine.settings().await;
         if !stays(settings.reminder_minutes, background.meetup_ahead.load(Ordering::Relaxed)) {
-            return app.exit(0);
+            return quit(&app);
         }
         if let Err(e) = window.hide() {
             tracing::warn!(error = %e, "cannot hide the window; quitting instead");
-            return app.exit(0);
+            return quit(&app);
         }
         tracing::info!("the window is closed; the app goes on in the background for its reminders");
-        if let Err(e) = tray(&app, settings.language) {
+        if let Err(e) = tray(&app, &background, settings.language) {
             tracing::warn!(error = %e, "cannot show the tray icon; launching the app again shows its window");
         }
         tell_once(&app, &shell, settings.language).await;
     });
 }
 
-/// Shows the main window again (the tray's "open", a later launch).
-pub fn show<R: Runtime>(app: &AppHandle<R>) {
-    let Some(window) = app.get_webview_window("main") else { return };
+/// Shows the main window again (the tray's "open", a later launch); false while the app quits
+/// or when there is no window to show.
+pub fn show<R: Runtime>(app: &AppHandle<R>) -> bool {
+    if QUITTING.load(Ordering::SeqCst) {
+        return false;
+    }
+    let Some(window) = app.get_webview_window("main") else { return false };
     let shown = window.unminimize().and_then(|()| window.show()).and_then(|()| window.set_focus());
-    if let Err(e) = shown {
+    if let Err(e) = &shown {
         tracing::warn!(error = %e, "cannot show the window");
     }
+    shown.is_ok()
 }
 
 fn labels(language: Language) -> (&'static str, &'static str) {
@@ -93,7 +111,7 @@ fn labels(language: Language) -> (&'static str, &'static str) {
 
 /// The tray icon with its menu in `language` (made the first time, its menu renewed after: the
 /// language may have changed since).
-fn tray<R: Runtime>(app: &AppHandle<R>, language: Language) -> tauri::Result<()> {
+fn tray<R: Runtime>(app: &AppHandle<R>, background: &Background, language: Language) -> tauri::Result<()> {
     let (open, quit) = labels(language);
     let menu = Menu::with_items(
         app,
@@ -102,6 +120,7 @@ fn tray<R: Runtime>(app: &AppHandle<R>, language: Language) -> tauri::Result<()>
             &MenuItem::with_id(app, QUIT, quit, true, None::<&str>)?,
         ],
     )?;
+    let _making = background.tray.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(icon) = app.tray_by_id(TRAY) {
         return icon.set_menu(Some(menu));
     }
@@ -114,8 +133,10 @@ fn tray<R: Runtime>(app: &AppHandle<R>, language: Language) -> tauri::Result<()>
 
 fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     match event.id().as_ref() {
-        OPEN => show(app),
-        QUIT => app.exit(0),
+        OPEN => {
+            show(app);
+        }
+        QUIT => quit(app),
         _ => {}
     }
 }

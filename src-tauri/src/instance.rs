@@ -44,16 +44,23 @@ fn address_path(dir: &Path) -> PathBuf {
 }
 
 /// Claims `dir` for this process, or hands over to the process that holds it. `show` runs on a
-/// thread of its own each time a later launch asks for the window. A holder that cannot be
+/// thread of its own each time a later launch asks for the window, and answers whether it could
+/// (not while the app quits: the later launch then waits for the lock instead of giving way). A holder that cannot be
 /// reached (starting, or quitting) is tried again, and so is the lock, until
 /// [`FIND_THE_FIRST_WITHIN`]: an app that just quit leaves the folder to this one.
-pub fn claim(dir: &Path, show: impl Fn() + Send + 'static) -> std::io::Result<Claim> {
+pub fn claim(dir: &Path, show: impl Fn() -> bool + Send + 'static) -> std::io::Result<Claim> {
     std::fs::create_dir_all(dir)?;
     let file = OpenOptions::new().create(true).truncate(false).write(true).open(lock_path(dir))?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
-            Ok(()) => return listen(dir, file, show),
+            Ok(()) => {
+                if let Err(e) = listen(dir, show) {
+                    // The app runs all the same; a later launch then fails to reach it (an error).
+                    tracing::warn!(error = %e, "cannot listen for later launches");
+                }
+                return Ok(Claim::First(Guard { _lock: Some(file) }));
+            }
             Err(TryLockError::WouldBlock) => match hand_over(dir) {
                 Ok(()) => return Ok(Claim::Other),
                 Err(e) if started.elapsed() >= FIND_THE_FIRST_WITHIN => return Err(e),
@@ -69,7 +76,7 @@ pub fn claim(dir: &Path, show: impl Fn() + Send + 'static) -> std::io::Result<Cl
 }
 
 /// Listens for later launches, for as long as the process runs.
-fn listen(dir: &Path, lock: File, show: impl Fn() + Send + 'static) -> std::io::Result<Claim> {
+fn listen(dir: &Path, show: impl Fn() -> bool + Send + 'static) -> std::io::Result<()> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     let token = uuid::Uuid::new_v4().simple().to_string();
     let port = listener.local_addr()?.port();
@@ -78,16 +85,18 @@ fn listen(dir: &Path, lock: File, show: impl Fn() + Send + 'static) -> std::io::
         for stream in listener.incoming() {
             match stream.and_then(|mut s| Ok((read_token(&mut s, token.len())?, s))) {
                 Ok((given, mut caller)) if given == token => {
-                    show();
-                    // The caller exits only once heard: a stale address must not send it away.
-                    let _ = caller.write_all(HEARD);
+                    // The caller exits only once heard: a stale address, or an app on its way
+                    // out, must not send it away.
+                    if show() {
+                        let _ = caller.write_all(HEARD);
+                    }
                 }
                 Ok(_) => tracing::warn!("a launch gave a wrong token; ignored"),
                 Err(e) => tracing::debug!(error = %e, "a launch's call failed"),
             }
         }
     })?;
-    Ok(Claim::First(Guard { _lock: Some(lock) }))
+    Ok(())
 }
 
 fn read_token(stream: &mut TcpStream, len: usize) -> std::io::Result<String> {
@@ -132,11 +141,12 @@ mod tests {
         let counter = shown.clone();
         let first = claim(dir.path(), move || {
             counter.fetch_add(1, Ordering::SeqCst);
+            true
         })
         .unwrap();
         assert!(matches!(first, Claim::First(_)));
         for _ in 0..2 {
-            assert!(matches!(claim(dir.path(), || {}).unwrap(), Claim::Other));
+            assert!(matches!(claim(dir.path(), || true).unwrap(), Claim::Other));
         }
         let started = Instant::now();
         while shown.load(Ordering::SeqCst) < 2 && started.elapsed() < Duration::from_secs(5) {
@@ -145,14 +155,25 @@ mod tests {
         assert_eq!(shown.load(Ordering::SeqCst), 2, "each later launch shows the window once");
         drop(first);
         // The first app quit: the next launch is the folder's app.
-        assert!(matches!(claim(dir.path(), || {}).unwrap(), Claim::First(_)));
+        assert!(matches!(claim(dir.path(), || true).unwrap(), Claim::First(_)));
+    }
+
+    #[test]
+    fn a_launch_while_the_app_quits_waits_for_it_and_then_takes_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let quitting = claim(dir.path(), || false).unwrap();
+        let path = dir.path().to_owned();
+        let later = std::thread::spawn(move || claim(&path, || true).unwrap());
+        std::thread::sleep(Duration::from_millis(300));
+        drop(quitting);
+        assert!(matches!(later.join().unwrap(), Claim::First(_)), "not sent away by an app on its way out");
     }
 
     #[test]
     fn another_folder_runs_its_own_app() {
         let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let _first = claim(one.path(), || {}).unwrap();
-        assert!(matches!(claim(two.path(), || {}).unwrap(), Claim::First(_)));
+        let _first = claim(one.path(), || true).unwrap();
+        assert!(matches!(claim(two.path(), || true).unwrap(), Claim::First(_)));
     }
 
     #[test]
@@ -162,6 +183,7 @@ mod tests {
         let counter = shown.clone();
         let _first = claim(dir.path(), move || {
             counter.fetch_add(1, Ordering::SeqCst);
+            true
         })
         .unwrap();
         let (port, token) = read_address(dir.path()).unwrap();
@@ -169,7 +191,7 @@ mod tests {
         stream.write_all(&vec![b'x'; token.len()]).unwrap();
         drop(stream);
         // The right token after it is still heard: the wrong one was read and dropped first.
-        assert!(matches!(claim(dir.path(), || {}).unwrap(), Claim::Other));
+        assert!(matches!(claim(dir.path(), || true).unwrap(), Claim::Other));
         let started = Instant::now();
         while shown.load(Ordering::SeqCst) < 1 && started.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(10));

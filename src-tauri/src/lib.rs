@@ -104,13 +104,18 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
     #[cfg(desktop)]
     {
         let handle = app.handle().clone();
-        match instance::claim(&config.data_dir, move || background::show(&handle))? {
-            instance::Claim::First(guard) => {
+        match instance::claim(&config.data_dir, move || background::show(&handle)) {
+            Ok(instance::Claim::First(guard)) => {
                 app.manage(guard);
             }
-            instance::Claim::Other => {
+            Ok(instance::Claim::Other) => {
                 tracing::info!("Mingizuk already runs on this data folder: its window was shown");
                 std::process::exit(0);
+            }
+            // Never a second app on the folder: the one that holds it does not answer.
+            Err(e) => {
+                tracing::error!(error = %e, "Mingizuk already runs on this data folder but does not answer");
+                std::process::exit(1);
             }
         }
         app.manage(background::Background::default());

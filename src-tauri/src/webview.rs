@@ -11,6 +11,7 @@
 //! (seen with `strace`: the web process was meanwhile waiting on the app's process), so every
 //! launch lost half a second: `bench --bin app` under Xvfb, first paint 1 060 – 1 090 → 560 – 570 ms.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tauri::webview::{PageLoadEvent, PageLoadPayload};
@@ -19,9 +20,15 @@ use tauri::{App, Manager, Runtime, Webview};
 /// A window whose page never finishes loading is shown all the same after this long.
 const SHOW_AT_THE_LATEST: Duration = Duration::from_secs(3);
 
-/// Shows the window once its page has loaded.
+/// Whether a page has loaded: the window is shown once, at the first load, and never again by
+/// a later one (a reload after the web process crashed) nor by [`show_at_the_latest`] — the user
+/// may have closed it into the background meanwhile (`background.rs`).
+static LOADED: AtomicBool = AtomicBool::new(false);
+
+/// Shows the window once its page has loaded the first time.
 pub fn on_page_load<R: Runtime>(webview: &Webview<R>, page: &PageLoadPayload<'_>) {
     if page.event() == PageLoadEvent::Finished
+        && !LOADED.swap(true, Ordering::SeqCst)
         && let Err(e) = webview.window().show()
     {
         tracing::warn!(error = %e, "could not show the window");
@@ -34,6 +41,9 @@ pub fn show_at_the_latest<R: Runtime>(app: &App<R>) {
     let app = app.handle().clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(SHOW_AT_THE_LATEST).await;
+        if LOADED.swap(true, Ordering::SeqCst) {
+            return;
+        }
         for window in app.webview_windows().values() {
             if !window.is_visible().unwrap_or(true) {
                 tracing::warn!(window = window.label(), "the page did not load in time; showing the window");
