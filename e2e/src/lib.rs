@@ -126,17 +126,34 @@ impl App {
     /// Launches the app binary again, as a user would, on this app's data folder and settings;
     /// answers how it exited (a launch while the app runs shows its window and exits).
     pub async fn launch_again(&self) -> Result<std::process::ExitStatus> {
-        let mut again = Command::new(app_binary()?)
+        let mut again = self.start_again(&[])?;
+        tokio::time::timeout(PATIENCE, again.wait())
+            .await
+            .context("the second launch did not exit")?
+            .map_err(Into::into)
+    }
+
+    /// Starts the app binary on this app's data folder and settings with `args`, outside
+    /// WebDriver (as the desktop does at login); killed when dropped.
+    pub fn start_again(&self, args: &[&str]) -> Result<tokio::process::Child> {
+        Command::new(app_binary()?)
+            .args(args)
             .envs(self.env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
-            .context("launch the app again")?;
-        tokio::time::timeout(PATIENCE, again.wait())
-            .await
-            .context("the second launch did not exit")?
-            .map_err(Into::into)
+            .context("start the app again")
+    }
+
+    /// The desktop's login entry for the app on its data folder (`~/.config/autostart`, in the
+    /// test's home: the only entry there).
+    pub fn login_entry(&self) -> PathBuf {
+        let dir = self.data.path().join("home/config/autostart");
+        let entries = std::fs::read_dir(&dir).into_iter().flatten().flatten();
+        let mut found =
+            entries.map(|entry| entry.path()).filter(|path| path.extension().is_some_and(|e| e == "desktop"));
+        found.next().unwrap_or_else(|| dir.join("mingizuk.desktop"))
     }
 
     /// Where the app writes its exports ("my data" on the me screen).

@@ -28,7 +28,7 @@ impl Screen {
     }
 
     /// The top-level windows titled `title` (`_NET_WM_NAME`, as GTK sets it).
-    fn titled(&self, title: &str) -> Result<Vec<XWindow>> {
+    pub fn titled(&self, title: &str) -> Result<Vec<XWindow>> {
         let (name, utf8) = (self.atom("_NET_WM_NAME")?, self.atom("UTF8_STRING")?);
         let mut found = Vec::new();
         for window in self.conn.query_tree(self.root)?.reply()?.children {

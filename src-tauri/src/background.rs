@@ -1,6 +1,6 @@
 //! Reminders need the app running (PRODUCT.md §9), so on a desktop closing the window does not
 //! always quit: while there is something to remind of — a daily reminder set, or a joined meetup
-//! that has not started as the reminder task last listed them — the window is hidden instead and
+//! that has not started as last listed on this device — the window is hidden instead and
 //! the app goes on in the system tray, whose menu opens the window again or quits. The first time
 //! it does so the user is told once by a notification (where to find it, how to quit). With
 //! nothing to remind of, closing the window quits as before: no app lingers unasked.
@@ -10,10 +10,14 @@
 //! the reminder off and closing quits there.
 //!
 //! The tray icon is made only when the window is first hidden: an app that is never sent to the
-//! background never loads the tray's libraries.
+//! background never loads the tray's libraries. A system without them (`tray_library.rs`) quits
+//! on close as if nothing were left to remind of: a hidden app with no way back is worse than
+//! reminders only while it is open.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Utc;
 
 use mingizuk_client::core::model::Language;
 use tauri::menu::{Menu, MenuEvent, MenuItem};
@@ -31,10 +35,9 @@ const QUIT: &str = "quit";
 /// data folder instead of giving way to an app that is about to be gone).
 static QUITTING: AtomicBool = AtomicBool::new(false);
 
-/// What the close button looks at besides the settings, kept by the reminder task.
+/// The app's background state.
 #[derive(Debug, Default)]
 pub struct Background {
-    meetup_ahead: AtomicBool,
     /// Held while the tray icon is looked up and made (two close requests must not make two).
     tray: Mutex<()>,
 }
@@ -45,23 +48,26 @@ pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     app.exit(0);
 }
 
-impl Background {
-    /// The reminder task's latest look: whether a joined meetup has yet to start.
-    pub fn set_meetup_ahead(&self, ahead: bool) {
-        self.meetup_ahead.store(ahead, Ordering::Relaxed);
-    }
-}
-
 /// Whether closing the window keeps the app running: something is left to remind of.
 pub fn stays(reminder_minutes: Option<u16>, meetup_ahead: bool) -> bool {
     reminder_minutes.is_some() || meetup_ahead
+}
+
+/// Whether there is something to remind of: a daily reminder set, or a joined meetup that has not
+/// started, as last listed on this device (read from it, never asked of the network: right after
+/// a start, before the reminder task heard from a slow server, the meetups joined count too).
+pub async fn something_to_remind_of(shell: &Shell) -> bool {
+    let reminder_minutes = shell.engine.settings().await.reminder_minutes;
+    let now = Utc::now();
+    let joined = crate::reminders::joined(shell, false).await;
+    stays(reminder_minutes, joined.iter().any(|meetup| meetup.starts_at > now))
 }
 
 /// The main window's close button (a window manager's close request): on desktops, decided by
 /// [`stays`] once the settings are read.
 pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     let WindowEvent::CloseRequested { api, .. } = event else { return };
-    if cfg!(mobile) || window.label() != "main" {
+    if window.label() != "main" {
         return;
     }
     api.prevent_close();
@@ -72,20 +78,50 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
             // Closed before the data opened: nothing runs yet to remind of.
             return quit(&app);
         };
-        let settings = shell.engine.settings().await;
-        if !stays(settings.reminder_minutes, background.meetup_ahead.load(Ordering::Relaxed)) {
+        if !crate::tray_library::available() || !something_to_remind_of(&shell).await {
             return quit(&app);
         }
+        let language = shell.engine.settings().await.language;
         if let Err(e) = window.hide() {
             tracing::warn!(error = %e, "cannot hide the window; quitting instead");
             return quit(&app);
         }
         tracing::info!("the window is closed; the app goes on in the background for its reminders");
-        if let Err(e) = tray(&app, &background, settings.language) {
+        if let Err(e) = tray(&app, &background, language) {
             tracing::warn!(error = %e, "cannot show the tray icon; launching the app again shows its window");
         }
-        tell_once(&app, &shell, settings.language).await;
+        tell_once(&app, &shell, language).await;
     });
+}
+
+/// An app started at login (`autostart.rs`) goes straight to the background: its window stays
+/// hidden and the tray icon is shown, as after a close. With nothing left to remind of it quits;
+/// with no tray to show, its window opens as usual (never an app hidden with no way back).
+pub fn start_at_login<R: Runtime>(
+    app: &AppHandle<R>,
+    shell: &Shell,
+    background: &Background,
+    autostart: Option<&crate::autostart::Autostart>,
+) {
+    if !crate::tray_library::available() {
+        return;
+    }
+    let (remind, language) = tauri::async_runtime::block_on(async {
+        (something_to_remind_of(shell).await, shell.engine.settings().await.language)
+    });
+    if !remind {
+        // Its entry is left from before (a meetup begun while the computer was off): gone too.
+        if let Some(Err(e)) = autostart.map(|autostart| autostart.follow(false)) {
+            tracing::warn!(error = %e, "cannot remove the login entry");
+        }
+        tracing::info!("started at login with nothing to remind of: quitting");
+        return quit(app);
+    }
+    crate::webview::stay_hidden();
+    if let Err(e) = tray(app, background, language) {
+        tracing::warn!(error = %e, "cannot show the tray icon; launching the app again shows its window");
+    }
+    tracing::info!("started at login: the app goes on in the background for its reminders");
 }
 
 /// Shows the main window again (the tray's "open", a later launch); false while the app quits
@@ -142,11 +178,15 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 }
 
 /// Says once, the first time the window closes into the background, that the app goes on and
-/// how to quit it.
+/// how to quit it. The device settings are not held while the notification is sent (a D-Bus call
+/// that may block): marked told first, unmarked if it could not be sent.
 async fn tell_once<R: Runtime>(app: &AppHandle<R>, shell: &Shell, language: Language) {
-    let mut device = shell.device.lock().await;
-    if device.told_about_background {
-        return;
+    {
+        let mut device = shell.device.lock().await;
+        if device.told_about_background {
+            return;
+        }
+        device.told_about_background = true;
     }
     let (title, body) = match language {
         Language::Ko => {
@@ -156,11 +196,13 @@ async fn tell_once<R: Runtime>(app: &AppHandle<R>, shell: &Shell, language: Lang
             ("Mingizuk", "Mingizuk keeps running to send your reminders. To quit, choose 'Quit' in its tray menu.")
         }
     };
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+    let shown = app.notification().builder().title(title).body(body).show();
+    let mut device = shell.device.lock().await;
+    if let Err(e) = shown {
         tracing::warn!(error = %e, "cannot tell that the app keeps running");
-        return;
+        // Saved too: another save meanwhile may have written it as told.
+        device.told_about_background = false;
     }
-    device.told_about_background = true;
     if let Err(e) = device.save(&shell.config.data_dir) {
         tracing::warn!(error = %e, "cannot remember that the user was told");
     }

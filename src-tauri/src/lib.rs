@@ -7,6 +7,8 @@
 
 pub mod account;
 #[cfg(desktop)]
+pub mod autostart;
+#[cfg(desktop)]
 pub mod background;
 mod csp;
 pub mod error;
@@ -18,6 +20,8 @@ pub mod meetups;
 pub mod personal;
 pub mod reminders;
 pub mod state;
+#[cfg(desktop)]
+mod tray_library;
 mod webview;
 
 use tauri::{Manager, Runtime};
@@ -104,24 +108,38 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
     #[cfg(desktop)]
     {
         let handle = app.handle().clone();
-        match instance::claim(&config.data_dir, move || background::show(&handle)) {
+        // Started at login while the app runs already (a session restored, two entries): no
+        // window is asked for.
+        let ask = !autostart::started_at_login();
+        match instance::claim(&config.data_dir, ask, move || background::show(&handle)) {
             Ok(instance::Claim::First(guard)) => {
                 app.manage(guard);
             }
             Ok(instance::Claim::Other) => {
-                tracing::info!("Mingizuk already runs on this data folder: its window was shown");
+                tracing::info!("Mingizuk already runs on this data folder");
                 std::process::exit(0);
             }
-            // Never a second app on the folder: the one that holds it does not answer.
+            // Never a second app on the folder (its holder does not answer), nor one without it.
             Err(e) => {
-                tracing::error!(error = %e, "Mingizuk already runs on this data folder but does not answer");
+                tracing::error!(error = %e, "Mingizuk cannot start on this data folder");
                 std::process::exit(1);
             }
         }
-        app.manage(background::Background::default());
     }
     let emit = events::emitter(app.handle().clone());
     let shell = tauri::async_runtime::block_on(Shell::open(config, emit))?;
+    #[cfg(desktop)]
+    {
+        let background = background::Background::default();
+        let autostart = autostart::Autostart::for_this_user(&shell.config.data_dir);
+        if autostart::started_at_login() {
+            background::start_at_login(app.handle(), &shell, &background, autostart.as_ref());
+        }
+        app.manage(background);
+        if let Some(autostart) = autostart {
+            app.manage(autostart);
+        }
+    }
     app.manage(shell);
     reminders::start(app.handle().clone());
     Ok(())

@@ -217,9 +217,17 @@ async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &
         }
     };
     #[cfg(desktop)]
-    if let Some(background) = app.try_state::<crate::background::Background>() {
-        let now = situation.now.with_timezone(&Utc);
-        background.set_meetup_ahead(situation.joined.iter().any(|meetup| meetup.starts_at > now));
+    if let Some(autostart) = app.try_state::<crate::autostart::Autostart>()
+        && let Err(e) = autostart.follow(
+            // Started at login, an app with no tray would open its window: no entry then.
+            crate::tray_library::available()
+                && crate::background::stays(
+                    situation.reminder_minutes,
+                    situation.joined.iter().any(|meetup| meetup.starts_at > situation.now),
+                ),
+        )
+    {
+        tracing::warn!(error = %e, "reminders: cannot set whether the app starts at login");
     }
     let reminders = due(&situation, sent);
     if reminders.is_empty() {
@@ -250,7 +258,7 @@ async fn gather(shell: &Shell, fresh: bool) -> CommandResult<Situation> {
 /// The joined meetups that have not started, as the social side knows them (`fresh`: asked of
 /// the server, or as last listed when it cannot answer; otherwise as last listed; none signed
 /// out).
-async fn joined(shell: &Shell, fresh: bool) -> Vec<Upcoming> {
+pub async fn joined(shell: &Shell, fresh: bool) -> Vec<Upcoming> {
     let Some(social) = shell.social_if_signed_in().await else { return Vec::new() };
     let mut joined = joined_in(|role| {
         let social = social.clone();

@@ -35,6 +35,12 @@ pub fn on_page_load<R: Runtime>(webview: &Webview<R>, page: &PageLoadPayload<'_>
     }
 }
 
+/// Keeps the window hidden when its page loads (an app started at login, `background.rs`).
+#[cfg(desktop)]
+pub fn stay_hidden() {
+    LOADED.store(true, Ordering::SeqCst);
+}
+
 /// Shows every window still hidden after [`SHOW_AT_THE_LATEST`]: a page that fails to load must
 /// not leave the app running without a window.
 pub fn show_at_the_latest<R: Runtime>(app: &App<R>) {

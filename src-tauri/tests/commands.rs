@@ -6,9 +6,7 @@
 mod common;
 
 use common::device;
-use mingizuk_app_lib::events;
 use mingizuk_client::core::catalog::PRESETS;
-use mingizuk_tests::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};
 use tauri::async_runtime::block_on;
 use tauri::ipc::InvokeBody;
@@ -90,9 +88,7 @@ fn meetup_commands_need_an_account() {
 
 #[test]
 fn a_meetup_photo_goes_as_raw_bytes_with_its_type_in_a_header_and_nothing_else_is_taken() {
-    let db = block_on(TestDb::new(Backend::Sqlite));
-    let server = block_on(TestServer::start(&db));
-    let device = common::device_with(&server.url, events::nowhere());
+    let (db, server, device) = common::online();
     device
         .ok("sign_up", json!({ "email": "photo@mingizuk.test", "password": "stretch every day", "nickname": "사진" }));
     let png = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("icons/32x32.png")).unwrap();

@@ -7,22 +7,16 @@
 mod common;
 
 use common::until;
-use mingizuk_app_lib::events;
-use mingizuk_tests::{Backend, TestDb, TestServer};
 use serde_json::json;
 use tauri::async_runtime::block_on;
 
 #[test]
 fn another_account_signing_in_is_asked_before_the_kept_data_joins_it() {
-    let db = block_on(TestDb::new(Backend::Sqlite));
-    let server = block_on(TestServer::start(&db));
-    let device = common::device_with(&server.url, events::nowhere());
-    device
-        .ok("sign_up", json!({ "email": "mingi@mingizuk.test", "password": "stretch every day", "nickname": "밍기" }));
-    until("the device is up to date", || device.ok("sync_status", json!({}))["phase"] == "up_to_date");
+    let (db, _server, device) = common::online();
+    device.sign_up("mingi@mingizuk.test", "밍기");
     device.ok("sign_out", json!({ "keepLocal": true }));
 
-    let muneo = json!({ "email": "muneo@mingizuk.test", "password": "stretch every day", "nickname": "무너" });
+    let muneo = json!({ "email": "muneo@mingizuk.test", "password": common::PASSWORD, "nickname": "무너" });
     let refused = device.call("sign_up", muneo).unwrap_err();
     assert_eq!(refused["code"], "other_account_data", "{refused}");
     assert!(device.ok("account", json!({}))["user"].is_null(), "still signed out");
@@ -30,7 +24,7 @@ fn another_account_signing_in_is_asked_before_the_kept_data_joins_it() {
     let nothing = device.call("attach_other_account_data", json!({})).unwrap_err();
     assert_eq!(nothing["code"], "signed_out", "{nothing}");
 
-    let muneo = json!({ "email": "muneo@mingizuk.test", "password": "stretch every day" });
+    let muneo = json!({ "email": "muneo@mingizuk.test", "password": common::PASSWORD });
     let refused = device.call("sign_in", muneo).unwrap_err();
     assert_eq!(refused["code"], "other_account_data", "{refused}");
     let user = device.ok("attach_other_account_data", json!({}));

@@ -6,10 +6,7 @@
 
 mod common;
 
-use chrono::{Duration, SecondsFormat, Utc};
-use common::until;
-use mingizuk_app_lib::events;
-use mingizuk_tests::{Backend, TestDb, TestServer};
+use chrono::{Duration, Utc};
 use serde_json::json;
 use tauri::async_runtime::block_on;
 
@@ -21,22 +18,11 @@ fn social_caches(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn removing_the_device_s_data_waits_for_queued_meetup_writes_and_takes_the_meetup_cache_with_it() {
-    let db = block_on(TestDb::new(Backend::Sqlite));
-    let server = block_on(TestServer::start(&db));
-    let device = common::device_with(&server.url, events::nowhere());
-    device
-        .ok("sign_up", json!({ "email": "wipe@mingizuk.test", "password": "stretch every day", "nickname": "지우개" }));
-    until("the device is up to date", || device.ok("sync_status", json!({}))["phase"] == "up_to_date");
-    let starts = Utc::now() + Duration::days(1);
-    let at = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let meetup = json!({
-        "title": "한강 아침 스트레칭", "contents": "가볍게!", "starts_at": at(starts),
-        "ends_at": at(starts + Duration::hours(1)), "member_limit": null, "image_id": null,
-        "location": { "place_name": "여의도 한강공원", "address": "서울특별시 영등포구 여의동로 330", "lat": 37.5284, "lng": 126.9327 }
-    });
+    let (db, server, device) = common::online();
+    device.sign_up("wipe@mingizuk.test", "지우개");
+    let meetup = common::meetup("한강 아침 스트레칭", Utc::now() + Duration::days(1));
     device.ok("create_meetup", json!({ "meetup": meetup }));
-    let outbox_empty = || device.ok("outbox", json!({})).as_array().unwrap().is_empty();
-    until("the meetup is written", outbox_empty);
+    device.until_outbox_empty("the meetup is written");
     let id = device.ok("my_meetups", json!({ "role": "host" }))[0]["id"].as_i64().unwrap();
 
     // The server goes away; a comment waits in the outbox. The records themselves are all synced.

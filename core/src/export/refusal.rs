@@ -9,8 +9,7 @@ use serde::Serialize;
 use crate::error::RuleError;
 
 /// The kinds of import refusal, grouped by what the user can do about them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ImportReason {
     /// Larger than any export can be (the engine's size limit, `max` MB).
     TooBig,
@@ -60,7 +59,7 @@ impl ImportReason {
         ImportReason::FutureDate,
     ];
 
-    /// The stable snake_case name the app matches on (the same as its serialized form).
+    /// The stable snake_case name the app matches on, and the reason's serialized form.
     pub fn as_str(self) -> &'static str {
         match self {
             ImportReason::TooBig => "too_big",
@@ -77,6 +76,12 @@ impl ImportReason {
             ImportReason::BadDate => "bad_date",
             ImportReason::FutureDate => "future_date",
         }
+    }
+}
+
+impl Serialize for ImportReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -166,6 +171,9 @@ mod tests {
             let json = serde_json::to_value(reason).ok();
             assert_eq!(json.as_ref().and_then(|v| v.as_str()), Some(reason.as_str()));
         }
+        let names: std::collections::BTreeSet<_> = ImportReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names.len(), ImportReason::ALL.len(), "one name per reason");
+        assert_eq!(serde_json::to_string(&ImportReason::NotAnExport).ok().as_deref(), Some("\"not_an_export\""));
     }
 
     #[test]

@@ -23,10 +23,32 @@ pub fn until(what: &str, mut check: impl FnMut() -> bool) {
 /// Nothing listens on port 9 ("discard"): a device that never reaches a server.
 pub const NO_SERVER: &str = "http://127.0.0.1:9";
 
+/// The password of the tests' accounts.
+pub const PASSWORD: &str = "stretch every day";
+
+/// A meetup as the write form sends it: `title`, from `starts` for an hour, by the Han river.
+pub fn meetup(title: &str, starts: chrono::DateTime<chrono::Utc>) -> Value {
+    let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    serde_json::json!({
+        "title": title, "contents": "가볍게!", "starts_at": at(starts),
+        "ends_at": at(starts + chrono::Duration::hours(1)), "member_limit": null, "image_id": null,
+        "location": { "place_name": "여의도 한강공원", "address": "서울특별시 영등포구 여의동로 330", "lat": 37.5284, "lng": 126.9327 }
+    })
+}
+
 pub struct Device {
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     pub dir: tempfile::TempDir,
+}
+
+/// A fresh server (on a fresh SQLite database) and the app on a fresh device syncing with it,
+/// its events dropped.
+pub fn online() -> (mingizuk_tests::TestDb, mingizuk_tests::TestServer, Device) {
+    let db = tauri::async_runtime::block_on(mingizuk_tests::TestDb::new(mingizuk_tests::Backend::Sqlite));
+    let server = tauri::async_runtime::block_on(mingizuk_tests::TestServer::start(&db));
+    let device = device_with(&server.url, events::nowhere());
+    (db, server, device)
 }
 
 /// The app on a fresh device with no server to reach, its events dropped.
@@ -82,5 +104,23 @@ impl Device {
 
     pub fn ok(&self, cmd: &str, args: Value) -> Value {
         self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    /// Signs up a new account with this device's data and waits until the data is in it.
+    pub fn sign_up(&self, email: &str, nickname: &str) -> Value {
+        let user =
+            self.ok("sign_up", serde_json::json!({ "email": email, "password": PASSWORD, "nickname": nickname }));
+        until("the device is up to date", || self.ok("sync_status", serde_json::json!({}))["phase"] == "up_to_date");
+        user
+    }
+
+    /// Waits until every write queued in the outbox was answered.
+    pub fn until_outbox_empty(&self, what: &str) {
+        until(what, || self.ok("outbox", serde_json::json!({})).as_array().unwrap().is_empty());
+    }
+
+    /// The shell the commands run over.
+    pub fn shell(&self) -> tauri::State<'_, Shell> {
+        self.window.state::<Shell>()
     }
 }

@@ -202,7 +202,8 @@ export const en: Dictionary = {
   'me.meetup_ended': 'Ended',
   'me.language': 'Language',
   'me.reminder': 'Daily reminder',
-  'me.reminder_hint': 'Only on days your main routine is not done yet',
+  'me.reminder_hint':
+    'Only on days your main routine is not done yet. To send it, Mingizuk keeps running in the background on a computer, and on Linux it starts when you log in.',
   'me.reminder_off': 'Turn off',
   'me.reminder_saved': 'Reminder saved',
   'me.data': 'My data',

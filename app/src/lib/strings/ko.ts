@@ -199,7 +199,8 @@ export const ko: Dictionary = {
   'me.meetup_ended': '종료',
   'me.language': '언어',
   'me.reminder': '매일 알림 시간',
-  'me.reminder_hint': '메인 루틴을 아직 하지 않은 날에만 알려드려요',
+  'me.reminder_hint':
+    '메인 루틴을 아직 하지 않은 날에만 알려드려요. 알림을 보내려고 컴퓨터에서는 밍기적이 백그라운드에서 계속 실행되고, 리눅스에서는 로그인할 때 시작돼요.',
   'me.reminder_off': '알림 끄기',
   'me.reminder_saved': '알림 시간을 저장했어요',
   'me.data': '내 데이터',
