@@ -18,17 +18,19 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::state;
+
 /// The argument an app started at login is given: it starts hidden, in the tray.
 pub const AT_LOGIN: &str = "--background";
 
 /// The settings an app started at login is given again, as it had them (`state.rs`, `webview.rs`).
 const SETTINGS: [&str; 6] = [
-    "MINGIZUK_DATA_DIR",
-    "MINGIZUK_SERVER",
-    "MINGIZUK_TILE_URL",
-    "MINGIZUK_EXPORT_DIR",
-    "MINGIZUK_KEYCHAIN",
-    "MINGIZUK_HARDWARE_ACCELERATION",
+    state::DATA_DIR_VAR,
+    state::SERVER_VAR,
+    state::TILE_URL_VAR,
+    state::EXPORT_DIR_VAR,
+    state::KEYCHAIN_VAR,
+    crate::webview::HARDWARE_ACCELERATION_VAR,
 ];
 
 /// Whether this process was started at login.
@@ -69,7 +71,7 @@ impl Autostart {
     /// `settings`: the `MINGIZUK_*` variables to start with (a data folder among them names an
     /// entry of its own).
     pub fn new(dir: PathBuf, exe: PathBuf, settings: Vec<(String, String)>, data_dir: &Path) -> Autostart {
-        let name = match settings.iter().find(|(name, _)| name == "MINGIZUK_DATA_DIR") {
+        let name = match settings.iter().find(|(name, _)| name == state::DATA_DIR_VAR) {
             Some((_, folder)) => format!("mingizuk-{:016x}.desktop", fnv1a(folder.as_bytes())),
             None => "mingizuk.desktop".to_owned(),
         };

@@ -58,9 +58,8 @@ pub fn stays(reminder_minutes: Option<u16>, meetup_ahead: bool) -> bool {
 /// a start, before the reminder task heard from a slow server, the meetups joined count too).
 pub async fn something_to_remind_of(shell: &Shell) -> bool {
     let reminder_minutes = shell.engine.settings().await.reminder_minutes;
-    let now = Utc::now();
     let joined = crate::reminders::joined(shell, false).await;
-    stays(reminder_minutes, joined.iter().any(|meetup| meetup.starts_at > now))
+    stays(reminder_minutes, crate::reminders::meetup_ahead(&joined, Utc::now()))
 }
 
 /// The main window's close button (a window manager's close request): on desktops, decided by

@@ -106,11 +106,13 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
     let export_dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| data_dir.clone());
     let config = Config::from_env(data_dir, export_dir);
     #[cfg(desktop)]
+    let at_login = autostart::started_at_login();
+    #[cfg(desktop)]
     {
         let handle = app.handle().clone();
         // Started at login while the app runs already (a session restored, two entries): no
         // window is asked for.
-        let ask = !autostart::started_at_login();
+        let ask = !at_login;
         match instance::claim(&config.data_dir, ask, move || background::show(&handle)) {
             Ok(instance::Claim::First(guard)) => {
                 app.manage(guard);
@@ -132,7 +134,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
     {
         let background = background::Background::default();
         let autostart = autostart::Autostart::for_this_user(&shell.config.data_dir);
-        if autostart::started_at_login() {
+        if at_login {
             background::start_at_login(app.handle(), &shell, &background, autostart.as_ref());
         }
         app.manage(background);

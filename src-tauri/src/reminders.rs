@@ -221,10 +221,7 @@ async fn look<R: Runtime>(app: &AppHandle<R>, shell: &Shell, dir: &Path, sent: &
         && let Err(e) = autostart.follow(
             // Started at login, an app with no tray would open its window: no entry then.
             crate::tray_library::available()
-                && crate::background::stays(
-                    situation.reminder_minutes,
-                    situation.joined.iter().any(|meetup| meetup.starts_at > situation.now),
-                ),
+                && crate::background::stays(situation.reminder_minutes, meetup_ahead(&situation.joined, situation.now)),
         )
     {
         tracing::warn!(error = %e, "reminders: cannot set whether the app starts at login");
@@ -273,6 +270,11 @@ pub async fn joined(shell: &Shell, fresh: bool) -> Vec<Upcoming> {
         Err(e) => tracing::debug!(error = %e, "reminders: cannot read the outbox"),
     }
     joined
+}
+
+/// Whether one of the `joined` meetups has yet to start at `now`.
+pub fn meetup_ahead<Tz: chrono::TimeZone>(joined: &[Upcoming], now: DateTime<Tz>) -> bool {
+    joined.iter().any(|meetup| meetup.starts_at > now)
 }
 
 /// The meetups this device queued a leave or a deletion of that the server has not answered

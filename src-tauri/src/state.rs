@@ -28,6 +28,13 @@ pub struct Config {
     pub keychain: bool,
 }
 
+/// The environment variables of the app's settings (the README's configuration table).
+pub const SERVER_VAR: &str = "MINGIZUK_SERVER";
+pub const DATA_DIR_VAR: &str = "MINGIZUK_DATA_DIR";
+pub const TILE_URL_VAR: &str = "MINGIZUK_TILE_URL";
+pub const EXPORT_DIR_VAR: &str = "MINGIZUK_EXPORT_DIR";
+pub const KEYCHAIN_VAR: &str = "MINGIZUK_KEYCHAIN";
+
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8787";
 /// The keychain service the session's tokens are kept under (the app's identifier).
 pub const KEYCHAIN_SERVICE: &str = "app.mingizuk.desktop";
@@ -41,11 +48,11 @@ impl Config {
         let (server_url, tile_url) = configured_urls();
         Config {
             server_url,
-            data_dir: var("MINGIZUK_DATA_DIR").map(PathBuf::from).unwrap_or(default_data_dir),
+            data_dir: var(DATA_DIR_VAR).map(PathBuf::from).unwrap_or(default_data_dir),
             tile_url,
-            export_dir: var("MINGIZUK_EXPORT_DIR").map(PathBuf::from).unwrap_or(default_export_dir),
+            export_dir: var(EXPORT_DIR_VAR).map(PathBuf::from).unwrap_or(default_export_dir),
             // Android has no keychain the `keyring` crate reaches: the file there.
-            keychain: !cfg!(target_os = "android") && var("MINGIZUK_KEYCHAIN").as_deref() != Some("off"),
+            keychain: !cfg!(target_os = "android") && var(KEYCHAIN_VAR).as_deref() != Some("off"),
         }
     }
 }
@@ -79,8 +86,8 @@ fn var(name: &str) -> Option<String> {
 /// defaults), also read before the app is built, for its content security policy.
 pub fn configured_urls() -> (String, String) {
     (
-        var("MINGIZUK_SERVER").unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
-        var("MINGIZUK_TILE_URL").unwrap_or_else(|| DEFAULT_TILE_URL.to_owned()),
+        var(SERVER_VAR).unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+        var(TILE_URL_VAR).unwrap_or_else(|| DEFAULT_TILE_URL.to_owned()),
     )
 }
 

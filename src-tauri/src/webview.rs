@@ -17,6 +17,9 @@ use std::time::Duration;
 use tauri::webview::{PageLoadEvent, PageLoadPayload};
 use tauri::{App, Manager, Runtime, Webview};
 
+/// `1`: WebKit composites with OpenGL again (its default).
+pub const HARDWARE_ACCELERATION_VAR: &str = "MINGIZUK_HARDWARE_ACCELERATION";
+
 /// A window whose page never finishes loading is shown all the same after this long.
 const SHOW_AT_THE_LATEST: Duration = Duration::from_secs(3);
 
@@ -60,7 +63,7 @@ pub fn show_at_the_latest<R: Runtime>(app: &App<R>) {
 }
 
 pub fn configure<R: Runtime>(app: &App<R>) {
-    let accelerated = std::env::var("MINGIZUK_HARDWARE_ACCELERATION").is_ok_and(|v| v == "1");
+    let accelerated = std::env::var(HARDWARE_ACCELERATION_VAR).is_ok_and(|v| v == "1");
     if accelerated {
         return;
     }
